@@ -1,0 +1,7 @@
+"""Run txcal as `python -m scheduler`."""
+
+from __future__ import annotations
+
+from scheduler.cli import main
+
+main()

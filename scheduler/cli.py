@@ -1,0 +1,243 @@
+"""The `txcal` command: wires templates, engine and writers together; the only importer of click."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scheduler import __version__
+from scheduler.describe import regimen_to_dict, render_regimen, render_regimens
+from scheduler.durations import parse_interval, parse_period
+from scheduler.engine import expand
+from scheduler.errors import RegimenNotFound, TemplateError, TxcalError
+from scheduler.lookup import normalize, resolve
+from scheduler.model import PlanRequest, Regimen
+from scheduler.plan_json import to_json
+from scheduler.preview import render_text
+from scheduler.loader import TEMPLATES_ENV, Catalog, load_regimens, load_template
+from scheduler.zones import check_zone, machine_zone_name
+
+
+class _Parsed(click.ParamType):
+    """A click type from a parser function: its ValueError message becomes click's usage error."""
+
+    def __init__(self, name: str, parse: Any, hint: str) -> None:
+        self.name = name
+        self._parse = parse
+        self._hint = hint
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return self._parse(value)
+        except ValueError as exc:
+            self.fail(f"{value!r}: {exc}{self._hint}", param, ctx)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        reason = str(exc) if "range" in str(exc) else "not a date"
+        raise ValueError(reason) from None
+
+
+def _clock(text: str) -> time:
+    parts = text.split(":")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise ValueError("not a time")
+    hour, minute = int(parts[0]), int(parts[1])
+    if hour > 23 or minute > 59:
+        raise ValueError("not a time of day")
+    return time(hour, minute)
+
+
+def _keep_text(parse: Any) -> Any:
+    """Wrap a duration parser so the option keeps the text the user typed, once checked."""
+
+    def check(text: str) -> str:
+        parse(text)
+        return text.strip()
+
+    return check
+
+
+DATE = _Parsed("date", _date, "; write dates as YYYY-MM-DD, e.g. 2026-12-01")
+CLOCK = _Parsed("time", _clock, "; write times as HH:MM on a 24-hour clock, e.g. 09:30")
+ZONE = _Parsed("zone", check_zone, "")
+INTERVAL = _Parsed("interval", _keep_text(parse_interval), "")
+PERIOD = _Parsed("period", _keep_text(parse_period), "")
+
+
+class TxcalGroup(click.Group):
+    """Turns every TxcalError into `Error: ...` on stderr and exit 1, in this one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TxcalError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _templates_option(command: Any) -> Any:
+    return click.option(
+        "--templates",
+        "template_dirs",
+        multiple=True,
+        metavar="DIR",
+        help=f"Also read regimen templates from DIR (repeatable; also {TEMPLATES_ENV}). "
+        "A user template with a shipped id replaces the shipped one.",
+    )(command)
+
+
+def _catalog(template_dirs: tuple[str, ...]) -> Catalog:
+    catalog = load_regimens(template_dirs)
+    for regimen_id in catalog.replaced:
+        replacement = catalog.get(regimen_id)
+        assert replacement is not None
+        click.echo(f"Note: your template {replacement.path} replaces the shipped {regimen_id!r}.", err=True)
+    return catalog
+
+
+@click.group(cls=TxcalGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="txcal")
+def main() -> None:
+    """Treatment-schedule calendars for sarcoma immunotherapy regimens.
+
+    txcal is a scheduling aid: confirm every date and dose with your care team.
+    """
+
+
+@main.command()
+@click.argument("drug")
+@click.option("--start", required=True, type=DATE, help="First dose, or for afami-cel the T-cell collection day (YYYY-MM-DD).")
+@click.option("--every", type=INTERVAL, help="Dosing interval where a drug has several: 2w, 3w, 4w or 6w.")
+@click.option("--route", type=click.Choice(["iv", "sc"], case_sensitive=False), help="IV infusion or SC injection; a generic name alone means IV.")
+@click.option("--pediatric", is_flag=True, help="The pediatric (weight-based) dose.")
+@click.option("--weight-kg", type=float, help="Body weight in kg, for weight-based doses.")
+@click.option("--doses", type=click.IntRange(min=1), help="Plan this many doses.")
+@click.option("--until", type=DATE, help="Plan doses through this date.")
+@click.option("--for", "period", type=PERIOD, help="Plan doses for a period: 6m, 26w, 1y.")
+@click.option("--time", "at", type=CLOCK, help="Appointment time (HH:MM); without it events are all-day.")
+@click.option("--tz", type=ZONE, help="IANA time zone for --time (default: this machine's zone).")
+@click.option("--infusion", type=DATE, help="afami-cel: the infusion day (Day 1) once the product date is known.")
+@click.option("--monitor-days", type=click.IntRange(min=1), help="afami-cel: days of monitoring after the infusion (at least 7).")
+@click.option("--patient", help="A pseudonymous label for titles (no names or record numbers).")
+@click.option("--plan-id", help="A stable identity for this plan; by default derived from regimen, start and label.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@_templates_option
+def plan(
+    drug: str,
+    start: date,
+    every: str | None,
+    route: str | None,
+    pediatric: bool,
+    weight_kg: float | None,
+    doses: int | None,
+    until: date | None,
+    period: str | None,
+    at: time | None,
+    tz: str | None,
+    infusion: date | None,
+    monitor_days: int | None,
+    patient: str | None,
+    plan_id: str | None,
+    fmt: str,
+    template_dirs: tuple[str, ...],
+) -> None:
+    """Expand DRUG (a regimen id, generic or brand name) into a dated schedule."""
+    command = f"txcal plan {shlex.quote(drug)} --start {start}"
+    if route:
+        command += f" --route {route}"
+    if pediatric:
+        command += " --pediatric"
+    choice = resolve(_catalog(template_dirs), drug, route=route, pediatric=pediatric, every=every, command=command)
+    if at is not None and tz is None:
+        tz = machine_zone_name()
+        if tz is None:
+            raise click.UsageError("cannot tell this machine's time zone by name: add --tz, e.g. --tz America/New_York")
+    elif at is None and tz is not None:
+        click.echo("Note: --tz has no effect without --time; events are all-day.", err=True)
+    request = PlanRequest(
+        regimen=choice.regimen,
+        schedule=choice.schedule,
+        start=start,
+        time=at,
+        tz=tz,
+        doses=doses,
+        until=until,
+        period=period,
+        weight_kg=weight_kg,
+        infusion=infusion,
+        monitor_days=monitor_days,
+        patient=patient,
+        plan_id=plan_id,
+    )
+    result = expand(request)
+    for warning in result.warnings:
+        click.echo(f"Note: {warning}", err=True)
+    click.echo(to_json(result) if fmt == "json" else render_text(result), nl=False)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the templates as JSON.")
+@_templates_option
+def regimens(as_json: bool, template_dirs: tuple[str, ...]) -> None:
+    """List the regimen templates: id, drug, brand, route, dose, interval."""
+    catalog = _catalog(template_dirs)
+    if as_json:
+        click.echo(json.dumps([regimen_to_dict(r) for r in catalog.regimens], indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_regimens(catalog.regimens), nl=False)
+
+
+def _find_template(catalog: Catalog, name: str) -> Regimen:
+    found = catalog.get(name) or catalog.get(normalize(name))
+    if found:
+        return found
+    matches = [r for r in catalog.regimens if normalize(name) in {normalize(n) for n in r.names()}]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise RegimenNotFound(f"{name} names several templates: {', '.join(r.id for r in matches)}; show one by its id")
+    resolve(catalog, name)  # raises with the nearest names
+    raise RegimenNotFound(f"{name} names no single template; run `txcal regimens`")
+
+
+@main.command()
+@click.argument("regimen")
+@click.option("--json", "as_json", is_flag=True, help="Print the template as JSON.")
+@_templates_option
+def show(regimen: str, as_json: bool, template_dirs: tuple[str, ...]) -> None:
+    """Show one regimen template with its schedules or steps and its sources."""
+    found = _find_template(_catalog(template_dirs), regimen)
+    if as_json:
+        click.echo(json.dumps(regimen_to_dict(found), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_regimen(found), nl=False)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check template files (or folders of them); exit 1 if any has a problem."""
+    files = [f for p in paths for f in (sorted(p.glob("*.toml")) if p.is_dir() else [p])]
+    if not files:
+        raise click.UsageError("no .toml files in the folders given")
+    failed = 0
+    for path in files:
+        try:
+            regimen = load_template(path)
+        except TemplateError as exc:
+            failed += 1
+            click.echo(str(exc))
+        else:
+            click.echo(f"{path}: ok ({regimen.id})")
+    if failed:
+        raise click.ClickException(f"{failed} of {len(files)} template files have problems")

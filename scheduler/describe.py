@@ -1,0 +1,106 @@
+"""Regimen templates as text and as plain data, for `txcal regimens` and `txcal show`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scheduler.durations import describe_interval, describe_minutes
+from scheduler.engine import day_label
+from scheduler.model import Dose, Regimen, Step
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows) + "\n"
+
+
+def render_regimens(regimens: tuple[Regimen, ...] | list[Regimen]) -> str:
+    """Return a table of regimens, one row per schedule: id, drug, brand, route, dose, interval.
+
+    The drug column names the active ingredient; the full dose, with the enzyme given with the
+    subcutaneous forms, is in `txcal show`.
+    """
+    rows = [["ID", "DRUG", "BRAND", "ROUTE", "DOSE", "EVERY"]]
+    for regimen in regimens:
+        brand = ", ".join(regimen.brands)
+        marker = " (user)" if regimen.origin == "user" else ""
+        for schedule in regimen.schedules:
+            rows.append([regimen.id + marker, regimen.ingredient, brand, regimen.route, schedule.dose.describe(with_partner=False), schedule.every])
+        if not regimen.schedules:
+            rows.append([regimen.id + marker, regimen.ingredient, brand, regimen.route, "one-time pathway", "once"])
+    return _table(rows)
+
+
+def step_placement(step: Step) -> str:
+    """Return where a step falls: "plan start", "Day -7 to Day -4", "Day 2 to Day 29 (one span)"."""
+    if step.on_start:
+        return "plan start"
+    if step.day is not None:
+        return day_label(step.day)
+    first, last = step.days or step.span or (0, 0)
+    text = f"{day_label(first)} to {day_label(last)}"
+    return text + (" (one span)" if step.span else " (each day)")
+
+
+def render_regimen(regimen: Regimen) -> str:
+    """Return one template in words: who, schedules or steps, duration, notes and sources."""
+    lines = [f"{regimen.title}  [{regimen.id}]", ""]
+    lines.append(f"Drug:      {regimen.drug}" + (f" ({', '.join(regimen.brands)})" if regimen.brands else ""))
+    lines.append(f"Route:     {regimen.route}")
+    lines.append(f"For:       {regimen.who or regimen.population}")
+    lines.append(f"Duration:  {regimen.duration.text}")
+    if regimen.aliases:
+        lines.append(f"Also:      {', '.join(regimen.aliases)}")
+    if regimen.schedules:
+        lines += ["", "Schedules:"]
+        for s in regimen.schedules:
+            length = describe_minutes(s.length_min)
+            if s.length_first_min:
+                length = f"first {describe_minutes(s.length_first_min)}, then {length}"
+            lines.append(f"  --every {s.every}: {s.dose.describe()} {describe_interval(s.every_days)}, {length}")
+    if regimen.anchor:
+        lines += ["", f"Anchor:    {regimen.anchor.title}; by default {regimen.anchor.default_after} after the plan start (--infusion sets it)"]
+    if regimen.steps:
+        lines += ["", "Steps:"]
+        for step in regimen.steps:
+            dose = f" - {step.dose.describe()} {step.route}".rstrip() if step.dose else ""
+            flag = "  [unconfirmed]" if step.unconfirmed else ""
+            lines.append(f"  {step_placement(step):<28} {step.kind:<13} {step.title}{dose}{flag}")
+    lines += ["", "Sources:"]
+    for source in regimen.sources:
+        lines.append(f"  [{source.mark}] {source.address}: {source.supports}")
+    lines += ["", f"Template:  {regimen.path} ({regimen.origin})"]
+    return "\n".join(lines) + "\n"
+
+
+def _dose_dict(dose: Dose | None) -> dict[str, Any] | None:
+    if dose is None:
+        return None
+    return {"text": dose.describe(), "amount": dose.amount, "unit": dose.unit, "per": dose.per, "max": dose.max}
+
+
+def regimen_to_dict(regimen: Regimen) -> dict[str, Any]:
+    """Return a template as plain data for --json."""
+    return {
+        "id": regimen.id,
+        "title": regimen.title,
+        "drug": regimen.drug,
+        "ingredient": regimen.ingredient,
+        "brands": list(regimen.brands),
+        "aliases": list(regimen.aliases),
+        "route": regimen.route,
+        "population": regimen.population,
+        "who": regimen.who,
+        "duration": {"rule": regimen.duration.rule, "text": regimen.duration.text, "months": regimen.duration.months, "horizon": regimen.duration.horizon},
+        "schedules": [
+            {"every": s.every, "dose": _dose_dict(s.dose), "length_first_minutes": s.length_first_min, "length_minutes": s.length_min}
+            for s in regimen.schedules
+        ],
+        "steps": [
+            {"key": s.key, "kind": s.kind, "title": s.title, "when": step_placement(s), "dose": _dose_dict(s.dose), "unconfirmed": s.unconfirmed or None}
+            for s in regimen.steps
+        ],
+        "sources": [{"address": s.address, "supports": s.supports, "mark": s.mark} for s in regimen.sources],
+        "origin": regimen.origin,
+        "path": regimen.path,
+    }

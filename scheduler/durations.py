@@ -1,0 +1,80 @@
+"""Parse and describe the duration strings used in templates and options ("3w", "6m", "60min")."""
+
+from __future__ import annotations
+
+import re
+
+from dateutil.relativedelta import relativedelta
+
+_PERIOD = re.compile(r"(\d+)([dwmy])")
+_LENGTH = re.compile(r"(\d+)(min|h)")
+_UNIT_NAMES = {"d": "day", "w": "week", "m": "month", "y": "year"}
+
+
+def parse_interval(text: str) -> int:
+    """Return the number of days in a dosing interval such as "3w" or "10d".
+
+    Raises:
+        ValueError: the text is not a positive count of days or weeks.
+    """
+    match = _PERIOD.fullmatch(text.strip())
+    if not match or match.group(2) not in "dw" or int(match.group(1)) == 0:
+        raise ValueError("expected a duration like \"3w\" or \"10d\"")
+    count = int(match.group(1))
+    return count * 7 if match.group(2) == "w" else count
+
+
+def parse_period(text: str) -> relativedelta:
+    """Return a calendar period such as "6m", "26w", "1y" or "90d" as a relativedelta.
+
+    Raises:
+        ValueError: the text is not a positive count of days, weeks, months or years.
+    """
+    match = _PERIOD.fullmatch(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError("expected a period like \"6m\", \"26w\", \"1y\" or \"90d\"")
+    count, unit = int(match.group(1)), match.group(2)
+    return {
+        "d": relativedelta(days=count),
+        "w": relativedelta(weeks=count),
+        "m": relativedelta(months=count),
+        "y": relativedelta(years=count),
+    }[unit]
+
+
+def describe_period(text: str) -> str:
+    """Return a period string in words: "6m" -> "6 months", "1y" -> "1 year"."""
+    match = _PERIOD.fullmatch(text.strip())
+    if not match:
+        return text
+    count, unit = int(match.group(1)), _UNIT_NAMES[match.group(2)]
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def parse_minutes(text: str) -> int:
+    """Return the minutes in a length such as "30min" or "1h".
+
+    Raises:
+        ValueError: the text is not a positive count of minutes or hours.
+    """
+    match = _LENGTH.fullmatch(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError("expected a length like \"30min\" or \"1h\"")
+    count = int(match.group(1))
+    return count * 60 if match.group(2) == "h" else count
+
+
+def describe_minutes(minutes: int) -> str:
+    """Return a length in words: 30 -> "30 minutes", 60 -> "1 hour", 90 -> "90 minutes"."""
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "1 hour" if hours == 1 else f"{hours} hours"
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def describe_interval(days: int) -> str:
+    """Return a dosing interval in words: 21 -> "every 3 weeks", 10 -> "every 10 days"."""
+    if days % 7 == 0:
+        weeks = days // 7
+        return "every week" if weeks == 1 else f"every {weeks} weeks"
+    return "every day" if days == 1 else f"every {days} days"

@@ -1,0 +1,423 @@
+"""Find, load and validate regimen templates (TOML, schema 1) into Regimen records.
+
+Shipped templates live in the `scheduler.templates` package; users add folders of their own
+with `--templates DIR` or the TXCAL_TEMPLATES variable. A user template with a shipped id
+replaces the shipped one, and the caller is told so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from scheduler.durations import parse_interval, parse_minutes, parse_period
+from scheduler.errors import TemplateError, TxcalError
+from scheduler.model import (
+    EVENT_KINDS,
+    SOURCE_MARKS,
+    Anchor,
+    Dose,
+    Duration,
+    Notes,
+    Regimen,
+    Schedule,
+    Source,
+    Step,
+)
+
+SCHEMA = 1
+TEMPLATES_ENV = "TXCAL_TEMPLATES"
+T = TypeVar("T")
+
+_TOP_KEYS = {
+    "schema", "id", "title", "drug", "ingredient", "brands", "aliases", "route", "population",
+    "who", "event_title", "duration", "schedules", "anchor", "steps", "slot", "notes", "sources",
+}
+_DURATION_RULES = ("open-ended", "months", "doses", "once")
+
+
+class _Table:
+    """A TOML table being read: records a problem, with its key path, for every bad or unknown key."""
+
+    def __init__(self, data: Any, where: str, problems: list[str], allowed: set[str]) -> None:
+        self.where = where
+        self.problems = problems
+        self.data: dict[str, Any] = data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            self.problems.append(f"{where or 'file'}: expected a table, got {data!r}")
+        for key in self.data:
+            if key not in allowed:
+                self.problems.append(
+                    f"{self.path(key)}: unknown key; expected one of: {', '.join(sorted(allowed))}"
+                )
+
+    def path(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def bad(self, key: str, expected: str) -> None:
+        self.problems.append(f"{self.path(key)}: expected {expected}, got {self.data[key]!r}")
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def get(self, key: str, kind: type, expected: str, required: bool = False) -> Any:
+        """Return the value of `key` if it has the right type; record a problem otherwise."""
+        if key not in self.data:
+            if required:
+                self.problems.append(f"{self.path(key)}: missing; expected {expected}")
+            return None
+        value = self.data[key]
+        # TOML booleans are not numbers here, whatever Python thinks.
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            self.bad(key, expected)
+            return None
+        return value
+
+    def text(self, key: str, required: bool = False, default: str = "") -> str:
+        value = self.get(key, str, "text", required)
+        if value is not None and not value.strip():
+            self.bad(key, "non-empty text")
+            return default
+        return default if value is None else value
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        value = self.get(key, list, "a list of text")
+        if value is None:
+            return ()
+        if not all(isinstance(item, str) and item.strip() for item in value):
+            self.bad(key, "a list of non-empty text")
+            return ()
+        return tuple(value)
+
+    def number(self, key: str, required: bool = False) -> float | None:
+        value = self.get(key, (int, float), "a positive number", required)  # type: ignore[arg-type]
+        if value is not None and value <= 0:
+            self.bad(key, "a positive number")
+            return None
+        return None if value is None else float(value)
+
+    def integer(self, key: str, required: bool = False) -> int | None:
+        value = self.get(key, int, "an integer", required)
+        return None if value is None else int(value)
+
+    def choice(self, key: str, choices: Sequence[str], required: bool = False) -> str:
+        value = self.get(key, str, "one of " + ", ".join(f'"{c}"' for c in choices), required)
+        if value is not None and value not in choices:
+            self.bad(key, "one of " + ", ".join(f'"{c}"' for c in choices))
+            return ""
+        return value or ""
+
+    def parsed(self, key: str, parse: Callable[[str], T], expected: str, required: bool = False) -> tuple[str, T] | None:
+        """Return (text, parsed value) for a string parsed by `parse`; record a problem if it fails."""
+        value = self.get(key, str, expected, required)
+        if value is None:
+            return None
+        try:
+            return value, parse(value)
+        except ValueError:
+            self.bad(key, expected)
+            return None
+
+    def day_range(self, key: str) -> tuple[int, int] | None:
+        value = self.get(key, list, "[first day, last day]")
+        if value is None:
+            return None
+        if (
+            len(value) != 2
+            or not all(isinstance(d, int) and not isinstance(d, bool) and d != 0 for d in value)
+            or value[0] > value[1]
+        ):
+            self.bad(key, "[first day, last day], non-zero day numbers in order (there is no Day 0)")
+            return None
+        return value[0], value[1]
+
+    def table(self, key: str, allowed: set[str], required: bool = False) -> _Table | None:
+        if key not in self.data:
+            if required:
+                self.problems.append(f"{self.path(key)}: missing; expected a table")
+            return None
+        return _Table(self.data[key], self.path(key), self.problems, allowed)
+
+    def tables(self, key: str, allowed: set[str]) -> list[_Table]:
+        value = self.get(key, list, "an array of tables ([[" + key + "]])")
+        if value is None:
+            return []
+        # Positions are counted from 1, as a person reading the file counts them.
+        return [_Table(item, f"{self.path(key)}[{i}]", self.problems, allowed) for i, item in enumerate(value, 1)]
+
+
+def _read_dose(table: _Table | None) -> Dose | None:
+    if table is None:
+        return None
+    if table.has("text"):
+        if any(table.has(k) for k in ("amount", "unit", "per", "max", "with")):
+            table.problems.append(f"{table.where}: give either text or amount and unit, not both")
+        return Dose(text=table.text("text"))
+    amount = table.number("amount", required=True)
+    unit = table.text("unit", required=True)
+    per = table.choice("per", ("kg", "m²")) or None
+    cap = table.number("max")
+    if cap is not None and per is None:
+        table.problems.append(f"{table.path('max')}: a cap applies only to a dose per kg or m²")
+    return Dose(amount=amount, unit=unit, per=per, max=cap, with_=table.text("with") or None)
+
+
+def _read_notes(table: _Table | None) -> Notes:
+    if table is None:
+        return Notes()
+    return Notes(
+        expect=table.text("expect"),
+        report=table.texts("report"),
+        call=table.text("call"),
+        missed=table.text("missed"),
+    )
+
+
+_NOTE_KEYS = {"expect", "report", "call", "missed"}
+_DOSE_KEYS = {"amount", "unit", "per", "max", "with", "text"}
+
+
+def _minutes(table: _Table, key: str, required: bool = False) -> int | None:
+    parsed = table.parsed(key, parse_minutes, 'a length like "30min" or "1h"', required)
+    return None if parsed is None else parsed[1]
+
+
+def _read_schedule(table: _Table) -> Schedule | None:
+    every = table.parsed("every", parse_interval, 'an interval like "3w" or "10d"', required=True)
+    dose = _read_dose(table.table("dose", _DOSE_KEYS, required=True))
+    length = _minutes(table, "length", required=True)
+    first = _minutes(table, "length_first")
+    given = table.text("given")
+    sources = table.texts("sources")
+    if every is None or dose is None or length is None:
+        return None
+    return Schedule(every[1], every[0], dose, first, length, given, sources)
+
+
+def _read_step(table: _Table) -> Step | None:
+    key = table.text("key", required=True)
+    kind = table.choice("kind", EVENT_KINDS, required=True)
+    title = table.text("title", required=True)
+    on = table.choice("on", ("start",))
+    day = table.integer("day")
+    if day == 0:
+        table.bad("day", "a non-zero day number (there is no Day 0)")
+    days, span = table.day_range("days"), table.day_range("span")
+    placements = [k for k in ("on", "day", "days", "span") if table.has(k)]
+    if len(placements) != 1:
+        table.problems.append(
+            f"{table.where}: expected exactly one of on, day, days, span; got "
+            + (", ".join(placements) or "none")
+        )
+    all_day = bool(table.get("all_day", bool, "true or false"))
+    offset = table.parsed("offset", _signed_minutes, 'a signed length like "-60min"')
+    step = Step(
+        key=key,
+        kind=kind,
+        title=title,
+        on_start=on == "start",
+        day=day,
+        days=days,
+        span=span,
+        all_day=all_day or span is not None,
+        offset_min=0 if offset is None else offset[1],
+        length_min=_minutes(table, "length"),
+        dose=_read_dose(table.table("dose", _DOSE_KEYS)),
+        route=table.text("route"),
+        notes=_read_notes(table.table("notes", _NOTE_KEYS)),
+        unconfirmed=table.text("unconfirmed"),
+        extendable=bool(table.get("extendable", bool, "true or false")),
+        sources=table.texts("sources"),
+    )
+    if step.extendable and step.days is None:
+        table.problems.append(f"{table.path('extendable')}: only a step placed with days can be extended")
+    return step
+
+
+def _signed_minutes(text: str) -> int:
+    if text.startswith("-"):
+        return -parse_minutes(text[1:])
+    return parse_minutes(text.lstrip("+"))
+
+
+def _read(data: dict[str, Any], path: Path) -> Regimen:
+    problems: list[str] = []
+    top = _Table(data, "", problems, _TOP_KEYS)
+    schema = top.get("schema", int, f"schema = {SCHEMA}", required=True)
+    if schema is not None and schema != SCHEMA:
+        top.bad("schema", f"{SCHEMA} (the only schema this txcal reads)")
+    regimen_id = top.text("id", required=True)
+    if regimen_id and regimen_id != path.stem:
+        top.bad("id", f'"{path.stem}", the file name without .toml')
+
+    fields: dict[str, Any] = {
+        "id": regimen_id,
+        "title": top.text("title", required=True),
+        "drug": top.text("drug", required=True),
+        "ingredient": top.text("ingredient") or top.text("drug"),
+        "route": top.text("route", required=True),
+        "population": top.choice("population", ("adult", "pediatric"), required=True),
+        "notes": _read_notes(top.table("notes", _NOTE_KEYS)),
+        "brands": top.texts("brands"),
+        "aliases": top.texts("aliases"),
+        "who": top.text("who"),
+        "event_title": top.text("event_title"),
+    }
+
+    duration_table = top.table(
+        "duration", {"rule", "text", "months", "doses", "horizon", "horizon_text"}, required=True
+    )
+    duration = None
+    if duration_table is not None:
+        rule = duration_table.choice("rule", _DURATION_RULES, required=True)
+        horizon = duration_table.parsed("horizon", parse_period, 'a period like "1y" or "6m"', required=rule == "open-ended")
+        duration = Duration(
+            rule=rule,
+            text=duration_table.text("text", required=True),
+            months=duration_table.integer("months", required=rule == "months"),
+            doses=duration_table.integer("doses", required=rule == "doses"),
+            horizon=None if horizon is None else horizon[0],
+            horizon_text=duration_table.text("horizon_text"),
+        )
+
+    sources = []
+    for table in top.tables("sources", {"id", "address", "supports", "mark"}):
+        sources.append(
+            Source(
+                id=table.text("id", required=True),
+                address=table.text("address", required=True),
+                supports=table.text("supports", required=True),
+                mark=table.choice("mark", SOURCE_MARKS, required=True),
+            )
+        )
+    if not sources:
+        problems.append("sources: missing; every template names its sources ([[sources]])")
+    source_ids = {s.id for s in sources}
+
+    schedule_keys = {"every", "dose", "length", "length_first", "given", "sources"}
+    schedules = [_read_schedule(t) for t in top.tables("schedules", schedule_keys)]
+    step_keys = {
+        "key", "kind", "title", "on", "day", "days", "span", "all_day", "offset", "length", "dose",
+        "route", "notes", "unconfirmed", "extendable", "sources",
+    }
+    steps = [_read_step(t) for t in top.tables("steps", step_keys)]
+    anchor_table = top.table("anchor", {"title", "default_after", "unconfirmed", "default_unconfirmed"})
+    anchor = None
+    if anchor_table is not None:
+        after = anchor_table.parsed("default_after", parse_interval, 'an interval like "6w"', required=True)
+        anchor = Anchor(
+            title=anchor_table.text("title", required=True),
+            default_after_days=0 if after is None else after[1],
+            default_after="" if after is None else after[0],
+            unconfirmed=anchor_table.text("unconfirmed"),
+            default_unconfirmed=anchor_table.text("default_unconfirmed"),
+        )
+    slot = _minutes(top, "slot")
+
+    if bool(schedules) == bool(steps):
+        problems.append("expected either [[schedules]] (repeating doses) or [[steps]] (a pathway), not both or neither")
+    if steps and anchor is None and any(s and not s.on_start for s in steps):
+        problems.append("anchor: missing; steps placed by day number need an [anchor] table")
+    keys = [s.key for s in steps if s]
+    for key in sorted({k for k in keys if keys.count(k) > 1}):
+        problems.append(f"steps: key {key!r} is used twice; step keys name events and must be unique")
+    for where, refs in [(f"schedules[{i}]", s.sources) for i, s in enumerate(schedules, 1) if s] + [
+        (f"steps[{i}]", s.sources) for i, s in enumerate(steps, 1) if s
+    ]:
+        for ref in refs:
+            if ref not in source_ids:
+                problems.append(f"{where}.sources: {ref!r} is not the id of any [[sources]] entry")
+    for i, step in enumerate(steps, 1):
+        if step and not step.all_day and step.length_min is None and slot is None:
+            problems.append(
+                f"steps[{i}]: a timed step needs a length, or the template a slot (the calendar block used when the label gives no length)"
+            )
+
+    if problems:
+        raise TemplateError(str(path), problems)
+    assert duration is not None
+    return Regimen(
+        **fields,
+        duration=duration,
+        sources=tuple(sources),
+        schedules=tuple(s for s in schedules if s),
+        anchor=anchor,
+        steps=tuple(s for s in steps if s),
+        slot_min=slot,
+        path=str(path),
+    )
+
+
+def load_template(path: Path | str, origin: str = "user") -> Regimen:
+    """Load and validate one template file.
+
+    Args:
+        path: the .toml file.
+        origin: "shipped" or "user", kept on the Regimen for listings.
+
+    Returns:
+        The validated Regimen.
+
+    Raises:
+        TemplateError: the file is unreadable, not TOML, or breaks schema 1; lists every problem.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise TemplateError(str(path), [f"cannot read the file ({exc.strerror}); check the path"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(str(path), [f"not valid TOML: {exc}"]) from None
+    return dataclasses.replace(_read(data, path), origin=origin)
+
+
+def shipped_template_paths() -> list[Path]:
+    """Return the template files installed with txcal, sorted by name."""
+    folder = resources.files("scheduler.templates")
+    return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".toml"))
+
+
+def user_template_dirs(extra: Iterable[str] = ()) -> list[Path]:
+    """Return user template folders: those given, then those in TXCAL_TEMPLATES (os.pathsep-separated)."""
+    env = os.environ.get(TEMPLATES_ENV, "")
+    return [Path(d) for d in [*extra, *env.split(os.pathsep)] if d]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every regimen txcal knows, and the shipped ids that user templates replaced."""
+
+    regimens: tuple[Regimen, ...]
+    replaced: tuple[str, ...] = ()
+
+    def get(self, regimen_id: str) -> Regimen | None:
+        return next((r for r in self.regimens if r.id == regimen_id), None)
+
+
+def load_regimens(template_dirs: Iterable[str] = ()) -> Catalog:
+    """Load the shipped templates and any user folders; user templates win on a shared id.
+
+    Raises:
+        TxcalError: a user folder does not exist.
+        TemplateError: a template is invalid (the first invalid file, with all its problems).
+    """
+    by_id = {r.id: r for r in (load_template(p, "shipped") for p in shipped_template_paths())}
+    replaced = []
+    for folder in user_template_dirs(template_dirs):
+        if not folder.is_dir():
+            raise TxcalError(
+                f"template folder {folder} does not exist; check --templates or {TEMPLATES_ENV}"
+            )
+        for path in sorted(folder.glob("*.toml")):
+            regimen = load_template(path, "user")
+            if by_id.get(regimen.id) and by_id[regimen.id].origin == "shipped":
+                replaced.append(regimen.id)
+            by_id[regimen.id] = regimen
+    return Catalog(tuple(sorted(by_id.values(), key=lambda r: r.id)), tuple(replaced))

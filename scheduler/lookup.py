@@ -1,0 +1,114 @@
+"""Resolve what the user typed (id, generic, brand or alias, any case) to one regimen schedule.
+
+txcal never picks a dose for the user: while several schedules still match, it stops and lists
+them with the exact flags that choose each.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from scheduler.durations import describe_interval, parse_interval
+from scheduler.errors import AmbiguousRegimen, RegimenNotFound
+from scheduler.model import Regimen, Schedule
+from scheduler.loader import Catalog
+
+
+def normalize(name: str) -> str:
+    """Return a name in the form names are compared: case-folded, single spaces."""
+    return " ".join(name.casefold().replace("_", " ").split())
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One regimen and, for repeating doses, one of its schedules."""
+
+    regimen: Regimen
+    schedule: Schedule | None
+
+    def describe(self) -> str:
+        """Return the choice as a reader compares them: "1,200 mg IV every 3 weeks (adult)"."""
+        if self.schedule is None:
+            return self.regimen.title
+        dose = self.schedule.dose.describe()
+        return f"{dose} {self.regimen.route} {describe_interval(self.schedule.every_days)} ({self.regimen.population}, {self.regimen.id})"
+
+
+def all_names(catalog: Catalog) -> list[str]:
+    """Return every name txcal answers to, for suggestions and shell completion."""
+    return sorted({n for r in catalog.regimens for n in (*r.names(), r.ingredient)})
+
+
+def resolve(
+    catalog: Catalog,
+    name: str,
+    route: str | None = None,
+    pediatric: bool = False,
+    every: str | None = None,
+    command: str = "txcal plan",
+) -> Choice:
+    """Return the one regimen schedule that `name` and the flags select.
+
+    Args:
+        catalog: every known regimen.
+        name: a regimen id, generic name, brand name or alias, in any case.
+        route: "IV" or "SC" when the user asked for one; a generic name alone means IV.
+        pediatric: the user asked for the pediatric dose.
+        every: the dosing interval the user asked for, such as "3w".
+        command: the command line so far, to print exact commands for each choice.
+
+    Raises:
+        RegimenNotFound: nothing matches; the message suggests the nearest names.
+        AmbiguousRegimen: several schedules still match; the message lists each with its flags.
+    """
+    key = normalize(name)
+    exact = [r for r in catalog.regimens if key in {normalize(n) for n in r.names()}]
+    by_id = [r for r in exact if normalize(r.id) == key]
+    ingredients = {normalize(r.ingredient) for r in exact} | {key}
+    related = [r for r in catalog.regimens if normalize(r.ingredient) in ingredients]
+    if not related:
+        close = difflib.get_close_matches(key, [normalize(n) for n in all_names(catalog)], n=3, cutoff=0.6)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise RegimenNotFound(f"no regimen is called {name!r}.{hint} Run `txcal regimens` to see them all.")
+
+    if by_id:
+        pool = by_id
+    elif route:
+        pool = [r for r in related if r.route.casefold() == route.casefold()]
+        if not pool:
+            routes = sorted({r.route for r in related})
+            raise RegimenNotFound(f"{name} has no {route.upper()} form here; its routes: {', '.join(routes)}")
+    else:
+        # A generic name alone means the IV product, as the labels name them.
+        pool = exact or [r for r in related if r.route == "IV"] or related
+    if not by_id:
+        population = "pediatric" if pediatric else "adult"
+        narrowed = [r for r in pool if r.population == population]
+        if not narrowed:
+            others = "; ".join(f"{r.id}: {r.who}" for r in pool)
+            raise RegimenNotFound(f"{name} has no {population} schedule here ({others})")
+        pool = narrowed
+    elif pediatric and pool[0].population != "pediatric":
+        raise RegimenNotFound(f"{pool[0].id} is not a pediatric regimen ({pool[0].who})")
+
+    choices = [Choice(r, s) for r in pool for s in r.schedules] + [Choice(r, None) for r in pool if not r.schedules]
+    if every is not None:
+        days = parse_interval(every)
+        matching = [c for c in choices if c.schedule is not None and c.schedule.every_days == days]
+        if not matching:
+            offered = ", ".join(sorted({c.schedule.every for c in choices if c.schedule}, key=parse_interval))
+            raise RegimenNotFound(
+                f"{name} has no schedule every {every}" + (f"; choose --every {offered}" if offered else "; leave out --every")
+            )
+        choices = matching
+    if len(choices) == 1:
+        return choices[0]
+    lines = [f"{name} has several schedules and txcal never picks a dose; choose one:"]
+    for choice in choices:
+        assert choice.schedule is not None
+        lines.append(f"  {command} --every {choice.schedule.every}    # {choice.describe()}")
+    children = [r for r in related if r.population == "pediatric" and not pediatric]
+    if children:
+        lines.append(f"  (for children, add --pediatric: {', '.join(r.id for r in children)})")
+    raise AmbiguousRegimen("\n".join(lines))

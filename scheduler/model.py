@@ -1,0 +1,271 @@
+"""Frozen records that flow from templates through the engine to the writers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+# The fixed vocabulary of event kinds (issue 2); writers colour and categorise by it.
+EVENT_KINDS = (
+    "dose",
+    "collection",
+    "chemotherapy",
+    "premedication",
+    "infusion",
+    "monitoring",
+    "milestone",
+    "watch",
+)
+
+# How sure a source is; see shared/clinical-facts.md "Verification marks".
+SOURCE_MARKS = (
+    "label",
+    "FDA",
+    "trial",
+    "patient info",
+    "manufacturer",
+    "non-US label",
+    "EU text",
+    "institutional",
+    "unconfirmed",
+)
+
+CONFIRM = "Confirm with your care team."
+
+
+def format_number(value: float) -> str:
+    """Return a dose amount as people write it: 1875 -> "1,875", 352.5 -> "352.5"."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True)
+class Dose:
+    """A dose: a fixed amount, an amount per kg or m² (with an optional cap), or free text."""
+
+    amount: float | None = None
+    unit: str = ""
+    per: str | None = None
+    max: float | None = None
+    with_: str | None = None
+    text: str | None = None
+
+    @property
+    def weight_based(self) -> bool:
+        return self.per == "kg"
+
+    def describe(self, with_partner: bool = True) -> str:
+        """Return the dose as the label states it: "15 mg/kg (at most 1,200 mg)".
+
+        Args:
+            with_partner: include what is given with it (the hyaluronidase of SC forms).
+        """
+        if self.text:
+            return self.text
+        assert self.amount is not None
+        words = f"{format_number(self.amount)} {self.unit}"
+        if self.per:
+            words += f"/{self.per}"
+        if self.max is not None:
+            words += f" (at most {format_number(self.max)} {self.unit})"
+        if self.with_ and with_partner:
+            words += f" with {self.with_}"
+        return words
+
+    def for_weight(self, weight_kg: float) -> tuple[float, str]:
+        """Return the dose for a weight and its arithmetic, the cap applied and shown."""
+        assert self.amount is not None and self.per == "kg"
+        raw = self.amount * weight_kg
+        arithmetic = (
+            f"{format_number(self.amount)} {self.unit}/kg × {format_number(weight_kg)} kg"
+            f" = {format_number(raw)} {self.unit}"
+        )
+        if self.max is not None and raw > self.max:
+            return self.max, f"{arithmetic}, capped at {format_number(self.max)} {self.unit}"
+        if self.max is not None:
+            arithmetic += f" (cap {format_number(self.max)} {self.unit})"
+        return raw, arithmetic
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact comes from and how sure it is."""
+
+    id: str
+    address: str
+    supports: str
+    mark: str
+
+
+@dataclass(frozen=True)
+class Notes:
+    """What the patient should know: what to expect, side effects to report, when to call."""
+
+    expect: str = ""
+    report: tuple[str, ...] = ()
+    call: str = ""
+    missed: str = ""
+
+    def lines(self) -> tuple[str, ...]:
+        """Return the notes as plain-text lines, empty parts left out."""
+        parts = []
+        if self.expect:
+            parts.append(f"What to expect: {self.expect}")
+        if self.report:
+            parts.append("Side effects to report: " + "; ".join(self.report) + ".")
+        if self.call:
+            parts.append(f"When to call: {self.call}")
+        if self.missed:
+            parts.append(f"Missed dose: {self.missed}")
+        return tuple(parts)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One repeating-dose schedule of a regimen (atezolizumab IV has three)."""
+
+    every_days: int
+    every: str
+    dose: Dose
+    length_first_min: int | None
+    length_min: int
+    given: str = ""
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a multi-step pathway, placed relative to the plan start or the anchor day.
+
+    Exactly one placement is set: `on_start`, `day` (one event), `days` (one event per day
+    of an inclusive range) or `span` (one all-day event over an inclusive range). Day numbers
+    follow the Day 1 convention: there is no Day 0.
+    """
+
+    key: str
+    kind: str
+    title: str
+    on_start: bool = False
+    day: int | None = None
+    days: tuple[int, int] | None = None
+    span: tuple[int, int] | None = None
+    all_day: bool = False
+    offset_min: int = 0
+    length_min: int | None = None
+    dose: Dose | None = None
+    route: str = ""
+    notes: Notes = field(default_factory=Notes)
+    unconfirmed: str = ""
+    extendable: bool = False
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The day a pathway counts from (Day 1) and its default distance from the plan start."""
+
+    title: str
+    default_after_days: int
+    default_after: str
+    unconfirmed: str = ""  # applies to every event placed by day number
+    default_unconfirmed: str = ""  # applies only when the anchor day is the default
+
+
+@dataclass(frozen=True)
+class Duration:
+    """How long treatment lasts, and how far txcal plans when it has no fixed end."""
+
+    rule: str  # "open-ended", "months", "doses" or "once"
+    text: str
+    months: int | None = None
+    doses: int | None = None
+    horizon: str | None = None
+    horizon_text: str = ""
+
+
+@dataclass(frozen=True)
+class Regimen:
+    """A regimen template: what a treatment is, with its sources."""
+
+    id: str
+    title: str
+    drug: str
+    ingredient: str
+    route: str
+    population: str  # "adult" or "pediatric"
+    duration: Duration
+    notes: Notes
+    sources: tuple[Source, ...]
+    brands: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    who: str = ""
+    event_title: str = ""
+    schedules: tuple[Schedule, ...] = ()
+    anchor: Anchor | None = None
+    steps: tuple[Step, ...] = ()
+    slot_min: int | None = None
+    path: str = ""
+    origin: str = "shipped"
+
+    def names(self) -> tuple[str, ...]:
+        """Return every name a user may type for this regimen."""
+        return (self.id, self.drug, *self.brands, *self.aliases)
+
+    def source(self, source_id: str) -> Source:
+        return next(s for s in self.sources if s.id == source_id)
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """A patient's plan: which regimen and schedule, when, and how far."""
+
+    regimen: Regimen
+    start: date
+    schedule: Schedule | None = None
+    time: time | None = None
+    tz: str | None = None
+    doses: int | None = None
+    until: date | None = None
+    period: str | None = None
+    weight_kg: float | None = None
+    infusion: date | None = None
+    monitor_days: int | None = None
+    patient: str | None = None
+    plan_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """One dated event of a plan; `uid` is its stable, opaque identity."""
+
+    key: str
+    uid: str
+    kind: str
+    title: str
+    start: date | datetime
+    end: date | datetime
+    all_day: bool
+    day: int | None = None
+    dose_number: int | None = None
+    dose: str = ""
+    route: str = ""
+    status: str = "planned"
+    notes: tuple[str, ...] = ()
+    unconfirmed: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An expanded plan: its events in order and a sentence saying how far it reaches."""
+
+    request: PlanRequest
+    plan_id: str
+    events: tuple[PlannedEvent, ...]
+    horizon: str
+    warnings: tuple[str, ...] = ()
+    schedule_text: str = ""
+
+    @property
+    def regimen(self) -> Regimen:
+        return self.request.regimen

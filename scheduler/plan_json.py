@@ -1,0 +1,57 @@
+"""Plans as plain data: the JSON shape documented in the README (kept stable)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from scheduler.model import Plan, PlannedEvent
+
+
+def _iso(value: date | datetime) -> str:
+    """Return a date, or a date-time with its UTC offset, in ISO 8601."""
+    return value.isoformat()
+
+
+def event_to_dict(event: PlannedEvent) -> dict[str, Any]:
+    """Return one event as the JSON object the README documents."""
+    return {
+        "uid": event.uid,
+        "kind": event.kind,
+        "title": event.title,
+        "start": _iso(event.start),
+        "end": _iso(event.end),
+        "all_day": event.all_day,
+        "day": event.day,
+        "dose_number": event.dose_number,
+        "dose": event.dose,
+        "route": event.route,
+        "status": event.status,
+        "unconfirmed": event.unconfirmed,
+        "notes": list(event.notes),
+    }
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """Return a plan as plain data: regimen, time zone, horizon and events."""
+    request = plan.request
+    return {
+        "regimen": {
+            "id": plan.regimen.id,
+            "drug": plan.regimen.drug,
+            "title": plan.regimen.title,
+            "every": request.schedule.every if request.schedule else None,
+            "schedule": plan.schedule_text,
+        },
+        "plan_id": plan.plan_id,
+        "patient": request.patient,
+        "timezone": request.tz if request.time is not None else None,
+        "horizon": plan.horizon,
+        "events": [event_to_dict(e) for e in plan.events],
+    }
+
+
+def to_json(plan: Plan) -> str:
+    """Return a plan as indented JSON text ending in a newline."""
+    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from scheduler.engine import expand
 from scheduler.errors import TxcalError
-from scheduler.model import Plan, PlannedEvent, PlanRequest, Regimen
 from scheduler.loader import load_regimens, load_template
+from scheduler.model import Plan, PlannedEvent, PlanRequest, Regimen
 
 __version__ = "0.1.0"
 

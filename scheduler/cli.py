@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from datetime import date, datetime, time
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +15,15 @@ from scheduler.describe import regimen_to_dict, render_regimen, render_regimens
 from scheduler.durations import parse_interval, parse_period
 from scheduler.engine import expand
 from scheduler.errors import RegimenNotFound, TemplateError, TxcalError
+from scheduler.loader import TEMPLATES_ENV, Catalog, load_regimens, load_template
 from scheduler.lookup import normalize, resolve
 from scheduler.model import PlanRequest, Regimen
 from scheduler.plan_json import to_json
 from scheduler.preview import render_text
-from scheduler.loader import TEMPLATES_ENV, Catalog, load_regimens, load_template
 from scheduler.zones import check_zone, machine_zone_name
 
 
-class _Parsed(click.ParamType):
+class _Parsed(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.5
     """A click type from a parser function: its ValueError message becomes click's usage error."""
 
     def __init__(self, name: str, parse: Any, hint: str) -> None:
@@ -44,7 +44,8 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        reason = str(exc) if "range" in str(exc) else "not a date"
+        # Keep Python's reason for impossible dates ("day is out of range for month").
+        reason = "not a date" if "isoformat" in str(exc) else str(exc)
         raise ValueError(reason) from None
 
 
@@ -116,9 +117,15 @@ def main() -> None:
 
 @main.command()
 @click.argument("drug")
-@click.option("--start", required=True, type=DATE, help="First dose, or for afami-cel the T-cell collection day (YYYY-MM-DD).")
+@click.option(
+    "--start", required=True, type=DATE, help="First dose, or for afami-cel the T-cell collection day (YYYY-MM-DD)."
+)
 @click.option("--every", type=INTERVAL, help="Dosing interval where a drug has several: 2w, 3w, 4w or 6w.")
-@click.option("--route", type=click.Choice(["iv", "sc"], case_sensitive=False), help="IV infusion or SC injection; a generic name alone means IV.")
+@click.option(
+    "--route",
+    type=click.Choice(["iv", "sc"], case_sensitive=False),
+    help="IV infusion or SC injection; a generic name alone means IV.",
+)
 @click.option("--pediatric", is_flag=True, help="The pediatric (weight-based) dose.")
 @click.option("--weight-kg", type=float, help="Body weight in kg, for weight-based doses.")
 @click.option("--doses", type=click.IntRange(min=1), help="Plan this many doses.")
@@ -127,10 +134,14 @@ def main() -> None:
 @click.option("--time", "at", type=CLOCK, help="Appointment time (HH:MM); without it events are all-day.")
 @click.option("--tz", type=ZONE, help="IANA time zone for --time (default: this machine's zone).")
 @click.option("--infusion", type=DATE, help="afami-cel: the infusion day (Day 1) once the product date is known.")
-@click.option("--monitor-days", type=click.IntRange(min=1), help="afami-cel: days of monitoring after the infusion (at least 7).")
+@click.option(
+    "--monitor-days", type=click.IntRange(min=1), help="afami-cel: days of monitoring after the infusion (at least 7)."
+)
 @click.option("--patient", help="A pseudonymous label for titles (no names or record numbers).")
 @click.option("--plan-id", help="A stable identity for this plan; by default derived from regimen, start and label.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
 @_templates_option
 def plan(
     drug: str,
@@ -202,8 +213,10 @@ def _find_template(catalog: Catalog, name: str) -> Regimen:
     if found:
         return found
     matches = [r for r in catalog.regimens if normalize(name) in {normalize(n) for n in r.names()}]
-    if len(matches) == 1:
-        return matches[0]
+    adults = [r for r in matches if r.population == "adult"]
+    # As in `plan`, a name shared by adult and pediatric templates means the adult one.
+    if len(matches) == 1 or len(adults) == 1:
+        return (adults or matches)[0]
     if matches:
         raise RegimenNotFound(f"{name} names several templates: {', '.join(r.id for r in matches)}; show one by its id")
     resolve(catalog, name)  # raises with the nearest names

@@ -11,7 +11,9 @@ from scheduler.model import Dose, Regimen, Step
 
 def _table(rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows) + "\n"
+    return (
+        "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows) + "\n"
+    )
 
 
 def render_regimens(regimens: tuple[Regimen, ...] | list[Regimen]) -> str:
@@ -25,7 +27,16 @@ def render_regimens(regimens: tuple[Regimen, ...] | list[Regimen]) -> str:
         brand = ", ".join(regimen.brands)
         marker = " (user)" if regimen.origin == "user" else ""
         for schedule in regimen.schedules:
-            rows.append([regimen.id + marker, regimen.ingredient, brand, regimen.route, schedule.dose.describe(with_partner=False), schedule.every])
+            rows.append(
+                [
+                    regimen.id + marker,
+                    regimen.ingredient,
+                    brand,
+                    regimen.route,
+                    schedule.dose.describe(with_partner=False),
+                    schedule.every,
+                ]
+            )
         if not regimen.schedules:
             rows.append([regimen.id + marker, regimen.ingredient, brand, regimen.route, "one-time pathway", "once"])
     return _table(rows)
@@ -59,7 +70,10 @@ def render_regimen(regimen: Regimen) -> str:
                 length = f"first {describe_minutes(s.length_first_min)}, then {length}"
             lines.append(f"  --every {s.every}: {s.dose.describe()} {describe_interval(s.every_days)}, {length}")
     if regimen.anchor:
-        lines += ["", f"Anchor:    {regimen.anchor.title}; by default {regimen.anchor.default_after} after the plan start (--infusion sets it)"]
+        lines += [
+            "",
+            f"Anchor:    {regimen.anchor.title}; by default {regimen.anchor.default_after} after the plan start (--infusion sets it)",
+        ]
     if regimen.steps:
         lines += ["", "Steps:"]
         for step in regimen.steps:
@@ -91,13 +105,30 @@ def regimen_to_dict(regimen: Regimen) -> dict[str, Any]:
         "route": regimen.route,
         "population": regimen.population,
         "who": regimen.who,
-        "duration": {"rule": regimen.duration.rule, "text": regimen.duration.text, "months": regimen.duration.months, "horizon": regimen.duration.horizon},
+        "duration": {
+            "rule": regimen.duration.rule,
+            "text": regimen.duration.text,
+            "months": regimen.duration.months,
+            "horizon": regimen.duration.horizon,
+        },
         "schedules": [
-            {"every": s.every, "dose": _dose_dict(s.dose), "length_first_minutes": s.length_first_min, "length_minutes": s.length_min}
+            {
+                "every": s.every,
+                "dose": _dose_dict(s.dose),
+                "length_first_minutes": s.length_first_min,
+                "length_minutes": s.length_min,
+            }
             for s in regimen.schedules
         ],
         "steps": [
-            {"key": s.key, "kind": s.kind, "title": s.title, "when": step_placement(s), "dose": _dose_dict(s.dose), "unconfirmed": s.unconfirmed or None}
+            {
+                "key": s.key,
+                "kind": s.kind,
+                "title": s.title,
+                "when": step_placement(s),
+                "dose": _dose_dict(s.dose),
+                "unconfirmed": s.unconfirmed or None,
+            }
             for s in regimen.steps
         ],
         "sources": [{"address": s.address, "supports": s.supports, "mark": s.mark} for s in regimen.sources],

@@ -19,7 +19,7 @@ def parse_interval(text: str) -> int:
     """
     match = _PERIOD.fullmatch(text.strip())
     if not match or match.group(2) not in "dw" or int(match.group(1)) == 0:
-        raise ValueError("expected a duration like \"3w\" or \"10d\"")
+        raise ValueError('expected a duration like "3w" or "10d"')
     count = int(match.group(1))
     return count * 7 if match.group(2) == "w" else count
 
@@ -32,7 +32,7 @@ def parse_period(text: str) -> relativedelta:
     """
     match = _PERIOD.fullmatch(text.strip())
     if not match or int(match.group(1)) == 0:
-        raise ValueError("expected a period like \"6m\", \"26w\", \"1y\" or \"90d\"")
+        raise ValueError('expected a period like "6m", "26w", "1y" or "90d"')
     count, unit = int(match.group(1)), match.group(2)
     return {
         "d": relativedelta(days=count),
@@ -59,7 +59,7 @@ def parse_minutes(text: str) -> int:
     """
     match = _LENGTH.fullmatch(text.strip())
     if not match or int(match.group(1)) == 0:
-        raise ValueError("expected a length like \"30min\" or \"1h\"")
+        raise ValueError('expected a length like "30min" or "1h"')
     count = int(match.group(1))
     return count * 60 if match.group(2) == "h" else count
 

@@ -59,7 +59,7 @@ def expand(request: PlanRequest) -> Plan:
     if regimen.schedules:
         horizon, warnings = builder.doses()
     else:
-        horizon, warnings = builder.pathway(), ()
+        horizon, warnings = builder.pathway(), []
     events = sorted(builder.events, key=lambda e: (_sort_date(e.start), not e.all_day, _sort_instant(e.start)))
     return Plan(request, plan_id, tuple(events), horizon, tuple(warnings), builder.schedule_text)
 
@@ -150,7 +150,11 @@ class _Builder:
     def _dose_dates(self, schedule: Schedule) -> tuple[list[date], str]:
         """Return the dose dates and the sentence that says how far the plan reaches and why."""
         request, duration = self.request, self.regimen.duration
-        chosen = [name for name, value in (("--doses", request.doses), ("--until", request.until), ("--for", request.period)) if value is not None]
+        chosen = [
+            name
+            for name, value in (("--doses", request.doses), ("--until", request.until), ("--for", request.period))
+            if value is not None
+        ]
         if len(chosen) > 1:
             raise PlanError(f"give only one of --doses, --until and --for (got {' and '.join(chosen)})")
         continues = f"treatment continues {duration.text}."
@@ -163,13 +167,13 @@ class _Builder:
             reason = f"Planned for {request.doses} dose{'s' if count > 1 else ''} (--doses); {continues}"
         elif request.until is not None:
             if request.until < request.start:
-                raise PlanError(
-                    f"--until {request.until} is before the start {request.start}: give a later --until"
-                )
+                raise PlanError(f"--until {request.until} is before the start {request.start}: give a later --until")
             last, reason = request.until, f"Planned through {request.until} (--until); {continues}"
         elif request.period is not None:
             last = request.start + parse_period(request.period) - timedelta(days=1)
-            reason = f"Planned for {describe_period(request.period)} (--for {request.period}), through {last}; {continues}"
+            reason = (
+                f"Planned for {describe_period(request.period)} (--for {request.period}), through {last}; {continues}"
+            )
         elif duration.rule == "months" and duration.months:
             last = request.start + relativedelta(months=duration.months) - timedelta(days=1)
             reason = f"Planned for up to {duration.months} months, through {last}: {duration.horizon_text}. Treatment continues {duration.text}."
@@ -200,7 +204,9 @@ class _Builder:
 
     def _schedule_notes(self, schedule: Schedule, arithmetic: str) -> tuple[str, ...]:
         regimen = self.regimen
-        lines = [f"Schedule: {schedule.dose.describe()} {describe_interval(schedule.every_days)}; treatment continues {regimen.duration.text}."]
+        lines = [
+            f"Schedule: {schedule.dose.describe()} {describe_interval(schedule.every_days)}; treatment continues {regimen.duration.text}."
+        ]
         if arithmetic:
             lines.append(f"Dose for this weight: {arithmetic}.")
         lines.extend(regimen.notes.lines())
@@ -236,8 +242,15 @@ class _Builder:
             self._step_events(step, days, anchor_date)
         self.schedule_text = f"{regimen.title}; Day 1 (infusion) {anchor_date}"
         assert anchor is not None or not anchored
-        how = f"{describe_period(anchor.default_after)} after collection, the default" if anchor and request.infusion is None else "--infusion"
-        return f"A one-time pathway: {regimen.duration.text} on {anchor_date} ({how}). {anchor.title if anchor else ''}".strip() + "."
+        how = (
+            f"{describe_period(anchor.default_after)} after collection, the default"
+            if anchor and request.infusion is None
+            else "--infusion"
+        )
+        return (
+            f"A one-time pathway: {regimen.duration.text} on {anchor_date} ({how}). {anchor.title if anchor else ''}".strip()
+            + "."
+        )
 
     def _step_days(self, step: Step) -> Iterator[int]:
         """Yield the day numbers a step occupies (0 stands for the plan start)."""
@@ -283,7 +296,9 @@ class _Builder:
                 end: date | datetime = end_date
                 timing: tuple[str, ...] = (f"Through {end_date - timedelta(days=1)} ({day_label(step.span[1])}).",)
             else:
-                start, end, timing = self._times(on, step.offset_min, step.length_min or regimen.slot_min, step.length_min is None, step.all_day)
+                start, end, timing = self._times(
+                    on, step.offset_min, step.length_min or regimen.slot_min, step.length_min is None, step.all_day
+                )
             self.events.append(
                 self._event(
                     key=step.key if len(days) == 1 else f"{step.key}-day{day}",
@@ -318,7 +333,9 @@ class _Builder:
         end = (start.astimezone(UTC) + timedelta(minutes=length_min)).astimezone(self.zone)
         notes = []
         if start.replace(tzinfo=None) != wall:
-            notes.append(f"{wall:%H:%M} does not exist on {on} in {self.request.tz} (clocks change): shown at {start:%H:%M}.")
+            notes.append(
+                f"{wall:%H:%M} does not exist on {on} in {self.request.tz} (clocks change): shown at {start:%H:%M}."
+            )
         if placeholder:
             notes.append("Calendar block only: no source gives a length for this step; your care team sets it.")
         return start, end, tuple(notes)

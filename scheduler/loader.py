@@ -36,8 +36,24 @@ TEMPLATES_ENV = "TXCAL_TEMPLATES"
 T = TypeVar("T")
 
 _TOP_KEYS = {
-    "schema", "id", "title", "drug", "ingredient", "brands", "aliases", "route", "population",
-    "who", "event_title", "duration", "schedules", "anchor", "steps", "slot", "notes", "sources",
+    "schema",
+    "id",
+    "title",
+    "drug",
+    "ingredient",
+    "brands",
+    "aliases",
+    "route",
+    "population",
+    "who",
+    "event_title",
+    "duration",
+    "schedules",
+    "anchor",
+    "steps",
+    "slot",
+    "notes",
+    "sources",
 }
 _DURATION_RULES = ("open-ended", "months", "doses", "once")
 
@@ -53,9 +69,7 @@ class _Table:
             self.problems.append(f"{where or 'file'}: expected a table, got {data!r}")
         for key in self.data:
             if key not in allowed:
-                self.problems.append(
-                    f"{self.path(key)}: unknown key; expected one of: {', '.join(sorted(allowed))}"
-                )
+                self.problems.append(f"{self.path(key)}: unknown key; expected one of: {', '.join(sorted(allowed))}")
 
     def path(self, key: str) -> str:
         return f"{self.where}.{key}" if self.where else key
@@ -113,7 +127,9 @@ class _Table:
             return ""
         return value or ""
 
-    def parsed(self, key: str, parse: Callable[[str], T], expected: str, required: bool = False) -> tuple[str, T] | None:
+    def parsed(
+        self, key: str, parse: Callable[[str], T], expected: str, required: bool = False
+    ) -> tuple[str, T] | None:
         """Return (text, parsed value) for a string parsed by `parse`; record a problem if it fails."""
         value = self.get(key, str, expected, required)
         if value is None:
@@ -212,8 +228,7 @@ def _read_step(table: _Table) -> Step | None:
     placements = [k for k in ("on", "day", "days", "span") if table.has(k)]
     if len(placements) != 1:
         table.problems.append(
-            f"{table.where}: expected exactly one of on, day, days, span; got "
-            + (", ".join(placements) or "none")
+            f"{table.where}: expected exactly one of on, day, days, span; got " + (", ".join(placements) or "none")
         )
     all_day = bool(table.get("all_day", bool, "true or false"))
     offset = table.parsed("offset", _signed_minutes, 'a signed length like "-60min"')
@@ -276,7 +291,9 @@ def _read(data: dict[str, Any], path: Path) -> Regimen:
     duration = None
     if duration_table is not None:
         rule = duration_table.choice("rule", _DURATION_RULES, required=True)
-        horizon = duration_table.parsed("horizon", parse_period, 'a period like "1y" or "6m"', required=rule == "open-ended")
+        horizon = duration_table.parsed(
+            "horizon", parse_period, 'a period like "1y" or "6m"', required=rule == "open-ended"
+        )
         duration = Duration(
             rule=rule,
             text=duration_table.text("text", required=True),
@@ -303,8 +320,22 @@ def _read(data: dict[str, Any], path: Path) -> Regimen:
     schedule_keys = {"every", "dose", "length", "length_first", "given", "sources"}
     schedules = [_read_schedule(t) for t in top.tables("schedules", schedule_keys)]
     step_keys = {
-        "key", "kind", "title", "on", "day", "days", "span", "all_day", "offset", "length", "dose",
-        "route", "notes", "unconfirmed", "extendable", "sources",
+        "key",
+        "kind",
+        "title",
+        "on",
+        "day",
+        "days",
+        "span",
+        "all_day",
+        "offset",
+        "length",
+        "dose",
+        "route",
+        "notes",
+        "unconfirmed",
+        "extendable",
+        "sources",
     }
     steps = [_read_step(t) for t in top.tables("steps", step_keys)]
     anchor_table = top.table("anchor", {"title", "default_after", "unconfirmed", "default_unconfirmed"})
@@ -412,9 +443,7 @@ def load_regimens(template_dirs: Iterable[str] = ()) -> Catalog:
     replaced = []
     for folder in user_template_dirs(template_dirs):
         if not folder.is_dir():
-            raise TxcalError(
-                f"template folder {folder} does not exist; check --templates or {TEMPLATES_ENV}"
-            )
+            raise TxcalError(f"template folder {folder} does not exist; check --templates or {TEMPLATES_ENV}")
         for path in sorted(folder.glob("*.toml")):
             regimen = load_template(path, "user")
             if by_id.get(regimen.id) and by_id[regimen.id].origin == "shipped":

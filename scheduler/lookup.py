@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from scheduler.durations import describe_interval, parse_interval
 from scheduler.errors import AmbiguousRegimen, RegimenNotFound
-from scheduler.model import Regimen, Schedule
 from scheduler.loader import Catalog
+from scheduler.model import Regimen, Schedule
 
 
 def normalize(name: str) -> str:
@@ -99,7 +99,8 @@ def resolve(
         if not matching:
             offered = ", ".join(sorted({c.schedule.every for c in choices if c.schedule}, key=parse_interval))
             raise RegimenNotFound(
-                f"{name} has no schedule every {every}" + (f"; choose --every {offered}" if offered else "; leave out --every")
+                f"{name} has no schedule every {every}"
+                + (f"; choose --every {offered}" if offered else "; leave out --every")
             )
         choices = matching
     if len(choices) == 1:

@@ -84,7 +84,7 @@ class Dose:
         if self.max is not None and raw > self.max:
             return self.max, f"{arithmetic}, capped at {format_number(self.max)} {self.unit}"
         if self.max is not None:
-            arithmetic += f" (cap {format_number(self.max)} {self.unit})"
+            arithmetic += f", cap {format_number(self.max)} {self.unit}"
         return raw, arithmetic
 
 

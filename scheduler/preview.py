@@ -37,7 +37,9 @@ def render_text(plan: Plan) -> str:
         when = event.start.date() if isinstance(event.start, datetime) else event.start
         flag = " *" if event.unconfirmed else ""
         dose = f"  {event.dose}" if event.dose else ""
-        lines.append(f"{when:%Y-%m-%d} {when:%a}  {event_time(event):<11}  {event_label(event):<8}  {event.title}{dose}{flag}".rstrip())
+        lines.append(
+            f"{when:%Y-%m-%d} {when:%a}  {event_time(event):<11}  {event_label(event):<8}  {event.title}{dose}{flag}".rstrip()
+        )
     lines.append("")
     lines.append(plan.horizon)
     if any(e.unconfirmed for e in plan.events):

@@ -16,7 +16,9 @@ def check_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not a known time zone: use an IANA name such as Europe/Berlin or America/New_York") from None
+        raise ValueError(
+            f"{name!r} is not a known time zone: use an IANA name such as Europe/Berlin or America/New_York"
+        ) from None
     return name
 
 

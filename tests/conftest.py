@@ -1,0 +1,62 @@
+"""Shared fixtures: the CLI runner, the shipped catalog, and the --update-golden switch."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from scheduler.cli import main
+from scheduler.loader import Catalog, load_regimens
+
+GOLDEN = Path(__file__).parent / "golden"
+
+try:
+    import scheduler.templates  # noqa: F401  (package data, mapped from templates/ at install)
+except ModuleNotFoundError:
+    pytest.exit("txcal is not installed in this environment: run pip install '.[test]' (or -e), then pytest", 2)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files from current output")
+
+
+@pytest.fixture(autouse=True)
+def _no_user_templates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see only the shipped templates unless they add their own."""
+    monkeypatch.delenv("TXCAL_TEMPLATES", raising=False)
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_regimens()
+
+
+@pytest.fixture
+def txcal() -> Callable[[str], Result]:
+    """Run `txcal ARGS` in-process; stdout and stderr stay apart (result.stdout, result.stderr)."""
+    runner = CliRunner()
+
+    def run(args: str) -> Result:
+        return runner.invoke(main, shlex.split(args), catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """Compare text with tests/golden/NAME, or rewrite it under --update-golden."""
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, actual: str) -> None:
+        path = GOLDEN / name
+        if update:
+            path.write_text(actual, encoding="utf-8")
+            return
+        assert path.exists(), f"{path} is missing: run pytest --update-golden and review the diff"
+        assert actual == path.read_text(encoding="utf-8")
+
+    return check

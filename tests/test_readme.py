@@ -1,0 +1,30 @@
+"""The README's examples are real: each `$ txcal ...` block is run and its output compared."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scheduler.cli import main
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def examples() -> list[tuple[str, str]]:
+    """Return (command, expected output) for each console block of the README."""
+    found = []
+    for block in re.findall(r"```console\n(.*?)```", README.read_text(encoding="utf-8"), re.S):
+        command, _, output = block.partition("\n")
+        assert command.startswith("$ txcal "), command
+        found.append((command[2:], output))
+    return found
+
+
+@pytest.mark.parametrize(("command", "expected"), examples(), ids=[c for c, _ in examples()])
+def test_readme_example_output_is_real(command, expected):
+    result = CliRunner().invoke(main, shlex.split(command)[1:])
+    assert result.output == expected

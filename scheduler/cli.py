@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
-from datetime import date, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,14 @@ import click
 
 from scheduler import __version__
 from scheduler.describe import regimen_to_dict, render_regimen, render_regimens
-from scheduler.durations import parse_interval, parse_period
+from scheduler.durations import parse_interval, parse_period, parse_reminders
 from scheduler.engine import expand
 from scheduler.errors import RegimenNotFound, TemplateError, TxcalError
+from scheduler.ics_text import txcal_plan_id
 from scheduler.loader import TEMPLATES_ENV, Catalog, load_regimens, load_template
 from scheduler.lookup import normalize, resolve
-from scheduler.model import PlanRequest, Regimen
+from scheduler.model import Plan, PlanRequest, Regimen
+from scheduler.outfile import SUFFIX_FORMATS, read_existing, write_atomic, written_by_txcal
 from scheduler.plan_json import to_json
 from scheduler.preview import render_text
 from scheduler.zones import check_zone, machine_zone_name
@@ -74,6 +77,7 @@ CLOCK = _Parsed("time", _clock, "; write times as HH:MM on a 24-hour clock, e.g.
 ZONE = _Parsed("zone", check_zone, "")
 INTERVAL = _Parsed("interval", _keep_text(parse_interval), "")
 PERIOD = _Parsed("period", _keep_text(parse_period), "")
+REMINDERS = _Parsed("reminders", parse_reminders, "")
 
 
 class TxcalGroup(click.Group):
@@ -140,7 +144,15 @@ def main() -> None:
 @click.option("--patient", help="A pseudonymous label for titles (no names or record numbers).")
 @click.option("--plan-id", help="A stable identity for this plan; by default derived from regimen, start and label.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "ics"]),
+    help="Output format (default: from the -o suffix, else text).",
+)
+@click.option("-o", "--output", help="Write to this file (.ics, .json, .txt); - is stdout.")
+@click.option("--remind", type=REMINDERS, help="Calendar reminders before each event, e.g. 1d,2h (.ics only).")
+@click.option(
+    "--force", is_flag=True, help="Replace an output file that holds another plan or was not written by txcal."
 )
 @_templates_option
 def plan(
@@ -159,7 +171,10 @@ def plan(
     monitor_days: int | None,
     patient: str | None,
     plan_id: str | None,
-    fmt: str,
+    fmt: str | None,
+    output: str | None,
+    remind: list[timedelta] | None,
+    force: bool,
     template_dirs: tuple[str, ...],
 ) -> None:
     """Expand DRUG (a regimen id, generic or brand name) into a dated schedule."""
@@ -193,7 +208,61 @@ def plan(
     result = expand(request)
     for warning in result.warnings:
         click.echo(f"Note: {warning}", err=True)
-    click.echo(to_json(result) if fmt == "json" else render_text(result), nl=False)
+    path = None if output in (None, "-") else Path(output)
+    fmt = fmt or (SUFFIX_FORMATS.get(path.suffix.lower()) if path else None) or "text"
+    if remind and fmt != "ics":
+        click.echo("Note: --remind applies to .ics output only.", err=True)
+    existing = read_existing(path) if path else None
+    if fmt == "ics":
+        data, done = _calendar(result, remind or [], existing, path, force)
+    else:
+        if existing is not None and not force and not written_by_txcal(existing):
+            raise TxcalError(
+                f"{path} exists and txcal did not write it: choose another file, or add --force to replace it"
+            )
+        data = (to_json(result) if fmt == "json" else render_text(result)).encode("utf-8")
+        done = f"Wrote {len(result.events)} events to {path}."
+    if path is None:
+        click.echo(data, nl=False)
+    else:
+        write_atomic(path, data)
+        click.echo(done, err=True)
+
+
+def _calendar(
+    plan: Plan, reminders: list[timedelta], existing: bytes | None, path: Path | None, force: bool
+) -> tuple[bytes, str]:
+    """Return the .ics bytes, updating the previous export of the same plan when there is one."""
+    from scheduler.ics import to_ics  # icalendar loads only when a calendar is written
+
+    previous = None
+    if existing is not None and not force:
+        owner = txcal_plan_id(existing)
+        if owner is None:
+            raise TxcalError(
+                f"{path} exists and txcal did not write it: choose another file, or add --force to replace it"
+            )
+        if owner != plan.plan_id:
+            raise TxcalError(
+                f"{path} holds another txcal plan: give the same --plan-id to update it, choose another file, "
+                "or add --force to replace it (its events are then not cancelled in calendars)"
+            )
+        previous = existing
+    export = to_ics(plan, _stamp(), reminders, previous)
+    return export.data, export.describe(str(path))
+
+
+def _stamp() -> datetime:
+    """Return the time stamp for new and changed events: SOURCE_DATE_EPOCH when set, else now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), UTC)
+        except ValueError:
+            raise TxcalError(
+                f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds; unset it or fix it"
+            ) from None
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @main.command()
@@ -254,3 +323,30 @@ def validate(paths: tuple[Path, ...]) -> None:
             click.echo(f"{path}: ok ({regimen.id})")
     if failed:
         raise click.ClickException(f"{failed} of {len(files)} template files have problems")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def check(files: tuple[Path, ...]) -> None:
+    """Check .ics files for what calendar apps need and parsers do not check; exit 1 on any problem.
+
+    CRLF line endings, lines of at most 75 octets, unique UIDs, DTSTAMP in UTC, DTEND after
+    DTSTART and of the same type, a VTIMEZONE for every TZID, no METHOD, and VTIMEZONE offsets
+    that agree with zoneinfo at the file's dates.
+    """
+    from scheduler.ics_check import check_ics
+
+    failed = 0
+    for path in files:
+        try:
+            problems = check_ics(path.read_bytes())
+        except OSError as exc:
+            problems = [f"cannot read the file ({exc.strerror})"]
+        for problem in problems:
+            click.echo(f"{path}: {problem}")
+        if problems:
+            failed += 1
+        else:
+            click.echo(f"{path}: ok")
+    if failed:
+        raise click.ClickException(f"{failed} of {len(files)} files have problems")

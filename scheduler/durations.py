@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -65,10 +66,9 @@ def parse_minutes(text: str) -> int:
 
 
 def describe_minutes(minutes: int) -> str:
-    """Return a length in words: 30 -> "30 minutes", 60 -> "1 hour", 90 -> "90 minutes"."""
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return "1 hour" if hours == 1 else f"{hours} hours"
+    """Return a length in words: 30 -> "30 minutes", 60 -> "60 minutes", 120 -> "2 hours"."""
+    if minutes % 60 == 0 and minutes >= 120:
+        return f"{minutes // 60} hours"
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
@@ -78,3 +78,22 @@ def describe_interval(days: int) -> str:
         weeks = days // 7
         return "every week" if weeks == 1 else f"every {weeks} weeks"
     return "every day" if days == 1 else f"every {days} days"
+
+
+_REMINDER = re.compile(r"(\d+)(w|d|h|min|m)")
+
+
+def parse_reminders(text: str) -> list[timedelta]:
+    """Return reminder lead times from a list such as "1d,2h,30min" ("m" is minutes here).
+
+    Raises:
+        ValueError: an item is not a count of weeks, days, hours or minutes.
+    """
+    leads = []
+    for item in text.split(","):
+        match = _REMINDER.fullmatch(item.strip())
+        if not match or int(match.group(1)) == 0:
+            raise ValueError(f"{item.strip()!r} is not a lead time; write them like 1d,2h,30min")
+        unit = {"w": "weeks", "d": "days", "h": "hours", "min": "minutes", "m": "minutes"}[match.group(2)]
+        leads.append(timedelta(**{unit: int(match.group(1))}))
+    return sorted(set(leads), reverse=True)

@@ -31,6 +31,7 @@ SOURCE_MARKS = (
 )
 
 CONFIRM = "Confirm with your care team."
+DISCLAIMER = "txcal is a scheduling aid: confirm every date and dose with your care team."
 
 
 def format_number(value: float) -> str:

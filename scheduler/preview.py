@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from scheduler.engine import day_label
-from scheduler.model import Plan, PlannedEvent
-
-DISCLAIMER = "txcal is a scheduling aid: confirm every date and dose with your care team."
+from scheduler.model import DISCLAIMER, Plan, PlannedEvent
 
 
 def event_label(event: PlannedEvent) -> str:

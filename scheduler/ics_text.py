@@ -1,0 +1,122 @@
+"""Read iCalendar text without a calendar library: unfold, split content lines, nest components.
+
+Used to check files as they are on disk (`txcal check`) and to compare a re-export with the
+file it replaces, line for line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The calendar property that names the plan a txcal file holds.
+PLAN_PROPERTY = "X-TXCAL-PLAN"
+
+
+@dataclass(frozen=True)
+class ContentLine:
+    """One unfolded content line: NAME;PARAM=VALUE:VALUE (RFC 5545 3.1)."""
+
+    name: str
+    params: dict[str, str]
+    value: str
+    text: str
+    number: int  # the physical line it starts on, from 1
+
+
+@dataclass
+class Component:
+    """A BEGIN/END block with its own lines and nested components."""
+
+    name: str
+    lines: list[ContentLine] = field(default_factory=list)
+    children: list[Component] = field(default_factory=list)
+
+    def first(self, name: str) -> ContentLine | None:
+        return next((line for line in self.lines if line.name == name), None)
+
+    def all_lines(self) -> list[ContentLine]:
+        """Return this component's lines and its children's, BEGIN and END included, in order."""
+        found = [ContentLine("BEGIN", {}, self.name, f"BEGIN:{self.name}", 0), *self.lines]
+        for child in self.children:
+            found.extend(child.all_lines())
+        found.append(ContentLine("END", {}, self.name, f"END:{self.name}", 0))
+        return found
+
+    def walk(self, name: str) -> list[Component]:
+        found = [self] if self.name == name else []
+        for child in self.children:
+            found.extend(child.walk(name))
+        return found
+
+
+def unfold(text: str) -> list[tuple[int, str]]:
+    """Return (first physical line number, logical line) pairs; a line starting with space or tab continues the last."""
+    logical: list[tuple[int, str]] = []
+    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
+        if line[:1] in (" ", "\t") and logical:
+            start, previous = logical[-1]
+            logical[-1] = (start, previous + line[1:])
+        elif line:
+            logical.append((number, line))
+    return logical
+
+
+def parse_line(text: str, number: int = 0) -> ContentLine:
+    """Split a content line into name, parameters and value; colons inside quotes belong to parameters."""
+    quoted = False
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == ":" and not quoted:
+            head, value = text[:index], text[index + 1 :]
+            break
+    else:
+        head, value = text, ""
+    name, *raw_params = head.split(";")
+    params = {}
+    for raw in raw_params:
+        key, _, param_value = raw.partition("=")
+        params[key.upper()] = param_value.strip('"')
+    return ContentLine(name.upper(), params, value, text, number)
+
+
+def parse(text: str) -> list[Component]:
+    """Return the top-level components of an iCalendar text (normally one VCALENDAR).
+
+    Raises:
+        ValueError: BEGIN and END do not match.
+    """
+    roots: list[Component] = []
+    stack: list[Component] = []
+    for number, raw in unfold(text):
+        line = parse_line(raw, number)
+        if line.name == "BEGIN":
+            component = Component(line.value.upper())
+            (stack[-1].children if stack else roots).append(component)
+            stack.append(component)
+        elif line.name == "END":
+            if not stack or stack[-1].name != line.value.upper():
+                raise ValueError(f"line {number}: END:{line.value} does not close the open component")
+            stack.pop()
+        elif stack:
+            stack[-1].lines.append(line)
+        else:
+            raise ValueError(f"line {number}: content outside BEGIN:VCALENDAR")
+    if stack:
+        raise ValueError(f"END:{stack[-1].name} is missing")
+    return roots
+
+
+def txcal_plan_id(data: bytes) -> str | None:
+    """Return the plan id of a calendar file txcal wrote, or None for any other file."""
+    try:
+        roots = parse(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    calendar = next((c for c in roots if c.name == "VCALENDAR"), None)
+    if calendar is None:
+        return None
+    prodid, plan = calendar.first("PRODID"), calendar.first(PLAN_PROPERTY)
+    if not prodid or "//txcal//" not in prodid.value or not plan:
+        return None
+    return plan.value

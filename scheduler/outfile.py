@@ -1,0 +1,70 @@
+"""Write output files safely: all or nothing, and never over a file txcal did not write."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from scheduler.errors import TxcalError
+from scheduler.ics_text import txcal_plan_id
+from scheduler.model import DISCLAIMER
+
+# Output formats by file suffix.
+SUFFIX_FORMATS = {".ics": "ics", ".json": "json", ".txt": "text"}
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write data to path through a temporary file in the same folder and a rename.
+
+    An error leaves the old file as it was and no partial file behind.
+
+    Raises:
+        TxcalError: the folder is missing or not writable.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise TxcalError(f"cannot write {path}: the folder {folder} does not exist; create it or choose another path")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise TxcalError(f"cannot write {path}: {exc.strerror}; choose another path") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        if path.exists():
+            os.chmod(temporary, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(temporary, 0o644 & ~_umask())
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise TxcalError(f"cannot write {path}: {exc.strerror}; choose another path") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def read_existing(path: Path) -> bytes | None:
+    """Return the bytes of an existing output file, or None when there is none."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise TxcalError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def written_by_txcal(data: bytes) -> bool:
+    """Return True if txcal wrote this file: a txcal calendar, plan JSON, or a text preview."""
+    if txcal_plan_id(data) is not None:
+        return True
+    text = data.decode("utf-8", errors="replace")
+    if text.lstrip().startswith("{"):
+        return '"plan_id"' in text and '"events"' in text
+    return DISCLAIMER in text

@@ -278,7 +278,7 @@ class _Builder:
         unconfirmed = [step.unconfirmed] if step.unconfirmed else []
         if anchor and not step.on_start and anchor.unconfirmed:
             unconfirmed.append(anchor.unconfirmed)
-        if anchor and request.infusion is None and anchor.default_unconfirmed:
+        if anchor and not step.on_start and request.infusion is None and anchor.default_unconfirmed:
             unconfirmed.append(anchor.default_unconfirmed)
         shared: list[str] = []
         if step.dose:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -57,12 +57,23 @@ def description(event: PlannedEvent) -> str:
     return "\n".join(lines)
 
 
+def _unambiguous(value: date | datetime) -> date | datetime:
+    """Return a date-time readers cannot misread: the second of two equal wall times goes in UTC.
+
+    A wall time repeated when clocks fall back is read as its first occurrence (RFC 5545
+    3.3.5), so an infusion that ends at the second 01:00 would seem to end before it began.
+    """
+    if isinstance(value, datetime) and value.fold and value.replace(fold=0).utcoffset() != value.utcoffset():
+        return value.astimezone(UTC)
+    return value
+
+
 def _vevent(event: PlannedEvent, reminders: Sequence[timedelta]) -> Event:
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("summary", summary(event))
-    vevent.add("dtstart", event.start)
-    vevent.add("dtend", event.end)
+    vevent.add("dtstart", _unambiguous(event.start))
+    vevent.add("dtend", _unambiguous(event.end))
     vevent.add("description", description(event))
     vevent.add("categories", [event.kind.capitalize()])
     vevent.add("status", _STATUS[event.status])

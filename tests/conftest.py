@@ -54,9 +54,9 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
     def check(name: str, actual: str) -> None:
         path = GOLDEN / name
         if update:
-            path.write_text(actual, encoding="utf-8")
+            path.write_bytes(actual.encode("utf-8"))  # bytes: .ics files keep their CRLF
             return
         assert path.exists(), f"{path} is missing: run pytest --update-golden and review the diff"
-        assert actual == path.read_text(encoding="utf-8")
+        assert actual == path.read_bytes().decode("utf-8")
 
     return check

@@ -28,3 +28,22 @@ address = "https://example.org/label"
 supports = "everything"
 mark = "label"
 """
+
+# Calendar exports checked byte for byte (tests/golden/NAME.ics) and read by every independent
+# parser: every shipped template, timed and all-day, across DST in New York and Berlin, in a
+# southern-hemisphere zone, and over the later years of a long plan.
+ICS_CASES = {
+    "atezolizumab-iv-3w-new-york": "plan atezolizumab --every 3w --start 2026-12-01 --doses 6 --time 09:00 --tz America/New_York --remind 1d,2h",
+    "atezolizumab-iv-2w-all-day": "plan atezolizumab --every 2w --start 2026-12-01 --doses 4",
+    "atezolizumab-iv-4w-berlin": "plan atezolizumab --every 4w --start 2027-02-16 --doses 10 --time 08:15 --tz Europe/Berlin",
+    "atezolizumab-iv-pediatric-berlin": "plan atezolizumab --pediatric --weight-kg 42 --start 2027-03-09 --doses 4 --time 14:00 --tz Europe/Berlin --patient C-004",
+    "atezolizumab-sc-sydney": "plan 'Tecentriq Hybreza' --start 2027-03-02 --doses 4 --time 10:00 --tz Australia/Sydney",
+    "pembrolizumab-iv-6w-new-york-24-months": "plan pembrolizumab --every 6w --start 2026-12-01 --time 09:00 --tz America/New_York",
+    "pembrolizumab-iv-pediatric-all-day": "plan keytruda --pediatric --weight-kg 30 --start 2026-12-01 --doses 3",
+    "pembrolizumab-sc-3w-sydney": "plan 'Keytruda Qlex' --every 3w --start 2027-09-07 --doses 5 --time 08:30 --tz Australia/Sydney",
+    "pembrolizumab-sc-6w-all-day": "plan 'Keytruda Qlex' --every 6w --start 2027-01-05 --doses 3",
+    "afami-cel-new-york": "plan afami-cel --start 2027-01-25 --time 09:00 --tz America/New_York --patient P-017 --remind 1d",
+    "afami-cel-all-day": "plan tecelra --start 2027-01-04 --infusion 2027-02-16 --monitor-days 10",
+}
+# The time stamp of every golden export (2026-11-20T00:00:00Z): same input, same bytes.
+SOURCE_DATE_EPOCH = "1795132800"

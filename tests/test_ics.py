@@ -1,0 +1,262 @@
+"""iCalendar export: golden files, the checks of `txcal check`, re-exports that update and cancel."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from icalendar import Calendar
+from tests_support import ICS_CASES, SOURCE_DATE_EPOCH
+
+from scheduler.engine import expand
+from scheduler.ics import to_ics
+from scheduler.ics_check import check_ics
+from scheduler.loader import load_regimens
+from scheduler.model import PlanRequest
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture
+def export(txcal, tmp_path, monkeypatch):
+    """Run `txcal plan ... -o FILE.ics` at a fixed time stamp and return the file's bytes."""
+
+    def run(args: str, name: str = "plan.ics", epoch: str = SOURCE_DATE_EPOCH) -> bytes:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+        result = txcal(f"{args} -o {tmp_path / name}")
+        assert result.exit_code == 0, result.stderr
+        return (tmp_path / name).read_bytes()
+
+    return run
+
+
+def events(data: bytes) -> dict[str, dict[str, str]]:
+    """Return each VEVENT's properties by UID, as text."""
+    calendar = Calendar.from_ical(data)
+    return {
+        str(e["UID"]): {k: e[k].to_ical().decode() if hasattr(e[k], "to_ical") else str(e[k]) for k in e}
+        for e in calendar.walk("VEVENT")
+    }
+
+
+@pytest.mark.parametrize("name", ICS_CASES)
+def test_export_matches_golden_file_and_passes_txcal_check(export, golden, name):
+    data = export(ICS_CASES[name])
+    golden(f"{name}.ics", data.decode("utf-8"))
+    assert check_ics(data) == []
+    assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    text = data.decode("utf-8")
+    assert "METHOD" not in text
+    assert "RRULE" not in text.split("END:VTIMEZONE")[-1]  # one VEVENT per occurrence
+    assert re.search(r"^RDATE", text, re.M) is None  # rule-based VTIMEZONEs, no RDATE lists
+
+
+def test_calendar_has_name_and_no_patient_data_in_uids(export):
+    data = export(ICS_CASES["afami-cel-new-york"]).decode("utf-8")
+    assert "\r\nNAME:Afami-cel (Tecelra) T-cell therapy - P-017\r\n" in data
+    assert "\r\nX-WR-CALNAME:Afami-cel (Tecelra) T-cell therapy - P-017\r\n" in data
+    uids = re.findall(r"^UID:(.*)\r$", data, re.M)
+    # 1 collection, 1 milestone, 4 + 3 chemotherapy, premedication, infusion, 7 monitoring, 1 watch.
+    assert len(uids) == len(set(uids)) == 19
+    assert not any("P-017" in uid for uid in uids)
+
+
+def test_event_text_carries_dose_notes_sources_and_unconfirmed_marks(export):
+    found = events(export(ICS_CASES["afami-cel-new-york"]))
+    chemo = next(e for e in found.values() if e["SUMMARY"].startswith("P-017: Fludarabine"))
+    assert chemo["SUMMARY"] == "P-017: Fludarabine (lymphodepleting chemotherapy)\\, Day -7 (30 mg/m²)"
+    description = chemo["DESCRIPTION"]
+    for fragment in ("Dose: 30 mg/m² IV", "SPEARHEAD-1", "Confirm with your care team.", "Source: "):
+        assert fragment in description
+    assert chemo["CATEGORIES"] == "Chemotherapy" and chemo["STATUS"] == "TENTATIVE"
+    watch = next(e for e in found.values() if e["CATEGORIES"] == "Watch")
+    # Day 1 = 2027-01-25 + 42 days = 2027-03-08; the watch runs Days 2 to 29, 03-09 to 04-05 inclusive.
+    assert (watch["DTSTART"], watch["DTEND"], watch["TRANSP"]) == ("20270309", "20270406", "TRANSPARENT")
+
+
+def test_all_day_events_end_the_next_day(export):
+    for event in events(export(ICS_CASES["atezolizumab-iv-2w-all-day"])).values():
+        start = datetime.strptime(event["DTSTART"], "%Y%m%d")
+        assert datetime.strptime(event["DTEND"], "%Y%m%d") == start + timedelta(days=1)
+
+
+def test_reminders_become_valarms(export):
+    data = export(ICS_CASES["atezolizumab-iv-3w-new-york"]).decode("utf-8")
+    assert data.count("BEGIN:VALARM") == 12
+    assert data.count("TRIGGER:-P1D") == 6 and data.count("TRIGGER:-PT2H") == 6
+
+
+# -- re-export -------------------------------------------------------------------------------
+
+AFAMI = "plan afami-cel --start 2027-01-04 --time 09:00 --tz Europe/Berlin"
+
+
+def test_unchanged_rerun_is_byte_identical_even_at_another_time(export):
+    first = export(AFAMI)
+    assert export(AFAMI, epoch="1796000000") == first
+
+
+def test_delayed_infusion_bumps_sequence_of_changed_events_only(export):
+    before = events(export(AFAMI))
+    after = events(export(f"{AFAMI} --infusion 2027-02-22", epoch="1796000000"))
+    assert before.keys() == after.keys()
+    collection = next(uid for uid, e in after.items() if e["CATEGORIES"] == "Collection")
+    assert after[collection]["SEQUENCE"] == "0"
+    assert after[collection]["DTSTAMP"] == before[collection]["DTSTAMP"] == "20261120T000000Z"
+    for uid, event in after.items():
+        if uid != collection:
+            assert event["SEQUENCE"] == "1", event["SUMMARY"]
+            assert event["DTSTAMP"] == event["LAST-MODIFIED"] == "20261130T005320Z"
+
+
+def test_shortened_plan_cancels_what_left_it(export, txcal, tmp_path):
+    long = events(export("plan pembrolizumab --every 3w --start 2026-12-01 --doses 6"))
+    data = export("plan pembrolizumab --every 3w --start 2026-12-01 --doses 4", epoch="1796000000")
+    short = events(data)
+    assert short.keys() == long.keys()  # the cancelled events are still there, once more
+    cancelled = {uid: e for uid, e in short.items() if e["STATUS"] == "CANCELLED"}
+    assert len(cancelled) == 2
+    for uid, event in cancelled.items():
+        assert event["SUMMARY"] == "Cancelled: " + long[uid]["SUMMARY"]
+        assert event["SEQUENCE"] == "1"
+        assert event["DTSTART"] == long[uid]["DTSTART"]
+    assert check_ics(data) == []
+    # Exporting again changes nothing: a cancelled event is not cancelled twice.
+    assert export("plan pembrolizumab --every 3w --start 2026-12-01 --doses 4", epoch="1797000000") == data
+
+
+def test_another_plan_or_a_foreign_file_is_not_overwritten(txcal, tmp_path, export):
+    original = export("plan pembrolizumab --every 3w --start 2026-12-01 --doses 4")
+    other = txcal(f"plan pembrolizumab --every 3w --start 2026-12-08 --doses 4 -o {tmp_path / 'plan.ics'}")
+    assert other.exit_code == 1 and "holds another txcal plan" in other.stderr
+    assert (tmp_path / "plan.ics").read_bytes() == original
+    same_id = txcal(f"plan pembrolizumab --every 3w --start 2026-12-08 --doses 4 --plan-id X -o {tmp_path / 'x.ics'}")
+    assert same_id.exit_code == 0
+    foreign = tmp_path / "mine.ics"
+    foreign.write_bytes(b"BEGIN:VCALENDAR\r\nPRODID:-//Other//EN\r\nEND:VCALENDAR\r\n")
+    refused = txcal(f"plan pembrolizumab --every 3w --start 2026-12-01 -o {foreign}")
+    assert refused.exit_code == 1 and "txcal did not write it" in refused.stderr
+    assert foreign.read_bytes().startswith(b"BEGIN:VCALENDAR\r\nPRODID:-//Other//EN")
+    forced = txcal(f"plan pembrolizumab --every 3w --start 2026-12-01 --doses 1 -o {foreign} --force")
+    assert forced.exit_code == 0 and b"txcal" in foreign.read_bytes()
+
+
+def test_ics_to_stdout_and_a_bad_folder(txcal, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    result = txcal("plan pembrolizumab --every 3w --start 2026-12-01 --doses 1 --format ics -o -")
+    assert result.stdout_bytes.startswith(b"BEGIN:VCALENDAR\r\n")
+    missing = txcal("plan pembrolizumab --every 3w --start 2026-12-01 -o /nonexistent/dir/plan.ics")
+    assert missing.exit_code == 1 and "the folder /nonexistent/dir does not exist" in missing.stderr
+
+
+# -- txcal check ------------------------------------------------------------------------------
+
+
+def test_check_reports_each_kind_of_problem(txcal, tmp_path):
+    good = (GOLDEN / "atezolizumab-iv-3w-new-york.ics").read_bytes()
+    broken = (
+        good.replace(b"VERSION:2.0\r\n", b"VERSION:2.0\r\nMETHOD:REQUEST\r\n")
+        .replace(b"BYDAY=2SU;BYMONTH=3", b"BYDAY=2SU;BYMONTH=4")  # daylight time a month late
+        .replace(b"DTSTAMP:20261120T000000Z", b"DTSTAMP:20261120T000000", 1)
+        .replace(b"DTEND;TZID=America/New_York:20261201T100000", b"DTEND;VALUE=DATE:20261201", 1)
+    )
+    uids = re.findall(rb"UID:[^\r]*", broken)
+    broken = broken.replace(uids[1], uids[0]).replace(b"TZID=America/New_York:20261222", b"TZID=Mars/Base:20261222")
+    (tmp_path / "bad.ics").write_bytes(broken)
+    (tmp_path / "lf.ics").write_bytes(good.replace(b"\r\n", b"\n").replace(b"\n ", b""))
+    result = txcal(f"check {tmp_path / 'bad.ics'} {tmp_path / 'lf.ics'} {GOLDEN / 'afami-cel-new-york.ics'}")
+    assert result.exit_code == 1
+    report = result.stdout
+    for fragment in (
+        "METHOD makes a file an invitation",
+        "DTSTAMP must be in UTC (ending in Z), got 20261120T000000",
+        "DTSTART and DTEND must both be dates or both date-times",
+        "UID also used by the component on line",
+        "uses TZID 'Mars/Base' with no VTIMEZONE",
+        "DTSTART 20270316T090000 in America/New_York: the file's VTIMEZONE gives UTC-05:00, zoneinfo gives UTC-04:00",
+        "lf.ics: line 1: ends with LF only",
+        "octets; fold lines longer than 75 octets",
+        "afami-cel-new-york.ics: ok",
+    ):
+        assert fragment in report, fragment
+    assert "2 of 3 files have problems" in result.stderr
+
+
+def test_check_flags_dtend_before_dtstart(txcal, tmp_path):
+    good = (GOLDEN / "atezolizumab-iv-2w-all-day.ics").read_bytes()
+    (tmp_path / "x.ics").write_bytes(good.replace(b"DTEND;VALUE=DATE:20261202", b"DTEND;VALUE=DATE:20261130"))
+    result = txcal(f"check {tmp_path / 'x.ics'}")
+    assert "DTEND 20261130 is not after DTSTART 20261201" in result.stdout
+
+
+# -- properties -------------------------------------------------------------------------------
+
+CATALOG = load_regimens()
+CHOICES = [(r, s) for r in CATALOG.regimens for s in r.schedules] + [(CATALOG.get("afami-cel"), None)]
+ZONES = [
+    "America/New_York",
+    "Europe/Berlin",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+    "America/Santiago",
+    "Pacific/Auckland",
+    "Asia/Jerusalem",
+    "Africa/Casablanca",
+    "UTC",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    choice=st.sampled_from(CHOICES),
+    start=st.dates(min_value=date(2025, 1, 1), max_value=date(2034, 12, 31)),
+    at=st.none() | st.builds(time, st.integers(0, 23), st.sampled_from([0, 30])),
+    zone=st.sampled_from(ZONES),
+    doses=st.integers(1, 30),
+)
+def test_random_plans_export_valid_stable_files(choice, start, at, zone, doses):
+    regimen, schedule = choice
+    request = PlanRequest(
+        regimen=regimen,
+        schedule=schedule,
+        start=start,
+        time=at,
+        tz=zone,
+        doses=doses if schedule else None,
+        weight_kg=40 if schedule and schedule.dose.weight_based else None,
+    )
+    plan = expand(request)
+    stamp = datetime(2026, 11, 20, tzinfo=UTC)
+    data = to_ics(plan, stamp).data
+    assert check_ics(data) == []  # includes: the file's VTIMEZONE agrees with zoneinfo at every event
+    assert to_ics(plan, stamp).data == data
+    assert to_ics(plan, stamp + timedelta(days=3), previous=data).data == data
+    parsed = Calendar.from_ical(data)
+    vevents = parsed.walk("VEVENT")
+    assert [str(v["UID"]) for v in vevents] == [e.uid for e in plan.events]
+    for vevent, event in zip(vevents, plan.events, strict=True):
+        assert vevent["DTSTART"].dt == event.start
+        assert vevent["DTSTAMP"].to_ical() == b"20261120T000000Z"
+
+
+def test_an_infusion_ending_in_the_repeated_hour_ends_after_it_starts(catalog):
+    regimen = catalog.get("atezolizumab-iv")
+    # 2024-11-03 01:30 EDT + 60 minutes (first infusion) = 01:30 EST, the second 01:30 of the night.
+    plan = expand(
+        PlanRequest(
+            regimen=regimen,
+            schedule=regimen.schedules[1],
+            start=date(2024, 11, 3),
+            time=time(1, 30),
+            tz="America/New_York",
+            doses=2,
+        )
+    )
+    data = to_ics(plan, datetime(2026, 11, 20, tzinfo=UTC)).data.decode()
+    assert "DTSTART;TZID=America/New_York:20241103T013000\r\n" in data
+    assert "DTEND:20241103T063000Z\r\n" in data
+    assert check_ics(data.encode()) == []

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
-from tests_support import ICS_CASES, SOURCE_DATE_EPOCH
 
 from scheduler.engine import expand
 from scheduler.ics import to_ics
 from scheduler.ics_check import check_ics
 from scheduler.loader import load_regimens
 from scheduler.model import PlanRequest
+from tests_support import ICS_CASES, SOURCE_DATE_EPOCH
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -80,8 +80,8 @@ def test_event_text_carries_dose_notes_sources_and_unconfirmed_marks(export):
 
 def test_all_day_events_end_the_next_day(export):
     for event in events(export(ICS_CASES["atezolizumab-iv-2w-all-day"])).values():
-        start = datetime.strptime(event["DTSTART"], "%Y%m%d")
-        assert datetime.strptime(event["DTEND"], "%Y%m%d") == start + timedelta(days=1)
+        start = date.fromisoformat(event["DTSTART"])  # Python 3.11 reads the basic form, 20261201
+        assert date.fromisoformat(event["DTEND"]) == start + timedelta(days=1)
 
 
 def test_reminders_become_valarms(export):

@@ -25,6 +25,7 @@ def examples() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("command", "expected"), examples(), ids=[c for c, _ in examples()])
-def test_readme_example_output_is_real(command, expected):
+def test_readme_example_output_is_real(command, expected, monkeypatch):
+    monkeypatch.chdir(README.parent)  # examples use paths relative to the repository
     result = CliRunner().invoke(main, shlex.split(command)[1:])
     assert result.output == expected

@@ -5,7 +5,7 @@ Run in a fresh process per file: vobject caches time zones for the whole process
 
 import json
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import vobject
 
@@ -15,7 +15,7 @@ def show(value):
         return value.isoformat()
     if value.tzinfo is None:
         raise ValueError(f"floating time {value}")
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def main(path):

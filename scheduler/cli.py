@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
-import shlex
+import shutil
+import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,11 +20,13 @@ from scheduler.engine import expand
 from scheduler.errors import RegimenNotFound, TemplateError, TxcalError
 from scheduler.ics_text import txcal_plan_id
 from scheduler.loader import TEMPLATES_ENV, Catalog, load_regimens, load_template
-from scheduler.lookup import normalize, resolve
+from scheduler.lookup import all_names, matching_templates, normalize, not_found_message, resolve
 from scheduler.model import Plan, PlanRequest, Regimen
 from scheduler.outfile import SUFFIX_FORMATS, read_existing, write_atomic, written_by_txcal
+from scheduler.plan_csv import to_csv
 from scheduler.plan_json import to_json
-from scheduler.preview import render_text
+from scheduler.preview import render_months, render_timeline
+from scheduler.selection import select_events
 from scheduler.zones import check_zone, machine_zone_name
 
 
@@ -119,8 +123,17 @@ def main() -> None:
     """
 
 
+def _complete_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Offer regimen names for shell completion; quiet if templates cannot be read."""
+    try:
+        names = all_names(load_regimens(ctx.params.get("template_dirs") or ()))
+    except TxcalError:
+        return []
+    return [n for n in names if n.casefold().startswith(incomplete.casefold())]
+
+
 @main.command()
-@click.argument("drug")
+@click.argument("drug", shell_complete=_complete_names)
 @click.option(
     "--start", required=True, type=DATE, help="First dose, or for afami-cel the T-cell collection day (YYYY-MM-DD)."
 )
@@ -146,9 +159,13 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "ics"]),
-    help="Output format (default: from the -o suffix, else text).",
+    type=click.Choice(["text", "month", "json", "csv", "ics"]),
+    help="text: timeline by month; month: calendar grids; json; csv; ics (default: from the -o suffix, else text).",
 )
+@click.option("--next", "next_count", type=click.IntRange(min=1), help="Show only the next N events from today.")
+@click.option("--from", "first", type=DATE, help="Show only events on or after this date.")
+@click.option("--to", "last", type=DATE, help="Show only events on or before this date.")
+@click.option("--today", type=DATE, help="Count from this day instead of today (also TXCAL_TODAY).")
 @click.option("-o", "--output", help="Write to this file (.ics, .json, .txt); - is stdout.")
 @click.option("--remind", type=REMINDERS, help="Calendar reminders before each event, e.g. 1d,2h (.ics only).")
 @click.option(
@@ -172,17 +189,23 @@ def plan(
     patient: str | None,
     plan_id: str | None,
     fmt: str | None,
+    next_count: int | None,
+    first: date | None,
+    last: date | None,
+    today: date | None,
     output: str | None,
     remind: list[timedelta] | None,
     force: bool,
     template_dirs: tuple[str, ...],
 ) -> None:
     """Expand DRUG (a regimen id, generic or brand name) into a dated schedule."""
-    command = f"txcal plan {shlex.quote(drug)} --start {start}"
+    command = f"txcal plan {{name}} --start {start}"
     if route:
         command += f" --route {route}"
     if pediatric:
         command += " --pediatric"
+    if every:
+        command += f" --every {every}"
     choice = resolve(_catalog(template_dirs), drug, route=route, pediatric=pediatric, every=every, command=command)
     if at is not None and tz is None:
         tz = machine_zone_name()
@@ -209,9 +232,13 @@ def plan(
     for warning in result.warnings:
         click.echo(f"Note: {warning}", err=True)
     path = None if output in (None, "-") else Path(output)
-    fmt = fmt or (SUFFIX_FORMATS.get(path.suffix.lower()) if path else None) or "text"
+    fmt = fmt or _format_for(path)
     if remind and fmt != "ics":
         click.echo("Note: --remind applies to .ics output only.", err=True)
+    day = today or _today()
+    shown = select_events(result, day, next_count, first, last)
+    if fmt == "ics" and shown is not result:
+        raise click.UsageError("--next, --from and --to narrow a view; an .ics export always holds the whole plan")
     existing = read_existing(path) if path else None
     if fmt == "ics":
         data, done = _calendar(result, remind or [], existing, path, force)
@@ -220,13 +247,50 @@ def plan(
             raise TxcalError(
                 f"{path} exists and txcal did not write it: choose another file, or add --force to replace it"
             )
-        data = (to_json(result) if fmt == "json" else render_text(result)).encode("utf-8")
-        done = f"Wrote {len(result.events)} events to {path}."
+        data = _view(shown, fmt, day, to_terminal=path is None)
+        if fmt == "csv" and path is not None:
+            data = codecs.BOM_UTF8 + data  # so Excel reads the file as UTF-8
+        done = f"Wrote {len(shown.events)} events to {path}."
     if path is None:
         click.echo(data, nl=False)
     else:
         write_atomic(path, data)
         click.echo(done, err=True)
+
+
+def _format_for(path: Path | None) -> str:
+    """Return the output format a file name asks for; text when there is no file."""
+    if path is None:
+        return "text"
+    fmt = SUFFIX_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(SUFFIX_FORMATS)
+        raise click.UsageError(f"cannot tell the format of {path.name}: name it {known}, or add --format")
+    return fmt
+
+
+def _view(plan: Plan, fmt: str, today: date, to_terminal: bool) -> bytes:
+    """Return the plan as a view: text timeline, month grids, JSON or CSV."""
+    if fmt == "json":
+        return to_json(plan).encode("utf-8")
+    if fmt == "csv":
+        return to_csv(plan).encode("utf-8")
+    interactive = to_terminal and sys.stdout.isatty()
+    width = shutil.get_terminal_size().columns if interactive else 80
+    color = interactive and "NO_COLOR" not in os.environ
+    render = render_months if fmt == "month" else render_timeline
+    return render(plan, today, width=max(width, 40), color=color).encode("utf-8")
+
+
+def _today() -> date:
+    """Return today, or TXCAL_TODAY when set (for reproducible previews and tests)."""
+    fixed = os.environ.get("TXCAL_TODAY")
+    if fixed:
+        try:
+            return date.fromisoformat(fixed)
+        except ValueError:
+            raise TxcalError(f"TXCAL_TODAY={fixed!r} is not a date: write it as YYYY-MM-DD or unset it") from None
+    return date.today()  # noqa: DTZ011  (the user's own calendar day)
 
 
 def _calendar(
@@ -266,15 +330,21 @@ def _stamp() -> datetime:
 
 
 @main.command()
+@click.argument("drug", required=False, shell_complete=_complete_names)
 @click.option("--json", "as_json", is_flag=True, help="Print the templates as JSON.")
 @_templates_option
-def regimens(as_json: bool, template_dirs: tuple[str, ...]) -> None:
-    """List the regimen templates: id, drug, brand, route, dose, interval."""
+def regimens(drug: str | None, as_json: bool, template_dirs: tuple[str, ...]) -> None:
+    """List the regimen templates (id, drug, brand, route, dose, interval), or those of DRUG."""
     catalog = _catalog(template_dirs)
+    chosen = list(catalog.regimens)
+    if drug is not None:
+        chosen = matching_templates(catalog, drug)
+        if not chosen:
+            raise RegimenNotFound(not_found_message(catalog, drug, "txcal regimens {name}"))
     if as_json:
-        click.echo(json.dumps([regimen_to_dict(r) for r in catalog.regimens], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([regimen_to_dict(r) for r in chosen], indent=2, ensure_ascii=False))
     else:
-        click.echo(render_regimens(catalog.regimens), nl=False)
+        click.echo(render_regimens(chosen), nl=False)
 
 
 def _find_template(catalog: Catalog, name: str) -> Regimen:
@@ -288,12 +358,11 @@ def _find_template(catalog: Catalog, name: str) -> Regimen:
         return (adults or matches)[0]
     if matches:
         raise RegimenNotFound(f"{name} names several templates: {', '.join(r.id for r in matches)}; show one by its id")
-    resolve(catalog, name)  # raises with the nearest names
-    raise RegimenNotFound(f"{name} names no single template; run `txcal regimens`")
+    raise RegimenNotFound(not_found_message(catalog, name, "txcal show {name}"))
 
 
 @main.command()
-@click.argument("regimen")
+@click.argument("regimen", shell_complete=_complete_names)
 @click.option("--json", "as_json", is_flag=True, help="Print the template as JSON.")
 @_templates_option
 def show(regimen: str, as_json: bool, template_dirs: tuple[str, ...]) -> None:

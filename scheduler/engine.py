@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -116,7 +117,7 @@ class _Builder:
                 self._event(
                     key=f"dose-{number}",
                     kind="dose",
-                    title=f"{title}, dose {number}",
+                    name=title,
                     start=start,
                     end=end,
                     dose_number=number,
@@ -134,7 +135,7 @@ class _Builder:
         if not dose.weight_based:
             if weight is not None:
                 warnings.append(f"--weight-kg is not used: {self.regimen.id} gives a fixed dose")
-            return dose.describe(), ""
+            return dose.describe(with_partner=False), ""  # the enzyme given with it is in the notes
         if weight is None:
             raise PlanError(
                 f"{self.regimen.id} doses by weight ({dose.describe()}): add --weight-kg with the patient's weight in kg"
@@ -303,7 +304,7 @@ class _Builder:
                 self._event(
                     key=step.key if len(days) == 1 else f"{step.key}-day{day}",
                     kind=step.kind,
-                    title=step.title,
+                    name=step.title,
                     start=start,
                     end=end,
                     day=None if step.on_start else day,
@@ -346,8 +347,12 @@ class _Builder:
             for source in (self.regimen.source(i) for i in source_ids)
         ]
 
-    def _event(self, key: str, title: str, **fields: object) -> PlannedEvent:
+    def _event(self, key: str, name: str, **fields: Any) -> PlannedEvent:
+        """Return an event; its title adds the dose number and, when asked for, the patient label."""
+        title = f"{name}, dose {fields['dose_number']}" if fields.get("dose_number") else name
         if self.request.patient:
             title = f"{self.request.patient}: {title}"
         all_day = not isinstance(fields["start"], datetime)
-        return PlannedEvent(key=key, uid=event_uid(self.plan_id, key), title=title, all_day=all_day, **fields)  # type: ignore[arg-type]
+        return PlannedEvent(
+            key=key, uid=event_uid(self.plan_id, key), name=name, title=title, all_day=all_day, **fields
+        )

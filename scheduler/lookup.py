@@ -7,6 +7,7 @@ them with the exact flags that choose each.
 from __future__ import annotations
 
 import difflib
+import shlex
 from dataclasses import dataclass
 
 from scheduler.durations import describe_interval, parse_interval
@@ -40,13 +41,35 @@ def all_names(catalog: Catalog) -> list[str]:
     return sorted({n for r in catalog.regimens for n in (*r.names(), r.ingredient)})
 
 
+def nearest_names(catalog: Catalog, name: str) -> list[str]:
+    """Return up to three known names closest to what the user typed."""
+    return difflib.get_close_matches(normalize(name), [normalize(n) for n in all_names(catalog)], n=3, cutoff=0.6)
+
+
+def not_found_message(catalog: Catalog, name: str, command: str) -> str:
+    """Return the message for an unknown name: the nearest names and the exact command to try."""
+    close = nearest_names(catalog, name)
+    if not close:
+        return f"no regimen is called {name!r}. Run `txcal regimens` to see them all."
+    suggestion = command.format(name=shlex.quote(close[0]))
+    return f"no regimen is called {name!r}. Did you mean: {', '.join(close)}? Try: {suggestion}"
+
+
+def matching_templates(catalog: Catalog, name: str) -> list[Regimen]:
+    """Return the templates a name refers to: by id, drug, brand or alias, or by active ingredient."""
+    key = normalize(name)
+    exact = [r for r in catalog.regimens if key in {normalize(n) for n in r.names()}]
+    ingredients = {normalize(r.ingredient) for r in exact} | {key}
+    return [r for r in catalog.regimens if r in exact or normalize(r.ingredient) in ingredients]
+
+
 def resolve(
     catalog: Catalog,
     name: str,
     route: str | None = None,
     pediatric: bool = False,
     every: str | None = None,
-    command: str = "txcal plan",
+    command: str = "txcal plan {name}",
 ) -> Choice:
     """Return the one regimen schedule that `name` and the flags select.
 
@@ -56,7 +79,7 @@ def resolve(
         route: "IV" or "SC" when the user asked for one; a generic name alone means IV.
         pediatric: the user asked for the pediatric dose.
         every: the dosing interval the user asked for, such as "3w".
-        command: the command line so far, to print exact commands for each choice.
+        command: the command line so far with a {name} slot, to print exact commands to run.
 
     Raises:
         RegimenNotFound: nothing matches; the message suggests the nearest names.
@@ -68,9 +91,7 @@ def resolve(
     ingredients = {normalize(r.ingredient) for r in exact} | {key}
     related = [r for r in catalog.regimens if normalize(r.ingredient) in ingredients]
     if not related:
-        close = difflib.get_close_matches(key, [normalize(n) for n in all_names(catalog)], n=3, cutoff=0.6)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise RegimenNotFound(f"no regimen is called {name!r}.{hint} Run `txcal regimens` to see them all.")
+        raise RegimenNotFound(not_found_message(catalog, name, command))
 
     if by_id:
         pool = by_id
@@ -108,7 +129,9 @@ def resolve(
     lines = [f"{name} has several schedules and txcal never picks a dose; choose one:"]
     for choice in choices:
         assert choice.schedule is not None
-        lines.append(f"  {command} --every {choice.schedule.every}    # {choice.describe()}")
+        lines.append(
+            f"  {command.format(name=shlex.quote(name))} --every {choice.schedule.every}    # {choice.describe()}"
+        )
     children = [r for r in related if r.population == "pediatric" and not pediatric]
     if children:
         lines.append(f"  (for children, add --pediatric: {', '.join(r.id for r in children)})")

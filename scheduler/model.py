@@ -238,11 +238,16 @@ class PlanRequest:
 
 @dataclass(frozen=True)
 class PlannedEvent:
-    """One dated event of a plan; `uid` is its stable, opaque identity."""
+    """One dated event of a plan; `uid` is its stable, opaque identity.
+
+    `name` is what the event is (a step or the regimen's infusion); `title` adds the dose number
+    and the patient label, for calendars and data.
+    """
 
     key: str
     uid: str
     kind: str
+    name: str
     title: str
     start: date | datetime
     end: date | datetime
@@ -266,6 +271,7 @@ class Plan:
     horizon: str
     warnings: tuple[str, ...] = ()
     schedule_text: str = ""
+    selection: str = ""  # how the events were narrowed for display, e.g. "next 3 events"
 
     @property
     def regimen(self) -> Regimen:

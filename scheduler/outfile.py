@@ -12,7 +12,7 @@ from scheduler.ics_text import txcal_plan_id
 from scheduler.model import DISCLAIMER
 
 # Output formats by file suffix.
-SUFFIX_FORMATS = {".ics": "ics", ".json": "json", ".txt": "text"}
+SUFFIX_FORMATS = {".ics": "ics", ".json": "json", ".csv": "csv", ".txt": "text"}
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -61,10 +61,10 @@ def read_existing(path: Path) -> bytes | None:
 
 
 def written_by_txcal(data: bytes) -> bool:
-    """Return True if txcal wrote this file: a txcal calendar, plan JSON, or a text preview."""
+    """Return True if txcal wrote this file: a txcal calendar, plan JSON, CSV or a text view."""
     if txcal_plan_id(data) is not None:
         return True
     text = data.decode("utf-8", errors="replace")
     if text.lstrip().startswith("{"):
         return '"plan_id"' in text and '"events"' in text
-    return DISCLAIMER in text
+    return DISCLAIMER in text or text.startswith(("\ufeffuid,kind,title", "uid,kind,title"))

@@ -1,46 +1,231 @@
-"""Plans as terminal text: one line per event, with the horizon and the care-team reminder."""
+"""Plans as terminal text: a timeline grouped by month, and month grids like `cal`.
+
+Returns strings; colour is ANSI and only when the caller asks (a terminal, NO_COLOR unset).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import calendar
+import textwrap
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 
 from scheduler.engine import day_label
 from scheduler.model import DISCLAIMER, Plan, PlannedEvent
 
+# ANSI colours per event kind (SGR codes).
+KIND_COLORS = {
+    "dose": "32",
+    "infusion": "1;32",
+    "collection": "36",
+    "chemotherapy": "35",
+    "premedication": "33",
+    "monitoring": "34",
+    "milestone": "1;33",
+    "watch": "2",
+}
+# Month-grid marks, the first of a day's kinds in this order wins.
+KIND_MARKS = {
+    "infusion": "I",
+    "dose": "D",
+    "chemotherapy": "X",
+    "collection": "C",
+    "premedication": "P",
+    "monitoring": "M",
+    "milestone": "!",
+    "watch": "~",
+}
+UNCONFIRMED_NOTE = "* rests on a fact not confirmed against the label: confirm with your care team."
+_CELL = 4  # a month-grid day: " 15I"
+_DAY_NAMES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
+
+
+def paint(text: str, code: str, color: bool) -> str:
+    """Return text in an ANSI colour when color is on."""
+    return f"\x1b[{code}m{text}\x1b[0m" if color and code else text
+
+
+def event_date(event: PlannedEvent) -> date:
+    """Return the local date an event starts on."""
+    return event.start.date() if isinstance(event.start, datetime) else event.start
+
+
+def last_date(event: PlannedEvent) -> date:
+    """Return the last local date an event covers (all-day ends are exclusive)."""
+    if isinstance(event.end, datetime):
+        return event.end.date()
+    return event.end - timedelta(days=1)
+
 
 def event_label(event: PlannedEvent) -> str:
-    """Return the short label of an event: "dose 3", "Day -7", or its kind."""
+    """Return the short label of an event: "dose 3", "Day -7", or nothing."""
     if event.dose_number is not None:
         return f"dose {event.dose_number}"
     if event.day is not None:
         return day_label(event.day)
-    return event.kind
+    return ""
 
 
-def event_time(event: PlannedEvent) -> str:
-    """Return "09:00-09:30" for a timed event, "all day" otherwise."""
-    if isinstance(event.start, datetime) and isinstance(event.end, datetime):
-        return f"{event.start:%H:%M}-{event.end:%H:%M}"
-    return "all day"
+def relative(day: date, today: date) -> str:
+    """Return when a day is, seen from today: "today", "tomorrow", "in 5 days", or nothing if past."""
+    ahead = (day - today).days
+    if ahead < 0:
+        return ""
+    return {0: "today", 1: "tomorrow"}.get(ahead, f"in {ahead} days")
 
 
-def render_text(plan: Plan) -> str:
-    """Return the plan as text: a heading, one line per event, the horizon and the reminder."""
-    regimen = plan.regimen
-    heading = f"{regimen.title}: {plan.schedule_text}" if regimen.schedules else plan.schedule_text
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def heading(plan: Plan) -> str:
+    """Return the one-line description of the plan: regimen, schedule, zone."""
+    text = f"{plan.regimen.title}: {plan.schedule_text}" if plan.regimen.schedules else plan.schedule_text
     if plan.request.time is not None:
-        heading += f" (times in {plan.request.tz})"
-    lines = [heading]
-    for event in plan.events:
-        when = event.start.date() if isinstance(event.start, datetime) else event.start
-        flag = " *" if event.unconfirmed else ""
-        dose = f"  {event.dose}" if event.dose else ""
-        lines.append(
-            f"{when:%Y-%m-%d} {when:%a}  {event_time(event):<11}  {event_label(event):<8}  {event.title}{dose}{flag}".rstrip()
-        )
-    lines.append("")
-    lines.append(plan.horizon)
+        text += f" (times in {plan.request.tz})"
+    return text
+
+
+def summary(plan: Plan) -> str:
+    """Return how many events, from when to when, and what the listing shows."""
+    if not plan.events:
+        return "No events to show." + (f" ({plan.selection})" if plan.selection else "")
+    doses = all(e.kind == "dose" for e in plan.events)
+    count = len(plan.events)
+    noun = ("dose" if doses else "event") + ("" if count == 1 else "s")
+    first, last = event_date(plan.events[0]), max(last_date(e) for e in plan.events)
+    text = f"{count} {noun} from {first:%a %Y-%m-%d} to {last:%a %Y-%m-%d}"
+    if plan.selection:
+        text += f" ({plan.selection})"
+    return text + "."
+
+
+def _closing(plan: Plan, width: int) -> list[str]:
+    lines = ["", *textwrap.wrap(summary(plan), width), *textwrap.wrap(plan.horizon, width)]
     if any(e.unconfirmed for e in plan.events):
-        lines.append("* rests on a fact not confirmed against the label: confirm with your care team.")
-    lines.append(DISCLAIMER)
-    return "\n".join(lines) + "\n"
+        lines.extend(textwrap.wrap(UNCONFIRMED_NOTE, width))
+    lines.extend(textwrap.wrap(DISCLAIMER, width))
+    return lines
+
+
+def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = False) -> str:
+    """Return the plan as a timeline grouped by month, marking today and what lies ahead.
+
+    Args:
+        plan: the plan (possibly a selection of its events).
+        today: the day to count from ("in 5 days").
+        width: the columns to fit; titles are shortened with "…" to fit.
+        color: colour kinds with ANSI codes.
+    """
+    lines = textwrap.wrap(heading(plan), width)
+    if plan.request.patient:
+        lines.append(f"Patient: {plan.request.patient}")
+    month: tuple[int, int] | None = None
+    marked = False
+    today_line = paint(f"  ── today, {today:%a %d %b %Y} ──", "7", color)
+    times = [f"{e.start:%H:%M}" if isinstance(e.start, datetime) else "all day" for e in plan.events]
+    # Columns as wide as this plan needs them; a plan with no times has no time column.
+    time_width = 0 if all(t == "all day" for t in times) else max(map(len, times))
+    label_width = max((len(event_label(e)) for e in plan.events), default=0)
+    for event, when in zip(plan.events, times, strict=True):
+        day = event_date(event)
+        if not marked and day >= today and (day.year, day.month) != (today.year, today.month):
+            lines += ["", today_line]
+            marked = True
+        if (day.year, day.month) != month:
+            month = (day.year, day.month)
+            lines += ["", f"{day:%B %Y}"]
+        if not marked and day >= today:
+            lines.append(today_line)
+            marked = True
+        ahead = relative(day, today)
+        columns = [f"  {day:%a %d} "]
+        if time_width:
+            columns.append(f"{when:<{time_width}}")
+        if label_width:
+            columns.append(f"{event_label(event):<{label_width}}")
+        lead = " ".join(columns) + " "
+        room = width - len(lead) - (len(ahead) + 1 if ahead else 0)
+        # The dose stays whole; a long name gives way first.
+        tail = (f"  {event.dose}" if event.dose else "") + (" *" if event.unconfirmed else "")
+        what = _fit(_fit(event.name, max(room - len(tail), 20)) + tail, room)
+        gap = " " * (room - len(what) + 1) if ahead else ""
+        lines.append((lead + paint(what, KIND_COLORS.get(event.kind, ""), color) + gap + ahead).rstrip())
+    if not marked:
+        lines += ["", today_line]
+    return "\n".join([*lines, *_closing(plan, width)]) + "\n"
+
+
+def _marks(events: Iterable[PlannedEvent]) -> dict[date, str]:
+    """Return, per day, the kind that marks it in the month grid (spans mark every day they cover)."""
+    kinds: dict[date, set[str]] = {}
+    for event in events:
+        day = event_date(event)
+        while day <= last_date(event):
+            kinds.setdefault(day, set()).add(event.kind)
+            day += timedelta(days=1)
+    order = list(KIND_MARKS)
+    return {day: min(found, key=order.index) for day, found in kinds.items()}
+
+
+def _month_grid(year: int, month: int, marks: dict[date, str], today: date, color: bool) -> list[str]:
+    rows = [
+        f"{calendar.month_name[month]} {year}".center(7 * _CELL).rstrip(),
+        "".join(f"{d:>3} " for d in _DAY_NAMES).rstrip(),
+    ]
+    for week in calendar.Calendar().monthdayscalendar(year, month):
+        cells = []
+        for number in week:
+            if number == 0:
+                cells.append(" " * _CELL)
+                continue
+            day = date(year, month, number)
+            kind = marks.get(day)
+            cell = f"{number:>3}{KIND_MARKS[kind] if kind else ' '}"
+            code = KIND_COLORS.get(kind, "") if kind else ""
+            if day == today:
+                code = f"{code};7" if code else "7"
+            cells.append(paint(cell, code, color))
+        rows.append("".join(cells).rstrip())
+    return rows
+
+
+def _visible(text: str) -> int:
+    """Return the printed width of text that may hold ANSI codes."""
+    width, skipping = 0, False
+    for char in text:
+        if char == "\x1b":
+            skipping = True
+        elif skipping and char == "m":
+            skipping = False
+        elif not skipping:
+            width += 1
+    return width
+
+
+def render_months(plan: Plan, today: date, width: int = 80, color: bool = False) -> str:
+    """Return month grids like `cal` for every month the plan touches, with marked days and a legend.
+
+    Three months stand side by side when the width allows (88 columns), else fewer.
+    """
+    lines = textwrap.wrap(heading(plan), width)
+    marks = _marks(plan.events)
+    if marks:
+        first, last = min(marks), max(marks)
+        months = []
+        year, month = first.year, first.month
+        while (year, month) <= (last.year, last.month):
+            months.append(_month_grid(year, month, marks, today, color))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        per_row = max(1, min(3, (width + 2) // (7 * _CELL + 2)))
+        for start in range(0, len(months), per_row):
+            group = months[start : start + per_row]
+            lines.append("")
+            for row in range(max(len(g) for g in group)):
+                cells = [g[row] if row < len(g) else "" for g in group]
+                padded = [c + " " * (7 * _CELL - _visible(c)) for c in cells[:-1]] + cells[-1:]
+                lines.append("  ".join(padded).rstrip())
+        used = [kind for kind in KIND_MARKS if kind in set(marks.values())]
+        legend = "  ".join(paint(f"{KIND_MARKS[k]} {k}", KIND_COLORS[k], color) for k in used)
+        lines += ["", legend + ("  (today in reverse video)" if color else "")]
+    return "\n".join([*lines, *_closing(plan, width)]) + "\n"

@@ -24,10 +24,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite golden files from current output")
 
 
+# "Today" for every test and README example, so views that count from today are reproducible.
+TODAY = "2026-11-26"
+
+
 @pytest.fixture(autouse=True)
-def _no_user_templates(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests see only the shipped templates unless they add their own."""
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see only the shipped templates unless they add their own, and a fixed today."""
     monkeypatch.delenv("TXCAL_TEMPLATES", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TXCAL_TODAY", TODAY)
 
 
 @pytest.fixture(scope="session")

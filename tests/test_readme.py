@@ -24,8 +24,19 @@ def examples() -> list[tuple[str, str]]:
     return found
 
 
+def run(command: str) -> str:
+    return CliRunner().invoke(main, shlex.split(command)[1:]).output
+
+
 @pytest.mark.parametrize(("command", "expected"), examples(), ids=[c for c, _ in examples()])
-def test_readme_example_output_is_real(command, expected, monkeypatch):
+def test_readme_example_output_is_real(command, expected, monkeypatch, request):
     monkeypatch.chdir(README.parent)  # examples use paths relative to the repository
-    result = CliRunner().invoke(main, shlex.split(command)[1:])
-    assert result.output == expected
+    actual = run(command)
+    if request.config.getoption("--update-golden"):
+        text = README.read_text(encoding="utf-8")
+        README.write_text(
+            text.replace(f"```console\n$ {command}\n{expected}```", f"```console\n$ {command}\n{actual}```"),
+            encoding="utf-8",
+        )
+        return
+    assert actual == expected

@@ -86,7 +86,9 @@ def test_atezolizumab_sc_every_3_weeks_7_minutes(catalog, name):
     assert result.regimen.id == "atezolizumab-sc"
     assert dates(result) == [START, date(2026, 12, 22), date(2027, 1, 12)]
     event = result.events[0]
-    assert event.dose == "1,875 mg with 30,000 units hyaluronidase (15 mL)"
+    assert event.dose == "1,875 mg"
+    assert "1,875 mg with 30,000 units hyaluronidase (15 mL)" in result.schedule_text
+    assert any("1,875 mg with 30,000 units hyaluronidase (15 mL) every 3 weeks" in n for n in event.notes)
     assert event.end - event.start == timedelta(minutes=7)
     assert any("thigh" in n for n in event.notes)
 
@@ -126,7 +128,8 @@ def test_pembrolizumab_sc_keytruda_qlex(catalog, every, dose, minutes, second):
     result = plan(catalog, "Keytruda Qlex", START, every, doses=2, time=time(8), tz="Australia/Sydney")
     assert result.regimen.id == "pembrolizumab-sc"
     assert dates(result) == [START, second]
-    assert result.events[0].dose == dose
+    assert result.events[0].dose == dose.split(" with ")[0]
+    assert dose in result.schedule_text  # the enzyme given with it, in the heading and the notes
     assert result.events[0].end - result.events[0].start == timedelta(minutes=minutes)
 
 

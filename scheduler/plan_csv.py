@@ -1,0 +1,42 @@
+"""Plans as CSV for spreadsheets: one row per event, the JSON fields as columns.
+
+Dates and times are written as Excel and LibreOffice read them ("2026-12-01", "2026-12-01 09:00"
+in the plan's zone, named in the timezone column); the end of an all-day event is its last day,
+as a spreadsheet reader expects (the JSON and .ics ends are exclusive).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+from scheduler.model import Plan
+from scheduler.preview import last_date
+
+COLUMNS = (
+    "uid", "kind", "title", "start", "end", "all_day", "timezone", "day", "dose_number", "dose", "route",
+    "status", "unconfirmed", "notes",
+)  # fmt: skip
+
+
+def _cell(value: date | datetime) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if isinstance(value, datetime) else f"{value:%Y-%m-%d}"
+
+
+def to_csv(plan: Plan) -> str:
+    """Return the plan's events as CSV text with a header row (CRLF rows, as RFC 4180 says)."""
+    zone = plan.request.tz if plan.request.time is not None else ""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for e in plan.events:
+        writer.writerow(
+            [
+                e.uid, e.kind, e.title, _cell(e.start), _cell(e.end if not e.all_day else last_date(e)),
+                "TRUE" if e.all_day else "FALSE", zone if not e.all_day else "", "" if e.day is None else e.day,
+                "" if e.dose_number is None else e.dose_number, e.dose, e.route, e.status,
+                "TRUE" if e.unconfirmed else "FALSE", "\n".join(e.notes),
+            ]
+        )  # fmt: skip
+    return out.getvalue()

@@ -1,0 +1,41 @@
+"""Narrow a plan's events for display: what is next, or what falls between two dates."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+from scheduler.errors import PlanError
+from scheduler.model import Plan
+from scheduler.preview import event_date, last_date
+
+
+def select_events(
+    plan: Plan, today: date, next_count: int | None = None, first: date | None = None, last: date | None = None
+) -> Plan:
+    """Return the plan with only the events asked for; identities and order are kept.
+
+    Args:
+        plan: the expanded plan.
+        today: the day `next_count` counts from (today's events count as next).
+        next_count: keep the next N events from today.
+        first, last: keep events that touch this inclusive range of dates.
+
+    Raises:
+        PlanError: the range ends before it starts.
+    """
+    if first and last and last < first:
+        raise PlanError(f"--to {last} is before --from {first}: give a later --to")
+    events = [
+        e for e in plan.events if (first is None or last_date(e) >= first) and (last is None or event_date(e) <= last)
+    ]
+    described = []
+    if first or last:
+        described.append(f"from {first or 'the start'} to {last or 'the end'}")
+    if next_count is not None:
+        events = [e for e in events if last_date(e) >= today][:next_count]
+        described.append(f"the next {next_count} from {today}")
+    if not described:
+        return plan
+    selection = f"showing {len(events)} of {len(plan.events)} events: " + ", ".join(described)
+    return dataclasses.replace(plan, events=tuple(events), selection=selection)

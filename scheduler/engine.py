@@ -97,7 +97,9 @@ class _Builder:
             )
         warnings: list[str] = []
         dose_text, arithmetic = self._dose_amount(schedule.dose, warnings)
-        self.schedule_text = f"{dose_text} {regimen.route} {describe_interval(schedule.every_days)}"
+        # The heading names the whole dose, with the enzyme of subcutaneous forms.
+        full = dose_text if schedule.dose.weight_based else schedule.dose.describe()
+        self.schedule_text = f"{full} {regimen.route} {describe_interval(schedule.every_days)}"
         if arithmetic:
             self.schedule_text += f" ({arithmetic})"
         dates, horizon = self._dose_dates(schedule)

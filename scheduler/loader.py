@@ -411,7 +411,12 @@ def load_template(path: Path | str, origin: str = "user") -> Regimen:
 
 def shipped_template_paths() -> list[Path]:
     """Return the template files installed with txcal, sorted by name."""
-    folder = resources.files("scheduler.templates")
+    try:
+        folder: Any = resources.files("scheduler.templates")
+    except ModuleNotFoundError:
+        # Run from a source checkout (`python -m scheduler` in the clone), where templates/ sits
+        # beside the package instead of being mapped into it as the install does.
+        folder = Path(__file__).resolve().parent.parent / "templates"
     return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".toml"))
 
 

@@ -14,11 +14,6 @@ from scheduler.loader import Catalog, load_regimens
 
 GOLDEN = Path(__file__).parent / "golden"
 
-try:
-    import scheduler.templates  # noqa: F401  (package data, mapped from templates/ at install)
-except ModuleNotFoundError:
-    pytest.exit("txcal is not installed in this environment: run pip install '.[test]' (or -e), then pytest", 2)
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite golden files from current output")

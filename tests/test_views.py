@@ -8,6 +8,7 @@ import os
 import pty
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -82,11 +83,11 @@ def test_csv_columns_and_spreadsheet_dates(txcal, tmp_path):
     assert (tmp_path / "plan.csv").read_bytes().startswith(b"\xef\xbb\xbfuid,kind,title")  # UTF-8 mark for Excel
 
 
-def run_in_terminal(args: list[str], env: dict[str, str]) -> str:
-    """Run txcal with its stdout on a pseudo-terminal, as a person at a terminal would."""
+def run_in_terminal(args: list[str], env: dict[str, str], folder: Path) -> str:
+    """Run `python -m scheduler` with its stdout on a pseudo-terminal, as a person at a terminal would."""
     leader, follower = pty.openpty()
     done = subprocess.run([sys.executable, "-m", "scheduler", *args], stdout=follower, stderr=subprocess.PIPE,
-                          env={**os.environ, **env}, timeout=60, check=False)  # fmt: skip
+                          env={**os.environ, **env}, cwd=folder, timeout=60, check=False)  # fmt: skip
     os.close(follower)
     chunks = []
     while True:
@@ -102,21 +103,21 @@ def run_in_terminal(args: list[str], env: dict[str, str]) -> str:
     return b"".join(chunks).decode()
 
 
-def test_colour_on_a_terminal_and_none_with_no_color():
+def test_colour_on_a_terminal_and_none_with_no_color(tmp_path):
     args = ["plan", "afami-cel", "--start", "2027-01-04"]
-    coloured = run_in_terminal(args, {"TXCAL_TODAY": TODAY, "COLUMNS": "80"})
+    coloured = run_in_terminal(args, {"TXCAL_TODAY": TODAY, "COLUMNS": "80"}, tmp_path)
     assert "\x1b[35mFludarabine" in coloured and "\x1b[34mMonitoring" in coloured
-    plain = run_in_terminal(args, {"TXCAL_TODAY": TODAY, "COLUMNS": "80", "NO_COLOR": "1"})
+    plain = run_in_terminal(args, {"TXCAL_TODAY": TODAY, "COLUMNS": "80", "NO_COLOR": "1"}, tmp_path)
     assert "\x1b[" not in plain and "Fludarabine" in plain
     piped = CliRunner().invoke(main, args).stdout
     assert "\x1b[" not in piped
 
 
-def test_month_view_puts_three_months_side_by_side_only_when_wide_enough():
+def test_month_view_puts_three_months_side_by_side_only_when_wide_enough(tmp_path):
     args = ["plan", "afami-cel", "--start", "2027-01-04", "--format", "month"]
-    wide = run_in_terminal(args, {"TXCAL_TODAY": TODAY, "COLUMNS": "100", "NO_COLOR": "1"})
+    wide = run_in_terminal(args, {"TXCAL_TODAY": TODAY, "COLUMNS": "100", "NO_COLOR": "1"}, tmp_path)
     assert "January 2027" in wide and "February 2027" in wide.splitlines()[2] and "March 2027" in wide.splitlines()[2]
-    narrow = run_in_terminal(args, {"TXCAL_TODAY": TODAY, "COLUMNS": "60", "NO_COLOR": "1"})
+    narrow = run_in_terminal(args, {"TXCAL_TODAY": TODAY, "COLUMNS": "60", "NO_COLOR": "1"}, tmp_path)
     assert "February 2027" not in narrow.splitlines()[2]
 
 

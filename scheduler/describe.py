@@ -68,7 +68,10 @@ def render_regimen(regimen: Regimen) -> str:
             length = describe_minutes(s.length_min)
             if s.length_first_min:
                 length = f"first {describe_minutes(s.length_first_min)}, then {length}"
-            lines.append(f"  --every {s.every}: {s.dose.describe()} {describe_interval(s.every_days)}, {length}")
+            window = f"; may move {s.window.describe()} around a closed day (institutional default)" if s.window else ""
+            lines.append(
+                f"  --every {s.every}: {s.dose.describe()} {describe_interval(s.every_days)}, {length}{window}"
+            )
     if regimen.anchor:
         lines += [
             "",
@@ -78,7 +81,7 @@ def render_regimen(regimen: Regimen) -> str:
         lines += ["", "Steps:"]
         for step in regimen.steps:
             dose = f" - {step.dose.describe()} {step.route}".rstrip() if step.dose else ""
-            flag = "  [unconfirmed]" if step.unconfirmed else ""
+            flag = ("  [clinic]" if step.clinic else "") + ("  [unconfirmed]" if step.unconfirmed else "")
             lines.append(f"  {step_placement(step):<28} {step.kind:<13} {step.title}{dose}{flag}")
     lines += ["", "Sources:"]
     for source in regimen.sources:

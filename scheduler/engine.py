@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from dateutil.rrule import DAILY, rrule
 
 from scheduler.durations import describe_interval, describe_minutes, describe_period, parse_period
 from scheduler.errors import PlanError
-from scheduler.model import CONFIRM, Dose, Plan, PlannedEvent, PlanRequest, Regimen, Schedule, Step, format_number
+from scheduler.model import (
+    CONFIRM,
+    Dose,
+    Plan,
+    PlannedEvent,
+    PlanRequest,
+    Record,
+    Regimen,
+    Schedule,
+    Step,
+    Window,
+    format_number,
+)
 
 # Fixed namespace: UIDs are uuid5 of plan and event keys, so reruns give the same UIDs and
 # no patient data appears in them (RFC 7986 5.3).
@@ -40,6 +51,10 @@ def day_label(day: int) -> str:
     return f"Day {day}"
 
 
+def _label(step: Step, day: int) -> str:
+    return step.title if step.on_start else f"{step.title} ({day_label(day)})"
+
+
 def expand(request: PlanRequest) -> Plan:
     """Expand a plan request into its ordered events.
 
@@ -57,10 +72,7 @@ def expand(request: PlanRequest) -> Plan:
         raise PlanError("an appointment time needs a time zone: add --tz, e.g. --tz Europe/Berlin")
     plan_id = request.plan_id or derive_plan_id(regimen, request.start, request.patient)
     builder = _Builder(request, plan_id)
-    if regimen.schedules:
-        horizon, warnings = builder.doses()
-    else:
-        horizon, warnings = builder.pathway(), []
+    horizon, warnings = builder.doses() if regimen.schedules else builder.pathway()
     events = sorted(builder.events, key=lambda e: (_sort_date(e.start), not e.all_day, _sort_instant(e.start)))
     return Plan(request, plan_id, tuple(events), horizon, tuple(warnings), builder.schedule_text)
 
@@ -71,6 +83,50 @@ def _sort_date(value: date | datetime) -> date:
 
 def _sort_instant(value: date | datetime) -> float:
     return value.timestamp() if isinstance(value, datetime) else 0.0
+
+
+_MAX_DOSES = 1000
+
+
+def _local_date(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _because(record: Record) -> str:
+    return f": {record.reason}" if record.reason else ""
+
+
+def _source_lines(regimen: Regimen, source_ids: tuple[str, ...]) -> list[str]:
+    return [
+        f"Source: {source.address} ({source.mark}: {source.supports})."
+        for source in (regimen.source(i) for i in source_ids)
+    ]
+
+
+class _Records:
+    """What happened to a repeating-dose plan, indexed by dose number."""
+
+    def __init__(self, records: tuple[Record, ...], regimen: Regimen, schedule: Schedule) -> None:
+        self.given = {r.dose: r for r in records if r.kind == "given" and r.dose is not None}
+        self.delays = {r.dose: r for r in records if r.kind == "delay" and r.dose is not None}
+        self.holds = {r.dose: r for r in records if r.kind == "hold" and r.dose is not None}
+        stops = [r for r in records if r.kind == "stop"]
+        self.stop = min(stops, key=lambda r: r.on or date.max) if stops else None
+        self.stop_day = self.stop.on if self.stop else None
+        self.switches = sorted((r for r in records if r.kind == "switch"), key=lambda r: r.dose or 0)
+        self.first = (regimen, schedule)
+        for number in set(self.given) & set(self.holds):
+            raise PlanError(
+                f"dose {number} is recorded both as given and as held: remove one of them from the plan file"
+            )
+
+    def schedule_for(self, number: int) -> tuple[Regimen, Schedule]:
+        """Return the regimen and schedule dose `number` follows (the latest switch at or before it)."""
+        current = self.first
+        for switch in self.switches:
+            if switch.dose is not None and switch.dose <= number and switch.regimen and switch.schedule:
+                current = (switch.regimen, switch.schedule)
+        return current
 
 
 class _Builder:
@@ -96,13 +152,67 @@ class _Builder:
                 f"--infusion and --monitor-days belong to the afami-cel pathway; {regimen.id} is a repeating dose"
             )
         warnings: list[str] = []
-        dose_text, arithmetic = self._dose_amount(schedule.dose, warnings)
+        count, last, horizon = self._horizon()
+        records = _Records(request.records, regimen, schedule)
+        texts = {}  # per (regimen, schedule): dose text, arithmetic, shared notes
+        number, previous, previous_every, grid = 1, request.start, 0, request.start
+        while count is None or number <= count:
+            current, plan_schedule = records.schedule_for(number)
+            if (current.id, plan_schedule.every) not in texts:
+                dose_text, arithmetic = self._dose_amount(current, plan_schedule.dose, warnings)
+                texts[current.id, plan_schedule.every] = (
+                    dose_text,
+                    arithmetic,
+                    self._schedule_notes(current, plan_schedule, arithmetic),
+                )
+            dose_text, arithmetic, shared = texts[current.id, plan_schedule.every]
+            # After a moved or late dose the next is counted from the actual date, unless --keep-grid.
+            grid += timedelta(days=previous_every)
+            planned = grid if request.keep_grid else previous + timedelta(days=previous_every)
+            day, status, shifted_from, reason, conflict = self._dose_day(number, planned, plan_schedule, records)
+            if (last is not None and day > last and status != "given") or (records.stop_day and day > records.stop_day):
+                break
+            length = (
+                plan_schedule.length_first_min
+                if number == 1 and plan_schedule.length_first_min
+                else plan_schedule.length_min
+            )
+            start, end, timing = self._times(day, 0, length, placeholder=False)
+            situation = [line for line in (reason, f"Conflict: {conflict}" if conflict else "") if line]
+            self.events.append(
+                self._event(
+                    key=f"dose-{number}",
+                    kind="dose",
+                    name=current.event_title or current.title,
+                    start=start,
+                    end=end,
+                    dose_number=number,
+                    dose=dose_text,
+                    route=current.route,
+                    status=status,
+                    shifted_from=shifted_from,
+                    reason=reason,
+                    conflict=conflict,
+                    notes=(*situation, self._length_note(current, plan_schedule, number), *timing, *shared),
+                    unconfirmed=False,
+                )
+            )
+            previous, previous_every = day, plan_schedule.every_days
+            number += 1
+            if number > _MAX_DOSES:
+                raise PlanError(
+                    f"a plan of more than {_MAX_DOSES} doses is not a schedule: give --doses, --until or --for"
+                )
+        first_text = texts[regimen.id, schedule.every]
         # The heading names the whole dose, with the enzyme of subcutaneous forms.
-        full = dose_text if schedule.dose.weight_based else schedule.dose.describe()
+        full = first_text[0] if schedule.dose.weight_based else schedule.dose.describe()
         self.schedule_text = f"{full} {regimen.route} {describe_interval(schedule.every_days)}"
-        if arithmetic:
-            self.schedule_text += f" ({arithmetic})"
-        dates, horizon = self._dose_dates(schedule)
+        if first_text[1]:
+            self.schedule_text += f" ({first_text[1]})"
+        for switch in records.switches:
+            assert switch.regimen is not None and switch.schedule is not None and switch.dose is not None
+            self.schedule_text += f"; from dose {switch.dose}: {switch.schedule.dose.describe()} {switch.regimen.route} {describe_interval(switch.schedule.every_days)}"
+        dates = [_local_date(e.start) for e in self.events]
         if regimen.duration.rule == "months" and regimen.duration.months and dates:
             cap = request.start + relativedelta(months=regimen.duration.months)
             if dates[-1] >= cap:
@@ -110,48 +220,61 @@ class _Builder:
                     f"this plan runs past the {regimen.duration.months}-month limit of the label for most "
                     f"indications; {CONFIRM.lower()[:-1]}."
                 )
-        shared = self._schedule_notes(schedule, arithmetic)
-        title = regimen.event_title or regimen.title
-        for number, when in enumerate(dates, 1):
-            length = schedule.length_first_min if number == 1 and schedule.length_first_min else schedule.length_min
-            start, end, notes = self._times(when, 0, length, placeholder=False)
-            self.events.append(
-                self._event(
-                    key=f"dose-{number}",
-                    kind="dose",
-                    name=title,
-                    start=start,
-                    end=end,
-                    dose_number=number,
-                    dose=dose_text,
-                    route=regimen.route,
-                    notes=(self._length_note(schedule, number), *notes, *shared),
-                    unconfirmed=False,
-                )
+        if records.stop:
+            assert records.stop.on is not None
+            horizon = (
+                f"Treatment stopped on {records.stop.on}"
+                + (f" ({records.stop.reason})" if records.stop.reason else "")
+                + "; no doses after it."
+            )
+        conflicts = [e for e in self.events if e.conflict]
+        if conflicts and request.strict:
+            raise PlanError(
+                "--strict: doses on closed days: "
+                + "; ".join(f"dose {e.dose_number} on {_local_date(e.start)} ({e.conflict})" for e in conflicts)
             )
         return horizon, warnings
 
-    def _dose_amount(self, dose: Dose, warnings: list[str]) -> tuple[str, str]:
-        """Return the dose text for this patient and, for weight-based doses, its arithmetic."""
-        weight = self.request.weight_kg
-        if not dose.weight_based:
-            if weight is not None:
-                warnings.append(f"--weight-kg is not used: {self.regimen.id} gives a fixed dose")
-            return dose.describe(with_partner=False), ""  # the enzyme given with it is in the notes
-        if weight is None:
-            raise PlanError(
-                f"{self.regimen.id} doses by weight ({dose.describe()}): add --weight-kg with the patient's weight in kg"
+    def _dose_day(
+        self, number: int, planned: date, schedule: Schedule, records: _Records
+    ) -> tuple[date, str, date | None, str, str]:
+        """Return (day, status, planned day if it moved, why, conflict) for one dose."""
+        request = self.request
+        given = records.given.get(number)
+        if given is not None:
+            assert given.on is not None
+            moved = given.on if given.on != planned else None
+            why = (
+                f"Given on {given.on:%a %d %b %Y}"
+                + (f" (planned {planned:%a %d %b})" if moved else "")
+                + _because(given)
             )
-        if not MIN_WEIGHT_KG <= weight <= MAX_WEIGHT_KG:
-            raise PlanError(
-                f"--weight-kg {format_number(weight)} is not a body weight: give kilograms between "
-                f"{MIN_WEIGHT_KG} and {MAX_WEIGHT_KG}"
-            )
-        amount, arithmetic = dose.for_weight(weight)
-        return f"{format_number(round(amount, 1))} {dose.unit}", arithmetic
+            return given.on, "given", planned if moved else None, why, ""
+        day, reason = planned, ""
+        delay = records.delays.get(number)
+        if delay is not None:
+            assert delay.days is not None
+            day = planned + timedelta(days=delay.days)
+            reason = f"Delayed {delay.days} days from {planned:%a %d %b}{_because(delay)}"
+        conflict = ""
+        if request.clinic is not None:
+            closed = request.clinic.closed(day)
+            window = request.window or schedule.window or Window(0, 0)
+            placed, problem = request.clinic.place(day, window, request.shift)
+            if problem:
+                conflict = f"{closed}; {problem}"
+            elif placed != day:
+                reason = (
+                    reason + "; then m" if reason else "M"
+                ) + f"oved from {day:%a %d %b}: {closed} (window {window.describe()})"
+                day = placed
+        status = "held" if number in records.holds else "planned"
+        if status == "held":
+            reason = (reason + "; " if reason else "") + "Held" + _because(records.holds[number])
+        return day, status, planned if day != planned else None, reason, conflict
 
-    def _dose_dates(self, schedule: Schedule) -> tuple[list[date], str]:
-        """Return the dose dates and the sentence that says how far the plan reaches and why."""
+    def _horizon(self) -> tuple[int | None, date | None, str]:
+        """Return the dose count or last day the plan reaches, and the sentence that says why."""
         request, duration = self.request, self.regimen.duration
         chosen = [
             name
@@ -161,42 +284,56 @@ class _Builder:
         if len(chosen) > 1:
             raise PlanError(f"give only one of --doses, --until and --for (got {' and '.join(chosen)})")
         continues = f"treatment continues {duration.text}."
-        count: int | None = None
-        last: date | None = None
         if request.doses is not None:
             if request.doses < 1:
                 raise PlanError(f"--doses must be 1 or more, got {request.doses}")
-            count = request.doses
-            reason = f"Planned for {request.doses} dose{'s' if count > 1 else ''} (--doses); {continues}"
-        elif request.until is not None:
+            plural = "s" if request.doses > 1 else ""
+            return request.doses, None, f"Planned for {request.doses} dose{plural} (--doses); {continues}"
+        if request.until is not None:
             if request.until < request.start:
                 raise PlanError(f"--until {request.until} is before the start {request.start}: give a later --until")
-            last, reason = request.until, f"Planned through {request.until} (--until); {continues}"
-        elif request.period is not None:
+            return None, request.until, f"Planned through {request.until} (--until); {continues}"
+        if request.period is not None:
             last = request.start + parse_period(request.period) - timedelta(days=1)
-            reason = (
-                f"Planned for {describe_period(request.period)} (--for {request.period}), through {last}; {continues}"
+            return (
+                None,
+                last,
+                f"Planned for {describe_period(request.period)} (--for {request.period}), through {last}; {continues}",
             )
-        elif duration.rule == "months" and duration.months:
+        if duration.rule == "months" and duration.months:
             last = request.start + relativedelta(months=duration.months) - timedelta(days=1)
-            reason = f"Planned for up to {duration.months} months, through {last}: {duration.horizon_text}. Treatment continues {duration.text}."
-        elif duration.rule == "doses" and duration.doses:
-            count, reason = duration.doses, f"Planned for {duration.doses} doses; treatment continues {duration.text}."
-        else:
-            assert duration.horizon is not None
-            last = request.start + parse_period(duration.horizon) - timedelta(days=1)
-            reason = f"Planned through {last} ({duration.horizon_text}); {continues}"
-        rule = rrule(
-            DAILY,
-            interval=schedule.every_days,
-            dtstart=datetime.combine(request.start, time()),
-            count=count,
-            until=None if last is None else datetime.combine(last, time()),
-        )
-        return [moment.date() for moment in rule], reason
+            return (
+                None,
+                last,
+                f"Planned for up to {duration.months} months, through {last}: {duration.horizon_text}. Treatment continues {duration.text}.",
+            )
+        if duration.rule == "doses" and duration.doses:
+            return duration.doses, None, f"Planned for {duration.doses} doses; treatment continues {duration.text}."
+        assert duration.horizon is not None
+        last = request.start + parse_period(duration.horizon) - timedelta(days=1)
+        return None, last, f"Planned through {last} ({duration.horizon_text}); {continues}"
 
-    def _length_note(self, schedule: Schedule, number: int) -> str:
-        route = self.regimen.route
+    def _dose_amount(self, regimen: Regimen, dose: Dose, warnings: list[str]) -> tuple[str, str]:
+        """Return the dose text for this patient and, for weight-based doses, its arithmetic."""
+        weight = self.request.weight_kg
+        if not dose.weight_based:
+            if weight is not None and not warnings:
+                warnings.append(f"--weight-kg is not used: {regimen.id} gives a fixed dose")
+            return dose.describe(with_partner=False), ""  # the enzyme given with it is in the notes
+        if weight is None:
+            raise PlanError(
+                f"{regimen.id} doses by weight ({dose.describe()}): add --weight-kg with the patient's weight in kg"
+            )
+        if not MIN_WEIGHT_KG <= weight <= MAX_WEIGHT_KG:
+            raise PlanError(
+                f"--weight-kg {format_number(weight)} is not a body weight: give kilograms between "
+                f"{MIN_WEIGHT_KG} and {MAX_WEIGHT_KG}"
+            )
+        amount, arithmetic = dose.for_weight(weight)
+        return f"{format_number(round(amount, 1))} {dose.unit}", arithmetic
+
+    def _length_note(self, regimen: Regimen, schedule: Schedule, number: int) -> str:
+        route = regimen.route
         if schedule.given:
             return f"How it is given: {schedule.given}"
         if schedule.length_first_min and number == 1:
@@ -205,21 +342,29 @@ class _Builder:
             return f"{route} infusion over {describe_minutes(schedule.length_min)} if the first infusion was tolerated."
         return f"{route} infusion over {describe_minutes(schedule.length_min)}."
 
-    def _schedule_notes(self, schedule: Schedule, arithmetic: str) -> tuple[str, ...]:
-        regimen = self.regimen
+    def _schedule_notes(self, regimen: Regimen, schedule: Schedule, arithmetic: str) -> tuple[str, ...]:
         lines = [
             f"Schedule: {schedule.dose.describe()} {describe_interval(schedule.every_days)}; treatment continues {regimen.duration.text}."
         ]
         if arithmetic:
             lines.append(f"Dose for this weight: {arithmetic}.")
+        if schedule.window and self.request.clinic is not None:
+            lines.append(
+                f"A visit on a closed day may move {schedule.window.describe()} (institutional practice default; --window changes it)."
+            )
         lines.extend(regimen.notes.lines())
-        lines.extend(self._source_lines(schedule.sources))
+        lines.extend(_source_lines(regimen, schedule.sources))
         return tuple(lines)
 
     # -- multi-step pathways ---------------------------------------------------------------
 
-    def pathway(self) -> str:
+    def pathway(self) -> tuple[str, list[str]]:
         request, regimen = self.request, self.regimen
+        dose_records = sorted({r.kind for r in request.records if r.kind != "stop"})
+        if dose_records:
+            raise PlanError(
+                f"{regimen.id} is a one-time pathway: {', '.join(dose_records)} records apply to repeating doses"
+            )
         if any(v is not None for v in (request.doses, request.until, request.period)):
             raise PlanError(
                 f"{regimen.id} is a one-time pathway: --doses, --until and --for apply to repeating doses; leave them out"
@@ -241,8 +386,19 @@ class _Builder:
                 f"--infusion {anchor_date} puts the steps before the infusion on {first}, not after the "
                 f"collection on {request.start}: choose an infusion date on or after {earliest}"
             )
+        clashes = self._clashes(placed, anchor_date)
+        warnings = []
+        if clashes:
+            listed = "; ".join(f"{_label(step, day)} on {when:%a %d %b %Y} ({why})" for step, day, when, why in clashes)
+            if request.strict:
+                raise PlanError(f"--strict: pathway days on closed days: {listed}")
+            warnings.append(self._propose_infusion(placed, anchor_date, listed))
+        conflicts = {(step.key, day): f"{why}; steps tied to Day 1 never move alone" for step, day, _, why in clashes}
         for step, days in placed:
-            self._step_events(step, days, anchor_date)
+            self._step_events(step, days, anchor_date, conflicts)
+        stops = [r.on for r in request.records if r.kind == "stop" and r.on]
+        if stops:
+            self.events = [e for e in self.events if _local_date(e.start) <= min(stops)]
         self.schedule_text = f"{regimen.title}; Day 1 (infusion) {anchor_date}"
         assert anchor is not None or not anchored
         how = (
@@ -250,10 +406,46 @@ class _Builder:
             if anchor and request.infusion is None
             else "--infusion"
         )
-        return (
+        horizon = (
             f"A one-time pathway: {regimen.duration.text} on {anchor_date} ({how}). {anchor.title if anchor else ''}".strip()
             + "."
         )
+        if stops:
+            horizon = f"Treatment stopped on {min(stops)}; no steps after it. " + horizon
+        return horizon, warnings
+
+    def _clashes(self, placed: list[tuple[Step, list[int]]], anchor_date: date) -> list[tuple[Step, int, date, str]]:
+        """Return the clinic steps that fall on a closed day: (step, day number, date, why closed)."""
+        clinic = self.request.clinic
+        if clinic is None:
+            return []
+        found = []
+        for step, days in placed:
+            for day in days if step.clinic else []:
+                when = self.request.start if step.on_start else pathway_day_date(anchor_date, day)
+                why = clinic.closed(when)
+                if why:
+                    found.append((step, day, when, why))
+        return found
+
+    def _propose_infusion(self, placed: list[tuple[Step, list[int]]], anchor_date: date, listed: str) -> str:
+        """Return the warning for a pathway that clashes with closed days, proposing an infusion day that fits.
+
+        Later days are tried first: the product is seldom ready early.
+        """
+        start = self.request.start
+        tied = [(step, days) for step, days in placed if not step.on_start]
+        earliest = min(pathway_day_date(anchor_date, d) for _, days in tied for d in days) if tied else anchor_date
+        for offset in [*range(1, 29), *range(-1, -29, -1)]:
+            candidate = anchor_date + timedelta(days=offset)
+            if earliest + timedelta(days=offset) <= start:
+                continue
+            if not self._clashes(tied, candidate):
+                return (
+                    f"{self.regimen.id}: {listed}. Steps tied to Day 1 never move alone: an infusion on "
+                    f"{candidate:%a %d %b %Y} avoids every closed day; add --infusion {candidate} (when the product allows)."
+                )
+        return f"{self.regimen.id}: {listed}. No infusion day within 4 weeks avoids every closed day: agree the days with the clinic."
 
     def _step_days(self, step: Step) -> Iterator[int]:
         """Yield the day numbers a step occupies (0 stands for the plan start)."""
@@ -275,7 +467,9 @@ class _Builder:
                 last = first + wanted - 1
             yield from (day for day in range(first, last + 1) if day != 0)
 
-    def _step_events(self, step: Step, days: list[int], anchor_date: date) -> None:
+    def _step_events(
+        self, step: Step, days: list[int], anchor_date: date, conflicts: dict[tuple[str, int], str]
+    ) -> None:
         request, regimen = self.request, self.regimen
         anchor = regimen.anchor
         unconfirmed = [step.unconfirmed] if step.unconfirmed else []
@@ -289,7 +483,7 @@ class _Builder:
         shared.extend(step.notes.lines())
         if unconfirmed:
             shared.append("Unconfirmed: " + " ".join(unconfirmed) + f" {CONFIRM}")
-        shared.extend(self._source_lines(step.sources))
+        shared.extend(_source_lines(regimen, step.sources))
         for day in days:
             on = request.start if step.on_start else pathway_day_date(anchor_date, day)
             label = [] if step.on_start else [f"{day_label(day)}: Day 1 is the infusion on {anchor_date}."]
@@ -312,8 +506,14 @@ class _Builder:
                     day=None if step.on_start else day,
                     dose=step.dose.describe() if step.dose else "",
                     route=step.route,
-                    notes=(*label, *timing, *shared),
+                    notes=(
+                        *label,
+                        *timing,
+                        *([f"Conflict: {conflicts[step.key, day]}"] if (step.key, day) in conflicts else []),
+                        *shared,
+                    ),
                     unconfirmed=bool(unconfirmed),
+                    conflict=conflicts.get((step.key, day), ""),
                 )
             )
 
@@ -342,12 +542,6 @@ class _Builder:
         if placeholder:
             notes.append("Calendar block only: no source gives a length for this step; your care team sets it.")
         return start, end, tuple(notes)
-
-    def _source_lines(self, source_ids: tuple[str, ...]) -> list[str]:
-        return [
-            f"Source: {source.address} ({source.mark}: {source.supports})."
-            for source in (self.regimen.source(i) for i in source_ids)
-        ]
 
     def _event(self, key: str, name: str, **fields: Any) -> PlannedEvent:
         """Return an event; its title adds the dose number and, when asked for, the patient label."""

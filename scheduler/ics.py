@@ -26,8 +26,8 @@ PRODID = f"-//txcal//txcal {__version__}//EN"
 CANCELLED_PREFIX = "Cancelled: "
 # Properties that change when an event changes; the rest of its lines are its content.
 _VOLATILE = {"DTSTAMP", "SEQUENCE", "LAST-MODIFIED"}
-# Planned events are tentative until the clinic confirms them.
-_STATUS = {"planned": "TENTATIVE", "given": "CONFIRMED", "cancelled": "CANCELLED"}
+# Planned events are tentative until the clinic confirms them; a held dose will not happen.
+_STATUS = {"planned": "TENTATIVE", "given": "CONFIRMED", "held": "CANCELLED"}
 # Kinds that do not take up the patient's time: reminders and watch periods.
 _TRANSPARENT = {"milestone", "watch"}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -41,7 +41,7 @@ def calendar_name(plan: Plan) -> str:
 
 def summary(event: PlannedEvent) -> str:
     """Return the event title as calendars show it: step, day or dose number, and dose."""
-    text = event.title
+    text = ("Held: " if event.status == "held" else "Conflict: " if event.conflict else "") + event.title
     if event.day is not None:
         text += f", {day_label(event.day)}"
     if event.dose:
@@ -77,8 +77,8 @@ def _vevent(event: PlannedEvent, reminders: Sequence[timedelta]) -> Event:
     vevent.add("description", description(event))
     vevent.add("categories", [event.kind.capitalize()])
     vevent.add("status", _STATUS[event.status])
-    vevent.add("transp", "TRANSPARENT" if event.kind in _TRANSPARENT else "OPAQUE")
-    for before in reminders:
+    vevent.add("transp", "TRANSPARENT" if event.kind in _TRANSPARENT or event.status == "held" else "OPAQUE")
+    for before in reminders if event.status != "held" else ():
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", f"Reminder: {summary(event)}")

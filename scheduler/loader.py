@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from scheduler.calendar_rules import parse_window
 from scheduler.durations import parse_interval, parse_minutes, parse_period
 from scheduler.errors import TemplateError, TxcalError
 from scheduler.model import (
@@ -30,10 +31,10 @@ from scheduler.model import (
     Source,
     Step,
 )
+from scheduler.tomlcheck import TableReader
 
 SCHEMA = 1
 TEMPLATES_ENV = "TXCAL_TEMPLATES"
-T = TypeVar("T")
 
 _TOP_KEYS = {
     "schema",
@@ -58,117 +59,7 @@ _TOP_KEYS = {
 _DURATION_RULES = ("open-ended", "months", "doses", "once")
 
 
-class _Table:
-    """A TOML table being read: records a problem, with its key path, for every bad or unknown key."""
-
-    def __init__(self, data: Any, where: str, problems: list[str], allowed: set[str]) -> None:
-        self.where = where
-        self.problems = problems
-        self.data: dict[str, Any] = data if isinstance(data, dict) else {}
-        if not isinstance(data, dict):
-            self.problems.append(f"{where or 'file'}: expected a table, got {data!r}")
-        for key in self.data:
-            if key not in allowed:
-                self.problems.append(f"{self.path(key)}: unknown key; expected one of: {', '.join(sorted(allowed))}")
-
-    def path(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def bad(self, key: str, expected: str) -> None:
-        self.problems.append(f"{self.path(key)}: expected {expected}, got {self.data[key]!r}")
-
-    def has(self, key: str) -> bool:
-        return key in self.data
-
-    def get(self, key: str, kind: type, expected: str, required: bool = False) -> Any:
-        """Return the value of `key` if it has the right type; record a problem otherwise."""
-        if key not in self.data:
-            if required:
-                self.problems.append(f"{self.path(key)}: missing; expected {expected}")
-            return None
-        value = self.data[key]
-        # TOML booleans are not numbers here, whatever Python thinks.
-        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-            self.bad(key, expected)
-            return None
-        return value
-
-    def text(self, key: str, required: bool = False, default: str = "") -> str:
-        value = self.get(key, str, "text", required)
-        if value is not None and not value.strip():
-            self.bad(key, "non-empty text")
-            return default
-        return default if value is None else value
-
-    def texts(self, key: str) -> tuple[str, ...]:
-        value = self.get(key, list, "a list of text")
-        if value is None:
-            return ()
-        if not all(isinstance(item, str) and item.strip() for item in value):
-            self.bad(key, "a list of non-empty text")
-            return ()
-        return tuple(value)
-
-    def number(self, key: str, required: bool = False) -> float | None:
-        value = self.get(key, (int, float), "a positive number", required)  # type: ignore[arg-type]
-        if value is not None and value <= 0:
-            self.bad(key, "a positive number")
-            return None
-        return None if value is None else float(value)
-
-    def integer(self, key: str, required: bool = False) -> int | None:
-        value = self.get(key, int, "an integer", required)
-        return None if value is None else int(value)
-
-    def choice(self, key: str, choices: Sequence[str], required: bool = False) -> str:
-        value = self.get(key, str, "one of " + ", ".join(f'"{c}"' for c in choices), required)
-        if value is not None and value not in choices:
-            self.bad(key, "one of " + ", ".join(f'"{c}"' for c in choices))
-            return ""
-        return value or ""
-
-    def parsed(
-        self, key: str, parse: Callable[[str], T], expected: str, required: bool = False
-    ) -> tuple[str, T] | None:
-        """Return (text, parsed value) for a string parsed by `parse`; record a problem if it fails."""
-        value = self.get(key, str, expected, required)
-        if value is None:
-            return None
-        try:
-            return value, parse(value)
-        except ValueError:
-            self.bad(key, expected)
-            return None
-
-    def day_range(self, key: str) -> tuple[int, int] | None:
-        value = self.get(key, list, "[first day, last day]")
-        if value is None:
-            return None
-        if (
-            len(value) != 2
-            or not all(isinstance(d, int) and not isinstance(d, bool) and d != 0 for d in value)
-            or value[0] > value[1]
-        ):
-            self.bad(key, "[first day, last day], non-zero day numbers in order (there is no Day 0)")
-            return None
-        return value[0], value[1]
-
-    def table(self, key: str, allowed: set[str], required: bool = False) -> _Table | None:
-        if key not in self.data:
-            if required:
-                self.problems.append(f"{self.path(key)}: missing; expected a table")
-            return None
-        return _Table(self.data[key], self.path(key), self.problems, allowed)
-
-    def tables(self, key: str, allowed: set[str]) -> list[_Table]:
-        value = self.get(key, list, "an array of tables ([[" + key + "]])")
-        if value is None:
-            return []
-        # Positions are counted from 1, as a person reading the file counts them.
-        return [_Table(item, f"{self.path(key)}[{i}]", self.problems, allowed) for i, item in enumerate(value, 1)]
-
-
-def _read_dose(table: _Table | None) -> Dose | None:
+def _read_dose(table: TableReader | None) -> Dose | None:
     if table is None:
         return None
     if table.has("text"):
@@ -184,7 +75,7 @@ def _read_dose(table: _Table | None) -> Dose | None:
     return Dose(amount=amount, unit=unit, per=per, max=cap, with_=table.text("with") or None)
 
 
-def _read_notes(table: _Table | None) -> Notes:
+def _read_notes(table: TableReader | None) -> Notes:
     if table is None:
         return Notes()
     return Notes(
@@ -199,24 +90,25 @@ _NOTE_KEYS = {"expect", "report", "call", "missed"}
 _DOSE_KEYS = {"amount", "unit", "per", "max", "with", "text"}
 
 
-def _minutes(table: _Table, key: str, required: bool = False) -> int | None:
+def _minutes(table: TableReader, key: str, required: bool = False) -> int | None:
     parsed = table.parsed(key, parse_minutes, 'a length like "30min" or "1h"', required)
     return None if parsed is None else parsed[1]
 
 
-def _read_schedule(table: _Table) -> Schedule | None:
+def _read_schedule(table: TableReader) -> Schedule | None:
     every = table.parsed("every", parse_interval, 'an interval like "3w" or "10d"', required=True)
     dose = _read_dose(table.table("dose", _DOSE_KEYS, required=True))
     length = _minutes(table, "length", required=True)
     first = _minutes(table, "length_first")
     given = table.text("given")
     sources = table.texts("sources")
+    window = table.parsed("window", parse_window, 'a window like "-3,+3"')
     if every is None or dose is None or length is None:
         return None
-    return Schedule(every[1], every[0], dose, first, length, given, sources)
+    return Schedule(every[1], every[0], dose, first, length, given, sources, None if window is None else window[1])
 
 
-def _read_step(table: _Table) -> Step | None:
+def _read_step(table: TableReader) -> Step | None:
     key = table.text("key", required=True)
     kind = table.choice("kind", EVENT_KINDS, required=True)
     title = table.text("title", required=True)
@@ -249,6 +141,7 @@ def _read_step(table: _Table) -> Step | None:
         unconfirmed=table.text("unconfirmed"),
         extendable=bool(table.get("extendable", bool, "true or false")),
         sources=table.texts("sources"),
+        clinic=bool(table.get("clinic", bool, "true or false")),
     )
     if step.extendable and step.days is None:
         table.problems.append(f"{table.path('extendable')}: only a step placed with days can be extended")
@@ -263,7 +156,7 @@ def _signed_minutes(text: str) -> int:
 
 def _read(data: dict[str, Any], path: Path) -> Regimen:
     problems: list[str] = []
-    top = _Table(data, "", problems, _TOP_KEYS)
+    top = TableReader(data, "", problems, _TOP_KEYS)
     schema = top.get("schema", int, f"schema = {SCHEMA}", required=True)
     if schema is not None and schema != SCHEMA:
         top.bad("schema", f"{SCHEMA} (the only schema this txcal reads)")
@@ -317,7 +210,7 @@ def _read(data: dict[str, Any], path: Path) -> Regimen:
         problems.append("sources: missing; every template names its sources ([[sources]])")
     source_ids = {s.id for s in sources}
 
-    schedule_keys = {"every", "dose", "length", "length_first", "given", "sources"}
+    schedule_keys = {"every", "dose", "length", "length_first", "given", "sources", "window"}
     schedules = [_read_schedule(t) for t in top.tables("schedules", schedule_keys)]
     step_keys = {
         "key",
@@ -336,6 +229,7 @@ def _read(data: dict[str, Any], path: Path) -> Regimen:
         "unconfirmed",
         "extendable",
         "sources",
+        "clinic",
     }
     steps = [_read_step(t) for t in top.tables("steps", step_keys)]
     anchor_table = top.table("anchor", {"title", "default_after", "unconfirmed", "default_unconfirmed"})

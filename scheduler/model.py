@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scheduler.calendar_rules import ClinicCalendar
 
 # The fixed vocabulary of event kinds (issue 2); writers colour and categorise by it.
 EVENT_KINDS = (
@@ -123,6 +127,17 @@ class Notes:
 
 
 @dataclass(frozen=True)
+class Window:
+    """How far a visit may move from its planned day: `early` days before, `late` days after."""
+
+    early: int
+    late: int
+
+    def describe(self) -> str:
+        return f"-{self.early}/+{self.late} days"
+
+
+@dataclass(frozen=True)
 class Schedule:
     """One repeating-dose schedule of a regimen (atezolizumab IV has three)."""
 
@@ -133,6 +148,7 @@ class Schedule:
     length_min: int
     given: str = ""
     sources: tuple[str, ...] = ()
+    window: Window | None = None  # institutional-practice default; --window overrides
 
 
 @dataclass(frozen=True)
@@ -160,6 +176,7 @@ class Step:
     unconfirmed: str = ""
     extendable: bool = False
     sources: tuple[str, ...] = ()
+    clinic: bool = False  # happens at the clinic, so the clinic must be open that day
 
 
 @dataclass(frozen=True)
@@ -217,6 +234,22 @@ class Regimen:
         return next(s for s in self.sources if s.id == source_id)
 
 
+RECORD_KINDS = ("given", "delay", "hold", "stop", "switch")
+
+
+@dataclass(frozen=True)
+class Record:
+    """Something that happened to a plan: a dose given on a date, delayed, held, a stop, a switch."""
+
+    kind: str
+    dose: int | None = None  # the dose it concerns (the first dose of the new regimen for a switch)
+    on: date | None = None  # given: the day it was given; stop: the last day of treatment
+    days: int | None = None  # delay: by how many days
+    regimen: Regimen | None = None  # switch: the regimen from `dose` on
+    schedule: Schedule | None = None
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class PlanRequest:
     """A patient's plan: which regimen and schedule, when, and how far."""
@@ -234,6 +267,12 @@ class PlanRequest:
     monitor_days: int | None = None
     patient: str | None = None
     plan_id: str | None = None
+    clinic: ClinicCalendar | None = None
+    window: Window | None = None  # overrides the template's
+    shift: str = "next"
+    keep_grid: bool = False
+    strict: bool = False
+    records: tuple[Record, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -256,9 +295,12 @@ class PlannedEvent:
     dose_number: int | None = None
     dose: str = ""
     route: str = ""
-    status: str = "planned"
+    status: str = "planned"  # planned, given or held
     notes: tuple[str, ...] = ()
     unconfirmed: bool = False
+    shifted_from: date | None = None  # the day it was planned for, when it moved
+    reason: str = ""  # why it moved, was given on another day, or was held
+    conflict: str = ""  # why it is on a closed day it could not leave
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from scheduler.preview import last_date
 
 COLUMNS = (
     "uid", "kind", "title", "start", "end", "all_day", "timezone", "day", "dose_number", "dose", "route",
-    "status", "unconfirmed", "notes",
+    "status", "shifted_from", "reason", "conflict", "unconfirmed", "notes",
 )  # fmt: skip
 
 
@@ -36,6 +36,7 @@ def to_csv(plan: Plan) -> str:
                 e.uid, e.kind, e.title, _cell(e.start), _cell(e.end if not e.all_day else last_date(e)),
                 "TRUE" if e.all_day else "FALSE", zone if not e.all_day else "", "" if e.day is None else e.day,
                 "" if e.dose_number is None else e.dose_number, e.dose, e.route, e.status,
+                "" if e.shifted_from is None else _cell(e.shifted_from), e.reason, e.conflict,
                 "TRUE" if e.unconfirmed else "FALSE", "\n".join(e.notes),
             ]
         )  # fmt: skip

@@ -28,6 +28,9 @@ def event_to_dict(event: PlannedEvent) -> dict[str, Any]:
         "dose": event.dose,
         "route": event.route,
         "status": event.status,
+        "shifted_from": event.shifted_from.isoformat() if event.shifted_from else None,
+        "reason": event.reason,
+        "conflict": event.conflict or None,
         "unconfirmed": event.unconfirmed,
         "notes": list(event.notes),
     }

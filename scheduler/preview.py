@@ -74,6 +74,16 @@ def relative(day: date, today: date) -> str:
     return {0: "today", 1: "tomorrow"}.get(ahead, f"in {ahead} days")
 
 
+def situation(event: PlannedEvent) -> list[str]:
+    """Return what changed about an event, for the line under it: moved, given, held, conflict."""
+    remarks = []
+    if event.reason:
+        remarks.append(event.reason)
+    if event.conflict:
+        remarks.append(f"! conflict: {event.conflict}")
+    return remarks
+
+
 def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
@@ -151,6 +161,13 @@ def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = Fals
         what = _fit(_fit(event.name, max(room - len(tail), 20)) + tail, room)
         gap = " " * (room - len(what) + 1) if ahead else ""
         lines.append((lead + paint(what, KIND_COLORS.get(event.kind, ""), color) + gap + ahead).rstrip())
+        indent = " " * len(lead)
+        for remark in situation(event):
+            code = "1;31" if remark.startswith("!") else "3"
+            lines.extend(
+                paint(part, code, color)
+                for part in textwrap.wrap(remark, width, initial_indent=indent, subsequent_indent=indent)
+            )
     if not marked:
         lines += ["", today_line]
     return "\n".join([*lines, *_closing(plan, width)]) + "\n"

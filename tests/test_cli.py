@@ -163,6 +163,9 @@ def test_json_shape_is_the_documented_one(txcal):
         "dose",
         "route",
         "status",
+        "shifted_from",
+        "reason",
+        "conflict",
         "unconfirmed",
         "notes",
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import json
 import os
 import shutil
@@ -14,18 +15,21 @@ from typing import Any
 import click
 
 from scheduler import __version__
+from scheduler.calendar_rules import SHIFTS, check_holiday_code, parse_window
 from scheduler.describe import regimen_to_dict, render_regimen, render_regimens
 from scheduler.durations import parse_interval, parse_period, parse_reminders
 from scheduler.engine import expand
 from scheduler.errors import RegimenNotFound, TemplateError, TxcalError
 from scheduler.ics_text import txcal_plan_id
 from scheduler.loader import TEMPLATES_ENV, Catalog, load_regimens, load_template
-from scheduler.lookup import all_names, matching_templates, normalize, not_found_message, resolve
-from scheduler.model import Plan, PlanRequest, Regimen
+from scheduler.lookup import all_names, matching_templates, normalize, not_found_message
+from scheduler.model import Plan, Regimen
 from scheduler.outfile import SUFFIX_FORMATS, read_existing, write_atomic, written_by_txcal
 from scheduler.plan_csv import to_csv
 from scheduler.plan_json import to_json
-from scheduler.preview import render_months, render_timeline
+from scheduler.planfile import add_record, load_plan, save_plan
+from scheduler.planspec import PlanSpec, RecordSpec, build_request
+from scheduler.preview import event_date, render_months, render_timeline
 from scheduler.selection import select_events
 from scheduler.zones import check_zone, machine_zone_name
 
@@ -82,6 +86,8 @@ ZONE = _Parsed("zone", check_zone, "")
 INTERVAL = _Parsed("interval", _keep_text(parse_interval), "")
 PERIOD = _Parsed("period", _keep_text(parse_period), "")
 REMINDERS = _Parsed("reminders", parse_reminders, "")
+WINDOW = _Parsed("window", _keep_text(parse_window), "")
+HOLIDAYS = _Parsed("holidays", check_holiday_code, "")
 
 
 class TxcalGroup(click.Group):
@@ -132,30 +138,107 @@ def _complete_names(ctx: click.Context, param: click.Parameter, incomplete: str)
     return [n for n in names if n.casefold().startswith(incomplete.casefold())]
 
 
+_PLAN_OPTIONS = [
+    click.option("--start", type=DATE, help="First dose, or for afami-cel the T-cell collection day (YYYY-MM-DD)."),
+    click.option("--every", type=INTERVAL, help="Dosing interval where a drug has several: 2w, 3w, 4w or 6w."),
+    click.option(
+        "--route",
+        type=click.Choice(["iv", "sc"], case_sensitive=False),
+        help="IV infusion or SC injection; a generic name alone means IV.",
+    ),
+    click.option("--pediatric", is_flag=True, help="The pediatric (weight-based) dose."),
+    click.option("--weight-kg", type=float, help="Body weight in kg, for weight-based doses."),
+    click.option("--doses", type=click.IntRange(min=1), help="Plan this many doses."),
+    click.option("--until", type=DATE, help="Plan doses through this date."),
+    click.option("--for", "period", type=PERIOD, help="Plan doses for a period: 6m, 26w, 1y."),
+    click.option("--time", type=CLOCK, help="Appointment time (HH:MM); without it events are all-day."),
+    click.option("--tz", type=ZONE, help="IANA time zone for --time (default: this machine's zone)."),
+    click.option("--infusion", type=DATE, help="afami-cel: the infusion day (Day 1) once the product date is known."),
+    click.option(
+        "--monitor-days",
+        type=click.IntRange(min=1),
+        help="afami-cel: days of monitoring after the infusion (at least 7).",
+    ),
+    click.option("--patient", help="A pseudonymous label for titles (no names or record numbers)."),
+    click.option(
+        "--plan-id", help="A stable identity for this plan; by default derived from regimen, start and label."
+    ),
+    click.option("--avoid", type=click.Choice(["weekends"]), help="Treat weekends as closed days."),
+    click.option(
+        "--holidays", type=HOLIDAYS, metavar="CODE", help="Public holidays are closed days: US, US-NY, GB-ENG, DE ..."
+    ),
+    click.option(
+        "--closed",
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        help="More closed days: a text file of dates and ranges (2026-12-24..2026-12-31), or an .ics file.",
+    ),
+    click.option(
+        "--window",
+        type=WINDOW,
+        help="How far a dose may move around a closed day, e.g. -2,+3 (default: the template's).",
+    ),
+    click.option(
+        "--shift",
+        type=click.Choice(SHIFTS),
+        default="next",
+        show_default=True,
+        help="Move a dose off a closed day to the next, previous or nearest open day.",
+    ),
+    click.option("--keep-grid", is_flag=True, help="Count doses from the original grid, not from the actual dates."),
+    click.option("--strict", is_flag=True, help="Make a dose or step left on a closed day an error."),
+]
+_PLAN_KEYS = [
+    "start", "every", "route", "pediatric", "weight_kg", "doses", "until", "period", "time", "tz", "infusion",
+    "monitor_days", "patient", "plan_id", "avoid", "holidays", "closed", "window", "shift", "keep_grid", "strict",
+]  # fmt: skip
+
+
+def _plan_options(command: Any) -> Any:
+    for option in reversed(_PLAN_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _spec_from_options(drug: str | None, options: dict[str, Any]) -> PlanSpec:
+    """Return the plan the command-line options describe."""
+    if drug is None or options["start"] is None:
+        raise click.UsageError("give DRUG and --start, or --plan-file FILE")
+    tz = options["tz"]
+    if options["time"] is not None and tz is None:
+        tz = machine_zone_name()
+        if tz is None:
+            raise click.UsageError("cannot tell this machine's time zone by name: add --tz, e.g. --tz America/New_York")
+    elif options["time"] is None and tz is not None:
+        click.echo("Note: --tz has no effect without --time; events are all-day.", err=True)
+    fields = {key: options[key] for key in _PLAN_KEYS if key not in ("avoid", "tz")}
+    return PlanSpec(drug=drug, tz=tz, avoid_weekends=options["avoid"] == "weekends", **fields)
+
+
+def _command_for(spec: PlanSpec) -> str:
+    """Return the command line of a plan with a {name} slot, for messages that suggest one."""
+    command = f"txcal plan {{name}} --start {spec.start}"
+    for flag, value in (("--route", spec.route), ("--every", spec.every)):
+        if value:
+            command += f" {flag} {value}"
+    return command + (" --pediatric" if spec.pediatric else "")
+
+
+def _expand(spec: PlanSpec, template_dirs: tuple[str, ...]) -> Plan:
+    result = expand(build_request(spec, _catalog(template_dirs), _command_for(spec)))
+    for warning in result.warnings:
+        click.echo(f"Note: {warning}", err=True)
+    return result
+
+
 @main.command()
-@click.argument("drug", shell_complete=_complete_names)
+@click.argument("drug", required=False, shell_complete=_complete_names)
+@_plan_options
 @click.option(
-    "--start", required=True, type=DATE, help="First dose, or for afami-cel the T-cell collection day (YYYY-MM-DD)."
+    "--plan-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Build from a patient's plan file (see txcal record) instead of DRUG and the plan options.",
 )
-@click.option("--every", type=INTERVAL, help="Dosing interval where a drug has several: 2w, 3w, 4w or 6w.")
-@click.option(
-    "--route",
-    type=click.Choice(["iv", "sc"], case_sensitive=False),
-    help="IV infusion or SC injection; a generic name alone means IV.",
-)
-@click.option("--pediatric", is_flag=True, help="The pediatric (weight-based) dose.")
-@click.option("--weight-kg", type=float, help="Body weight in kg, for weight-based doses.")
-@click.option("--doses", type=click.IntRange(min=1), help="Plan this many doses.")
-@click.option("--until", type=DATE, help="Plan doses through this date.")
-@click.option("--for", "period", type=PERIOD, help="Plan doses for a period: 6m, 26w, 1y.")
-@click.option("--time", "at", type=CLOCK, help="Appointment time (HH:MM); without it events are all-day.")
-@click.option("--tz", type=ZONE, help="IANA time zone for --time (default: this machine's zone).")
-@click.option("--infusion", type=DATE, help="afami-cel: the infusion day (Day 1) once the product date is known.")
-@click.option(
-    "--monitor-days", type=click.IntRange(min=1), help="afami-cel: days of monitoring after the infusion (at least 7)."
-)
-@click.option("--patient", help="A pseudonymous label for titles (no names or record numbers).")
-@click.option("--plan-id", help="A stable identity for this plan; by default derived from regimen, start and label.")
 @click.option(
     "--format",
     "fmt",
@@ -166,28 +249,18 @@ def _complete_names(ctx: click.Context, param: click.Parameter, incomplete: str)
 @click.option("--from", "first", type=DATE, help="Show only events on or after this date.")
 @click.option("--to", "last", type=DATE, help="Show only events on or before this date.")
 @click.option("--today", type=DATE, help="Count from this day instead of today (also TXCAL_TODAY).")
-@click.option("-o", "--output", help="Write to this file (.ics, .json, .txt); - is stdout.")
+@click.option("-o", "--output", help="Write to this file (.ics, .json, .csv, .txt); - is stdout.")
 @click.option("--remind", type=REMINDERS, help="Calendar reminders before each event, e.g. 1d,2h (.ics only).")
 @click.option(
     "--force", is_flag=True, help="Replace an output file that holds another plan or was not written by txcal."
 )
 @_templates_option
+@click.pass_context
 def plan(
-    drug: str,
-    start: date,
-    every: str | None,
-    route: str | None,
-    pediatric: bool,
-    weight_kg: float | None,
-    doses: int | None,
-    until: date | None,
-    period: str | None,
-    at: time | None,
-    tz: str | None,
-    infusion: date | None,
-    monitor_days: int | None,
-    patient: str | None,
-    plan_id: str | None,
+    ctx: click.Context,
+    /,
+    drug: str | None,
+    plan_file: Path | None,
     fmt: str | None,
     next_count: int | None,
     first: date | None,
@@ -197,40 +270,17 @@ def plan(
     remind: list[timedelta] | None,
     force: bool,
     template_dirs: tuple[str, ...],
+    **options: Any,
 ) -> None:
     """Expand DRUG (a regimen id, generic or brand name) into a dated schedule."""
-    command = f"txcal plan {{name}} --start {start}"
-    if route:
-        command += f" --route {route}"
-    if pediatric:
-        command += " --pediatric"
-    if every:
-        command += f" --every {every}"
-    choice = resolve(_catalog(template_dirs), drug, route=route, pediatric=pediatric, every=every, command=command)
-    if at is not None and tz is None:
-        tz = machine_zone_name()
-        if tz is None:
-            raise click.UsageError("cannot tell this machine's time zone by name: add --tz, e.g. --tz America/New_York")
-    elif at is None and tz is not None:
-        click.echo("Note: --tz has no effect without --time; events are all-day.", err=True)
-    request = PlanRequest(
-        regimen=choice.regimen,
-        schedule=choice.schedule,
-        start=start,
-        time=at,
-        tz=tz,
-        doses=doses,
-        until=until,
-        period=period,
-        weight_kg=weight_kg,
-        infusion=infusion,
-        monitor_days=monitor_days,
-        patient=patient,
-        plan_id=plan_id,
-    )
-    result = expand(request)
-    for warning in result.warnings:
-        click.echo(f"Note: {warning}", err=True)
+    if plan_file is not None:
+        given = [k for k in _PLAN_KEYS if ctx.get_parameter_source(k) is click.core.ParameterSource.COMMANDLINE]
+        if drug is not None or given:
+            raise click.UsageError("give the plan in --plan-file or on the command line, not both")
+        spec = load_plan(plan_file)
+    else:
+        spec = _spec_from_options(drug, options)
+    result = _expand(spec, template_dirs)
     path = None if output in (None, "-") else Path(output)
     fmt = fmt or _format_for(path)
     if remind and fmt != "ics":
@@ -419,3 +469,125 @@ def check(files: tuple[Path, ...]) -> None:
             click.echo(f"{path}: ok")
     if failed:
         raise click.ClickException(f"{failed} of {len(files)} files have problems")
+
+
+@main.group()
+def record() -> None:
+    """Keep a patient's plan file: make it, then record what happened (given, delay, hold, stop, switch).
+
+    Each command checks the plan still expands before it writes the file, so a plan file is
+    never left in a state txcal cannot build from. Build calendars with `txcal plan --plan-file`.
+    """
+
+
+_PLAN_FILE = click.option(
+    "-f",
+    "--plan-file",
+    required=True,
+    envvar="TXCAL_PLAN_FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The patient's plan file (also TXCAL_PLAN_FILE).",
+)
+_REASON = click.option("--reason", default="", help="Why, in a few words (kept in the file and shown in the calendar).")
+
+
+@record.command("new")
+@_PLAN_FILE
+@click.argument("drug", shell_complete=_complete_names)
+@_plan_options
+@click.option("--force", is_flag=True, help="Replace an existing plan file.")
+@_templates_option
+def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str, ...], **options: Any) -> None:
+    """Make a plan file for DRUG with the plan options (as for txcal plan)."""
+    if plan_file.exists() and not force:
+        raise TxcalError(f"{plan_file} exists: record into it, choose another name, or add --force to replace it")
+    spec = _spec_from_options(drug, options)
+    if spec.closed:
+        # Kept relative to the plan file, so the file and its closures can move together.
+        closed = os.path.relpath(Path(spec.closed).resolve(), plan_file.resolve().parent)
+        spec = dataclasses.replace(spec, closed=closed, base=plan_file.parent)
+    request = build_request(spec, _catalog(template_dirs), _command_for(spec))
+    # Fix the plan's identity now, so later records and re-exports keep every event's UID.
+    spec = dataclasses.replace(spec, plan_id=expand(request).plan_id)
+    save_plan(spec, plan_file)
+    click.echo(f"Wrote {plan_file}: {request.regimen.id}, first day {spec.start}.", err=True)
+
+
+def _record(plan_file: Path, entry: RecordSpec, template_dirs: tuple[str, ...]) -> None:
+    """Add a record to a plan file once the plan still expands with it, and say what follows."""
+    spec = add_record(load_plan(plan_file), dataclasses.replace(entry, recorded=_today()))
+    result = _expand(spec, template_dirs)
+    save_plan(spec, plan_file)
+    click.echo(f"Recorded in {plan_file}: {entry.describe()}.", err=True)
+    upcoming = [e for e in result.events if e.status == "planned" and event_date(e) >= _today()]
+    if upcoming:
+        nxt = upcoming[0]
+        moved = f" ({nxt.reason})" if nxt.reason else ""
+        click.echo(f"Next planned: {nxt.title} on {event_date(nxt):%a %Y-%m-%d}{moved}.", err=True)
+    else:
+        click.echo("Nothing planned from today on.", err=True)
+
+
+@record.command("given")
+@_PLAN_FILE
+@click.argument("dose", type=click.IntRange(min=1))
+@click.argument("day", metavar="DATE", type=DATE)
+@_REASON
+@_templates_option
+def record_given(plan_file: Path, dose: int, day: date, reason: str, template_dirs: tuple[str, ...]) -> None:
+    """Dose DOSE was given on DATE; later doses count from it."""
+    _record(plan_file, RecordSpec("given", dose=dose, on=day, reason=reason), template_dirs)
+
+
+@record.command("delay")
+@_PLAN_FILE
+@click.argument("dose", type=click.IntRange(min=1))
+@click.argument("days", type=click.IntRange(1, 90))
+@_REASON
+@_templates_option
+def record_delay(plan_file: Path, dose: int, days: int, reason: str, template_dirs: tuple[str, ...]) -> None:
+    """Dose DOSE is delayed DAYS days; later doses count from the new date."""
+    _record(plan_file, RecordSpec("delay", dose=dose, days=days, reason=reason), template_dirs)
+
+
+@record.command("hold")
+@_PLAN_FILE
+@click.argument("dose", type=click.IntRange(min=1))
+@_REASON
+@_templates_option
+def record_hold(plan_file: Path, dose: int, reason: str, template_dirs: tuple[str, ...]) -> None:
+    """Dose DOSE is held (omitted); the next dose keeps its place."""
+    _record(plan_file, RecordSpec("hold", dose=dose, reason=reason), template_dirs)
+
+
+@record.command("stop")
+@_PLAN_FILE
+@click.argument("day", metavar="DATE", type=DATE)
+@_REASON
+@_templates_option
+def record_stop(plan_file: Path, day: date, reason: str, template_dirs: tuple[str, ...]) -> None:
+    """Treatment stopped on DATE; re-exporting cancels the events after it."""
+    _record(plan_file, RecordSpec("stop", on=day, reason=reason), template_dirs)
+
+
+@record.command("switch")
+@_PLAN_FILE
+@click.argument("dose", type=click.IntRange(min=2))
+@click.argument("drug", shell_complete=_complete_names)
+@click.option("--every", type=INTERVAL, help="The new schedule's interval, where the drug has several.")
+@click.option("--route", type=click.Choice(["iv", "sc"], case_sensitive=False), help="The new route.")
+@_REASON
+@_templates_option
+def record_switch(
+    plan_file: Path,
+    dose: int,
+    drug: str,
+    every: str | None,
+    route: str | None,
+    reason: str,
+    template_dirs: tuple[str, ...],
+) -> None:
+    """From dose DOSE on, give DRUG (IV to SC, or another interval of the same drug)."""
+    _record(
+        plan_file, RecordSpec("switch", dose=dose, drug=drug, every=every, route=route, reason=reason), template_dirs
+    )

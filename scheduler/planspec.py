@@ -1,0 +1,127 @@
+"""A plan as the user states it (options or a plan file), turned into a PlanRequest for the engine.
+
+`txcal plan` options, plan files and batch rows all describe a plan in the same words: a drug
+name, a start, options, the clinic's calendar and what happened. `build_request` resolves the
+names, loads the closures and checks the records, in one place for all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+
+from scheduler.calendar_rules import ClinicCalendar, load_closures, parse_window
+from scheduler.errors import PlanError
+from scheduler.loader import Catalog
+from scheduler.lookup import resolve
+from scheduler.model import PlanRequest, Record
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """Something that happened, as recorded: kind, dose number, date or days, reason."""
+
+    kind: str
+    dose: int | None = None
+    on: date | None = None
+    days: int | None = None
+    drug: str | None = None  # switch: the drug or regimen from `dose` on
+    every: str | None = None
+    route: str | None = None
+    reason: str = ""
+    recorded: date | None = None
+
+    def describe(self) -> str:
+        """Return the record in words: "dose 3 given on 2027-01-14"."""
+        what = {
+            "given": f"dose {self.dose} given on {self.on}",
+            "delay": f"dose {self.dose} delayed {self.days} days",
+            "hold": f"dose {self.dose} held",
+            "stop": f"treatment stopped on {self.on}",
+            "switch": f"switch to {self.drug}{f' every {self.every}' if self.every else ''} from dose {self.dose}",
+        }[self.kind]
+        return what + (f" ({self.reason})" if self.reason else "")
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    """A patient's plan in the user's words; `base` is the folder relative paths start from."""
+
+    drug: str
+    start: date
+    every: str | None = None
+    route: str | None = None
+    pediatric: bool = False
+    weight_kg: float | None = None
+    doses: int | None = None
+    until: date | None = None
+    period: str | None = None
+    time: time | None = None
+    tz: str | None = None
+    infusion: date | None = None
+    monitor_days: int | None = None
+    patient: str | None = None
+    plan_id: str | None = None
+    avoid_weekends: bool = False
+    holidays: str | None = None
+    closed: str | None = None
+    window: str | None = None
+    shift: str = "next"
+    keep_grid: bool = False
+    strict: bool = False
+    records: tuple[RecordSpec, ...] = ()
+    base: Path = field(default=Path("."), compare=False)
+
+
+def clinic_calendar(spec: PlanSpec) -> ClinicCalendar | None:
+    """Return the clinic's calendar the plan asks for, or None when it asks for none."""
+    if not (spec.avoid_weekends or spec.holidays or spec.closed):
+        return None
+    closures = load_closures(spec.base / spec.closed) if spec.closed else {}
+    return ClinicCalendar(weekends=spec.avoid_weekends, holiday_code=spec.holidays, closures=closures)
+
+
+def build_request(spec: PlanSpec, catalog: Catalog, command: str = "txcal plan {name}") -> PlanRequest:
+    """Return the engine's request for a plan: names resolved, calendar loaded, records checked.
+
+    Raises:
+        RegimenNotFound, AmbiguousRegimen: the drug names no single schedule.
+        PlanError: a record does not fit the plan.
+        TxcalError: the closures file cannot be read.
+    """
+    choice = resolve(catalog, spec.drug, route=spec.route, pediatric=spec.pediatric, every=spec.every, command=command)
+    records = []
+    for number, record in enumerate(spec.records, 1):
+        regimen = schedule = None
+        if record.kind == "switch":
+            assert record.drug is not None
+            switched = resolve(catalog, record.drug, route=record.route, pediatric=spec.pediatric, every=record.every)
+            if switched.schedule is None or switched.regimen.ingredient != choice.regimen.ingredient:
+                raise PlanError(
+                    f"record {number} ({record.describe()}): a switch stays with {choice.regimen.ingredient}, "
+                    f"from one of its forms or schedules to another; {switched.regimen.id} is not one"
+                )
+            regimen, schedule = switched.regimen, switched.schedule
+        records.append(Record(record.kind, record.dose, record.on, record.days, regimen, schedule, record.reason))
+    return PlanRequest(
+        regimen=choice.regimen,
+        schedule=choice.schedule,
+        start=spec.start,
+        time=spec.time,
+        tz=spec.tz,
+        doses=spec.doses,
+        until=spec.until,
+        period=spec.period,
+        weight_kg=spec.weight_kg,
+        infusion=spec.infusion,
+        monitor_days=spec.monitor_days,
+        patient=spec.patient,
+        plan_id=spec.plan_id,
+        clinic=clinic_calendar(spec),
+        window=parse_window(spec.window) if spec.window else None,
+        shift=spec.shift,
+        keep_grid=spec.keep_grid,
+        strict=spec.strict,
+        records=tuple(records),
+    )

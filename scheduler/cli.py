@@ -17,7 +17,7 @@ import click
 from scheduler import __version__
 from scheduler.calendar_rules import SHIFTS, check_holiday_code, parse_window
 from scheduler.describe import regimen_to_dict, render_regimen, render_regimens
-from scheduler.durations import parse_interval, parse_period, parse_reminders
+from scheduler.durations import checked, parse_interval, parse_period, parse_reminders
 from scheduler.engine import expand
 from scheduler.errors import RegimenNotFound, TemplateError, TxcalError
 from scheduler.ics_text import txcal_plan_id
@@ -70,23 +70,13 @@ def _clock(text: str) -> time:
     return time(hour, minute)
 
 
-def _keep_text(parse: Any) -> Any:
-    """Wrap a duration parser so the option keeps the text the user typed, once checked."""
-
-    def check(text: str) -> str:
-        parse(text)
-        return text.strip()
-
-    return check
-
-
 DATE = _Parsed("date", _date, "; write dates as YYYY-MM-DD, e.g. 2026-12-01")
 CLOCK = _Parsed("time", _clock, "; write times as HH:MM on a 24-hour clock, e.g. 09:30")
 ZONE = _Parsed("zone", check_zone, "")
-INTERVAL = _Parsed("interval", _keep_text(parse_interval), "")
-PERIOD = _Parsed("period", _keep_text(parse_period), "")
+INTERVAL = _Parsed("interval", checked(parse_interval), "")
+PERIOD = _Parsed("period", checked(parse_period), "")
 REMINDERS = _Parsed("reminders", parse_reminders, "")
-WINDOW = _Parsed("window", _keep_text(parse_window), "")
+WINDOW = _Parsed("window", checked(parse_window), "")
 HOLIDAYS = _Parsed("holidays", check_holiday_code, "")
 
 

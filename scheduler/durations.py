@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -41,6 +42,19 @@ def parse_period(text: str) -> relativedelta:
         "m": relativedelta(months=count),
         "y": relativedelta(years=count),
     }[unit]
+
+
+def checked(parse: Callable[[str], object]) -> Callable[[str], str]:
+    """Return a parser that checks text with `parse` and keeps the text itself ("3w" stays "3w").
+
+    Options and plan files store durations as the user wrote them; this checks them on the way in.
+    """
+
+    def check(text: str) -> str:
+        parse(text)
+        return text.strip()
+
+    return check
 
 
 def describe_period(text: str) -> str:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.calendar_rules import SHIFTS, parse_window
-from scheduler.durations import parse_interval, parse_period
+from scheduler.durations import checked, parse_interval, parse_period
 from scheduler.errors import TemplateError, TxcalError
 from scheduler.model import RECORD_KINDS
 from scheduler.outfile import write_atomic
@@ -82,8 +82,8 @@ def load_plan(path: Path) -> PlanSpec:
     schema = top.get("schema", int, f"schema = {SCHEMA}", required=True)
     if schema is not None and schema != SCHEMA:
         top.bad("schema", f"{SCHEMA} (the only plan-file schema this txcal reads)")
-    every = top.parsed("every", lambda t: parse_interval(t) and t, 'an interval like "3w"')
-    period = top.parsed("for", lambda t: parse_period(t) and t, 'a period like "6m"')
+    every = top.parsed("every", checked(parse_interval), 'an interval like "3w"')
+    period = top.parsed("for", checked(parse_period), 'a period like "6m"')
     clock = top.parsed("time", _clock, 'a time like "09:00"')
     zone = top.parsed("tz", check_zone, "an IANA time zone such as Europe/Berlin")
     clinic = top.table("clinic", _CLINIC)
@@ -108,7 +108,7 @@ def load_plan(path: Path) -> PlanSpec:
         avoid = clinic.texts("avoid")
         if any(a != "weekends" for a in avoid):
             clinic.bad("avoid", '["weekends"] or nothing')
-        window = clinic.parsed("window", lambda t: parse_window(t) and t, 'a window like "-3,+3"')
+        window = clinic.parsed("window", checked(parse_window), 'a window like "-3,+3"')
         spec.update(
             avoid_weekends="weekends" in avoid,
             holidays=clinic.text("holidays") or None,

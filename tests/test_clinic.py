@@ -15,14 +15,13 @@ from scheduler.errors import PlanError
 from scheduler.loader import load_regimens
 from scheduler.model import PlanRequest, Record, Window
 from scheduler.preview import event_date
+from tests_support import atezolizumab_every_3_weeks
 
 CATALOG = load_regimens()
-ATEZO = CATALOG.get("atezolizumab-iv")
-Q3W = ATEZO.schedules[1]
 
 
 def plan(start: date, clinic: ClinicCalendar | None = None, **options) -> list:
-    return expand(PlanRequest(regimen=ATEZO, schedule=Q3W, start=start, clinic=clinic, **options)).events
+    return atezolizumab_every_3_weeks(start, clinic=clinic, **options).events
 
 
 def days(events) -> list[date]:

@@ -7,8 +7,7 @@ from datetime import date, time
 
 import pytest
 
-from scheduler.engine import expand
-from scheduler.model import PlanRequest
+from tests_support import atezolizumab_every_3_weeks
 
 CASES = {
     "atezolizumab-iv-3w-new-york.txt": "plan atezolizumab --every 3w --start 2026-12-01 --doses 6 --time 09:00 --tz America/New_York",
@@ -45,34 +44,14 @@ def test_golden_plans_cross_dst_and_keep_the_wall_clock(txcal):
     assert starts[-1] == "2027-03-16T09:00:00-04:00"
 
 
-def test_nonexistent_local_time_moves_forward_and_says_so(catalog):
-    regimen = catalog.get("atezolizumab-iv")
-    plan = expand(
-        PlanRequest(
-            regimen=regimen,
-            schedule=regimen.schedules[1],
-            start=date(2027, 3, 14),
-            time=time(2, 30),
-            tz="America/New_York",
-            doses=2,
-        )
-    )
+def test_nonexistent_local_time_moves_forward_and_says_so():
+    plan = atezolizumab_every_3_weeks(date(2027, 3, 14), time=time(2, 30), tz="America/New_York", doses=2)
     gap, normal = plan.events
     assert gap.start.isoformat() == "2027-03-14T03:30:00-04:00"  # RFC 5545 3.3.5: offset before the gap
     assert any("02:30 does not exist on 2027-03-14" in n for n in gap.notes)
     assert normal.start.isoformat() == "2027-04-04T02:30:00-04:00"
 
 
-def test_ambiguous_local_time_is_the_first_occurrence(catalog):
-    regimen = catalog.get("atezolizumab-iv")
-    plan = expand(
-        PlanRequest(
-            regimen=regimen,
-            schedule=regimen.schedules[1],
-            start=date(2026, 11, 1),
-            time=time(1, 30),
-            tz="America/New_York",
-            doses=1,
-        )
-    )
+def test_ambiguous_local_time_is_the_first_occurrence():
+    plan = atezolizumab_every_3_weeks(date(2026, 11, 1), time=time(1, 30), tz="America/New_York", doses=1)
     assert plan.events[0].start.isoformat() == "2026-11-01T01:30:00-04:00"  # EDT, before the fall-back

@@ -16,7 +16,7 @@ from scheduler.ics import to_ics
 from scheduler.ics_check import check_ics
 from scheduler.loader import load_regimens
 from scheduler.model import PlanRequest
-from tests_support import ICS_CASES, SOURCE_DATE_EPOCH
+from tests_support import ICS_CASES, SOURCE_DATE_EPOCH, atezolizumab_every_3_weeks
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -243,19 +243,9 @@ def test_random_plans_export_valid_stable_files(choice, start, at, zone, doses):
         assert vevent["DTSTAMP"].to_ical() == b"20261120T000000Z"
 
 
-def test_an_infusion_ending_in_the_repeated_hour_ends_after_it_starts(catalog):
-    regimen = catalog.get("atezolizumab-iv")
+def test_an_infusion_ending_in_the_repeated_hour_ends_after_it_starts():
     # 2024-11-03 01:30 EDT + 60 minutes (first infusion) = 01:30 EST, the second 01:30 of the night.
-    plan = expand(
-        PlanRequest(
-            regimen=regimen,
-            schedule=regimen.schedules[1],
-            start=date(2024, 11, 3),
-            time=time(1, 30),
-            tz="America/New_York",
-            doses=2,
-        )
-    )
+    plan = atezolizumab_every_3_weeks(date(2024, 11, 3), time=time(1, 30), tz="America/New_York", doses=2)
     data = to_ics(plan, datetime(2026, 11, 20, tzinfo=UTC)).data.decode()
     assert "DTSTART;TZID=America/New_York:20241103T013000\r\n" in data
     assert "DTEND:20241103T063000Z\r\n" in data

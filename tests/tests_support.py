@@ -47,3 +47,13 @@ ICS_CASES = {
 }
 # The time stamp of every golden export (2026-11-20T00:00:00Z): same input, same bytes.
 SOURCE_DATE_EPOCH = "1795132800"
+
+
+def atezolizumab_every_3_weeks(start, **options):
+    """Expand the plan most tests use: atezolizumab IV 1,200 mg every 3 weeks from `start`."""
+    from scheduler.engine import expand
+    from scheduler.loader import load_regimens
+    from scheduler.model import PlanRequest
+
+    regimen = load_regimens().get("atezolizumab-iv")
+    return expand(PlanRequest(regimen=regimen, schedule=regimen.schedules[1], start=start, **options))

@@ -1,42 +1,49 @@
 """Plans as iCalendar bytes that Google, Apple, Outlook and Thunderbird read alike.
 
-The only importer of icalendar. Rules from ../shared/calendar-interop.md: one VEVENT per
-occurrence (no RRULE), a rule-based VTIMEZONE for every TZID, no METHOD, stable opaque UIDs,
-DTSTAMP in UTC passed in (never the clock), and re-exports that update instead of duplicating.
+A string writer, fast enough for a whole clinic and free of the icalendar import, that writes
+exactly the bytes icalendar's component API writes for the same events (ics_reference.py is that
+oracle; tests compare the two byte for byte). Rules from ../shared/calendar-interop.md: one
+VEVENT per occurrence (no RRULE), a rule-based VTIMEZONE for every TZID, no METHOD, stable opaque
+UIDs, DTSTAMP in UTC passed in (never the clock), and re-exports that update instead of
+duplicating.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import cast
-from zoneinfo import ZoneInfo
-
-from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
+from functools import lru_cache
 
 from scheduler import __version__
 from scheduler.engine import day_label
 from scheduler.errors import TxcalError
 from scheduler.ics_text import PLAN_PROPERTY, Component, parse, txcal_plan_id
 from scheduler.model import DISCLAIMER, Plan, PlannedEvent
-from scheduler.vtimezone import observances
+from scheduler.vtimezone import Observance, observances
 
 PRODID = f"-//txcal//txcal {__version__}//EN"
 CANCELLED_PREFIX = "Cancelled: "
 # Properties that change when an event changes; the rest of its lines are its content.
-_VOLATILE = {"DTSTAMP", "SEQUENCE", "LAST-MODIFIED"}
+VOLATILE = frozenset({"DTSTAMP", "SEQUENCE", "LAST-MODIFIED"})
 # Planned events are tentative until the clinic confirms them; a held dose will not happen.
-_STATUS = {"planned": "TENTATIVE", "given": "CONFIRMED", "held": "CANCELLED"}
+STATUS = {"planned": "TENTATIVE", "given": "CONFIRMED", "held": "CANCELLED"}
 # Kinds that do not take up the patient's time: reminders and watch periods.
-_TRANSPARENT = {"milestone", "watch"}
+TRANSPARENT = frozenset({"milestone", "watch"})
+# icalendar writes these first, in this order, and the other properties alphabetically after.
+_EVENT_ORDER = ("SUMMARY", "DTSTART", "DTEND", "DURATION", "DTSTAMP", "UID", "RECURRENCE-ID", "SEQUENCE")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def calendar_name(plan: Plan) -> str:
-    """Return the calendar's display name: the regimen, and the patient label when given."""
+    """Return the calendar's display name: the regimen, and the patient label when given.
+
+    Without commas or semicolons: NAME is TEXT (RFC 7986) but X-WR-CALNAME has no declared type,
+    and readers disagree on whether its escapes are undone, so the name needs none.
+    """
     label = plan.request.patient
-    return f"{plan.regimen.title} - {label}" if label else plan.regimen.title
+    name = f"{plan.regimen.title} - {label}" if label else plan.regimen.title
+    return " ".join(name.replace(",", " ").replace(";", " ").split())
 
 
 def summary(event: PlannedEvent) -> str:
@@ -57,7 +64,7 @@ def description(event: PlannedEvent) -> str:
     return "\n".join(lines)
 
 
-def _unambiguous(value: date | datetime) -> date | datetime:
+def unambiguous(value: date | datetime) -> date | datetime:
     """Return a date-time readers cannot misread: the second of two equal wall times goes in UTC.
 
     A wall time repeated when clocks fall back is read as its first occurrence (RFC 5545
@@ -68,130 +75,211 @@ def _unambiguous(value: date | datetime) -> date | datetime:
     return value
 
 
-def _vevent(event: PlannedEvent, reminders: Sequence[timedelta]) -> Event:
-    vevent = Event()
-    vevent.add("uid", event.uid)
-    vevent.add("summary", summary(event))
-    vevent.add("dtstart", _unambiguous(event.start))
-    vevent.add("dtend", _unambiguous(event.end))
-    vevent.add("description", description(event))
-    vevent.add("categories", [event.kind.capitalize()])
-    vevent.add("status", _STATUS[event.status])
-    vevent.add("transp", "TRANSPARENT" if event.kind in _TRANSPARENT or event.status == "held" else "OPAQUE")
-    for before in reminders if event.status != "held" else ():
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Reminder: {summary(event)}")
-        alarm.add("trigger", -before)
-        vevent.add_component(alarm)
-    return vevent
+# -- content lines (RFC 5545 3.1), as icalendar writes them -------------------------------------
 
 
-def _stamp(vevent: Event, sequence: int, stamp: datetime) -> None:
-    for name in _VOLATILE:
-        vevent.pop(name, None)
-    vevent.add("dtstamp", stamp)
-    vevent.add("last-modified", stamp)
-    vevent.add("sequence", sequence)
+def escape(text: str) -> str:
+    """Return TEXT escaped (RFC 5545 3.3.11)."""
+    return (
+        text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
 
 
-def _content(component: Component) -> tuple[str, ...]:
-    return tuple(line.text for line in component.all_lines() if line.name not in _VOLATILE)
+@lru_cache(maxsize=4096)
+def fold(line: str) -> str:
+    """Return a content line folded at 75 octets, split only between characters.
+
+    As icalendar does it: each physical line holds at most 74 octets of content, and a fold never
+    falls right after a backslash or caret, so escapes stay whole (icalendar issue #1501).
+    """
+    if len(line) < 75 and line.isascii():
+        return line
+    data = line.encode("utf-8")
+    if len(data) < 75:
+        return line
+    parts = []
+    start = 0
+    while len(data) - start >= 75:
+        end = start + 74
+        while data[end] & 0xC0 == 0x80:  # inside a multi-byte character: break before it
+            end -= 1
+        if data[end - 1] in b"\\^" and end - start > 1:
+            end -= 1
+        parts.append(data[start:end])
+        start = end
+    parts.append(data[start:])
+    return b"\r\n ".join(parts).decode("utf-8")
 
 
-def _event_component(vevent: Event) -> Component:
-    return parse(vevent.to_ical().decode("utf-8"))[0]
+def _value(value: date | datetime) -> str:
+    """Return a DATE or DATE-TIME property's parameters and value: ";TZID=Europe/Berlin:20261201T090000"."""
+    if isinstance(value, datetime):
+        key = getattr(value.tzinfo, "key", None)  # datetime.UTC has no key
+        if key is None or key in ("UTC", "Etc/UTC"):
+            return f":{value.astimezone(UTC):%Y%m%dT%H%M%S}Z"
+        return f";TZID={key}:{value:%Y%m%dT%H%M%S}"
+    return f";VALUE=DATE:{value:%Y%m%d}"
+
+
+def _duration(value: timedelta) -> str:
+    """Return a DURATION the way icalendar writes it: -P1D, -PT2H, -P1DT2H30M."""
+    sign = "-" if value < timedelta(0) else ""
+    value = abs(value)
+    days, seconds = value.days, value.seconds
+    text = f"{sign}P"
+    if days:
+        text += f"{days}D"
+    if seconds:
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        text += "T" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + (f"{secs}S" if secs else "")
+    return text if text != f"{sign}P" else "P0D"
+
+
+def _offset(value: timedelta) -> str:
+    minutes = int(value.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
+def _stamp_text(stamp: datetime) -> str:
+    return f"{stamp:%Y%m%dT%H%M%S}Z"
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class EventBlock:
+    """One VEVENT as unfolded content lines, with the identity the re-export logic needs."""
+
+    uid: str
+    lines: list[str]  # properties, unfolded, without BEGIN/END
+    alarms: list[list[str]] = field(default_factory=list)
+
+    def content(self) -> tuple[str, ...]:
+        """Return what the event says, without its volatile stamps."""
+        kept = tuple(line for line in self.lines if _name(line) not in VOLATILE)
+        return kept + tuple(line for alarm in self.alarms for line in alarm)
+
+    def stamped(self, sequence: int, stamp: datetime) -> EventBlock:
+        """Return the event with its SEQUENCE, DTSTAMP and LAST-MODIFIED set."""
+        text = _stamp_text(stamp)
+        lines = [line for line in self.lines if _name(line) not in VOLATILE]
+        lines += [f"DTSTAMP:{text}", f"LAST-MODIFIED:{text}", f"SEQUENCE:{sequence}"]
+        return EventBlock(self.uid, _ordered(lines), self.alarms)
+
+    def text(self) -> str:
+        """Return the VEVENT, folded, CRLF-terminated."""
+        body = ["BEGIN:VEVENT", *self.lines]
+        for alarm in self.alarms:
+            body += ["BEGIN:VALARM", *alarm, "END:VALARM"]
+        body.append("END:VEVENT")
+        return "".join(fold(line) + "\r\n" for line in body)
+
+
+def _name(line: str) -> str:
+    end = len(line)
+    for stop in (";", ":"):
+        index = line.find(stop)
+        if 0 <= index < end:
+            end = index
+    return line[:end].upper()
+
+
+def _ordered(lines: list[str]) -> list[str]:
+    """Return properties in icalendar's order: the canonical ones first, then alphabetically."""
+    rank = {name: i for i, name in enumerate(_EVENT_ORDER)}
+    head = sorted((line for line in lines if _name(line) in rank), key=lambda line: rank[_name(line)])
+    tail = sorted((line for line in lines if _name(line) not in rank), key=_name)
+    return head + tail
+
+
+def event_block(event: PlannedEvent, reminders: Sequence[timedelta]) -> EventBlock:
+    """Return an event's VEVENT without its stamps."""
+    title = escape(summary(event))
+    lines = [
+        f"SUMMARY:{title}",
+        f"DTSTART{_value(unambiguous(event.start))}",
+        f"DTEND{_value(unambiguous(event.end))}",
+        f"UID:{event.uid}",
+        f"CATEGORIES:{escape(event.kind.capitalize())}",
+        f"DESCRIPTION:{escape(description(event))}",
+        f"STATUS:{STATUS[event.status]}",
+        f"TRANSP:{'TRANSPARENT' if event.kind in TRANSPARENT or event.status == 'held' else 'OPAQUE'}",
+    ]
+    alarms = [
+        ["ACTION:DISPLAY", f"DESCRIPTION:Reminder: {title}", f"TRIGGER:{_duration(-before)}"]
+        for before in (reminders if event.status != "held" else ())
+    ]
+    return EventBlock(event.uid, lines, alarms)
+
+
+def _from_component(component: Component) -> EventBlock:
+    uid = component.first("UID")
+    lines = [line.text for line in component.lines]
+    alarms = [[line.text for line in child.lines] for child in component.children if child.name == "VALARM"]
+    return EventBlock(uid.value if uid else "", lines, alarms)
+
+
+def _cancelled(previous: EventBlock, sequence: int, stamp: datetime) -> EventBlock:
+    """Return an event that left the plan, sent once more as CANCELLED (RFC 5546 3.2.5)."""
+    lines = []
+    for line in previous.lines:
+        name = _name(line)
+        if name == "SUMMARY":
+            title = line.split(":", 1)[1]
+            line = f"SUMMARY:{title if title.startswith(CANCELLED_PREFIX) else CANCELLED_PREFIX + title}"
+        elif name == "STATUS":
+            line = "STATUS:CANCELLED"
+        elif name == "TRANSP":
+            line = "TRANSP:TRANSPARENT"
+        lines.append(line)
+    # No reminder of a visit that will not happen.
+    return EventBlock(previous.uid, lines, []).stamped(sequence, stamp)
 
 
 @dataclass(frozen=True)
 class _Previous:
     """An event of the file being replaced, as it was written."""
 
-    component: Component
+    block: EventBlock
     sequence: int
     stamp: datetime
     cancelled: bool
 
-    @classmethod
-    def read(cls, component: Component) -> _Previous:
-        sequence = component.first("SEQUENCE")
-        dtstamp = component.first("DTSTAMP")
-        status = component.first("STATUS")
-        return cls(
-            component,
+
+def _previous_events(data: bytes) -> dict[str, _Previous]:
+    found = {}
+    for component in parse(data.decode("utf-8"))[0].walk("VEVENT"):
+        block = _from_component(component)
+        sequence, dtstamp, status = component.first("SEQUENCE"), component.first("DTSTAMP"), component.first("STATUS")
+        found[block.uid] = _Previous(
+            block,
             int(sequence.value) if sequence else 0,
             datetime.strptime(dtstamp.value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if dtstamp else _EPOCH,
             bool(status and status.value == "CANCELLED"),
         )
-
-
-def _previous_events(data: bytes) -> dict[str, _Previous]:
-    calendar = parse(data.decode("utf-8"))[0]
-    found = {}
-    for component in calendar.walk("VEVENT"):
-        uid = component.first("UID")
-        if uid:
-            found[uid.value] = _Previous.read(component)
     return found
-
-
-def _cancel(previous: _Previous, stamp: datetime) -> Event:
-    """Return an event that has left the plan, sent once more as CANCELLED (RFC 5546 3.2.5)."""
-    text = "\r\n".join(line.text for line in previous.component.all_lines()) + "\r\n"
-    vevent = cast(Event, Event.from_ical(text))
-    if previous.cancelled:
-        return vevent
-    vevent.subcomponents = [c for c in vevent.subcomponents if c.name != "VALARM"]  # no reminder of a cancelled visit
-    title = str(vevent.get("summary", ""))
-    vevent.pop("summary", None)
-    vevent.add("summary", title if title.startswith(CANCELLED_PREFIX) else CANCELLED_PREFIX + title)
-    vevent.pop("status", None)
-    vevent.add("status", "CANCELLED")
-    vevent.pop("transp", None)
-    vevent.add("transp", "TRANSPARENT")
-    _stamp(vevent, previous.sequence + 1, stamp)
-    return vevent
-
-
-def _timezones(events: Iterable[Event]) -> list[Timezone]:
-    """Return a rule-based VTIMEZONE for every zone the events use, over the years they span."""
-    years: dict[str, set[int]] = {}
-    for vevent in events:
-        for name in ("dtstart", "dtend"):
-            value = vevent.get(name)
-            moment = value.dt if value is not None else None
-            if isinstance(moment, datetime) and isinstance(moment.tzinfo, ZoneInfo) and moment.tzinfo.key != "UTC":
-                years.setdefault(moment.tzinfo.key, set()).add(moment.year)
-    zones = []
-    for key in sorted(years):
-        vtimezone = Timezone()
-        vtimezone.add("tzid", key)
-        for observance in observances(key, min(years[key]), max(years[key])):
-            block = TimezoneDaylight() if observance.daylight else TimezoneStandard()
-            block.add("dtstart", observance.onset)
-            block.add("tzoffsetfrom", observance.offset_from)
-            block.add("tzoffsetto", observance.offset_to)
-            if observance.name:
-                block.add("tzname", observance.name)
-            if observance.rule:
-                block.add("rrule", observance.rule)
-            vtimezone.add_component(block)
-        zones.append(vtimezone)
-    return zones
 
 
 @dataclass(frozen=True)
 class IcsExport:
-    """An iCalendar file and what changed against the file it replaces."""
+    """A plan's events as VEVENT blocks, and what changed against the file they replace."""
 
-    data: bytes
-    events: int
+    plan: Plan
+    blocks: tuple[EventBlock, ...]
     changed: int = 0
     cancelled: int = 0
 
+    @property
+    def data(self) -> bytes:
+        """Return the whole file for this plan."""
+        return calendar_bytes(calendar_name(self.plan), self.plan.plan_id, [self])
+
     def describe(self, path: str) -> str:
         """Return the line the CLI prints after writing the file."""
-        text = f"Wrote {self.events} events to {path}"
+        text = f"Wrote {len(self.plan.events)} events to {path}"
         if self.changed or self.cancelled:
             text += f"; against the previous export: {self.changed} changed, {self.cancelled} cancelled"
         return text + "."
@@ -203,7 +291,7 @@ def to_ics(
     reminders: Sequence[timedelta] = (),
     previous: bytes | None = None,
 ) -> IcsExport:
-    """Return the plan as an iCalendar file.
+    """Return the plan as an iCalendar export.
 
     Args:
         plan: the expanded plan.
@@ -214,7 +302,7 @@ def to_ics(
             in the plan are kept once more as CANCELLED.
 
     Returns:
-        The file (CRLF line endings, lines folded at 75 octets) and counts of what changed.
+        The export: `.data` is the file (CRLF line endings, lines folded at 75 octets).
 
     Raises:
         TxcalError: `previous` is not a txcal file of this plan.
@@ -227,37 +315,87 @@ def to_ics(
         if txcal_plan_id(previous) != plan.plan_id:
             raise TxcalError("the previous file is not a txcal calendar of this plan")
         old = _previous_events(previous)
-
-    vevents = []
+    blocks = []
     changed = 0
     for event in plan.events:
-        vevent = _vevent(event, reminders)
+        block = event_block(event, reminders)
         before = old.pop(event.uid, None)
         if before is None:
-            _stamp(vevent, 0, stamp)
+            blocks.append(block.stamped(0, stamp))
+        elif block.content() == before.block.stamped(0, stamp).content():
+            blocks.append(block.stamped(before.sequence, before.stamp))
         else:
-            _stamp(vevent, before.sequence, before.stamp)
-            if _content(_event_component(vevent)) != _content(before.component):
-                _stamp(vevent, before.sequence + 1, stamp)
-                changed += 1
-        vevents.append(vevent)
-    # Events that left the plan, in the order they were planned.
-    cancelled = [_cancel(p, stamp) for p in sorted(old.values(), key=_start_key)]
-    vevents.extend(cancelled)
-
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("name", calendar_name(plan))
-    calendar.add("x-wr-calname", calendar_name(plan))
-    calendar.add(PLAN_PROPERTY, plan.plan_id)
-    for component in (*_timezones(vevents), *vevents):
-        calendar.add_component(component)
-    newly_cancelled = sum(1 for p in old.values() if not p.cancelled)
-    return IcsExport(calendar.to_ical(), len(plan.events), changed, newly_cancelled)
+            blocks.append(block.stamped(before.sequence + 1, stamp))
+            changed += 1
+    # Events that left the plan, in the order they were planned; a cancelled one stays as it was.
+    leaving = sorted(old.values(), key=lambda p: next((ln for ln in p.block.lines if _name(ln) == "DTSTART"), ""))
+    blocks += [p.block if p.cancelled else _cancelled(p.block, p.sequence + 1, stamp) for p in leaving]
+    return IcsExport(plan, tuple(blocks), changed, sum(1 for p in leaving if not p.cancelled))
 
 
-def _start_key(previous: _Previous) -> str:
-    start = previous.component.first("DTSTART")
-    return start.value if start else ""
+# -- time zones and the calendar ------------------------------------------------------------------
+
+
+def zone_years(blocks: Iterable[EventBlock]) -> dict[str, set[int]]:
+    """Return the years each TZID is used in, from the events' DTSTART and DTEND."""
+    years: dict[str, set[int]] = {}
+    for block in blocks:
+        for line in block.lines:
+            if line.startswith(("DTSTART;TZID=", "DTEND;TZID=")):
+                tzid, _, value = line.split("=", 1)[1].partition(":")
+                years.setdefault(tzid, set()).add(int(value[:4]))
+    return years
+
+
+@lru_cache(maxsize=1024)
+def vtimezone(key: str, first_year: int, last_year: int) -> str:
+    """Return a rule-based VTIMEZONE for a zone over some years, folded, CRLF-terminated."""
+    lines = ["BEGIN:VTIMEZONE", f"TZID:{key}"]
+    for observance in observances(key, first_year, last_year):
+        lines += _observance(observance)
+    lines.append("END:VTIMEZONE")
+    return "".join(fold(line) + "\r\n" for line in lines)
+
+
+def _observance(observance: Observance) -> list[str]:
+    kind = "DAYLIGHT" if observance.daylight else "STANDARD"
+    lines = [f"BEGIN:{kind}", f"DTSTART:{observance.onset:%Y%m%dT%H%M%S}"]
+    if observance.rule:
+        rule = observance.rule
+        lines.append(f"RRULE:FREQ={str(rule['freq']).upper()};BYDAY={rule['byday']};BYMONTH={rule['bymonth']}")
+    if observance.name:
+        lines.append(f"TZNAME:{escape(observance.name)}")
+    lines += [
+        f"TZOFFSETFROM:{_offset(observance.offset_from)}",
+        f"TZOFFSETTO:{_offset(observance.offset_to)}",
+        f"END:{kind}",
+    ]
+    return lines
+
+
+def calendar_head(name: str, plan_id: str) -> str:
+    """Return the VCALENDAR's opening lines: version, product, name (NAME and X-WR-CALNAME), plan."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        f"NAME:{name}",
+        f"X-WR-CALNAME:{name}",
+        f"{PLAN_PROPERTY}:{plan_id}",
+    ]
+    return "".join(fold(line) + "\r\n" for line in lines)
+
+
+def timezones_text(years: dict[str, set[int]]) -> str:
+    """Return a VTIMEZONE for every zone used, over the years it is used in (UTC needs none)."""
+    return "".join(vtimezone(key, min(found), max(found)) for key, found in sorted(years.items()))
+
+
+def calendar_bytes(name: str, plan_id: str, exports: Sequence[IcsExport]) -> bytes:
+    """Return a whole VCALENDAR holding the events of one or more exports."""
+    blocks = [block for export in exports for block in export.blocks]
+    body = [calendar_head(name, plan_id), timezones_text(zone_years(blocks))]
+    body += [block.text() for block in blocks]
+    body.append("END:VCALENDAR\r\n")
+    return "".join(body).encode("utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from icalendar import Calendar
 from scheduler.engine import expand
 from scheduler.ics import to_ics
 from scheduler.ics_check import check_ics
+from scheduler.ics_reference import reference_ics
 from scheduler.loader import load_regimens
 from scheduler.model import PlanRequest
 from tests_support import ICS_CASES, SOURCE_DATE_EPOCH, atezolizumab_every_3_weeks
@@ -231,10 +233,12 @@ def test_random_plans_export_valid_stable_files(choice, start, at, zone, doses):
     )
     plan = expand(request)
     stamp = datetime(2026, 11, 20, tzinfo=UTC)
-    data = to_ics(plan, stamp).data
+    reminders = [timedelta(days=1)] if at else []
+    data = to_ics(plan, stamp, reminders).data
     assert check_ics(data) == []  # includes: the file's VTIMEZONE agrees with zoneinfo at every event
-    assert to_ics(plan, stamp).data == data
-    assert to_ics(plan, stamp + timedelta(days=3), previous=data).data == data
+    assert data == reference_ics(plan, stamp, reminders)  # the same bytes as icalendar
+    assert to_ics(plan, stamp, reminders).data == data
+    assert to_ics(plan, stamp + timedelta(days=3), reminders, previous=data).data == data
     parsed = Calendar.from_ical(data)
     vevents = parsed.walk("VEVENT")
     assert [str(v["UID"]) for v in vevents] == [e.uid for e in plan.events]
@@ -250,3 +254,37 @@ def test_an_infusion_ending_in_the_repeated_hour_ends_after_it_starts():
     assert "DTSTART;TZID=America/New_York:20241103T013000\r\n" in data
     assert "DTEND:20241103T063000Z\r\n" in data
     assert check_ics(data.encode()) == []
+
+
+# -- the string writer against the icalendar component API ----------------------------------------
+
+
+def plan_of(command: str):
+    """Return the Plan a `txcal plan ...` command line expands, through the CLI's own option parsing."""
+    from scheduler.cli import _expand, _spec_from_options, plan
+
+    context = plan.make_context("plan", shlex.split(command)[1:])
+    return _expand(_spec_from_options(context.params["drug"], context.params), ()), context.params["remind"] or []
+
+
+@pytest.mark.parametrize("name", ICS_CASES)
+def test_string_writer_writes_exactly_what_icalendar_writes(name):
+    from scheduler.ics_reference import reference_ics
+
+    plan, reminders = plan_of(ICS_CASES[name])
+    stamp = datetime(2026, 11, 20, tzinfo=UTC)
+    golden = (GOLDEN / f"{name}.ics").read_bytes()
+    assert to_ics(plan, stamp, reminders).data == reference_ics(plan, stamp, reminders) == golden
+
+
+def test_string_writer_matches_icalendar_for_moved_given_held_and_switched_doses():
+    from scheduler.ics_reference import reference_ics
+    from scheduler.loader import load_regimens
+    from scheduler.planfile import load_plan
+    from scheduler.planspec import build_request
+
+    spec = load_plan(Path(__file__).parent.parent / "examples" / "p017.toml")
+    plan = expand(build_request(spec, load_regimens()))
+    assert {e.status for e in plan.events} == {"planned", "given", "held"} and any(e.shifted_from for e in plan.events)
+    stamp = datetime(2026, 11, 20, tzinfo=UTC)
+    assert to_ics(plan, stamp, [timedelta(hours=2)]).data == reference_ics(plan, stamp, [timedelta(hours=2)])

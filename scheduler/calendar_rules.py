@@ -12,28 +12,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from scheduler.errors import TxcalError
-from scheduler.ics_text import parse
 from scheduler.model import Window
 
 SHIFTS = ("next", "previous", "nearest")
-
-
-def parse_window(text: str) -> Window:
-    """Return a window from "-2,+3" (two days early, three days late).
-
-    Raises:
-        ValueError: the text is not two signed day counts around the planned day.
-    """
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) != 2 or not parts[0].startswith("-") or not parts[1].startswith(("+", "0")):
-        raise ValueError('expected a window like "-2,+3" (days early, days late)')
-    try:
-        early, late = -int(parts[0]), int(parts[1])
-    except ValueError:
-        raise ValueError('expected a window like "-2,+3" (days early, days late)') from None
-    if early < 0 or late < 0 or early > 14 or late > 14:
-        raise ValueError("expected each side of the window between 0 and 14 days")
-    return Window(early, late)
 
 
 @dataclass(frozen=True)
@@ -158,6 +139,8 @@ def load_closures(path: Path) -> dict[date, str]:
 
 
 def _ics_closures(path: Path, text: str) -> dict[date, str]:
+    from scheduler.ics_text import parse
+
     try:
         calendars = parse(text)
     except ValueError as exc:

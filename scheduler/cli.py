@@ -15,9 +15,8 @@ from typing import Any
 import click
 
 from scheduler import __version__
-from scheduler.calendar_rules import SHIFTS, check_holiday_code, parse_window
-from scheduler.describe import regimen_to_dict, render_regimen, render_regimens
-from scheduler.durations import checked, parse_interval, parse_period, parse_reminders
+from scheduler.calendar_rules import SHIFTS, check_holiday_code
+from scheduler.durations import checked, parse_interval, parse_period, parse_reminders, parse_window
 from scheduler.engine import expand
 from scheduler.errors import RegimenNotFound, TemplateError, TxcalError
 from scheduler.ics_text import txcal_plan_id
@@ -25,12 +24,7 @@ from scheduler.loader import TEMPLATES_ENV, Catalog, load_regimens, load_templat
 from scheduler.lookup import all_names, matching_templates, normalize, not_found_message
 from scheduler.model import Plan, Regimen
 from scheduler.outfile import SUFFIX_FORMATS, read_existing, write_atomic, written_by_txcal
-from scheduler.plan_csv import to_csv
-from scheduler.plan_json import to_json
-from scheduler.planfile import add_record, load_plan, save_plan
 from scheduler.planspec import PlanSpec, RecordSpec, build_request
-from scheduler.preview import event_date, render_months, render_timeline
-from scheduler.selection import select_events
 from scheduler.zones import check_zone, machine_zone_name
 
 
@@ -263,7 +257,11 @@ def plan(
     **options: Any,
 ) -> None:
     """Expand DRUG (a regimen id, generic or brand name) into a dated schedule."""
+    from scheduler.selection import select_events
+
     if plan_file is not None:
+        from scheduler.planfile import load_plan
+
         given = [k for k in _PLAN_KEYS if ctx.get_parameter_source(k) is click.core.ParameterSource.COMMANDLINE]
         if drug is not None or given:
             raise click.UsageError("give the plan in --plan-file or on the command line, not both")
@@ -311,6 +309,11 @@ def _format_for(path: Path | None) -> str:
 
 def _view(plan: Plan, fmt: str, today: date, to_terminal: bool) -> bytes:
     """Return the plan as a view: text timeline, month grids, JSON or CSV."""
+    # Each writer loads only when its format is asked for: start-up time is the user's time.
+    from scheduler.plan_csv import to_csv
+    from scheduler.plan_json import to_json
+    from scheduler.preview import render_months, render_timeline
+
     if fmt == "json":
         return to_json(plan).encode("utf-8")
     if fmt == "csv":
@@ -375,6 +378,8 @@ def _stamp() -> datetime:
 @_templates_option
 def regimens(drug: str | None, as_json: bool, template_dirs: tuple[str, ...]) -> None:
     """List the regimen templates (id, drug, brand, route, dose, interval), or those of DRUG."""
+    from scheduler.describe import regimen_to_dict, render_regimens
+
     catalog = _catalog(template_dirs)
     chosen = list(catalog.regimens)
     if drug is not None:
@@ -407,6 +412,8 @@ def _find_template(catalog: Catalog, name: str) -> Regimen:
 @_templates_option
 def show(regimen: str, as_json: bool, template_dirs: tuple[str, ...]) -> None:
     """Show one regimen template with its schedules or steps and its sources."""
+    from scheduler.describe import regimen_to_dict, render_regimen
+
     found = _find_template(_catalog(template_dirs), regimen)
     if as_json:
         click.echo(json.dumps(regimen_to_dict(found), indent=2, ensure_ascii=False))
@@ -489,6 +496,8 @@ _REASON = click.option("--reason", default="", help="Why, in a few words (kept i
 @_templates_option
 def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str, ...], **options: Any) -> None:
     """Make a plan file for DRUG with the plan options (as for txcal plan)."""
+    from scheduler.planfile import save_plan
+
     if plan_file.exists() and not force:
         raise TxcalError(f"{plan_file} exists: record into it, choose another name, or add --force to replace it")
     spec = _spec_from_options(drug, options)
@@ -505,15 +514,17 @@ def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str
 
 def _record(plan_file: Path, entry: RecordSpec, template_dirs: tuple[str, ...]) -> None:
     """Add a record to a plan file once the plan still expands with it, and say what follows."""
+    from scheduler.planfile import add_record, load_plan, save_plan
+
     spec = add_record(load_plan(plan_file), dataclasses.replace(entry, recorded=_today()))
     result = _expand(spec, template_dirs)
     save_plan(spec, plan_file)
     click.echo(f"Recorded in {plan_file}: {entry.describe()}.", err=True)
-    upcoming = [e for e in result.events if e.status == "planned" and event_date(e) >= _today()]
+    upcoming = [e for e in result.events if e.status == "planned" and e.first_day >= _today()]
     if upcoming:
         nxt = upcoming[0]
         moved = f" ({nxt.reason})" if nxt.reason else ""
-        click.echo(f"Next planned: {nxt.title} on {event_date(nxt):%a %Y-%m-%d}{moved}.", err=True)
+        click.echo(f"Next planned: {nxt.title} on {nxt.first_day:%a %Y-%m-%d}{moved}.", err=True)
     else:
         click.echo("Nothing planned from today on.", err=True)
 

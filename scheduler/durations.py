@@ -8,6 +8,8 @@ from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from scheduler.model import Window
+
 _PERIOD = re.compile(r"(\d+)([dwmy])")
 _LENGTH = re.compile(r"(\d+)(min|h)")
 _UNIT_NAMES = {"d": "day", "w": "week", "m": "month", "y": "year"}
@@ -111,3 +113,21 @@ def parse_reminders(text: str) -> list[timedelta]:
         unit = {"w": "weeks", "d": "days", "h": "hours", "min": "minutes", "m": "minutes"}[match.group(2)]
         leads.append(timedelta(**{unit: int(match.group(1))}))
     return sorted(set(leads), reverse=True)
+
+
+def parse_window(text: str) -> Window:
+    """Return a window from "-2,+3" (two days early, three days late).
+
+    Raises:
+        ValueError: the text is not two signed day counts around the planned day.
+    """
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not parts[0].startswith("-") or not parts[1].startswith(("+", "0")):
+        raise ValueError('expected a window like "-2,+3" (days early, days late)')
+    try:
+        early, late = -int(parts[0]), int(parts[1])
+    except ValueError:
+        raise ValueError('expected a window like "-2,+3" (days early, days late)') from None
+    if early < 0 or late < 0 or early > 14 or late > 14:
+        raise ValueError("expected each side of the window between 0 and 14 days")
+    return Window(early, late)

@@ -8,16 +8,15 @@ replaces the shipped one, and the caller is told so.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from scheduler.calendar_rules import parse_window
-from scheduler.durations import parse_interval, parse_minutes, parse_period
+from scheduler.durations import parse_interval, parse_minutes, parse_period, parse_window
 from scheduler.errors import TemplateError, TxcalError
 from scheduler.model import (
     EVENT_KINDS,
@@ -305,13 +304,14 @@ def load_template(path: Path | str, origin: str = "user") -> Regimen:
 
 def shipped_template_paths() -> list[Path]:
     """Return the template files installed with txcal, sorted by name."""
-    try:
-        folder: Any = resources.files("scheduler.templates")
-    except ModuleNotFoundError:
+    spec = importlib.util.find_spec("scheduler.templates")
+    if spec is not None and spec.submodule_search_locations:
+        folder = Path(next(iter(spec.submodule_search_locations)))  # installed package data
+    else:
         # Run from a source checkout (`python -m scheduler` in the clone), where templates/ sits
         # beside the package instead of being mapped into it as the install does.
         folder = Path(__file__).resolve().parent.parent / "templates"
-    return sorted(Path(str(entry)) for entry in folder.iterdir() if entry.name.endswith(".toml"))
+    return sorted(folder.glob("*.toml"))
 
 
 def user_template_dirs(extra: Iterable[str] = ()) -> list[Path]:

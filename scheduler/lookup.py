@@ -6,7 +6,6 @@ them with the exact flags that choose each.
 
 from __future__ import annotations
 
-import difflib
 import shlex
 from dataclasses import dataclass
 
@@ -43,6 +42,8 @@ def all_names(catalog: Catalog) -> list[str]:
 
 def nearest_names(catalog: Catalog, name: str) -> list[str]:
     """Return up to three known names closest to what the user typed."""
+    import difflib  # only an unknown name needs it
+
     return difflib.get_close_matches(normalize(name), [normalize(n) for n in all_names(catalog)], n=3, cutoff=0.6)
 
 

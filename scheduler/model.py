@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -301,6 +301,18 @@ class PlannedEvent:
     shifted_from: date | None = None  # the day it was planned for, when it moved
     reason: str = ""  # why it moved, was given on another day, or was held
     conflict: str = ""  # why it is on a closed day it could not leave
+
+    @property
+    def first_day(self) -> date:
+        """Return the local date the event starts on."""
+        return self.start.date() if isinstance(self.start, datetime) else self.start
+
+    @property
+    def last_day(self) -> date:
+        """Return the last local date the event covers (all-day ends are exclusive)."""
+        if isinstance(self.end, datetime):
+            return self.end.date()
+        return self.end - timedelta(days=1)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import io
 from datetime import date, datetime
 
 from scheduler.model import Plan
-from scheduler.preview import last_date
 
 COLUMNS = (
     "uid", "kind", "title", "start", "end", "all_day", "timezone", "day", "dose_number", "dose", "route",
@@ -33,7 +32,7 @@ def to_csv(plan: Plan) -> str:
     for e in plan.events:
         writer.writerow(
             [
-                e.uid, e.kind, e.title, _cell(e.start), _cell(e.end if not e.all_day else last_date(e)),
+                e.uid, e.kind, e.title, _cell(e.start), _cell(e.end if not e.all_day else e.last_day),
                 "TRUE" if e.all_day else "FALSE", zone if not e.all_day else "", "" if e.day is None else e.day,
                 "" if e.dose_number is None else e.dose_number, e.dose, e.route, e.status,
                 "" if e.shifted_from is None else _cell(e.shifted_from), e.reason, e.conflict,

@@ -30,8 +30,8 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from scheduler.calendar_rules import SHIFTS, parse_window
-from scheduler.durations import checked, parse_interval, parse_period
+from scheduler.calendar_rules import SHIFTS
+from scheduler.durations import checked, parse_interval, parse_period, parse_window
 from scheduler.errors import TemplateError, TxcalError
 from scheduler.model import RECORD_KINDS
 from scheduler.outfile import write_atomic

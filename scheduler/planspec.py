@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 
-from scheduler.calendar_rules import ClinicCalendar, load_closures, parse_window
+from scheduler.calendar_rules import ClinicCalendar, load_closures
+from scheduler.durations import parse_window
 from scheduler.errors import PlanError
 from scheduler.loader import Catalog
 from scheduler.lookup import resolve

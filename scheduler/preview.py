@@ -45,18 +45,6 @@ def paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color and code else text
 
 
-def event_date(event: PlannedEvent) -> date:
-    """Return the local date an event starts on."""
-    return event.start.date() if isinstance(event.start, datetime) else event.start
-
-
-def last_date(event: PlannedEvent) -> date:
-    """Return the last local date an event covers (all-day ends are exclusive)."""
-    if isinstance(event.end, datetime):
-        return event.end.date()
-    return event.end - timedelta(days=1)
-
-
 def event_label(event: PlannedEvent) -> str:
     """Return the short label of an event: "dose 3", "Day -7", or nothing."""
     if event.dose_number is not None:
@@ -103,7 +91,7 @@ def summary(plan: Plan) -> str:
     doses = all(e.kind == "dose" for e in plan.events)
     count = len(plan.events)
     noun = ("dose" if doses else "event") + ("" if count == 1 else "s")
-    first, last = event_date(plan.events[0]), max(last_date(e) for e in plan.events)
+    first, last = plan.events[0].first_day, max(e.last_day for e in plan.events)
     text = f"{count} {noun} from {first:%a %Y-%m-%d} to {last:%a %Y-%m-%d}"
     if plan.selection:
         text += f" ({plan.selection})"
@@ -138,7 +126,7 @@ def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = Fals
     time_width = 0 if all(t == "all day" for t in times) else max(map(len, times))
     label_width = max((len(event_label(e)) for e in plan.events), default=0)
     for event, when in zip(plan.events, times, strict=True):
-        day = event_date(event)
+        day = event.first_day
         if not marked and day >= today and (day.year, day.month) != (today.year, today.month):
             lines += ["", today_line]
             marked = True
@@ -177,8 +165,8 @@ def _marks(events: Iterable[PlannedEvent]) -> dict[date, str]:
     """Return, per day, the kind that marks it in the month grid (spans mark every day they cover)."""
     kinds: dict[date, set[str]] = {}
     for event in events:
-        day = event_date(event)
-        while day <= last_date(event):
+        day = event.first_day
+        while day <= event.last_day:
             kinds.setdefault(day, set()).add(event.kind)
             day += timedelta(days=1)
     order = list(KIND_MARKS)

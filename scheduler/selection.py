@@ -7,7 +7,6 @@ from datetime import date
 
 from scheduler.errors import PlanError
 from scheduler.model import Plan
-from scheduler.preview import event_date, last_date
 
 
 def select_events(
@@ -27,13 +26,13 @@ def select_events(
     if first and last and last < first:
         raise PlanError(f"--to {last} is before --from {first}: give a later --to")
     events = [
-        e for e in plan.events if (first is None or last_date(e) >= first) and (last is None or event_date(e) <= last)
+        e for e in plan.events if (first is None or e.last_day >= first) and (last is None or e.first_day <= last)
     ]
     described = []
     if first or last:
         described.append(f"from {first or 'the start'} to {last or 'the end'}")
     if next_count is not None:
-        events = [e for e in events if last_date(e) >= today][:next_count]
+        events = [e for e in events if e.last_day >= today][:next_count]
         described.append(f"the next {next_count} from {today}")
     if not described:
         return plan

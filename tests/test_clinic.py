@@ -14,7 +14,6 @@ from scheduler.engine import expand
 from scheduler.errors import PlanError
 from scheduler.loader import load_regimens
 from scheduler.model import PlanRequest, Record, Window
-from scheduler.preview import event_date
 from tests_support import atezolizumab_every_3_weeks
 
 CATALOG = load_regimens()
@@ -25,7 +24,7 @@ def plan(start: date, clinic: ClinicCalendar | None = None, **options) -> list:
 
 
 def days(events) -> list[date]:
-    return [event_date(e) for e in events]
+    return [e.first_day for e in events]
 
 
 @pytest.mark.parametrize(
@@ -49,10 +48,10 @@ def days(events) -> list[date]:
 def test_a_dose_on_a_holiday_moves_to_the_next_open_day_and_says_why(start, code, moved, expected, holiday):
     events = plan(start, ClinicCalendar(weekends=True, holiday_code=code), doses=3)
     second = events[1]
-    assert (second.shifted_from, event_date(second)) == (moved, expected)
+    assert (second.shifted_from, second.first_day) == (moved, expected)
     assert holiday in second.reason and "window -3/+3 days" in second.reason
     # Later doses count from the actual day (and may move again: MLK Day follows Christmas 2026).
-    assert (events[2].shifted_from or event_date(events[2])) == expected + timedelta(days=21)
+    assert (events[2].shifted_from or events[2].first_day) == expected + timedelta(days=21)
 
 
 def test_keep_grid_keeps_later_doses_on_the_original_grid():
@@ -73,7 +72,7 @@ def test_shift_rules(shift, expected, conflict):
     # open day, Mon 30 Nov, is 4 days late, outside the -3/+3 window.
     clinic = ClinicCalendar(weekends=True, holiday_code="US", closures={date(2026, 11, 27): "staff day"})
     events = plan(date(2026, 11, 5), clinic, doses=2, shift=shift)
-    assert event_date(events[1]) == expected
+    assert events[1].first_day == expected
     assert bool(events[1].conflict) == conflict
 
 
@@ -81,7 +80,7 @@ def test_a_dose_with_no_open_day_in_its_window_is_a_conflict_and_strict_makes_it
     clinic = ClinicCalendar(closures={date(2026, 12, 22) + timedelta(days=d): "renovation" for d in range(-5, 6)})
     events = plan(date(2026, 12, 1), clinic, doses=3)
     conflict = events[1]
-    assert event_date(conflict) == date(2026, 12, 22) and conflict.conflict.startswith("renovation; no open day")
+    assert conflict.first_day == date(2026, 12, 22) and conflict.conflict.startswith("renovation; no open day")
     assert any(n.startswith("Conflict: renovation") for n in conflict.notes)
     with pytest.raises(PlanError, match="--strict: doses on closed days: dose 2 on 2026-12-22"):
         plan(date(2026, 12, 1), clinic, doses=3, strict=True)
@@ -90,7 +89,7 @@ def test_a_dose_with_no_open_day_in_its_window_is_a_conflict_and_strict_makes_it
 def test_window_override():
     clinic = ClinicCalendar(closures={date(2026, 12, 22): "closed", date(2026, 12, 23): "closed"})
     assert plan(date(2026, 12, 1), clinic, doses=2, window=Window(0, 1))[1].conflict
-    assert event_date(plan(date(2026, 12, 1), clinic, doses=2, window=Window(0, 2))[1]) == date(2026, 12, 24)
+    assert plan(date(2026, 12, 1), clinic, doses=2, window=Window(0, 2))[1].first_day == date(2026, 12, 24)
 
 
 def test_a_delay_cascades_and_a_given_date_resets_the_count():
@@ -142,8 +141,8 @@ def test_afami_cel_block_on_a_holiday_is_flagged_with_a_proposed_infusion_day():
     # Day 1 on Sat 2 Jan keeps Day -7 on Sat 26 Dec and every clinic day off a holiday.
     assert any("add --infusion 2027-01-02" in w for w in result.warnings)
     # Nothing moved alone: the infusion stays on Day 1 and chemotherapy starts on Day -7.
-    assert [event_date(e) for e in result.events if e.kind == "infusion"] == [date(2027, 1, 1)]
-    assert min(event_date(e) for e in result.events if e.kind == "chemotherapy") == date(2026, 12, 25)
+    assert [e.first_day for e in result.events if e.kind == "infusion"] == [date(2027, 1, 1)]
+    assert min(e.first_day for e in result.events if e.kind == "chemotherapy") == date(2026, 12, 25)
     with pytest.raises(PlanError, match="--strict: pathway days on closed days"):
         expand(PlanRequest(regimen=afami, start=date(2026, 11, 2), infusion=date(2027, 1, 1),
                            clinic=ClinicCalendar(holiday_code="US"), strict=True))  # fmt: skip
@@ -215,11 +214,11 @@ def test_no_dose_on_a_closed_day_unless_flagged_and_spacing_counts_from_the_actu
     ).events  # fmt: skip
     window = schedule.window
     for number, event in enumerate(events, 1):
-        day = event_date(event)
+        day = event.first_day
         assert (clinic.closed(day) is None) or event.conflict, (day, clinic.closed(day))
         planned = event.shifted_from or day
         assert -window.early <= (day - planned).days <= window.late
         if number > 1 and not keep_grid:
-            assert planned == event_date(events[number - 2]) + timedelta(days=schedule.every_days)
+            assert planned == events[number - 2].first_day + timedelta(days=schedule.every_days)
         if keep_grid:
             assert planned == start + timedelta(days=schedule.every_days * (number - 1))

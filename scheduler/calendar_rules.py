@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from scheduler.errors import TxcalError
@@ -42,12 +43,8 @@ class ClinicCalendar:
         return None
 
     def _load_holidays(self, year: int) -> None:
-        import holidays  # loaded only when a plan asks for holidays
-
         assert self.holiday_code is not None
-        country, _, subdivision = self.holiday_code.partition("-")
-        table = holidays.country_holidays(country, subdiv=subdivision or None, years=year, language="en_US")
-        self._holidays.update({day: f"{name} ({self.holiday_code} holiday)" for day, name in table.items()})
+        self._holidays.update(_holiday_table(self.holiday_code, year))
         self._years.add(year)
 
     def place(self, planned: date, window: Window, shift: str) -> tuple[date, str | None]:
@@ -64,6 +61,16 @@ class ClinicCalendar:
             if self.closed(candidate) is None:
                 return candidate, None
         return planned, f"no open day from {window.describe()} around it"
+
+
+@lru_cache(maxsize=256)
+def _holiday_table(code: str, year: int) -> dict[date, str]:
+    """Return one year's public holidays for a code, with the names shown as reasons (shared by every plan)."""
+    import holidays  # loaded only when a plan asks for holidays
+
+    country, _, subdivision = code.partition("-")
+    table = holidays.country_holidays(country, subdiv=subdivision or None, years=year, language="en_US")
+    return {day: f"{name} ({code} holiday)" for day, name in table.items()}
 
 
 def _offsets(window: Window, shift: str) -> list[int]:

@@ -592,3 +592,51 @@ def record_switch(
     _record(
         plan_file, RecordSpec("switch", dose=dose, drug=drug, every=every, route=route, reason=reason), template_dirs
     )
+
+
+@main.command()
+@click.argument("patients", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Where to write the calendars."
+)
+@click.option("--remind", type=REMINDERS, help="Calendar reminders before each event, e.g. 1d,2h.")
+@click.option("--force", is_flag=True, help="Replace patient files that hold another plan.")
+@_templates_option
+def batch(
+    patients: Path, out_dir: Path, remind: list[timedelta] | None, force: bool, template_dirs: tuple[str, ...]
+) -> None:
+    """Plan every patient of PATIENTS (CSV): a calendar each, a clinic calendar, a manifest.
+
+    Bad rows are reported with their line number and skipped; the others are written. Exit 1
+    when any row failed. Re-running updates each patient's calendar as `txcal plan -o` does.
+    """
+    from scheduler.batch import CLINIC_FILE, MANIFEST_FILE, Batch, read_rows
+
+    rows = read_rows(patients)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TxcalError(f"cannot make the folder {out_dir}: {exc.strerror}") from None
+    job = Batch(_catalog(template_dirs), out_dir, _stamp(), remind or [], force)
+    body = out_dir / f".clinic-events.{os.getpid()}.tmp"
+    try:
+        with body.open("w", encoding="utf-8", newline="") as stream:
+            if sys.stderr.isatty():
+                with click.progressbar(rows, label="Planning", file=sys.stderr) as bar:
+                    job.run(iter(bar), patients.parent, stream)
+            else:
+                job.run(iter(rows), patients.parent, stream)
+        job.finish(body)
+    finally:
+        body.unlink(missing_ok=True)
+    failed = [o for o in job.outcomes if o.error]
+    for outcome in failed:
+        click.echo(f"{patients}: row {outcome.row}: {outcome.error}", err=True)
+    events = sum(o.events for o in job.outcomes)
+    click.echo(
+        f"Planned {len(rows) - len(failed)} of {len(rows)} patients ({events} events) into {out_dir}: "
+        f"one .ics each, {CLINIC_FILE}, {MANIFEST_FILE}.",
+        err=True,
+    )
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(rows)} rows failed; see the lines above and {MANIFEST_FILE}")

@@ -190,6 +190,7 @@ class _Builder:
                     dose=dose_text,
                     route=current.route,
                     status=status,
+                    minutes=length,
                     shifted_from=shifted_from,
                     reason=reason,
                     conflict=conflict,
@@ -514,6 +515,7 @@ class _Builder:
                     ),
                     unconfirmed=bool(unconfirmed),
                     conflict=conflicts.get((step.key, day), ""),
+                    minutes=None if step.all_day or step.span else step.length_min or regimen.slot_min,
                 )
             )
 

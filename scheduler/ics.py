@@ -11,7 +11,7 @@ duplicating.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
@@ -149,94 +149,97 @@ def _stamp_text(stamp: datetime) -> str:
 # -- events ---------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class EventBlock:
-    """One VEVENT as unfolded content lines, with the identity the re-export logic needs."""
+    """One VEVENT: its properties as unfolded content lines by name, its alarms, the zones it uses."""
 
     uid: str
-    lines: list[str]  # properties, unfolded, without BEGIN/END
-    alarms: list[list[str]] = field(default_factory=list)
+    props: dict[str, str]  # NAME -> the whole unfolded line; one of each, as txcal writes them
+    alarms: tuple[tuple[str, ...], ...] = ()
+    zones: frozenset[tuple[str, int]] = frozenset()  # (TZID, year) of its start and end
 
-    def content(self) -> tuple[str, ...]:
-        """Return what the event says, without its volatile stamps."""
-        kept = tuple(line for line in self.lines if _name(line) not in VOLATILE)
-        return kept + tuple(line for alarm in self.alarms for line in alarm)
+    def same_content(self, other: EventBlock) -> bool:
+        """Return True when both say the same, stamps aside."""
+        mine = {k: v for k, v in self.props.items() if k not in VOLATILE}
+        theirs = {k: v for k, v in other.props.items() if k not in VOLATILE}
+        return mine == theirs and self.alarms == other.alarms
 
     def stamped(self, sequence: int, stamp: datetime) -> EventBlock:
         """Return the event with its SEQUENCE, DTSTAMP and LAST-MODIFIED set."""
         text = _stamp_text(stamp)
-        lines = [line for line in self.lines if _name(line) not in VOLATILE]
-        lines += [f"DTSTAMP:{text}", f"LAST-MODIFIED:{text}", f"SEQUENCE:{sequence}"]
-        return EventBlock(self.uid, _ordered(lines), self.alarms)
+        props = {
+            **self.props,
+            "DTSTAMP": f"DTSTAMP:{text}",
+            "LAST-MODIFIED": f"LAST-MODIFIED:{text}",
+            "SEQUENCE": f"SEQUENCE:{sequence}",
+        }
+        return EventBlock(self.uid, props, self.alarms, self.zones)
 
     def text(self) -> str:
-        """Return the VEVENT, folded, CRLF-terminated."""
-        body = ["BEGIN:VEVENT", *self.lines]
+        """Return the VEVENT, folded, CRLF-terminated, properties in icalendar's order."""
+        body = ["BEGIN:VEVENT", *(self.props[name] for name in _order(frozenset(self.props)))]
         for alarm in self.alarms:
             body += ["BEGIN:VALARM", *alarm, "END:VALARM"]
         body.append("END:VEVENT")
         return "".join(fold(line) + "\r\n" for line in body)
 
 
-def _name(line: str) -> str:
-    end = len(line)
-    for stop in (";", ":"):
-        index = line.find(stop)
-        if 0 <= index < end:
-            end = index
-    return line[:end].upper()
+@lru_cache(maxsize=64)
+def _order(names: frozenset[str]) -> tuple[str, ...]:
+    """Return property names in icalendar's order: the canonical ones first, then alphabetically."""
+    return tuple(n for n in _EVENT_ORDER if n in names) + tuple(sorted(names - set(_EVENT_ORDER)))
 
 
-def _ordered(lines: list[str]) -> list[str]:
-    """Return properties in icalendar's order: the canonical ones first, then alphabetically."""
-    rank = {name: i for i, name in enumerate(_EVENT_ORDER)}
-    head = sorted((line for line in lines if _name(line) in rank), key=lambda line: rank[_name(line)])
-    tail = sorted((line for line in lines if _name(line) not in rank), key=_name)
-    return head + tail
+def _zones(*values: date | datetime) -> frozenset[tuple[str, int]]:
+    found = set()
+    for value in values:
+        key = getattr(value.tzinfo, "key", None) if isinstance(value, datetime) else None
+        if key and key not in ("UTC", "Etc/UTC"):
+            found.add((key, value.year))
+    return frozenset(found)
 
 
 def event_block(event: PlannedEvent, reminders: Sequence[timedelta]) -> EventBlock:
     """Return an event's VEVENT without its stamps."""
     title = escape(summary(event))
-    lines = [
-        f"SUMMARY:{title}",
-        f"DTSTART{_value(unambiguous(event.start))}",
-        f"DTEND{_value(unambiguous(event.end))}",
-        f"UID:{event.uid}",
-        f"CATEGORIES:{escape(event.kind.capitalize())}",
-        f"DESCRIPTION:{escape(description(event))}",
-        f"STATUS:{STATUS[event.status]}",
-        f"TRANSP:{'TRANSPARENT' if event.kind in TRANSPARENT or event.status == 'held' else 'OPAQUE'}",
-    ]
-    alarms = [
-        ["ACTION:DISPLAY", f"DESCRIPTION:Reminder: {title}", f"TRIGGER:{_duration(-before)}"]
+    start, end = unambiguous(event.start), unambiguous(event.end)
+    props = {
+        "SUMMARY": f"SUMMARY:{title}",
+        "DTSTART": f"DTSTART{_value(start)}",
+        "DTEND": f"DTEND{_value(end)}",
+        "UID": f"UID:{event.uid}",
+        "CATEGORIES": f"CATEGORIES:{escape(event.kind.capitalize())}",
+        "DESCRIPTION": f"DESCRIPTION:{escape(description(event))}",
+        "STATUS": f"STATUS:{STATUS[event.status]}",
+        "TRANSP": f"TRANSP:{'TRANSPARENT' if event.kind in TRANSPARENT or event.status == 'held' else 'OPAQUE'}",
+    }
+    alarms = tuple(
+        ("ACTION:DISPLAY", f"DESCRIPTION:Reminder: {title}", f"TRIGGER:{_duration(-before)}")
         for before in (reminders if event.status != "held" else ())
-    ]
-    return EventBlock(event.uid, lines, alarms)
+    )
+    return EventBlock(event.uid, props, alarms, _zones(start, end))
 
 
 def _from_component(component: Component) -> EventBlock:
     uid = component.first("UID")
-    lines = [line.text for line in component.lines]
-    alarms = [[line.text for line in child.lines] for child in component.children if child.name == "VALARM"]
-    return EventBlock(uid.value if uid else "", lines, alarms)
+    props = {line.name: line.text for line in component.lines}
+    alarms = tuple(tuple(line.text for line in child.lines) for child in component.children if child.name == "VALARM")
+    zones = set()
+    for line in component.lines:
+        if line.name in ("DTSTART", "DTEND") and "TZID" in line.params:
+            zones.add((line.params["TZID"], int(line.value[:4])))
+    return EventBlock(uid.value if uid else "", props, alarms, frozenset(zones))
 
 
 def _cancelled(previous: EventBlock, sequence: int, stamp: datetime) -> EventBlock:
     """Return an event that left the plan, sent once more as CANCELLED (RFC 5546 3.2.5)."""
-    lines = []
-    for line in previous.lines:
-        name = _name(line)
-        if name == "SUMMARY":
-            title = line.split(":", 1)[1]
-            line = f"SUMMARY:{title if title.startswith(CANCELLED_PREFIX) else CANCELLED_PREFIX + title}"
-        elif name == "STATUS":
-            line = "STATUS:CANCELLED"
-        elif name == "TRANSP":
-            line = "TRANSP:TRANSPARENT"
-        lines.append(line)
+    props = dict(previous.props)
+    title = props.get("SUMMARY", "SUMMARY:").split(":", 1)[1]
+    props["SUMMARY"] = f"SUMMARY:{title if title.startswith(CANCELLED_PREFIX) else CANCELLED_PREFIX + title}"
+    props["STATUS"] = "STATUS:CANCELLED"
+    props["TRANSP"] = "TRANSP:TRANSPARENT"
     # No reminder of a visit that will not happen.
-    return EventBlock(previous.uid, lines, []).stamped(sequence, stamp)
+    return EventBlock(previous.uid, props, (), previous.zones).stamped(sequence, stamp)
 
 
 @dataclass(frozen=True)
@@ -322,13 +325,13 @@ def to_ics(
         before = old.pop(event.uid, None)
         if before is None:
             blocks.append(block.stamped(0, stamp))
-        elif block.content() == before.block.stamped(0, stamp).content():
+        elif block.same_content(before.block):
             blocks.append(block.stamped(before.sequence, before.stamp))
         else:
             blocks.append(block.stamped(before.sequence + 1, stamp))
             changed += 1
     # Events that left the plan, in the order they were planned; a cancelled one stays as it was.
-    leaving = sorted(old.values(), key=lambda p: next((ln for ln in p.block.lines if _name(ln) == "DTSTART"), ""))
+    leaving = sorted(old.values(), key=lambda p: p.block.props.get("DTSTART", ""))
     blocks += [p.block if p.cancelled else _cancelled(p.block, p.sequence + 1, stamp) for p in leaving]
     return IcsExport(plan, tuple(blocks), changed, sum(1 for p in leaving if not p.cancelled))
 
@@ -340,10 +343,8 @@ def zone_years(blocks: Iterable[EventBlock]) -> dict[str, set[int]]:
     """Return the years each TZID is used in, from the events' DTSTART and DTEND."""
     years: dict[str, set[int]] = {}
     for block in blocks:
-        for line in block.lines:
-            if line.startswith(("DTSTART;TZID=", "DTEND;TZID=")):
-                tzid, _, value = line.split("=", 1)[1].partition(":")
-                years.setdefault(tzid, set()).add(int(value[:4]))
+        for key, year in block.zones:
+            years.setdefault(key, set()).add(year)
     return years
 
 

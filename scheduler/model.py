@@ -301,6 +301,7 @@ class PlannedEvent:
     shifted_from: date | None = None  # the day it was planned for, when it moved
     reason: str = ""  # why it moved, was given on another day, or was held
     conflict: str = ""  # why it is on a closed day it could not leave
+    minutes: int | None = None  # how long the visit takes, all-day events included, where known
 
     @property
     def first_day(self) -> date:

@@ -8,12 +8,13 @@ the end. A bad row is reported with its line number and skipped; the others are 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,10 @@ from scheduler.calendar_rules import SHIFTS
 from scheduler.durations import checked, parse_interval, parse_period, parse_window
 from scheduler.engine import expand
 from scheduler.errors import TxcalError
-from scheduler.ics import IcsExport, calendar_head, timezones_text, to_ics
+from scheduler.ics import calendar_head, timezones_text, to_ics
 from scheduler.ics_text import txcal_plan_id
 from scheduler.loader import Catalog
-from scheduler.model import Plan
+from scheduler.model import DISCLAIMER, PlannedEvent
 from scheduler.outfile import read_existing, write_atomic
 from scheduler.planspec import PlanSpec, build_request
 from scheduler.zones import check_zone
@@ -161,82 +162,182 @@ def spec_from_row(cells: dict[str, str], base: Path) -> PlanSpec:
     return PlanSpec(base=base, **fields)
 
 
-@dataclass
-class Batch:
-    """Plans a patient list into a folder: per-patient calendars, the clinic calendar, a manifest."""
+@dataclass(frozen=True)
+class Settings:
+    """What every row of a batch shares: where to write, the time stamp, reminders, templates."""
 
-    catalog: Catalog
     out_dir: Path
     stamp: datetime
-    reminders: list[Any] = field(default_factory=list)
+    base: Path  # the folder relative paths in rows (closures, plan files) start from
+    reminders: tuple[timedelta, ...] = ()
     force: bool = False
-    outcomes: list[Outcome] = field(default_factory=list)
-    _stems: set[str] = field(default_factory=set)
-    _years: dict[str, set[int]] = field(default_factory=dict)
+    template_dirs: tuple[str, ...] = ()
 
-    def plan_row(self, number: int, cells: dict[str, str], base: Path) -> Plan:
-        spec = spec_from_row(cells, base)
-        return expand(build_request(spec, self.catalog, f"{{name}} (row {number})"))
 
-    def _file_for(self, label: str, number: int) -> Path:
-        stem = file_stem(label, number)
+@dataclass
+class RowResult:
+    """One planned row: its manifest line, its events for the clinic calendar, the zones they use."""
+
+    outcome: Outcome
+    clinic_text: str = ""
+    years: dict[str, set[int]] = field(default_factory=dict)
+
+
+def assign_files(rows: list[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[str, str], str]]:
+    """Return each row with its calendar's file name: safe, and unique even in a case-blind folder."""
+    taken: set[str] = set()
+    named = []
+    for number, cells in rows:
+        stem = file_stem(cells.get("patient", ""), number)
         candidate, count = stem, 1
-        while candidate.casefold() in self._stems:  # case-blind: macOS and Windows folders are
+        while candidate.casefold() in taken:  # macOS and Windows folders ignore case
             count += 1
             candidate = f"{stem}-{count}"
-        self._stems.add(candidate.casefold())
-        return self.out_dir / f"{candidate}.ics"
+        taken.add(candidate.casefold())
+        named.append((number, cells, f"{candidate}.ics"))
+    return named
 
-    def run(self, rows: Iterator[tuple[int, dict[str, str]]], base: Path, clinic_body: Any) -> None:
-        """Plan every row; write each patient's calendar and append its events to the clinic body."""
-        for number, cells in rows:
-            outcome = Outcome(number, cells.get("patient", ""))
-            try:
-                plan = self.plan_row(number, cells, base)
-                path = self._file_for(outcome.patient or (plan.request.patient or ""), number)
-                previous = read_existing(path)
-                if previous is not None and txcal_plan_id(previous) != plan.plan_id and not self.force:
-                    raise TxcalError(f"{path.name} holds another plan: remove it, or run with --force")
-                export = to_ics(plan, self.stamp, self.reminders, previous if not self.force else None)
-                write_atomic(path, export.data)
-            except TxcalError as exc:
-                outcome.error = str(exc).replace("\n", "; ")
-                self.outcomes.append(outcome)
-                continue
-            self._record(outcome, plan, path, export)
-            for block in export.blocks:
-                clinic_body.write(block.text())
-            self.outcomes.append(outcome)
 
-    def _record(self, outcome: Outcome, plan: Plan, path: Path, export: IcsExport) -> None:
-        from scheduler.ics import zone_years
+_CATALOGS: dict[tuple[str, ...], Catalog] = {}
 
-        outcome.file, outcome.regimen, outcome.events = path.name, plan.regimen.id, len(plan.events)
-        if plan.events:
-            outcome.first, outcome.last = str(plan.events[0].first_day), str(max(e.last_day for e in plan.events))
-        outcome.changed, outcome.cancelled = export.changed, export.cancelled
-        for zone, years in zone_years(export.blocks).items():
-            self._years.setdefault(zone, set()).update(years)
 
-    def finish(self, clinic_body_path: Path) -> None:
-        """Write the clinic calendar around the streamed events, then the manifest."""
-        clinic = self.out_dir / CLINIC_FILE
-        temporary = self.out_dir / f".{CLINIC_FILE}.{os.getpid()}.tmp"
-        try:
-            with (
-                temporary.open("w", encoding="utf-8", newline="") as out,
-                clinic_body_path.open(encoding="utf-8", newline="") as body,
-            ):
-                out.write(calendar_head("txcal clinic calendar", "clinic"))
-                out.write(timezones_text(self._years))
-                while chunk := body.read(1 << 20):
-                    out.write(chunk)
-                out.write("END:VCALENDAR\r\n")
-            os.replace(temporary, clinic)
-        finally:
-            temporary.unlink(missing_ok=True)
-        table = io.StringIO()
-        writer = csv.writer(table)
-        writer.writerow(MANIFEST_COLUMNS)
-        writer.writerows(o.cells() for o in self.outcomes)
-        write_atomic(self.out_dir / MANIFEST_FILE, table.getvalue().encode("utf-8"))
+def plan_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[RowResult]:
+    """Plan and write the calendars of some rows; runs in the main process or in a worker."""
+    from scheduler.loader import load_regimens
+
+    if settings.template_dirs not in _CATALOGS:
+        _CATALOGS[settings.template_dirs] = load_regimens(settings.template_dirs)
+    catalog = _CATALOGS[settings.template_dirs]
+    return [_plan_row(settings, catalog, number, cells, name) for number, cells, name in chunk]
+
+
+def clinic_event(block: EventBlock, event: PlannedEvent, calendar_file: str) -> EventBlock:
+    """Return a patient's event as the clinic calendar shows it: the patient's notes left out.
+
+    Coordinators need who, what, when and what changed; the side effects and sources are in the
+    patient's own calendar, which the description names. A quarter of the bytes, for a whole clinic.
+    """
+    lines = [f"Dose: {event.dose} {event.route}".rstrip() if event.dose else event.kind.capitalize()]
+    lines += [line for line in (event.reason, f"Conflict: {event.conflict}" if event.conflict else "") if line]
+    lines += [f"Patient calendar: {calendar_file}", DISCLAIMER]
+    props = {**block.props, "DESCRIPTION": f"DESCRIPTION:{escape(chr(10).join(lines))}"}
+    return EventBlock(block.uid, props, block.alarms, block.zones)
+
+
+def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str], name: str) -> RowResult:
+    outcome = Outcome(number, cells.get("patient", ""))
+    path = settings.out_dir / name
+    try:
+        plan = expand(build_request(spec_from_row(cells, settings.base), catalog, f"{{name}} (row {number})"))
+        previous = read_existing(path)
+        if previous is not None and txcal_plan_id(previous) != plan.plan_id and not settings.force:
+            raise TxcalError(f"{name} holds another plan: remove it, or run with --force")
+        export = to_ics(plan, settings.stamp, settings.reminders, None if settings.force else previous)
+        write_atomic(path, export.data)
+    except TxcalError as exc:
+        outcome.error = str(exc).replace("\n", "; ")
+        return RowResult(outcome)
+    outcome.file, outcome.regimen, outcome.events = name, plan.regimen.id, len(plan.events)
+    if plan.events:
+        outcome.first, outcome.last = str(plan.events[0].first_day), str(max(e.last_day for e in plan.events))
+    outcome.changed, outcome.cancelled = export.changed, export.cancelled
+    # The plan's events come first in the export, then any it cancels (kept as they were).
+    current = [clinic_event(b, e, name) for b, e in zip(export.blocks, plan.events, strict=False)]
+    blocks = [*current, *export.blocks[len(plan.events) :]]
+    return RowResult(outcome, "".join(block.text for block in blocks), zone_years(blocks))
+
+
+def _worker_count(rows: int) -> int:
+    """Use every core for a large list; a small one is quicker in one process than starting workers."""
+    return 1 if rows < 200 else min(os.cpu_count() or 1, 4)
+
+
+_CHUNK = 50
+
+
+def run_batch(
+    rows: list[tuple[int, dict[str, str]]], settings: Settings, progress: Callable[[int], None] = lambda n: None
+) -> list[Outcome]:
+    """Plan every row into settings.out_dir: a calendar per patient, the clinic calendar, the manifest.
+
+    Rows are planned in chunks, by worker processes when the list is large, and the clinic
+    calendar's events are written as they come, in row order, so memory stays flat. Its time zones
+    are written first, for the zones and years the list names; should the events use others, the
+    file is written again with the right ones.
+
+    Returns:
+        One outcome per row, in order (failed rows carry their error).
+    """
+    named = assign_files(rows)
+    chunks = [named[i : i + _CHUNK] for i in range(0, len(named), _CHUNK)]
+    outcomes: list[Outcome] = []
+    used: dict[str, set[int]] = {}
+    expected = _expected_zones(rows)
+    temporary = settings.out_dir / f".{CLINIC_FILE}.{os.getpid()}.tmp"
+    workers = _worker_count(len(rows))
+    try:
+        with temporary.open("w", encoding="utf-8", newline="") as out:
+            out.write(calendar_head("txcal clinic calendar", "clinic"))
+            out.write(timezones_text(expected))
+            if workers == 1:
+                _collect((plan_chunk(settings, chunk) for chunk in chunks), out, outcomes, used, progress)
+            else:
+                import multiprocessing
+
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    results = pool.imap(functools.partial(plan_chunk, settings), chunks)
+                    _collect(results, out, outcomes, used, progress)
+            out.write("END:VCALENDAR\r\n")
+        if any(not years <= expected.get(zone, set()) for zone, years in used.items()):
+            _rewrite_zones(temporary, expected, used)
+        os.replace(temporary, settings.out_dir / CLINIC_FILE)
+    finally:
+        temporary.unlink(missing_ok=True)
+    table = io.StringIO()
+    csv.writer(table).writerows([MANIFEST_COLUMNS, *(o.cells() for o in outcomes)])
+    write_atomic(settings.out_dir / MANIFEST_FILE, table.getvalue().encode("utf-8"))
+    return outcomes
+
+
+def _collect(
+    results: Iterator[list[RowResult]],
+    out: Any,
+    outcomes: list[Outcome],
+    years: dict[str, set[int]],
+    progress: Callable[[int], None],
+) -> None:
+    for chunk in results:
+        for result in chunk:
+            outcomes.append(result.outcome)
+            out.write(result.clinic_text)
+            for zone, found in result.years.items():
+                years.setdefault(zone, set()).update(found)
+        progress(len(chunk))
+
+
+def _expected_zones(rows: list[tuple[int, dict[str, str]]]) -> dict[str, set[int]]:
+    """Return the zones the list names, each over its start years and the two after (most plans' reach)."""
+    found: dict[str, set[int]] = {}
+    for _, cells in rows:
+        zone, start = cells.get("tz"), cells.get("start", "")
+        if zone and cells.get("time") and start[:4].isdigit():
+            year = int(start[:4])
+            found.setdefault(zone, set()).update(range(year, year + 3))
+    return found
+
+
+def _rewrite_zones(path: Path, written: dict[str, set[int]], used: dict[str, set[int]]) -> None:
+    """Write the clinic calendar again with time zones for every zone and year its events use."""
+    needed = {zone: written.get(zone, set()) | years for zone, years in {**written, **used}.items()}
+    head = calendar_head("txcal clinic calendar", "clinic")
+    old = timezones_text(written)
+    fixed = path.with_name(path.name + ".zones")
+    try:
+        with path.open(encoding="utf-8", newline="") as source, fixed.open("w", encoding="utf-8", newline="") as out:
+            source.read(len(head) + len(old))  # the old head and zones, replaced:
+            out.write(head + timezones_text(needed))
+            while chunk := source.read(1 << 20):
+                out.write(chunk)
+        os.replace(fixed, path)
+    finally:
+        fixed.unlink(missing_ok=True)

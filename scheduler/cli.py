@@ -610,29 +610,24 @@ def batch(
     Bad rows are reported with their line number and skipped; the others are written. Exit 1
     when any row failed. Re-running updates each patient's calendar as `txcal plan -o` does.
     """
-    from scheduler.batch import CLINIC_FILE, MANIFEST_FILE, Batch, read_rows
+    from scheduler.batch import CLINIC_FILE, MANIFEST_FILE, Settings, read_rows, run_batch
 
     rows = read_rows(patients)
+    _catalog(template_dirs)  # a broken template stops the batch before any row is planned
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise TxcalError(f"cannot make the folder {out_dir}: {exc.strerror}") from None
-    job = Batch(_catalog(template_dirs), out_dir, _stamp(), remind or [], force)
-    body = out_dir / f".clinic-events.{os.getpid()}.tmp"
-    try:
-        with body.open("w", encoding="utf-8", newline="") as stream:
-            if sys.stderr.isatty():
-                with click.progressbar(rows, label="Planning", file=sys.stderr) as bar:
-                    job.run(iter(bar), patients.parent, stream)
-            else:
-                job.run(iter(rows), patients.parent, stream)
-        job.finish(body)
-    finally:
-        body.unlink(missing_ok=True)
-    failed = [o for o in job.outcomes if o.error]
+    settings = Settings(out_dir, _stamp(), patients.parent, tuple(remind or ()), force, template_dirs)
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(rows), label="Planning", file=sys.stderr) as bar:
+            outcomes = run_batch(rows, settings, bar.update)
+    else:
+        outcomes = run_batch(rows, settings)
+    failed = [o for o in outcomes if o.error]
     for outcome in failed:
         click.echo(f"{patients}: row {outcome.row}: {outcome.error}", err=True)
-    events = sum(o.events for o in job.outcomes)
+    events = sum(o.events for o in outcomes)
     click.echo(
         f"Planned {len(rows) - len(failed)} of {len(rows)} patients ({events} events) into {out_dir}: "
         f"one .ics each, {CLINIC_FILE}, {MANIFEST_FILE}.",

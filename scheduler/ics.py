@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from scheduler import __version__
 from scheduler.engine import day_label
@@ -78,6 +78,7 @@ def unambiguous(value: date | datetime) -> date | datetime:
 # -- content lines (RFC 5545 3.1), as icalendar writes them -------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def escape(text: str) -> str:
     """Return TEXT escaped (RFC 5545 3.3.11)."""
     return (
@@ -116,9 +117,10 @@ def _value(value: date | datetime) -> str:
     if isinstance(value, datetime):
         key = getattr(value.tzinfo, "key", None)  # datetime.UTC has no key
         if key is None or key in ("UTC", "Etc/UTC"):
-            return f":{value.astimezone(UTC):%Y%m%dT%H%M%S}Z"
-        return f";TZID={key}:{value:%Y%m%dT%H%M%S}"
-    return f";VALUE=DATE:{value:%Y%m%d}"
+            value = value.astimezone(UTC)
+            return f":{value.year:04d}{value.month:02d}{value.day:02d}T{value.hour:02d}{value.minute:02d}{value.second:02d}Z"
+        return f";TZID={key}:{value.year:04d}{value.month:02d}{value.day:02d}T{value.hour:02d}{value.minute:02d}{value.second:02d}"
+    return f";VALUE=DATE:{value.year:04d}{value.month:02d}{value.day:02d}"
 
 
 def _duration(value: timedelta) -> str:
@@ -142,6 +144,7 @@ def _offset(value: timedelta) -> str:
     return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
 
 
+@lru_cache(maxsize=16)
 def _stamp_text(stamp: datetime) -> str:
     return f"{stamp:%Y%m%dT%H%M%S}Z"
 
@@ -175,19 +178,22 @@ class EventBlock:
         }
         return EventBlock(self.uid, props, self.alarms, self.zones)
 
+    @cached_property
     def text(self) -> str:
         """Return the VEVENT, folded, CRLF-terminated, properties in icalendar's order."""
-        body = ["BEGIN:VEVENT", *(self.props[name] for name in _order(frozenset(self.props)))]
+        props = self.props
+        body = ["BEGIN:VEVENT", *(props[name] for name in _order(tuple(props)))]
         for alarm in self.alarms:
             body += ["BEGIN:VALARM", *alarm, "END:VALARM"]
         body.append("END:VEVENT")
-        return "".join(fold(line) + "\r\n" for line in body)
+        # Most lines are short ASCII and need no folding: skip the call for them.
+        return "\r\n".join(line if len(line) < 75 and line.isascii() else fold(line) for line in body) + "\r\n"
 
 
 @lru_cache(maxsize=64)
-def _order(names: frozenset[str]) -> tuple[str, ...]:
+def _order(names: tuple[str, ...]) -> tuple[str, ...]:
     """Return property names in icalendar's order: the canonical ones first, then alphabetically."""
-    return tuple(n for n in _EVENT_ORDER if n in names) + tuple(sorted(names - set(_EVENT_ORDER)))
+    return tuple(n for n in _EVENT_ORDER if n in names) + tuple(sorted(set(names) - set(_EVENT_ORDER)))
 
 
 def _zones(*values: date | datetime) -> frozenset[tuple[str, int]]:
@@ -397,6 +403,6 @@ def calendar_bytes(name: str, plan_id: str, exports: Sequence[IcsExport]) -> byt
     """Return a whole VCALENDAR holding the events of one or more exports."""
     blocks = [block for export in exports for block in export.blocks]
     body = [calendar_head(name, plan_id), timezones_text(zone_years(blocks))]
-    body += [block.text() for block in blocks]
+    body += [block.text for block in blocks]
     body.append("END:VCALENDAR\r\n")
     return "".join(body).encode("utf-8")

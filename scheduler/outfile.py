@@ -27,27 +27,20 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise TxcalError(f"cannot write {path}: the folder {folder} does not exist; create it or choose another path")
     temporary = str(folder / f".{path.name}.{os.getpid()}.tmp")
     try:
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Mode 0o666 less the umask, as any new file; an existing file's mode is kept below.
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
         raise TxcalError(f"cannot write {path}: {exc.strerror}; choose another path") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(temporary, 0o644 & ~_umask())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temporary, os.stat(path).st_mode & 0o777)
         os.replace(temporary, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise TxcalError(f"cannot write {path}: {exc.strerror}; choose another path") from None
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def read_existing(path: Path) -> bytes | None:

@@ -195,3 +195,12 @@ def test_pembrolizumab_past_its_cap_is_planned_with_a_warning(catalog):
     result = plan(catalog, "pembrolizumab", START, "6w", period="30m")
     assert dates(result)[-1] > date(2028, 12, 1)
     assert any("24-month limit" in w for w in result.warnings)
+
+
+def test_event_uids_are_rfc_4122_uuid5_of_plan_and_key():
+    import uuid
+
+    from scheduler.engine import UID_NAMESPACE, event_uid
+
+    for plan_id, key in [("a" * 32, "dose-1"), ("0f" * 16, "fludarabine-day-7"), ("x", "crs-watch")]:
+        assert event_uid(plan_id, key) == f"{uuid.uuid5(UID_NAMESPACE, f'{plan_id}/{key}')}@txcal"

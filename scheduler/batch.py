@@ -22,7 +22,7 @@ from scheduler.calendar_rules import SHIFTS
 from scheduler.durations import checked, parse_interval, parse_period, parse_window
 from scheduler.engine import expand
 from scheduler.errors import TxcalError
-from scheduler.ics import calendar_head, timezones_text, to_ics
+from scheduler.ics import EventBlock, calendar_head, escape, timezones_text, to_ics, zone_years
 from scheduler.ics_text import txcal_plan_id
 from scheduler.loader import Catalog
 from scheduler.model import DISCLAIMER, PlannedEvent

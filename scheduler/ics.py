@@ -58,8 +58,14 @@ def summary(event: PlannedEvent) -> str:
 
 def description(event: PlannedEvent) -> str:
     """Return the plain-text description: dose and route, notes, sources and the reminder."""
-    lines = [f"Dose: {event.dose} {event.route}".rstrip()] if event.kind == "dose" else []
-    lines.extend(event.notes)
+    return _description(event.kind, event.dose, event.route, event.notes)
+
+
+@lru_cache(maxsize=4096)
+def _description(kind: str, dose: str, route: str, notes: tuple[str, ...]) -> str:
+    # Cached: the doses of one plan share all but a line or two of their notes.
+    lines = [f"Dose: {dose} {route}".rstrip()] if kind == "dose" else []
+    lines.extend(notes)
     lines.append(DISCLAIMER)
     return "\n".join(lines)
 
@@ -205,17 +211,21 @@ def _zones(*values: date | datetime) -> frozenset[tuple[str, int]]:
     return frozenset(found)
 
 
-def event_block(event: PlannedEvent, reminders: Sequence[timedelta]) -> EventBlock:
-    """Return an event's VEVENT without its stamps."""
+def event_block(event: PlannedEvent, reminders: Sequence[timedelta], stamp: datetime, sequence: int = 0) -> EventBlock:
+    """Return an event's VEVENT, stamped (SEQUENCE, DTSTAMP and LAST-MODIFIED)."""
     title = escape(summary(event))
     start, end = unambiguous(event.start), unambiguous(event.end)
+    stamp_text = _stamp_text(stamp)
     props = {
         "SUMMARY": f"SUMMARY:{title}",
         "DTSTART": f"DTSTART{_value(start)}",
         "DTEND": f"DTEND{_value(end)}",
+        "DTSTAMP": f"DTSTAMP:{stamp_text}",
         "UID": f"UID:{event.uid}",
+        "SEQUENCE": f"SEQUENCE:{sequence}",
         "CATEGORIES": f"CATEGORIES:{escape(event.kind.capitalize())}",
         "DESCRIPTION": f"DESCRIPTION:{escape(description(event))}",
+        "LAST-MODIFIED": f"LAST-MODIFIED:{stamp_text}",
         "STATUS": f"STATUS:{STATUS[event.status]}",
         "TRANSP": f"TRANSP:{'TRANSPARENT' if event.kind in TRANSPARENT or event.status == 'held' else 'OPAQUE'}",
     }
@@ -327,10 +337,10 @@ def to_ics(
     blocks = []
     changed = 0
     for event in plan.events:
-        block = event_block(event, reminders)
+        block = event_block(event, reminders, stamp)
         before = old.pop(event.uid, None)
         if before is None:
-            blocks.append(block.stamped(0, stamp))
+            blocks.append(block)
         elif block.same_content(before.block):
             blocks.append(block.stamped(before.sequence, before.stamp))
         else:

@@ -319,11 +319,20 @@ def _expected_zones(rows: list[tuple[int, dict[str, str]]]) -> dict[str, set[int
     """Return the zones the list names, each over its start years and the two after (most plans' reach)."""
     found: dict[str, set[int]] = {}
     for _, cells in rows:
-        zone, start = cells.get("tz"), cells.get("start", "")
-        if zone and cells.get("time") and start[:4].isdigit():
+        zone, start = cells.get("tz", ""), cells.get("start", "")
+        if cells.get("time") and start[:4].isdigit() and _known_zone(zone):
             year = int(start[:4])
             found.setdefault(zone, set()).update(range(year, year + 3))
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def _known_zone(name: str) -> bool:
+    try:
+        check_zone(name)
+    except ValueError:
+        return False  # the row fails on its own, with the reason
+    return True
 
 
 def _rewrite_zones(path: Path, written: dict[str, set[int]], used: dict[str, set[int]]) -> None:

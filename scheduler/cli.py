@@ -635,3 +635,71 @@ def batch(
     )
     if failed:
         raise click.ClickException(f"{len(failed)} of {len(rows)} rows failed; see the lines above and {MANIFEST_FILE}")
+
+
+def _hours(text: str) -> int:
+    """Return the minutes between opening and closing, from "08:00-18:00"."""
+    opening, _, closing = text.partition("-")
+    minutes = [int(t.split(":")[0]) * 60 + int(t.split(":")[1]) for t in (opening, closing)]
+    if minutes[1] <= minutes[0]:
+        raise ValueError("closing must come after opening")
+    return minutes[1] - minutes[0]
+
+
+HOURS = _Parsed("hours", _hours, "; write opening hours like 08:00-18:00")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--chairs", type=click.IntRange(min=1), help="Infusion chairs; with --hours, flags days over capacity.")
+@click.option("--hours", "open_minutes", type=HOURS, default="08:00-18:00", show_default=True, help="Opening hours.")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "month"]), default="text", show_default=True)
+@click.option("--from", "first", type=DATE, help="Count days on or after this date.")
+@click.option("--to", "last", type=DATE, help="Count days on or before this date.")
+@click.option("--today", type=DATE, help="Mark this day in the month view (also TXCAL_TODAY).")
+@_templates_option
+def load(
+    source: Path,
+    chairs: int | None,
+    open_minutes: int,
+    fmt: str,
+    first: date | None,
+    last: date | None,
+    today: date | None,
+    template_dirs: tuple[str, ...],
+) -> None:
+    """Daily load: visits by kind and chair minutes per day, from a patient list or a calendar.
+
+    SOURCE is a patient list (CSV, as for txcal batch), a calendar file, or a batch's output folder
+    (its clinic.ics). With --chairs, days whose chair minutes pass chairs x opening hours are flagged.
+    """
+    from scheduler import load as daily
+
+    result = daily.Load(capacity=chairs * open_minutes if chairs else None)
+    if source.is_dir():
+        from scheduler.batch import CLINIC_FILE
+
+        daily.read_ics(source / CLINIC_FILE, result)
+    elif source.suffix.lower() == ".ics":
+        daily.read_ics(source, result)
+    else:
+        from scheduler.batch import read_rows, spec_from_row
+
+        catalog = _catalog(template_dirs)
+        for number, cells in read_rows(source):
+            try:
+                plan = expand(build_request(spec_from_row(cells, source.parent), catalog, f"{{name}} (row {number})"))
+            except TxcalError as exc:
+                click.echo(f"{source}: row {number} left out: {exc}", err=True)
+                continue
+            daily.from_events(plan.events, result)
+    shown = result.window(first, last)
+    if fmt == "csv":
+        click.echo(daily.to_csv(shown), nl=False)
+    elif fmt == "month":
+        interactive = sys.stdout.isatty()
+        width = shutil.get_terminal_size().columns if interactive else 80
+        color = interactive and "NO_COLOR" not in os.environ
+        click.echo(daily.render_months(shown, today or _today(), width, color), nl=False)
+    else:
+        click.echo(daily.render_table(shown), nl=False)

@@ -173,7 +173,10 @@ def _marks(events: Iterable[PlannedEvent]) -> dict[date, str]:
     return {day: min(found, key=order.index) for day, found in kinds.items()}
 
 
-def _month_grid(year: int, month: int, marks: dict[date, str], today: date, color: bool) -> list[str]:
+Mark = tuple[str, str]  # (one character, ANSI colour code) shown beside a day number
+
+
+def _month_grid(year: int, month: int, marks: dict[date, Mark], today: date, color: bool) -> list[str]:
     rows = [
         f"{calendar.month_name[month]} {year}".center(7 * _CELL).rstrip(),
         "".join(f"{d:>3} " for d in _DAY_NAMES).rstrip(),
@@ -185,12 +188,10 @@ def _month_grid(year: int, month: int, marks: dict[date, str], today: date, colo
                 cells.append(" " * _CELL)
                 continue
             day = date(year, month, number)
-            kind = marks.get(day)
-            cell = f"{number:>3}{KIND_MARKS[kind] if kind else ' '}"
-            code = KIND_COLORS.get(kind, "") if kind else ""
+            symbol, code = marks.get(day, (" ", ""))
             if day == today:
                 code = f"{code};7" if code else "7"
-            cells.append(paint(cell, code, color))
+            cells.append(paint(f"{number:>3}{symbol}", code, color))
         rows.append("".join(cells).rstrip())
     return rows
 
@@ -208,29 +209,38 @@ def _visible(text: str) -> int:
     return width
 
 
-def render_months(plan: Plan, today: date, width: int = 80, color: bool = False) -> str:
-    """Return month grids like `cal` for every month the plan touches, with marked days and a legend.
+def month_grids(marks: dict[date, Mark], today: date, width: int, color: bool) -> list[str]:
+    """Return calendar grids like `cal` for every month from the first to the last marked day.
 
     Three months stand side by side when the width allows (88 columns), else fewer.
     """
+    if not marks:
+        return []
+    first, last = min(marks), max(marks)
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(_month_grid(year, month, marks, today, color))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    per_row = max(1, min(3, (width + 2) // (7 * _CELL + 2)))
+    lines = []
+    for start in range(0, len(months), per_row):
+        group = months[start : start + per_row]
+        lines.append("")
+        for row in range(max(len(g) for g in group)):
+            cells = [g[row] if row < len(g) else "" for g in group]
+            padded = [c + " " * (7 * _CELL - _visible(c)) for c in cells[:-1]] + cells[-1:]
+            lines.append("  ".join(padded).rstrip())
+    return lines
+
+
+def render_months(plan: Plan, today: date, width: int = 80, color: bool = False) -> str:
+    """Return month grids for every month the plan touches, with marked days and a legend."""
+    kinds = _marks(plan.events)
     lines = textwrap.wrap(heading(plan), width)
-    marks = _marks(plan.events)
-    if marks:
-        first, last = min(marks), max(marks)
-        months = []
-        year, month = first.year, first.month
-        while (year, month) <= (last.year, last.month):
-            months.append(_month_grid(year, month, marks, today, color))
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        per_row = max(1, min(3, (width + 2) // (7 * _CELL + 2)))
-        for start in range(0, len(months), per_row):
-            group = months[start : start + per_row]
-            lines.append("")
-            for row in range(max(len(g) for g in group)):
-                cells = [g[row] if row < len(g) else "" for g in group]
-                padded = [c + " " * (7 * _CELL - _visible(c)) for c in cells[:-1]] + cells[-1:]
-                lines.append("  ".join(padded).rstrip())
-        used = [kind for kind in KIND_MARKS if kind in set(marks.values())]
+    lines += month_grids({day: (KIND_MARKS[k], KIND_COLORS[k]) for day, k in kinds.items()}, today, width, color)
+    if kinds:
+        used = [kind for kind in KIND_MARKS if kind in set(kinds.values())]
         legend = "  ".join(paint(f"{KIND_MARKS[k]} {k}", KIND_COLORS[k], color) for k in used)
         lines += ["", legend + ("  (today in reverse video)" if color else "")]
     return "\n".join([*lines, *_closing(plan, width)]) + "\n"

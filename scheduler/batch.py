@@ -7,6 +7,7 @@ the end. A bad row is reported with its line number and skipped; the others are 
 
 from __future__ import annotations
 
+import collections
 import csv
 import functools
 import io
@@ -285,8 +286,7 @@ def run_batch(
                 import multiprocessing
 
                 with multiprocessing.get_context("fork").Pool(workers) as pool:
-                    results = pool.imap(functools.partial(plan_chunk, settings), chunks)
-                    _collect(results, out, outcomes, used, progress)
+                    _collect(_bounded(pool, settings, chunks, workers * 4), out, outcomes, used, progress)
             out.write("END:VCALENDAR\r\n")
         if any(not years <= expected.get(zone, set()) for zone, years in used.items()):
             _rewrite_zones(temporary, expected, used)
@@ -297,6 +297,21 @@ def run_batch(
     csv.writer(table).writerows([MANIFEST_COLUMNS, *(o.cells() for o in outcomes)])
     write_atomic(settings.out_dir / MANIFEST_FILE, table.getvalue().encode("utf-8"))
     return outcomes
+
+
+def _bounded(pool: Any, settings: Settings, chunks: list[Any], window: int) -> Iterator[list[RowResult]]:
+    """Yield the workers' results in row order, with at most `window` chunks in flight.
+
+    Pool.imap would queue every finished chunk while the clinic file is written; this keeps the
+    memory flat however long the list.
+    """
+    pending: collections.deque[Any] = collections.deque()
+    for chunk in chunks:
+        pending.append(pool.apply_async(plan_chunk, (settings, chunk)))
+        if len(pending) >= window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
 
 
 def _collect(

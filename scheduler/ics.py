@@ -61,7 +61,7 @@ def description(event: PlannedEvent) -> str:
     return _description(event.kind, event.dose, event.route, event.notes)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _description(kind: str, dose: str, route: str, notes: tuple[str, ...]) -> str:
     # Cached: the doses of one plan share all but a line or two of their notes.
     lines = [f"Dose: {dose} {route}".rstrip()] if kind == "dose" else []
@@ -84,7 +84,7 @@ def unambiguous(value: date | datetime) -> date | datetime:
 # -- content lines (RFC 5545 3.1), as icalendar writes them -------------------------------------
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def escape(text: str) -> str:
     """Return TEXT escaped (RFC 5545 3.3.11)."""
     return (
@@ -92,7 +92,7 @@ def escape(text: str) -> str:
     )
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def fold(line: str) -> str:
     """Return a content line folded at 75 octets, split only between characters.
 

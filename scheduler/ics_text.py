@@ -109,14 +109,16 @@ def parse(text: str) -> list[Component]:
 
 def txcal_plan_id(data: bytes) -> str | None:
     """Return the plan id of a calendar file txcal wrote, or None for any other file."""
+    # The calendar's own properties come before its first component: read only those.
+    end = data.find(b"\nBEGIN:", data.find(b"BEGIN:VCALENDAR") + 1)
+    head = (data[: end + 1] if end >= 0 else data) if b"BEGIN:VCALENDAR" in data else b""
     try:
-        roots = parse(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        lines = [parse_line(text) for _, text in unfold(head.decode("utf-8"))]
+    except UnicodeDecodeError:
         return None
-    calendar = next((c for c in roots if c.name == "VCALENDAR"), None)
-    if calendar is None:
+    if not lines or lines[0].text != "BEGIN:VCALENDAR":
         return None
-    prodid, plan = calendar.first("PRODID"), calendar.first(PLAN_PROPERTY)
-    if not prodid or "//txcal//" not in prodid.value or not plan:
+    found = {line.name: line.value for line in lines}
+    if "//txcal//" not in found.get("PRODID", "") or PLAN_PROPERTY not in found:
         return None
-    return plan.value
+    return found[PLAN_PROPERTY]

@@ -6,6 +6,7 @@ them with the exact flags that choose each.
 
 from __future__ import annotations
 
+import functools
 import shlex
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from scheduler.loader import Catalog
 from scheduler.model import Regimen, Schedule
 
 
+@functools.lru_cache(maxsize=1024)
 def normalize(name: str) -> str:
     """Return a name in the form names are compared: case-folded, single spaces."""
     return " ".join(name.casefold().replace("_", " ").split())

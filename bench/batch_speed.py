@@ -133,7 +133,9 @@ def median_time(command: list[str], runs: int = 21) -> float:
 
 def icalendar_baseline(patients_csv: Path, sample: int) -> tuple[int, float]:
     """Build and serialize the sample's events one by one with icalendar's component API."""
-    from scheduler.batch import read_rows, spec_from_row
+    from itertools import islice
+
+    from scheduler.batch import iter_rows, spec_from_row
     from scheduler.engine import expand
     from scheduler.ics_reference import reference_event
     from scheduler.loader import load_regimens
@@ -142,7 +144,7 @@ def icalendar_baseline(patients_csv: Path, sample: int) -> tuple[int, float]:
     catalog = load_regimens()
     plans = [
         expand(build_request(spec_from_row(cells, patients_csv.parent), catalog))
-        for _, cells in read_rows(patients_csv)[:sample]
+        for _, cells in islice(iter_rows(patients_csv), sample)
     ]
     stamp = datetime(2026, 11, 20, tzinfo=UTC)
     events = 0

@@ -10,10 +10,10 @@ from __future__ import annotations
 import collections
 import csv
 import functools
-import io
+import itertools
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -116,8 +116,8 @@ class Outcome:
                 self.changed, self.cancelled, status, self.error]  # fmt: skip
 
 
-def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """Return the patient list's rows with their line numbers.
+def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield the patient list's rows with their line numbers, a row at a time.
 
     Raises:
         TxcalError: the file cannot be read, or its header has unknown or missing columns.
@@ -132,11 +132,22 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
                     f"{path}: the header must name known columns and include patient; "
                     f"unknown: {', '.join(unknown) or 'none'}; known: {', '.join(COLUMNS)}"
                 )
-            return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+            for row in reader:
+                yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
     except OSError as exc:
         raise TxcalError(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise TxcalError(f"{path} is not UTF-8 text: save the patient list as CSV UTF-8") from None
+
+
+def survey(path: Path) -> tuple[int, dict[str, set[int]]]:
+    """Return how many rows the list has and the zones it names (a first, light pass)."""
+    count = 0
+    zones: dict[str, set[int]] = {}
+    for _, cells in iter_rows(path):
+        count += 1
+        _expect_zone(cells, zones)
+    return count, zones
 
 
 def spec_from_row(cells: dict[str, str], base: Path) -> PlanSpec:
@@ -184,10 +195,9 @@ class RowResult:
     years: dict[str, set[int]] = field(default_factory=dict)
 
 
-def assign_files(rows: list[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[str, str], str]]:
-    """Return each row with its calendar's file name: safe, and unique even in a case-blind folder."""
+def assign_files(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[int, dict[str, str], str]]:
+    """Yield each row with its calendar's file name: safe, and unique even in a case-blind folder."""
     taken: set[str] = set()
-    named = []
     for number, cells in rows:
         stem = file_stem(cells.get("patient", ""), number)
         candidate, count = stem, 1
@@ -195,8 +205,7 @@ def assign_files(rows: list[tuple[int, dict[str, str]]]) -> list[tuple[int, dict
             count += 1
             candidate = f"{stem}-{count}"
         taken.add(candidate.casefold())
-        named.append((number, cells, f"{candidate}.ics"))
-    return named
+        yield number, cells, f"{candidate}.ics"
 
 
 _CATALOGS: dict[tuple[str, ...], Catalog] = {}
@@ -256,50 +265,64 @@ def _worker_count(rows: int) -> int:
 _CHUNK = 50
 
 
-def run_batch(
-    rows: list[tuple[int, dict[str, str]]], settings: Settings, progress: Callable[[int], None] = lambda n: None
-) -> list[Outcome]:
-    """Plan every row into settings.out_dir: a calendar per patient, the clinic calendar, the manifest.
+@dataclass
+class BatchResult:
+    """What a batch did: rows planned, events written, and the rows that failed."""
 
-    Rows are planned in chunks, by worker processes when the list is large, and the clinic
-    calendar's events are written as they come, in row order, so memory stays flat. Its time zones
-    are written first, for the zones and years the list names; should the events use others, the
-    file is written again with the right ones.
+    rows: int = 0
+    events: int = 0
+    failed: list[Outcome] = field(default_factory=list)
 
-    Returns:
-        One outcome per row, in order (failed rows carry their error).
+
+def run_batch(patients: Path, settings: Settings, progress: Callable[[int], None] = lambda n: None) -> BatchResult:
+    """Plan every row of a patient list into settings.out_dir: a calendar each, the clinic calendar, the manifest.
+
+    Rows are read, planned (by worker processes when the list is large) and written a chunk at a
+    time, and the clinic calendar and manifest are written as rows finish, in row order, so memory
+    stays flat however long the list. The clinic calendar's time zones are written first, for the
+    zones and years the list names; should its events use others, it is written again with them.
     """
-    named = assign_files(rows)
-    chunks = [named[i : i + _CHUNK] for i in range(0, len(named), _CHUNK)]
-    outcomes: list[Outcome] = []
+    total, expected = survey(patients)
+    chunks = _chunks(assign_files(iter_rows(patients)), _CHUNK)
+    result = BatchResult()
     used: dict[str, set[int]] = {}
-    expected = _expected_zones(rows)
-    temporary = settings.out_dir / f".{CLINIC_FILE}.{os.getpid()}.tmp"
-    workers = _worker_count(len(rows))
+    clinic = settings.out_dir / f".{CLINIC_FILE}.{os.getpid()}.tmp"
+    manifest = settings.out_dir / f".{MANIFEST_FILE}.{os.getpid()}.tmp"
+    workers = _worker_count(total)
     try:
-        with temporary.open("w", encoding="utf-8", newline="") as out:
+        with (
+            clinic.open("w", encoding="utf-8", newline="") as out,
+            manifest.open("w", encoding="utf-8", newline="") as table,
+        ):
+            rows = csv.writer(table)
+            rows.writerow(MANIFEST_COLUMNS)
             out.write(calendar_head("txcal clinic calendar", "clinic"))
             out.write(timezones_text(expected))
             if workers == 1:
-                _collect((plan_chunk(settings, chunk) for chunk in chunks), out, outcomes, used, progress)
+                results: Iterator[list[RowResult]] = (plan_chunk(settings, chunk) for chunk in chunks)
+                _collect(results, out, rows, result, used, progress)
             else:
                 import multiprocessing
 
                 with multiprocessing.get_context("fork").Pool(workers) as pool:
-                    _collect(_bounded(pool, settings, chunks, workers * 4), out, outcomes, used, progress)
+                    _collect(_bounded(pool, settings, chunks, workers * 4), out, rows, result, used, progress)
             out.write("END:VCALENDAR\r\n")
         if any(not years <= expected.get(zone, set()) for zone, years in used.items()):
-            _rewrite_zones(temporary, expected, used)
-        os.replace(temporary, settings.out_dir / CLINIC_FILE)
+            _rewrite_zones(clinic, expected, used)
+        os.replace(clinic, settings.out_dir / CLINIC_FILE)
+        os.replace(manifest, settings.out_dir / MANIFEST_FILE)
     finally:
-        temporary.unlink(missing_ok=True)
-    table = io.StringIO()
-    csv.writer(table).writerows([MANIFEST_COLUMNS, *(o.cells() for o in outcomes)])
-    write_atomic(settings.out_dir / MANIFEST_FILE, table.getvalue().encode("utf-8"))
-    return outcomes
+        clinic.unlink(missing_ok=True)
+        manifest.unlink(missing_ok=True)
+    return result
 
 
-def _bounded(pool: Any, settings: Settings, chunks: list[Any], window: int) -> Iterator[list[RowResult]]:
+def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
+
+
+def _bounded(pool: Any, settings: Settings, chunks: Iterable[Any], window: int) -> Iterator[list[RowResult]]:
     """Yield the workers' results in row order, with at most `window` chunks in flight.
 
     Pool.imap would queue every finished chunk while the clinic file is written; this keeps the
@@ -317,28 +340,30 @@ def _bounded(pool: Any, settings: Settings, chunks: list[Any], window: int) -> I
 def _collect(
     results: Iterator[list[RowResult]],
     out: Any,
-    outcomes: list[Outcome],
+    manifest: Any,
+    summary: BatchResult,
     years: dict[str, set[int]],
     progress: Callable[[int], None],
 ) -> None:
     for chunk in results:
-        for result in chunk:
-            outcomes.append(result.outcome)
-            out.write(result.clinic_text)
-            for zone, found in result.years.items():
+        for row in chunk:
+            out.write(row.clinic_text)
+            manifest.writerow(row.outcome.cells())
+            summary.rows += 1
+            summary.events += row.outcome.events
+            if row.outcome.error:
+                summary.failed.append(row.outcome)
+            for zone, found in row.years.items():
                 years.setdefault(zone, set()).update(found)
         progress(len(chunk))
 
 
-def _expected_zones(rows: list[tuple[int, dict[str, str]]]) -> dict[str, set[int]]:
-    """Return the zones the list names, each over its start years and the two after (most plans' reach)."""
-    found: dict[str, set[int]] = {}
-    for _, cells in rows:
-        zone, start = cells.get("tz", ""), cells.get("start", "")
-        if cells.get("time") and start[:4].isdigit() and _known_zone(zone):
-            year = int(start[:4])
-            found.setdefault(zone, set()).update(range(year, year + 3))
-    return found
+def _expect_zone(cells: dict[str, str], found: dict[str, set[int]]) -> None:
+    """Note the zone a row names, over its start year and the two after (most plans' reach)."""
+    zone, start = cells.get("tz", ""), cells.get("start", "")
+    if cells.get("time") and start[:4].isdigit() and _known_zone(zone):
+        year = int(start[:4])
+        found.setdefault(zone, set()).update(range(year, year + 3))
 
 
 @functools.lru_cache(maxsize=64)

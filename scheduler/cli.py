@@ -610,9 +610,9 @@ def batch(
     Bad rows are reported with their line number and skipped; the others are written. Exit 1
     when any row failed. Re-running updates each patient's calendar as `txcal plan -o` does.
     """
-    from scheduler.batch import CLINIC_FILE, MANIFEST_FILE, Settings, read_rows, run_batch
+    from scheduler.batch import CLINIC_FILE, MANIFEST_FILE, Settings, run_batch, survey
 
-    rows = read_rows(patients)
+    total = survey(patients)[0]  # checks the header before anything is written
     _catalog(template_dirs)  # a broken template stops the batch before any row is planned
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -620,21 +620,21 @@ def batch(
         raise TxcalError(f"cannot make the folder {out_dir}: {exc.strerror}") from None
     settings = Settings(out_dir, _stamp(), patients.parent, tuple(remind or ()), force, template_dirs)
     if sys.stderr.isatty():
-        with click.progressbar(length=len(rows), label="Planning", file=sys.stderr) as bar:
-            outcomes = run_batch(rows, settings, bar.update)
+        with click.progressbar(length=total, label="Planning", file=sys.stderr) as bar:
+            result = run_batch(patients, settings, bar.update)
     else:
-        outcomes = run_batch(rows, settings)
-    failed = [o for o in outcomes if o.error]
-    for outcome in failed:
+        result = run_batch(patients, settings)
+    for outcome in result.failed:
         click.echo(f"{patients}: row {outcome.row}: {outcome.error}", err=True)
-    events = sum(o.events for o in outcomes)
     click.echo(
-        f"Planned {len(rows) - len(failed)} of {len(rows)} patients ({events} events) into {out_dir}: "
-        f"one .ics each, {CLINIC_FILE}, {MANIFEST_FILE}.",
+        f"Planned {result.rows - len(result.failed)} of {result.rows} patients ({result.events} events) into "
+        f"{out_dir}: one .ics each, {CLINIC_FILE}, {MANIFEST_FILE}.",
         err=True,
     )
-    if failed:
-        raise click.ClickException(f"{len(failed)} of {len(rows)} rows failed; see the lines above and {MANIFEST_FILE}")
+    if result.failed:
+        raise click.ClickException(
+            f"{len(result.failed)} of {result.rows} rows failed; see the lines above and {MANIFEST_FILE}"
+        )
 
 
 def _hours(text: str) -> int:
@@ -683,10 +683,10 @@ def load(
     elif source.suffix.lower() == ".ics":
         daily.read_ics(source, result)
     else:
-        from scheduler.batch import read_rows, spec_from_row
+        from scheduler.batch import iter_rows, spec_from_row
 
         catalog = _catalog(template_dirs)
-        for number, cells in read_rows(source):
+        for number, cells in iter_rows(source):
             try:
                 plan = expand(build_request(spec_from_row(cells, source.parent), catalog, f"{{name}} (row {number})"))
             except TxcalError as exc:

@@ -106,7 +106,7 @@ def test_file_names_from_labels_cannot_leave_the_folder(label, stem):
 
 
 def test_colliding_labels_get_distinct_files_even_on_case_blind_folders():
-    named = batching.assign_files([(2, {"patient": "P-1"}), (3, {"patient": "p-1"}), (4, {"patient": "P/1"})])
+    named = list(batching.assign_files([(2, {"patient": "P-1"}), (3, {"patient": "p-1"}), (4, {"patient": "P/1"})]))
     assert [name for _, _, name in named] == ["P-1.ics", "p-1-2.ics", "P-1-3.ics"]
 
 
@@ -133,19 +133,20 @@ def test_rerun_is_byte_identical_and_a_changed_row_updates_its_calendar(txcal, c
 def test_worker_processes_write_exactly_what_one_process_writes(tmp_path, monkeypatch):
     from datetime import UTC, datetime
 
-    rows = [
-        (n + 2, {"patient": f"W-{n}", "drug": ["atezolizumab", "pembrolizumab", "Keytruda Qlex"][n % 3], "every": "3w",
-                 "start": f"2027-{n % 12 + 1:02d}-{n % 27 + 1:02d}", "time": "09:00", "tz": "America/Chicago", "doses": "4"})
+    patients = tmp_path / "list.csv"
+    lines = ["patient,drug,every,start,time,tz,doses"] + [
+        f"W-{n},{['atezolizumab', 'pembrolizumab', 'Keytruda Qlex'][n % 3]},3w,2027-{n % 12 + 1:02d}-{n % 27 + 1:02d},09:00,America/Chicago,4"
         for n in range(240)
-    ]  # fmt: skip
+    ]
+    patients.write_text("\n".join(lines) + "\n", encoding="utf-8")
     stamp = datetime(2026, 11, 20, tzinfo=UTC)
     outputs = {}
     for workers in (1, 2):
         monkeypatch.setattr(batching, "_worker_count", lambda rows, w=workers: w)
         folder = tmp_path / f"w{workers}"
         folder.mkdir()
-        outcomes = batching.run_batch(rows, batching.Settings(folder, stamp, tmp_path))
-        assert all(not o.error for o in outcomes)
+        result = batching.run_batch(patients, batching.Settings(folder, stamp, tmp_path))
+        assert result.rows == 240 and not result.failed
         outputs[workers] = {p.name: p.read_bytes() for p in folder.iterdir()}
     assert outputs[1] == outputs[2] and len(outputs[1]) == 242
 

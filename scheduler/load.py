@@ -20,6 +20,8 @@ from scheduler.model import EVENT_KINDS, PlannedEvent
 from scheduler.preview import Mark, month_grids, paint
 
 CHAIR_KINDS = ("dose", "chemotherapy", "infusion")
+# Reminders to check something and watch periods bring nobody to the clinic.
+NOT_VISITS = ("milestone", "watch")
 # Busy-day shading for the month view: share of capacity (or of the busiest day) up to each bound.
 SHADES = ((0.5, "░", "32"), (0.8, "▒", "33"), (1.0, "▓", "31"), (float("inf"), "█", "1;31"))
 
@@ -41,6 +43,8 @@ class Load:
     capacity: int | None = None  # chair minutes a day
 
     def add(self, day: date, kind: str, minutes: int | None) -> None:
+        if kind in NOT_VISITS:
+            return
         load = self.days.setdefault(day, DayLoad())
         load.visits[kind] += 1
         if kind in CHAIR_KINDS:

@@ -703,3 +703,67 @@ def load(
         click.echo(daily.render_months(shown, today or _today(), width, color), nl=False)
     else:
         click.echo(daily.render_table(shown), nl=False)
+
+
+@main.command()
+@click.argument("drug", required=False, shell_complete=_complete_names)
+@_plan_options
+@click.option(
+    "--to",
+    "url",
+    required=True,
+    help="The CalDAV calendar collection URL, e.g. https://cal.example.org/alice/treatment/.",
+)
+@click.option("--plan-file", type=click.Path(dir_okay=False, path_type=Path), help="Publish a patient's plan file.")
+@click.option(
+    "--credentials",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A file whose first line is user:password (else TXCAL_CALDAV_USER and TXCAL_CALDAV_PASSWORD).",
+)
+@click.option("--allow-insecure", is_flag=True, help="Allow plain http to another machine.")
+@click.option("--overwrite", is_flag=True, help="Replace events edited in a calendar app since txcal wrote them.")
+@click.option(
+    "--state", type=click.Path(dir_okay=False, path_type=Path), help="Where the events' ETags are kept between runs."
+)
+@click.option("--remind", type=REMINDERS, help="Calendar reminders before each event, e.g. 1d,2h.")
+@_templates_option
+@click.pass_context
+def publish(
+    ctx: click.Context,
+    /,
+    drug: str | None,
+    url: str,
+    plan_file: Path | None,
+    credentials: Path | None,
+    allow_insecure: bool,
+    overwrite: bool,
+    state: Path | None,
+    remind: list[timedelta] | None,
+    template_dirs: tuple[str, ...],
+    **options: Any,
+) -> None:
+    """Publish a plan to a CalDAV calendar: one event a resource, updated and cancelled in place.
+
+    Events txcal did not write are left alone; a second run with nothing new changes nothing.
+    """
+    from scheduler import publish as caldav
+
+    collection = caldav.check_url(url, allow_insecure)
+    if plan_file is not None:
+        from scheduler.planfile import load_plan
+
+        given = [k for k in _PLAN_KEYS if ctx.get_parameter_source(k) is click.core.ParameterSource.COMMANDLINE]
+        if drug is not None or given:
+            raise click.UsageError("give the plan in --plan-file or on the command line, not both")
+        spec = load_plan(plan_file)
+    else:
+        spec = _spec_from_options(drug, options)
+    result = _expand(spec, template_dirs)
+    user, password = caldav.credentials(credentials)
+    server = caldav.Server(collection, user, password)
+    report = caldav.publish(
+        result, server, _stamp(), state or caldav.default_state(collection, result.plan_id), remind or [], overwrite
+    )
+    click.echo(report.describe(collection), err=True)
+    if report.edited:
+        raise click.ClickException("some events were edited in a calendar app and were not replaced (see above)")

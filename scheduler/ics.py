@@ -236,7 +236,8 @@ def event_block(event: PlannedEvent, reminders: Sequence[timedelta], stamp: date
     return EventBlock(event.uid, props, alarms, _zones(start, end))
 
 
-def _from_component(component: Component) -> EventBlock:
+def read_event(component: Component) -> EventBlock:
+    """Return a VEVENT read from a calendar (a previous export, or a server) as an EventBlock."""
     uid = component.first("UID")
     props = {line.name: line.text for line in component.lines}
     alarms = tuple(tuple(line.text for line in child.lines) for child in component.children if child.name == "VALARM")
@@ -271,7 +272,7 @@ class _Previous:
 def _previous_events(data: bytes) -> dict[str, _Previous]:
     found = {}
     for component in parse(data.decode("utf-8"))[0].walk("VEVENT"):
-        block = _from_component(component)
+        block = read_event(component)
         sequence, dtstamp, status = component.first("SEQUENCE"), component.first("DTSTAMP"), component.first("STATUS")
         found[block.uid] = _Previous(
             block,

@@ -1,0 +1,320 @@
+"""Publish plans to a CalDAV calendar collection (RFC 4791): one resource per event, named by its UID.
+
+Written on the standard library's HTTP client rather than the `caldav` package: publishing needs
+exactly five requests (PROPFIND, MKCALENDAR, REPORT, PUT, and nothing else), and full control of
+the If-Match / If-None-Match headers that keep an edit made in a calendar app from being silently
+overwritten. Events that leave the plan are sent once more as CANCELLED rather than deleted, as
+the .ics export does, so apps that synced them strike them through instead of losing them
+silently. Resources txcal did not write, or that belong to another plan, are never touched.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import ipaddress
+import json
+import os
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from scheduler.errors import TxcalError
+from scheduler.ics import EventBlock, calendar_head, calendar_name, read_event, timezones_text, to_ics, zone_years
+from scheduler.ics_text import PLAN_PROPERTY, parse
+from scheduler.model import Plan
+from scheduler.outfile import write_atomic
+
+USER_ENV, PASSWORD_ENV = "TXCAL_CALDAV_USER", "TXCAL_CALDAV_PASSWORD"
+_DAV, _CALDAV = "DAV:", "urn:ietf:params:xml:ns:caldav"
+_QUERY = (
+    b'<?xml version="1.0" encoding="utf-8"?>'
+    b'<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+    b"<D:prop><D:getetag/><C:calendar-data/></D:prop>"
+    b'<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter>'
+    b"</C:calendar-query>"
+)
+
+
+class PublishError(TxcalError):
+    """The server could not be reached or refused a request; the message says what to do."""
+
+
+def credentials(file: Path | None) -> tuple[str, str]:
+    """Return (user, password) from a file's first line "user:password", or from the environment.
+
+    Never from the command line, where other users of the machine can read them.
+
+    Raises:
+        PublishError: none are set, or the file cannot be read.
+    """
+    if file is not None:
+        try:
+            first = file.read_text(encoding="utf-8").splitlines()[0]
+        except (OSError, IndexError, UnicodeDecodeError):
+            raise PublishError(f"cannot read credentials from {file}: its first line must be user:password") from None
+        name, _, secret = first.partition(":")
+        return name, secret
+    user, password = os.environ.get(USER_ENV), os.environ.get(PASSWORD_ENV)
+    if not user or password is None:
+        raise PublishError(f"no credentials: set {USER_ENV} and {PASSWORD_ENV}, or give --credentials FILE")
+    return user, password
+
+
+def check_url(url: str, allow_insecure: bool) -> str:
+    """Return a collection URL (ending in /) that is https, or http on this machine, or allowed insecure.
+
+    Raises:
+        PublishError: the URL is not http(s), or is plain http to another machine.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PublishError(f"{_safe(url)} is not an http(s) URL of a calendar collection")
+    if parts.username or parts.password:
+        raise PublishError("put credentials in the environment or a file, not in the URL")
+    if parts.scheme == "http" and not allow_insecure and not _loopback(parts.hostname):
+        raise PublishError(
+            f"{_safe(url)} is plain http to another machine: the plan and your password would cross the network "
+            "unencrypted; use https, or add --allow-insecure"
+        )
+    return url if url.endswith("/") else url + "/"
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _safe(url: str) -> str:
+    """Return a URL fit for a message: no user name or password."""
+    parts = urlsplit(url)
+    return parts._replace(
+        netloc=parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else ""
+    ).geturl()
+
+
+@dataclass
+class Server:
+    """A CalDAV collection and how to talk to it."""
+
+    url: str
+    user: str
+    password: str = field(repr=False)
+    timeout: float = 20.0
+
+    def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Send one request; return status, headers (lower-case names) and body.
+
+        Raises:
+            PublishError: the server cannot be reached, times out, or refuses the credentials.
+        """
+        parts = urlsplit(self.url)
+        connection_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        connection = connection_type(parts.hostname or "", parts.port, timeout=self.timeout)
+        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        sent = {"Authorization": f"Basic {token}", "Content-Type": "text/calendar; charset=utf-8", **(headers or {})}
+        where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        try:
+            connection.request(method, path, body=body, headers=sent)
+            response = connection.getresponse()
+            data = response.read()
+        except TimeoutError:
+            raise PublishError(
+                f"the CalDAV server at {where} did not answer within {self.timeout:.0f} s; try again later"
+            ) from None
+        except (OSError, http.client.HTTPException) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise PublishError(
+                f"cannot reach the CalDAV server at {where} ({reason}): check the URL and that the server runs"
+            ) from None
+        finally:
+            connection.close()
+        if response.status in (401, 403):
+            raise PublishError(
+                f"the server refused these credentials ({response.status} {response.reason}): check {USER_ENV} and "
+                f"{PASSWORD_ENV}, or the --credentials file, and that the user may write {_safe(self.url)}"
+            )
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+
+@dataclass
+class Report:
+    """What a publish did."""
+
+    created: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    unchanged: int = 0
+    edited: list[str] = field(default_factory=list)  # events edited in a calendar app, left as they are
+
+    def describe(self, url: str) -> str:
+        text = (
+            f"Published to {_safe(url)}: {self.created} new, {self.updated} updated, {self.cancelled} cancelled, "
+            f"{self.unchanged} unchanged."
+        )
+        if self.edited:
+            text += (
+                f" {len(self.edited)} edited in a calendar app since txcal wrote them, left as they are: "
+                + ", ".join(self.edited)
+                + "; --overwrite replaces them with the plan."
+            )
+        return text
+
+
+@dataclass
+class _Resource:
+    href: str
+    etag: str
+    block: EventBlock
+    plan_id: str | None
+
+
+def _resources(server: Server) -> dict[str, _Resource]:
+    """Return the collection's events by UID, with their href and ETag (one REPORT)."""
+    path = urlsplit(server.url).path
+    status, _, body = server.request("REPORT", path, _QUERY, {"Depth": "1", "Content-Type": "application/xml"})
+    if status != 207:
+        raise PublishError(f"the server answered {status} to listing the calendar {_safe(server.url)}")
+    found = {}
+    for response in ET.fromstring(body).iter(f"{{{_DAV}}}response"):
+        href = response.findtext(f"{{{_DAV}}}href") or ""
+        etag = response.findtext(f".//{{{_DAV}}}getetag") or ""
+        data = response.findtext(f".//{{{_CALDAV}}}calendar-data") or ""
+        if not data:
+            continue
+        calendar = parse(data)[0]
+        plan = calendar.first(PLAN_PROPERTY)
+        for component in calendar.walk("VEVENT"):
+            block = read_event(component)
+            found[block.uid] = _Resource(href, etag, block, plan.value if plan else None)
+    return found
+
+
+def _ensure_collection(server: Server, name: str) -> None:
+    path = urlsplit(server.url).path
+    status, _, _ = server.request("PROPFIND", path, b"", {"Depth": "0", "Content-Type": "application/xml"})
+    if status == 207:
+        return
+    if status != 404:
+        raise PublishError(f"the server answered {status} to looking up the calendar {_safe(server.url)}")
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        f"<D:set><D:prop><D:displayname>{_xml(name)}</D:displayname></D:prop></D:set></C:mkcalendar>"
+    ).encode()
+    status, _, _ = server.request("MKCALENDAR", path, body, {"Content-Type": "application/xml"})
+    if status not in (201, 200):
+        raise PublishError(
+            f"the server answered {status} to creating the calendar {_safe(server.url)}; create it in its web interface"
+        )
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _state(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):
+        raise PublishError(
+            f"cannot read the publish state {path}; delete it to start afresh (edits made in apps are then not detected)"
+        ) from None
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def publish(
+    plan: Plan,
+    server: Server,
+    stamp: datetime,
+    state_path: Path,
+    reminders: Sequence[timedelta] = (),
+    overwrite: bool = False,
+) -> Report:
+    """Bring the collection in line with the plan: create, update and cancel its events, nothing else.
+
+    The ETag each event had when txcal last wrote it is kept in `state_path`; an event whose ETag
+    has changed since was edited elsewhere (in a calendar app) and is left as it is unless
+    `overwrite`. Every write is conditional (If-Match, If-None-Match), so an edit made during the run
+    is not overwritten either. After an interruption, running again finishes the job: every event
+    is one resource named by its UID, so nothing is duplicated.
+
+    Raises:
+        PublishError: the server cannot be reached, refuses the credentials, or rejects a write.
+    """
+    _ensure_collection(server, calendar_name(plan))
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    remote = {uid: r for uid, r in _resources(server).items() if r.plan_id == plan.plan_id}
+    known = _state(state_path)
+    previous = (
+        calendar_head(calendar_name(plan), plan.plan_id)
+        + "".join(r.block.text for r in remote.values())
+        + "END:VCALENDAR\r\n"
+    )
+    export = to_ics(plan, stamp, reminders, previous.encode("utf-8"))
+    collection = urlsplit(server.url).path
+    report = Report()
+    for block in export.blocks:
+        resource = remote.get(block.uid)
+        if (
+            resource is not None
+            and block.same_content(resource.block)
+            and block.props.get("SEQUENCE") == resource.block.props.get("SEQUENCE")
+        ):
+            report.unchanged += 1
+            continue
+        if resource is not None and known.get(resource.href) not in (None, resource.etag) and not overwrite:
+            report.edited.append(block.props["SUMMARY"].split(":", 1)[1].replace("\\,", ","))
+            continue
+        href = resource.href if resource else collection + quote(block.uid.split("@")[0]) + ".ics"
+        data = (
+            calendar_head(calendar_name(plan), plan.plan_id)
+            + timezones_text(zone_years([block]))
+            + block.text
+            + "END:VCALENDAR\r\n"
+        ).encode("utf-8")
+        condition = {"If-Match": resource.etag} if resource else {"If-None-Match": "*"}
+        status, headers, _ = server.request("PUT", href, data, condition)
+        if status == 412:
+            report.edited.append(block.props["SUMMARY"].split(":", 1)[1].replace("\\,", ","))
+            continue
+        if status == 409:
+            raise PublishError(
+                f"the server refused {href} (409 Conflict): it holds this event's UID under another name; remove that copy and publish again"
+            )
+        if status not in (200, 201, 204):
+            raise PublishError(
+                f"the server answered {status} to writing {href}; publish again, or check the server's log"
+            )
+        known[href] = headers.get("etag", "")
+        write_atomic(
+            state_path, json.dumps(known, indent=1, sort_keys=True).encode("utf-8")
+        )  # after each write: an interrupted run resumes cleanly
+        if resource is None:
+            report.created += 1
+        elif (
+            block.props.get("STATUS") == "STATUS:CANCELLED" and resource.block.props.get("STATUS") != "STATUS:CANCELLED"
+        ):
+            report.cancelled += 1
+        else:
+            report.updated += 1
+    return report
+
+
+def default_state(url: str, plan_id: str) -> Path:
+    """Return where the ETags of a plan's events in a collection are kept between runs."""
+    import hashlib
+
+    home = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    key = hashlib.sha256(f"{url}|{plan_id}".encode()).hexdigest()[:16]
+    return home / "txcal" / f"caldav-{key}.json"

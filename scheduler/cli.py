@@ -199,6 +199,18 @@ def _spec_from_options(drug: str | None, options: dict[str, Any]) -> PlanSpec:
     return PlanSpec(drug=drug, tz=tz, avoid_weekends=options["avoid"] == "weekends", **fields)
 
 
+def _plan_from(ctx: click.Context, drug: str | None, plan_file: Path | None, options: dict[str, Any]) -> PlanSpec:
+    """Return the plan a command names: a plan file, or DRUG and the plan options, never both."""
+    if plan_file is None:
+        return _spec_from_options(drug, options)
+    from scheduler.planfile import load_plan
+
+    given = [k for k in _PLAN_KEYS if ctx.get_parameter_source(k) is click.core.ParameterSource.COMMANDLINE]
+    if drug is not None or given:
+        raise click.UsageError("give the plan in --plan-file or on the command line, not both")
+    return load_plan(plan_file)
+
+
 def _command_for(spec: PlanSpec) -> str:
     """Return the command line of a plan with a {name} slot, for messages that suggest one."""
     command = f"txcal plan {{name}} --start {spec.start}"
@@ -259,16 +271,7 @@ def plan(
     """Expand DRUG (a regimen id, generic or brand name) into a dated schedule."""
     from scheduler.selection import select_events
 
-    if plan_file is not None:
-        from scheduler.planfile import load_plan
-
-        given = [k for k in _PLAN_KEYS if ctx.get_parameter_source(k) is click.core.ParameterSource.COMMANDLINE]
-        if drug is not None or given:
-            raise click.UsageError("give the plan in --plan-file or on the command line, not both")
-        spec = load_plan(plan_file)
-    else:
-        spec = _spec_from_options(drug, options)
-    result = _expand(spec, template_dirs)
+    result = _expand(_plan_from(ctx, drug, plan_file, options), template_dirs)
     path = None if output in (None, "-") else Path(output)
     fmt = fmt or _format_for(path)
     if remind and fmt != "ics":
@@ -749,16 +752,7 @@ def publish(
     from scheduler import publish as caldav
 
     collection = caldav.check_url(url, allow_insecure)
-    if plan_file is not None:
-        from scheduler.planfile import load_plan
-
-        given = [k for k in _PLAN_KEYS if ctx.get_parameter_source(k) is click.core.ParameterSource.COMMANDLINE]
-        if drug is not None or given:
-            raise click.UsageError("give the plan in --plan-file or on the command line, not both")
-        spec = load_plan(plan_file)
-    else:
-        spec = _spec_from_options(drug, options)
-    result = _expand(spec, template_dirs)
+    result = _expand(_plan_from(ctx, drug, plan_file, options), template_dirs)
     user, password = caldav.credentials(credentials)
     server = caldav.Server(collection, user, password)
     report = caldav.publish(

@@ -262,7 +262,9 @@ def _worker_count(rows: int) -> int:
     return 1 if rows < 200 else min(os.cpu_count() or 1, 4)
 
 
-_CHUNK = 50
+def _chunk_size(rows: int, workers: int) -> int:
+    """Rows per chunk: large enough to keep the workers' hand-offs few, small enough to share the work out."""
+    return max(10, min(100, rows // (workers * 4)))
 
 
 @dataclass
@@ -283,12 +285,12 @@ def run_batch(patients: Path, settings: Settings, progress: Callable[[int], None
     zones and years the list names; should its events use others, it is written again with them.
     """
     total, expected = survey(patients)
-    chunks = _chunks(assign_files(iter_rows(patients)), _CHUNK)
+    workers = _worker_count(total)
+    chunks = _chunks(assign_files(iter_rows(patients)), _chunk_size(total, workers))
     result = BatchResult()
     used: dict[str, set[int]] = {}
     clinic = settings.out_dir / f".{CLINIC_FILE}.{os.getpid()}.tmp"
     manifest = settings.out_dir / f".{MANIFEST_FILE}.{os.getpid()}.tmp"
-    workers = _worker_count(total)
     try:
         with (
             clinic.open("w", encoding="utf-8", newline="") as out,
@@ -305,7 +307,7 @@ def run_batch(patients: Path, settings: Settings, progress: Callable[[int], None
                 import multiprocessing
 
                 with multiprocessing.get_context("fork").Pool(workers) as pool:
-                    _collect(_bounded(pool, settings, chunks, workers * 4), out, rows, result, used, progress)
+                    _collect(_bounded(pool, settings, chunks, workers * 2), out, rows, result, used, progress)
             out.write("END:VCALENDAR\r\n")
         if any(not years <= expected.get(zone, set()) for zone, years in used.items()):
             _rewrite_zones(clinic, expected, used)

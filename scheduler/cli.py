@@ -719,6 +719,11 @@ def load(
 )
 @click.option("--plan-file", type=click.Path(dir_okay=False, path_type=Path), help="Publish a patient's plan file.")
 @click.option(
+    "--folder",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Publish a batch's output folder: each patient's calendar to URL/<file name>/.",
+)
+@click.option(
     "--credentials",
     type=click.Path(dir_okay=False, path_type=Path),
     help="A file whose first line is user:password (else TXCAL_CALDAV_USER and TXCAL_CALDAV_PASSWORD).",
@@ -737,6 +742,7 @@ def publish(
     drug: str | None,
     url: str,
     plan_file: Path | None,
+    folder: Path | None,
     credentials: Path | None,
     allow_insecure: bool,
     overwrite: bool,
@@ -752,8 +758,11 @@ def publish(
     from scheduler import publish as caldav
 
     collection = caldav.check_url(url, allow_insecure)
-    result = _expand(_plan_from(ctx, drug, plan_file, options), template_dirs)
     user, password = caldav.credentials(credentials)
+    if folder is not None:
+        _publish_folder(folder, collection, user, password, state, overwrite)
+        return
+    result = _expand(_plan_from(ctx, drug, plan_file, options), template_dirs)
     server = caldav.Server(collection, user, password)
     report = caldav.publish(
         result, server, _stamp(), state or caldav.default_state(collection, result.plan_id), remind or [], overwrite
@@ -761,3 +770,35 @@ def publish(
     click.echo(report.describe(collection), err=True)
     if report.edited:
         raise click.ClickException("some events were edited in a calendar app and were not replaced (see above)")
+
+
+def _publish_folder(
+    folder: Path, collection: str, user: str, password: str, state: Path | None, overwrite: bool
+) -> None:
+    """Publish each patient calendar of a batch folder to a collection of its own under `collection`."""
+    from scheduler import publish as caldav
+    from scheduler.batch import CLINIC_FILE
+    from scheduler.ics_text import txcal_plan_id
+
+    # The clinic calendar repeats every patient's events: it is not published beside them.
+    files = sorted(p for p in folder.glob("*.ics") if p.name != CLINIC_FILE)
+    if not files:
+        raise TxcalError(f"{folder} holds no patient calendars: run txcal batch into it first")
+    edited = 0
+    for path in files:
+        data = path.read_bytes()
+        target = f"{collection}{path.stem}/"
+        plan_id = txcal_plan_id(data) or ""
+        state_path = (
+            state.with_name(f"{state.stem}-{path.stem}{state.suffix}")
+            if state
+            else caldav.default_state(target, plan_id)
+        )
+        try:
+            report = caldav.publish_file(data, caldav.Server(target, user, password), _stamp(), state_path, overwrite)
+        except caldav.PublishError as exc:
+            raise TxcalError(f"{path.name}: {exc}") from None
+        click.echo(f"{path.name}: {report.describe(target)}", err=True)
+        edited += len(report.edited)
+    if edited:
+        raise click.ClickException(f"{edited} events were edited in a calendar app and were not replaced (see above)")

@@ -248,7 +248,7 @@ def read_event(component: Component) -> EventBlock:
     return EventBlock(uid.value if uid else "", props, alarms, frozenset(zones))
 
 
-def _cancelled(previous: EventBlock, sequence: int, stamp: datetime) -> EventBlock:
+def cancelled_event(previous: EventBlock, sequence: int, stamp: datetime) -> EventBlock:
     """Return an event that left the plan, sent once more as CANCELLED (RFC 5546 3.2.5)."""
     props = dict(previous.props)
     title = props.get("SUMMARY", "SUMMARY:").split(":", 1)[1]
@@ -349,7 +349,7 @@ def to_ics(
             changed += 1
     # Events that left the plan, in the order they were planned; a cancelled one stays as it was.
     leaving = sorted(old.values(), key=lambda p: p.block.props.get("DTSTART", ""))
-    blocks += [p.block if p.cancelled else _cancelled(p.block, p.sequence + 1, stamp) for p in leaving]
+    blocks += [p.block if p.cancelled else cancelled_event(p.block, p.sequence + 1, stamp) for p in leaving]
     return IcsExport(plan, tuple(blocks), changed, sum(1 for p in leaving if not p.cancelled))
 
 

@@ -23,8 +23,17 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from scheduler.errors import TxcalError
-from scheduler.ics import EventBlock, calendar_head, calendar_name, read_event, timezones_text, to_ics, zone_years
-from scheduler.ics_text import PLAN_PROPERTY, parse
+from scheduler.ics import (
+    EventBlock,
+    calendar_head,
+    calendar_name,
+    cancelled_event,
+    read_event,
+    timezones_text,
+    to_ics,
+    zone_years,
+)
+from scheduler.ics_text import PLAN_PROPERTY, parse, txcal_plan_id
 from scheduler.model import Plan
 from scheduler.outfile import write_atomic
 
@@ -252,19 +261,63 @@ def publish(
     Raises:
         PublishError: the server cannot be reached, refuses the credentials, or rejects a write.
     """
-    _ensure_collection(server, calendar_name(plan))
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    remote = {uid: r for uid, r in _resources(server).items() if r.plan_id == plan.plan_id}
-    known = _state(state_path)
-    previous = (
-        calendar_head(calendar_name(plan), plan.plan_id)
-        + "".join(r.block.text for r in remote.values())
-        + "END:VCALENDAR\r\n"
-    )
+    name = calendar_name(plan)
+    remote = _prepare(server, name, plan.plan_id, state_path)
+    previous = calendar_head(name, plan.plan_id) + "".join(r.block.text for r in remote.values()) + "END:VCALENDAR\r\n"
     export = to_ics(plan, stamp, reminders, previous.encode("utf-8"))
+    return _sync(server, name, plan.plan_id, export.blocks, remote, state_path, overwrite)
+
+
+def publish_file(data: bytes, server: Server, stamp: datetime, state_path: Path, overwrite: bool = False) -> Report:
+    """Publish a calendar file txcal wrote (a batch's patient file) as it stands.
+
+    Its events go to the collection as they are; the collection's events of the same plan that the
+    file no longer has are cancelled.
+
+    Raises:
+        PublishError: the file is not a txcal calendar, or as for `publish`.
+    """
+    plan_id = txcal_plan_id(data)
+    if plan_id is None:
+        raise PublishError("not a calendar txcal wrote: publish txcal's own .ics files")
+    calendar = parse(data.decode("utf-8"))[0]
+    title = calendar.first("NAME")
+    name = title.value if title else "txcal"
+    remote = _prepare(server, name, plan_id, state_path)
+    blocks = [read_event(component) for component in calendar.walk("VEVENT")]
+    kept = {block.uid for block in blocks}
+    for uid, resource in remote.items():
+        if uid not in kept and resource.block.props.get("STATUS") != "STATUS:CANCELLED":
+            sequence = int(resource.block.props.get("SEQUENCE", "SEQUENCE:0").split(":", 1)[1])
+            blocks.append(cancelled_event(resource.block, sequence + 1, stamp))
+    return _sync(server, name, plan_id, blocks, remote, state_path, overwrite)
+
+
+def _prepare(server: Server, name: str, plan_id: str, state_path: Path) -> dict[str, _Resource]:
+    """Make sure the collection exists; return the plan's events already in it, by UID."""
+    _ensure_collection(server, name)
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    return {uid: r for uid, r in _resources(server).items() if r.plan_id == plan_id}
+
+
+def _title(block: EventBlock) -> str:
+    return block.props["SUMMARY"].split(":", 1)[1].replace("\\,", ",")
+
+
+def _sync(
+    server: Server,
+    name: str,
+    plan_id: str,
+    blocks: Sequence[EventBlock],
+    remote: dict[str, _Resource],
+    state_path: Path,
+    overwrite: bool,
+) -> Report:
+    """Write each event that differs from the collection's copy, conditionally on its ETag."""
+    known = _state(state_path)
     collection = urlsplit(server.url).path
     report = Report()
-    for block in export.blocks:
+    for block in blocks:
         resource = remote.get(block.uid)
         if (
             resource is not None
@@ -274,19 +327,16 @@ def publish(
             report.unchanged += 1
             continue
         if resource is not None and known.get(resource.href) not in (None, resource.etag) and not overwrite:
-            report.edited.append(block.props["SUMMARY"].split(":", 1)[1].replace("\\,", ","))
+            report.edited.append(_title(block))
             continue
         href = resource.href if resource else collection + quote(block.uid.split("@")[0]) + ".ics"
         data = (
-            calendar_head(calendar_name(plan), plan.plan_id)
-            + timezones_text(zone_years([block]))
-            + block.text
-            + "END:VCALENDAR\r\n"
+            calendar_head(name, plan_id) + timezones_text(zone_years([block])) + block.text + "END:VCALENDAR\r\n"
         ).encode("utf-8")
         condition = {"If-Match": resource.etag} if resource else {"If-None-Match": "*"}
         status, headers, _ = server.request("PUT", href, data, condition)
         if status == 412:
-            report.edited.append(block.props["SUMMARY"].split(":", 1)[1].replace("\\,", ","))
+            report.edited.append(_title(block))
             continue
         if status == 409:
             raise PublishError(
@@ -297,9 +347,8 @@ def publish(
                 f"the server answered {status} to writing {href}; publish again, or check the server's log"
             )
         known[href] = headers.get("etag", "")
-        write_atomic(
-            state_path, json.dumps(known, indent=1, sort_keys=True).encode("utf-8")
-        )  # after each write: an interrupted run resumes cleanly
+        # Saved after every write, so an interrupted run resumes with what it had done.
+        write_atomic(state_path, json.dumps(known, indent=1, sort_keys=True).encode("utf-8"))
         if resource is None:
             report.created += 1
         elif (

@@ -239,3 +239,31 @@ def test_urls_and_credentials_are_checked_before_anything_is_sent(txcal, env, tm
         f"publish --plan-file p.toml --to http://127.0.0.1:{_free_port()}/alice/t/ --credentials {tmp_path / 'creds'}"
     )
     assert refused.exit_code == 1 and "cannot reach the CalDAV server at 127.0.0.1" in refused.stderr
+
+
+def test_a_batch_folder_publishes_each_patient_to_a_collection_of_its_own(txcal, radicale, env, tmp_path, monkeypatch):
+    patients = tmp_path / "list.csv"
+    patients.write_text(
+        "patient,drug,every,start,time,tz,doses\nP-1,atezolizumab,3w,2026-12-01,09:00,Europe/Berlin,4\n"
+        "P-2,Keytruda Qlex,6w,2026-12-02,,,3\n",
+        encoding="utf-8",
+    )
+    assert txcal(f"batch {patients} --out-dir out").exit_code == 0
+    base = f"http://127.0.0.1:{radicale.port}/{USER}/"
+    first = txcal(f"publish --folder out --to {base}")
+    assert first.exit_code == 0, first.stderr
+    assert "P-1.ics: Published to" in first.stderr and "4 new" in first.stderr and "3 new" in first.stderr
+    assert len(radicale.events("P-1")) == 4 and len(radicale.events("P-2")) == 3
+    again = txcal(f"publish --folder out --to {base}")
+    assert again.stderr.count("0 new, 0 updated, 0 cancelled") == 2
+    # The list shortens P-1's plan: the batch rewrites P-1.ics, and publishing cancels what left it.
+    patients.write_text(
+        patients.read_text(encoding="utf-8").replace("Europe/Berlin,4", "Europe/Berlin,2"), encoding="utf-8"
+    )
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796000000")
+    assert txcal(f"batch {patients} --out-dir out").exit_code == 0
+    shortened = txcal(f"publish --folder out --to {base}")
+    assert "0 new, 0 updated, 2 cancelled, 2 unchanged" in shortened.stderr
+    statuses = sorted(e["STATUS"] for e in radicale.events("P-1").values())
+    assert statuses == ["CANCELLED", "CANCELLED", "TENTATIVE", "TENTATIVE"]
+    assert "clinic" not in {p.name for p in (radicale.folder / "store" / "collection-root" / USER).iterdir()}

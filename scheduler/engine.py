@@ -83,28 +83,17 @@ def expand(request: PlanRequest) -> Plan:
     plan_id = request.plan_id or derive_plan_id(regimen, request.start, request.patient)
     builder = _Builder(request, plan_id)
     horizon, warnings = builder.doses() if regimen.schedules else builder.pathway()
-    # Doses come out in order; pathway steps are sorted by day, all-day first, then by time.
-    events = (
-        builder.events
-        if regimen.schedules
-        else sorted(builder.events, key=lambda e: (_sort_date(e.start), not e.all_day, _sort_instant(e.start)))
-    )
+    # Doses come out in order (a given date out of order is refused); pathway steps are sorted by
+    # day, all-day first, then by time.
+    events = builder.events if regimen.schedules else sorted(builder.events, key=_step_order)
     return Plan(request, plan_id, tuple(events), horizon, tuple(warnings), builder.schedule_text)
 
 
-def _sort_date(value: date | datetime) -> date:
-    return value.date() if isinstance(value, datetime) else value
-
-
-def _sort_instant(value: date | datetime) -> float:
-    return value.timestamp() if isinstance(value, datetime) else 0.0
+def _step_order(event: PlannedEvent) -> tuple[date, bool, float]:
+    return event.first_day, not event.all_day, event.start.timestamp() if isinstance(event.start, datetime) else 0.0
 
 
 _MAX_DOSES = 1000
-
-
-def _local_date(value: date | datetime) -> date:
-    return value.date() if isinstance(value, datetime) else value
 
 
 def _because(record: Record) -> str:
@@ -185,6 +174,10 @@ class _Builder:
             grid += timedelta(days=previous_every)
             planned = grid if request.keep_grid else previous + timedelta(days=previous_every)
             day, status, shifted_from, reason, conflict = self._dose_day(number, planned, plan_schedule, records)
+            if number > 1 and day <= previous:
+                raise PlanError(
+                    f"dose {number} on {day} is not after dose {number - 1} on {previous}: check the dates recorded in the plan"
+                )
             if (last is not None and day > last and status != "given") or (records.stop_day and day > records.stop_day):
                 break
             length = (
@@ -228,7 +221,7 @@ class _Builder:
         for switch in records.switches:
             assert switch.regimen is not None and switch.schedule is not None and switch.dose is not None
             self.schedule_text += f"; from dose {switch.dose}: {switch.schedule.dose.describe()} {switch.regimen.route} {describe_interval(switch.schedule.every_days)}"
-        dates = [_local_date(e.start) for e in self.events]
+        dates = [e.first_day for e in self.events]
         if regimen.duration.rule == "months" and regimen.duration.months and dates:
             cap = request.start + relativedelta(months=regimen.duration.months)
             if dates[-1] >= cap:
@@ -247,7 +240,7 @@ class _Builder:
         if conflicts and request.strict:
             raise PlanError(
                 "--strict: doses on closed days: "
-                + "; ".join(f"dose {e.dose_number} on {_local_date(e.start)} ({e.conflict})" for e in conflicts)
+                + "; ".join(f"dose {e.dose_number} on {e.first_day} ({e.conflict})" for e in conflicts)
             )
         return horizon, warnings
 
@@ -414,7 +407,7 @@ class _Builder:
             self._step_events(step, days, anchor_date, conflicts)
         stops = [r.on for r in request.records if r.kind == "stop" and r.on]
         if stops:
-            self.events = [e for e in self.events if _local_date(e.start) <= min(stops)]
+            self.events = [e for e in self.events if e.first_day <= min(stops)]
         self.schedule_text = f"{regimen.title}; Day 1 (infusion) {anchor_date}"
         assert anchor is not None or not anchored
         how = (

@@ -80,6 +80,8 @@ def test_a_record_that_does_not_fit_leaves_the_file_alone(txcal, course):
         assert result.exit_code != 0 and fragment in result.stderr, (args, result.stderr)
         assert course.read_bytes() == original
     assert txcal("record given -f p017.toml 1 2026-12-02").exit_code == 0
+    before_it = txcal("record given -f p017.toml 2 2026-12-01")
+    assert before_it.exit_code == 1 and "dose 2 on 2026-12-01 is not after dose 1 on 2026-12-02" in before_it.stderr
     twice = txcal("record given -f p017.toml 1 2026-12-03")
     assert twice.exit_code == 1 and "dose 1 already has a given record" in twice.stderr
 

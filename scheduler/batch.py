@@ -33,6 +33,8 @@ from scheduler.zones import check_zone
 
 CLINIC_FILE = "clinic.ics"
 MANIFEST_FILE = "manifest.csv"
+# How a patient list's row chooses among schedules, for messages that suggest a fix.
+ROW_OPTIONS = ("every={every}", "pediatric=yes")
 MANIFEST_COLUMNS = (
     "row",
     "patient",
@@ -238,7 +240,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     outcome = Outcome(number, cells.get("patient", ""))
     path = settings.out_dir / name
     try:
-        plan = expand(build_request(spec_from_row(cells, settings.base), catalog, f"{{name}} (row {number})"))
+        plan = expand(build_request(spec_from_row(cells, settings.base), catalog, "drug={name}", ROW_OPTIONS))
         previous = read_existing(path)
         if previous is not None and txcal_plan_id(previous) != plan.plan_id and not settings.force:
             raise TxcalError(f"{name} holds another plan: remove it, or run with --force")

@@ -686,12 +686,12 @@ def load(
     elif source.suffix.lower() == ".ics":
         daily.read_ics(source, result)
     else:
-        from scheduler.batch import iter_rows, spec_from_row
+        from scheduler.batch import ROW_OPTIONS, iter_rows, spec_from_row
 
         catalog = _catalog(template_dirs)
         for number, cells in iter_rows(source):
             try:
-                plan = expand(build_request(spec_from_row(cells, source.parent), catalog, f"{{name}} (row {number})"))
+                plan = expand(build_request(spec_from_row(cells, source.parent), catalog, "drug={name}", ROW_OPTIONS))
             except TxcalError as exc:
                 click.echo(f"{source}: row {number} left out: {exc}", err=True)
                 continue

@@ -73,6 +73,7 @@ def resolve(
     pediatric: bool = False,
     every: str | None = None,
     command: str = "txcal plan {name}",
+    options: tuple[str, str] = ("--every {every}", "--pediatric"),
 ) -> Choice:
     """Return the one regimen schedule that `name` and the flags select.
 
@@ -83,6 +84,8 @@ def resolve(
         pediatric: the user asked for the pediatric dose.
         every: the dosing interval the user asked for, such as "3w".
         command: the command line so far with a {name} slot, to print exact commands to run.
+        options: how the interval and the pediatric choice are written where the name was given
+            (options on the command line; columns in a patient list).
 
     Raises:
         RegimenNotFound: nothing matches; the message suggests the nearest names.
@@ -124,7 +127,11 @@ def resolve(
             offered = ", ".join(sorted({c.schedule.every for c in choices if c.schedule}, key=parse_interval))
             raise RegimenNotFound(
                 f"{name} has no schedule every {every}"
-                + (f"; choose --every {offered}" if offered else "; leave out --every")
+                + (
+                    f"; choose {options[0].format(every=offered)}"
+                    if offered
+                    else f"; leave out {options[0].format(every='')}".rstrip()
+                )
             )
         choices = matching
     if len(choices) == 1:
@@ -133,9 +140,9 @@ def resolve(
     for choice in choices:
         assert choice.schedule is not None
         lines.append(
-            f"  {command.format(name=shlex.quote(name))} --every {choice.schedule.every}    # {choice.describe()}"
+            f"  {command.format(name=shlex.quote(name))} {options[0].format(every=choice.schedule.every)}    # {choice.describe()}"
         )
     children = [r for r in related if r.population == "pediatric" and not pediatric]
     if children:
-        lines.append(f"  (for children, add --pediatric: {', '.join(r.id for r in children)})")
+        lines.append(f"  (for children, add {options[1]}: {', '.join(r.id for r in children)})")
     raise AmbiguousRegimen("\n".join(lines))

@@ -83,7 +83,12 @@ def clinic_calendar(spec: PlanSpec) -> ClinicCalendar | None:
     return ClinicCalendar(weekends=spec.avoid_weekends, holiday_code=spec.holidays, closures=closures)
 
 
-def build_request(spec: PlanSpec, catalog: Catalog, command: str = "txcal plan {name}") -> PlanRequest:
+def build_request(
+    spec: PlanSpec,
+    catalog: Catalog,
+    command: str = "txcal plan {name}",
+    options: tuple[str, str] = ("--every {every}", "--pediatric"),
+) -> PlanRequest:
     """Return the engine's request for a plan: names resolved, calendar loaded, records checked.
 
     Raises:
@@ -91,7 +96,15 @@ def build_request(spec: PlanSpec, catalog: Catalog, command: str = "txcal plan {
         PlanError: a record does not fit the plan.
         TxcalError: the closures file cannot be read.
     """
-    choice = resolve(catalog, spec.drug, route=spec.route, pediatric=spec.pediatric, every=spec.every, command=command)
+    choice = resolve(
+        catalog,
+        spec.drug,
+        route=spec.route,
+        pediatric=spec.pediatric,
+        every=spec.every,
+        command=command,
+        options=options,
+    )
     records = []
     for number, record in enumerate(spec.records, 1):
         regimen = schedule = None

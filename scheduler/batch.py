@@ -23,7 +23,7 @@ from scheduler.calendar_rules import SHIFTS
 from scheduler.durations import checked, parse_interval, parse_period, parse_window
 from scheduler.engine import expand
 from scheduler.errors import TxcalError
-from scheduler.ics import EventBlock, calendar_head, escape, timezones_text, to_ics, zone_years
+from scheduler.ics import EventBlock, calendar_head, escape, fold, timezones_text, to_ics, zone_years
 from scheduler.ics_text import txcal_plan_id
 from scheduler.loader import Catalog
 from scheduler.model import DISCLAIMER, PlannedEvent
@@ -229,11 +229,16 @@ def clinic_event(block: EventBlock, event: PlannedEvent, calendar_file: str) -> 
     Coordinators need who, what, when and what changed; the side effects and sources are in the
     patient's own calendar, which the description names. A quarter of the bytes, for a whole clinic.
     """
-    lines = [f"Dose: {event.dose} {event.route}".rstrip() if event.dose else event.kind.capitalize()]
-    lines += [line for line in (event.reason, f"Conflict: {event.conflict}" if event.conflict else "") if line]
+    line = _clinic_description(event.dose, event.route, event.kind, event.reason, event.conflict, calendar_file)
+    return EventBlock(block.uid, {**block.props, "DESCRIPTION": line}, block.alarms, block.zones)
+
+
+@functools.lru_cache(maxsize=256)
+def _clinic_description(dose: str, route: str, kind: str, reason: str, conflict: str, calendar_file: str) -> str:
+    lines = [f"Dose: {dose} {route}".rstrip() if dose else kind.capitalize()]
+    lines += [line for line in (reason, f"Conflict: {conflict}" if conflict else "") if line]
     lines += [f"Patient calendar: {calendar_file}", DISCLAIMER]
-    props = {**block.props, "DESCRIPTION": f"DESCRIPTION:{escape(chr(10).join(lines))}"}
-    return EventBlock(block.uid, props, block.alarms, block.zones)
+    return fold("DESCRIPTION:" + escape("\n".join(lines)))
 
 
 def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str], name: str) -> RowResult:

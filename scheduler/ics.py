@@ -118,6 +118,22 @@ def fold(line: str) -> str:
     return b"\r\n ".join(parts).decode("utf-8")
 
 
+def folded(line: str) -> str:
+    """Return a content line folded, skipping the work for the short ASCII lines most are."""
+    return line if len(line) < 75 and line.isascii() else fold(line)
+
+
+def unfolded(line: str) -> str:
+    """Return a folded content line whole again."""
+    return line.replace("\r\n ", "")
+
+
+@lru_cache(maxsize=512)
+def _description_line(kind: str, dose: str, route: str, notes: tuple[str, ...]) -> str:
+    # The doses of a plan share it but for a line or two: escaped and folded once for them all.
+    return fold("DESCRIPTION:" + escape(_description(kind, dose, route, notes)))
+
+
 def _value(value: date | datetime) -> str:
     """Return a DATE or DATE-TIME property's parameters and value: ";TZID=Europe/Berlin:20261201T090000"."""
     if isinstance(value, datetime):
@@ -160,10 +176,14 @@ def _stamp_text(stamp: datetime) -> str:
 
 @dataclass(frozen=True)
 class EventBlock:
-    """One VEVENT: its properties as unfolded content lines by name, its alarms, the zones it uses."""
+    """One VEVENT: its properties as written (folded content lines) by name, its alarms, its zones.
+
+    Lines are kept folded, so an event is folded once however often it is written (a patient's file
+    and the clinic calendar); folding is deterministic, so folded lines compare as unfolded ones do.
+    """
 
     uid: str
-    props: dict[str, str]  # NAME -> the whole unfolded line; one of each, as txcal writes them
+    props: dict[str, str]  # NAME -> the whole line, folded; one of each, as txcal writes them
     alarms: tuple[tuple[str, ...], ...] = ()
     zones: frozenset[tuple[str, int]] = frozenset()  # (TZID, year) of its start and end
 
@@ -186,14 +206,13 @@ class EventBlock:
 
     @cached_property
     def text(self) -> str:
-        """Return the VEVENT, folded, CRLF-terminated, properties in icalendar's order."""
+        """Return the VEVENT, CRLF-terminated, properties in icalendar's order."""
         props = self.props
         body = ["BEGIN:VEVENT", *(props[name] for name in _order(tuple(props)))]
         for alarm in self.alarms:
             body += ["BEGIN:VALARM", *alarm, "END:VALARM"]
         body.append("END:VEVENT")
-        # Most lines are short ASCII and need no folding: skip the call for them.
-        return "\r\n".join(line if len(line) < 75 and line.isascii() else fold(line) for line in body) + "\r\n"
+        return "\r\n".join(body) + "\r\n"
 
 
 @lru_cache(maxsize=64)
@@ -217,20 +236,20 @@ def event_block(event: PlannedEvent, reminders: Sequence[timedelta], stamp: date
     start, end = unambiguous(event.start), unambiguous(event.end)
     stamp_text = _stamp_text(stamp)
     props = {
-        "SUMMARY": f"SUMMARY:{title}",
+        "SUMMARY": folded(f"SUMMARY:{title}"),
         "DTSTART": f"DTSTART{_value(start)}",
         "DTEND": f"DTEND{_value(end)}",
         "DTSTAMP": f"DTSTAMP:{stamp_text}",
-        "UID": f"UID:{event.uid}",
+        "UID": folded(f"UID:{event.uid}"),
         "SEQUENCE": f"SEQUENCE:{sequence}",
         "CATEGORIES": f"CATEGORIES:{escape(event.kind.capitalize())}",
-        "DESCRIPTION": f"DESCRIPTION:{escape(description(event))}",
+        "DESCRIPTION": _description_line(event.kind, event.dose, event.route, event.notes),
         "LAST-MODIFIED": f"LAST-MODIFIED:{stamp_text}",
         "STATUS": f"STATUS:{STATUS[event.status]}",
         "TRANSP": f"TRANSP:{'TRANSPARENT' if event.kind in TRANSPARENT or event.status == 'held' else 'OPAQUE'}",
     }
     alarms = tuple(
-        ("ACTION:DISPLAY", f"DESCRIPTION:Reminder: {title}", f"TRIGGER:{_duration(-before)}")
+        ("ACTION:DISPLAY", folded(f"DESCRIPTION:Reminder: {title}"), f"TRIGGER:{_duration(-before)}")
         for before in (reminders if event.status != "held" else ())
     )
     return EventBlock(event.uid, props, alarms, _zones(start, end))
@@ -239,8 +258,10 @@ def event_block(event: PlannedEvent, reminders: Sequence[timedelta], stamp: date
 def read_event(component: Component) -> EventBlock:
     """Return a VEVENT read from a calendar (a previous export, or a server) as an EventBlock."""
     uid = component.first("UID")
-    props = {line.name: line.text for line in component.lines}
-    alarms = tuple(tuple(line.text for line in child.lines) for child in component.children if child.name == "VALARM")
+    props = {line.name: folded(line.text) for line in component.lines}
+    alarms = tuple(
+        tuple(folded(line.text) for line in child.lines) for child in component.children if child.name == "VALARM"
+    )
     zones = set()
     for line in component.lines:
         if line.name in ("DTSTART", "DTEND") and "TZID" in line.params:
@@ -251,8 +272,8 @@ def read_event(component: Component) -> EventBlock:
 def cancelled_event(previous: EventBlock, sequence: int, stamp: datetime) -> EventBlock:
     """Return an event that left the plan, sent once more as CANCELLED (RFC 5546 3.2.5)."""
     props = dict(previous.props)
-    title = props.get("SUMMARY", "SUMMARY:").split(":", 1)[1]
-    props["SUMMARY"] = f"SUMMARY:{title if title.startswith(CANCELLED_PREFIX) else CANCELLED_PREFIX + title}"
+    title = unfolded(props.get("SUMMARY", "SUMMARY:")).split(":", 1)[1]
+    props["SUMMARY"] = folded(f"SUMMARY:{title if title.startswith(CANCELLED_PREFIX) else CANCELLED_PREFIX + title}")
     props["STATUS"] = "STATUS:CANCELLED"
     props["TRANSP"] = "TRANSP:TRANSPARENT"
     # No reminder of a visit that will not happen.

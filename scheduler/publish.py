@@ -31,6 +31,7 @@ from scheduler.ics import (
     read_event,
     timezones_text,
     to_ics,
+    unfolded,
     zone_years,
 )
 from scheduler.ics_text import PLAN_PROPERTY, parse, txcal_plan_id
@@ -301,7 +302,7 @@ def _prepare(server: Server, name: str, plan_id: str, state_path: Path) -> dict[
 
 
 def _title(block: EventBlock) -> str:
-    return block.props["SUMMARY"].split(":", 1)[1].replace("\\,", ",")
+    return unfolded(block.props["SUMMARY"]).split(":", 1)[1].replace("\\,", ",")
 
 
 def _sync(

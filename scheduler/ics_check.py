@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.tz import tzical
 
-from scheduler.ics_text import Component, ContentLine, parse
+from scheduler.ics_text import Component, ContentLine, moment, parse
 
 MAX_OCTETS = 75
 _DATE_TIME_PROPERTIES = ("DTSTART", "DTEND", "DUE", "RECURRENCE-ID", "EXDATE", "RDATE")
@@ -37,19 +37,6 @@ def _physical_lines(data: bytes) -> list[str]:
     return problems
 
 
-def _value(line: ContentLine) -> date | datetime | None:
-    """Return a DATE or DATE-TIME value (naive local, or UTC-aware for a trailing Z)."""
-    text = line.value.split(",")[0]
-    try:
-        if line.params.get("VALUE") == "DATE" or len(text) == 8:
-            return datetime.strptime(text, "%Y%m%d").date()  # noqa: DTZ007  (a date has no zone)
-        if text.endswith("Z"):
-            return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=ZoneInfo("UTC"))
-        return datetime.strptime(text, "%Y%m%dT%H%M%S")  # noqa: DTZ007  (local time; its zone is the TZID)
-    except ValueError:
-        return None
-
-
 def _instant(value: date | datetime, zone: tzinfo | None) -> datetime | date:
     if isinstance(value, datetime) and value.tzinfo is None and zone is not None:
         return value.replace(tzinfo=zone)
@@ -64,11 +51,11 @@ def _event_problems(event: Component, zones: dict[str, tzinfo], label: str) -> l
     start_line, end_line = event.first("DTSTART"), event.first("DTEND")
     if start_line is None:
         return [*problems, f"{label}: no DTSTART"]
-    start = _value(start_line)
+    start = moment(start_line)
     if start is None:
         return [*problems, f"{label}: DTSTART {start_line.value!r} is not a date or date-time"]
     if end_line is not None:
-        end = _value(end_line)
+        end = moment(end_line)
         if end is None:
             problems.append(f"{label}: DTEND {end_line.value!r} is not a date or date-time")
         elif isinstance(start, datetime) != isinstance(end, datetime):
@@ -94,7 +81,7 @@ def _offset_problems(line: ContentLine, zone: tzinfo, label: str) -> list[str]:
         reference = ZoneInfo(tzid)
     except (ZoneInfoNotFoundError, ValueError):
         return []  # not an IANA name: nothing to compare with
-    local = _value(line)
+    local = moment(line)
     if not isinstance(local, datetime) or local.tzinfo is not None:
         return []
     expected = local.replace(tzinfo=reference)

@@ -7,6 +7,8 @@ file it replaces, line for line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 # The calendar property that names the plan a txcal file holds.
 PLAN_PROPERTY = "X-TXCAL-PLAN"
@@ -122,3 +124,16 @@ def txcal_plan_id(data: bytes) -> str | None:
     if "//txcal//" not in found.get("PRODID", "") or PLAN_PROPERTY not in found:
         return None
     return found[PLAN_PROPERTY]
+
+
+def moment(line: ContentLine) -> date | datetime | None:
+    """Return a DATE or DATE-TIME value (naive local, or UTC-aware for a trailing Z)."""
+    text = line.value.split(",")[0]
+    try:
+        if line.params.get("VALUE") == "DATE" or len(text) == 8:
+            return datetime.strptime(text, "%Y%m%d").date()  # noqa: DTZ007  (a date has no zone)
+        if text.endswith("Z"):
+            return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=ZoneInfo("UTC"))
+        return datetime.strptime(text, "%Y%m%dT%H%M%S")  # noqa: DTZ007  (local time; its zone is the TZID)
+    except ValueError:
+        return None

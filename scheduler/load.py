@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from scheduler.errors import TxcalError
+from scheduler.ics_text import moment, parse_line
 from scheduler.model import EVENT_KINDS, PlannedEvent
 from scheduler.preview import Mark, month_grids, paint
 
@@ -73,9 +74,10 @@ def _kind(categories: str) -> str:
     return kind if kind in EVENT_KINDS else "other"
 
 
-def _moment(value: str) -> date | datetime:
-    text = value.rsplit(":", 1)[-1]
-    return datetime.strptime(text[:15], "%Y%m%dT%H%M%S") if "T" in text else date.fromisoformat(text[:8])  # noqa: DTZ007
+def _local(line: str) -> date | datetime | None:
+    """Return a DTSTART or DTEND line's value as written (wall time; a UTC mark is set aside)."""
+    value = moment(parse_line(line))
+    return value.replace(tzinfo=None) if isinstance(value, datetime) else value
 
 
 def from_ics_lines(lines: Iterator[str], load: Load) -> None:
@@ -90,9 +92,9 @@ def from_ics_lines(lines: Iterator[str], load: Load) -> None:
         if line == "BEGIN:VEVENT":
             event = {}
         elif line == "END:VEVENT" and event is not None:
-            if event.get("STATUS") != "CANCELLED" and "DTSTART" in event:
-                start = _moment(event["DTSTART"])
-                end = _moment(event["DTEND"]) if "DTEND" in event else None
+            start = _local(event["DTSTART"]) if "DTSTART" in event else None
+            if event.get("STATUS") != "CANCELLED" and start is not None:
+                end = _local(event["DTEND"]) if "DTEND" in event else None
                 minutes = None
                 if isinstance(start, datetime) and isinstance(end, datetime):
                     minutes = int((end - start).total_seconds() // 60)

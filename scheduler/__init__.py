@@ -17,8 +17,8 @@ _API = {
     "Regimen": "scheduler.model",
     "TxcalError": "scheduler.errors",
     "expand": "scheduler.engine",
-    "load_regimens": "scheduler.loader",
-    "load_template": "scheduler.loader",
+    "load_regimens": "scheduler.catalog.loader",
+    "load_template": "scheduler.catalog.loader",
 }
 __all__ = [*_API, "__version__"]
 

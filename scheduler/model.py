@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from scheduler.calendar_rules import ClinicCalendar
+from typing import Protocol
 
 # The fixed vocabulary of event kinds (issue 2); writers colour and categorise by it.
 EVENT_KINDS = (
@@ -33,9 +30,6 @@ SOURCE_MARKS = (
     "institutional",
     "unconfirmed",
 )
-
-CONFIRM = "Confirm with your care team."
-DISCLAIMER = "txcal is a scheduling aid: confirm every date and dose with your care team."
 
 
 def format_number(value: float) -> str:
@@ -250,6 +244,18 @@ class Record:
     reason: str = ""
 
 
+class ClinicDays(Protocol):
+    """The clinic's calendar as the engine sees it (scheduler.engine.clinic_calendar builds one)."""
+
+    def closed(self, day: date) -> str | None:
+        """Return why the clinic is closed on day, or None when it is open."""
+        ...
+
+    def place(self, planned: date, window: Window, shift: str) -> tuple[date, str | None]:
+        """Return the open day a visit takes within its window, or (planned, the conflict)."""
+        ...
+
+
 @dataclass(frozen=True)
 class PlanRequest:
     """A patient's plan: which regimen and schedule, when, and how far."""
@@ -267,7 +273,7 @@ class PlanRequest:
     monitor_days: int | None = None
     patient: str | None = None
     plan_id: str | None = None
-    clinic: ClinicCalendar | None = None
+    clinic: ClinicDays | None = None
     window: Window | None = None  # overrides the template's
     shift: str = "next"
     keep_grid: bool = False

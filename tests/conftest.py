@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from scheduler.catalog.loader import Catalog, load_regimens
 from scheduler.cli import main
-from scheduler.loader import Catalog, load_regimens
 
 GOLDEN = Path(__file__).parent / "golden"
 

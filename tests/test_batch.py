@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import batch as batching
-from scheduler.batch import file_stem
-from scheduler.ics_check import check_ics
+from scheduler.app import batch as batching
+from scheduler.app.batch import file_stem
+from scheduler.writers.ical.check import check_ics
 from tests_support import SOURCE_DATE_EPOCH
 
 EXAMPLES = Path(__file__).parent.parent / "examples"

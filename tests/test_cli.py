@@ -113,7 +113,7 @@ def test_invalid_user_template_is_reported_not_crashed(txcal, tmp_path):
 
 
 def test_validate_passes_shipped_templates_and_fails_broken_ones(txcal, tmp_path):
-    from scheduler.loader import shipped_template_paths
+    from scheduler.catalog.loader import shipped_template_paths
 
     folder = shipped_template_paths()[0].parent
     ok = txcal(f"validate {folder}")

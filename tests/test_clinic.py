@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.calendar_rules import ClinicCalendar, load_closures
+from scheduler.catalog.loader import load_regimens
 from scheduler.engine import expand
+from scheduler.engine.clinic_calendar import ClinicCalendar, load_closures
 from scheduler.errors import PlanError
-from scheduler.loader import load_regimens
 from scheduler.model import PlanRequest, Record, Window
 from tests_support import atezolizumab_every_3_weeks
 

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
+from scheduler.catalog.loader import load_regimens
 from scheduler.engine import expand
-from scheduler.ics import to_ics
-from scheduler.ics_check import check_ics
-from scheduler.ics_reference import reference_ics
-from scheduler.loader import load_regimens
 from scheduler.model import PlanRequest
+from scheduler.writers.ical.check import check_ics
+from scheduler.writers.ical.export import to_ics
+from scheduler.writers.ical.reference import reference_ics
 from tests_support import ICS_CASES, SOURCE_DATE_EPOCH, atezolizumab_every_3_weeks
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -261,7 +261,7 @@ def test_an_infusion_ending_in_the_repeated_hour_ends_after_it_starts():
 
 def plan_of(command: str):
     """Return the Plan a `txcal plan ...` command line expands, through the CLI's own option parsing."""
-    from scheduler.cli import _expand, _spec_from_options, plan
+    from scheduler.cli.main import _expand, _spec_from_options, plan
 
     context = plan.make_context("plan", shlex.split(command)[1:])
     return _expand(_spec_from_options(context.params["drug"], context.params), ()), context.params["remind"] or []
@@ -269,7 +269,7 @@ def plan_of(command: str):
 
 @pytest.mark.parametrize("name", ICS_CASES)
 def test_string_writer_writes_exactly_what_icalendar_writes(name):
-    from scheduler.ics_reference import reference_ics
+    from scheduler.writers.ical.reference import reference_ics
 
     plan, reminders = plan_of(ICS_CASES[name])
     stamp = datetime(2026, 11, 20, tzinfo=UTC)
@@ -278,10 +278,10 @@ def test_string_writer_writes_exactly_what_icalendar_writes(name):
 
 
 def test_string_writer_matches_icalendar_for_moved_given_held_and_switched_doses():
-    from scheduler.ics_reference import reference_ics
-    from scheduler.loader import load_regimens
-    from scheduler.planfile import load_plan
-    from scheduler.planspec import build_request
+    from scheduler.catalog.loader import load_regimens
+    from scheduler.inputs.plan_file import load_plan
+    from scheduler.inputs.plan_spec import build_request
+    from scheduler.writers.ical.reference import reference_ics
 
     spec = load_plan(Path(__file__).parent.parent / "examples" / "p017.toml")
     plan = expand(build_request(spec, load_regimens()))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.catalog.loader import load_regimens, load_template, shipped_template_paths
 from scheduler.errors import TemplateError
-from scheduler.loader import load_regimens, load_template, shipped_template_paths
 from tests_support import GOOD_TEMPLATE
 
 SHIPPED_IDS = {

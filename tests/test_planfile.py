@@ -7,7 +7,7 @@ import json
 import pytest
 
 from scheduler.errors import TemplateError
-from scheduler.planfile import dump_plan, load_plan
+from scheduler.inputs.plan_file import dump_plan, load_plan
 from tests_support import SOURCE_DATE_EPOCH
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scheduler.catalog.loader import load_regimens
 from scheduler.engine import expand
-from scheduler.loader import load_regimens
 from scheduler.model import PlanRequest
 
 CATALOG = load_regimens()

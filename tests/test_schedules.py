@@ -6,9 +6,9 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
+from scheduler.catalog.loader import Catalog
+from scheduler.catalog.lookup import resolve
 from scheduler.engine import expand
-from scheduler.loader import Catalog
-from scheduler.lookup import resolve
 from scheduler.model import PlanRequest
 
 

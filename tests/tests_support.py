@@ -51,8 +51,8 @@ SOURCE_DATE_EPOCH = "1795132800"
 
 def atezolizumab_every_3_weeks(start, **options):
     """Expand the plan most tests use: atezolizumab IV 1,200 mg every 3 weeks from `start`."""
+    from scheduler.catalog.loader import load_regimens
     from scheduler.engine import expand
-    from scheduler.loader import load_regimens
     from scheduler.model import PlanRequest
 
     regimen = load_regimens().get("atezolizumab-iv")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scheduler.durations import parse_interval, parse_minutes, parse_period, parse_window
+from scheduler.catalog.tomlcheck import TableReader
 from scheduler.errors import TemplateError, TxcalError
 from scheduler.model import (
     EVENT_KINDS,
@@ -30,7 +30,7 @@ from scheduler.model import (
     Source,
     Step,
 )
-from scheduler.tomlcheck import TableReader
+from scheduler.units import parse_interval, parse_minutes, parse_period, parse_window
 
 SCHEMA = 1
 TEMPLATES_ENV = "TXCAL_TEMPLATES"
@@ -310,7 +310,7 @@ def shipped_template_paths() -> list[Path]:
     else:
         # Run from a source checkout (`python -m scheduler` in the clone), where templates/ sits
         # beside the package instead of being mapped into it as the install does.
-        folder = Path(__file__).resolve().parent.parent / "templates"
+        folder = Path(__file__).resolve().parents[2] / "templates"
     return sorted(folder.glob("*.toml"))
 
 

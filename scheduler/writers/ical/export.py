@@ -16,11 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
 
 from scheduler import __version__
-from scheduler.engine import day_label
 from scheduler.errors import TxcalError
-from scheduler.ics_text import PLAN_PROPERTY, Component, parse, txcal_plan_id
-from scheduler.model import DISCLAIMER, Plan, PlannedEvent
-from scheduler.vtimezone import Observance, observances
+from scheduler.model import Plan, PlannedEvent
+from scheduler.wording import DISCLAIMER, day_label
+from scheduler.writers.ical.read import PLAN_PROPERTY, Component, parse, txcal_plan_id
+from scheduler.writers.ical.vtimezone import Observance, observances
 
 PRODID = f"-//txcal//txcal {__version__}//EN"
 CANCELLED_PREFIX = "Cancelled: "

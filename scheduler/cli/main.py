@@ -15,17 +15,24 @@ from typing import Any
 import click
 
 from scheduler import __version__
-from scheduler.calendar_rules import SHIFTS, check_holiday_code
-from scheduler.durations import checked, parse_interval, parse_period, parse_reminders, parse_window
+from scheduler.app.output import SUFFIX_FORMATS, read_existing, write_atomic, written_by_txcal
+from scheduler.catalog.loader import TEMPLATES_ENV, Catalog, load_regimens, load_template
+from scheduler.catalog.lookup import all_names, matching_templates, normalize, not_found_message
 from scheduler.engine import expand
+from scheduler.engine.clinic_calendar import SHIFTS, check_holiday_code
 from scheduler.errors import RegimenNotFound, TemplateError, TxcalError
-from scheduler.ics_text import txcal_plan_id
-from scheduler.loader import TEMPLATES_ENV, Catalog, load_regimens, load_template
-from scheduler.lookup import all_names, matching_templates, normalize, not_found_message
+from scheduler.inputs.plan_spec import PlanSpec, RecordSpec, build_request
 from scheduler.model import Plan, Regimen
-from scheduler.outfile import SUFFIX_FORMATS, read_existing, write_atomic, written_by_txcal
-from scheduler.planspec import PlanSpec, RecordSpec, build_request
-from scheduler.zones import check_zone, machine_zone_name
+from scheduler.units import (
+    check_zone,
+    checked,
+    machine_zone_name,
+    parse_interval,
+    parse_period,
+    parse_reminders,
+    parse_window,
+)
+from scheduler.writers.ical.read import txcal_plan_id
 
 
 class _Parsed(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.5
@@ -203,7 +210,7 @@ def _plan_from(ctx: click.Context, drug: str | None, plan_file: Path | None, opt
     """Return the plan a command names: a plan file, or DRUG and the plan options, never both."""
     if plan_file is None:
         return _spec_from_options(drug, options)
-    from scheduler.planfile import load_plan
+    from scheduler.inputs.plan_file import load_plan
 
     given = [k for k in _PLAN_KEYS if ctx.get_parameter_source(k) is click.core.ParameterSource.COMMANDLINE]
     if drug is not None or given:
@@ -269,7 +276,7 @@ def plan(
     **options: Any,
 ) -> None:
     """Expand DRUG (a regimen id, generic or brand name) into a dated schedule."""
-    from scheduler.selection import select_events
+    from scheduler.engine.selection import select_events
 
     result = _expand(_plan_from(ctx, drug, plan_file, options), template_dirs)
     path = None if output in (None, "-") else Path(output)
@@ -313,9 +320,9 @@ def _format_for(path: Path | None) -> str:
 def _view(plan: Plan, fmt: str, today: date, to_terminal: bool) -> bytes:
     """Return the plan as a view: text timeline, month grids, JSON or CSV."""
     # Each writer loads only when its format is asked for: start-up time is the user's time.
-    from scheduler.plan_csv import to_csv
-    from scheduler.plan_json import to_json
-    from scheduler.preview import render_months, render_timeline
+    from scheduler.writers.csv import to_csv
+    from scheduler.writers.json import to_json
+    from scheduler.writers.terminal import render_months, render_timeline
 
     if fmt == "json":
         return to_json(plan).encode("utf-8")
@@ -343,7 +350,7 @@ def _calendar(
     plan: Plan, reminders: list[timedelta], existing: bytes | None, path: Path | None, force: bool
 ) -> tuple[bytes, str]:
     """Return the .ics bytes, updating the previous export of the same plan when there is one."""
-    from scheduler.ics import to_ics  # icalendar loads only when a calendar is written
+    from scheduler.writers.ical.export import to_ics  # icalendar loads only when a calendar is written
 
     previous = None
     if existing is not None and not force:
@@ -381,7 +388,7 @@ def _stamp() -> datetime:
 @_templates_option
 def regimens(drug: str | None, as_json: bool, template_dirs: tuple[str, ...]) -> None:
     """List the regimen templates (id, drug, brand, route, dose, interval), or those of DRUG."""
-    from scheduler.describe import regimen_to_dict, render_regimens
+    from scheduler.writers.regimens import regimen_to_dict, render_regimens
 
     catalog = _catalog(template_dirs)
     chosen = list(catalog.regimens)
@@ -415,7 +422,7 @@ def _find_template(catalog: Catalog, name: str) -> Regimen:
 @_templates_option
 def show(regimen: str, as_json: bool, template_dirs: tuple[str, ...]) -> None:
     """Show one regimen template with its schedules or steps and its sources."""
-    from scheduler.describe import regimen_to_dict, render_regimen
+    from scheduler.writers.regimens import regimen_to_dict, render_regimen
 
     found = _find_template(_catalog(template_dirs), regimen)
     if as_json:
@@ -453,7 +460,7 @@ def check(files: tuple[Path, ...]) -> None:
     DTSTART and of the same type, a VTIMEZONE for every TZID, no METHOD, and VTIMEZONE offsets
     that agree with zoneinfo at the file's dates.
     """
-    from scheduler.ics_check import check_ics
+    from scheduler.writers.ical.check import check_ics
 
     failed = 0
     for path in files:
@@ -499,7 +506,7 @@ _REASON = click.option("--reason", default="", help="Why, in a few words (kept i
 @_templates_option
 def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str, ...], **options: Any) -> None:
     """Make a plan file for DRUG with the plan options (as for txcal plan)."""
-    from scheduler.planfile import save_plan
+    from scheduler.inputs.plan_file import save_plan
 
     if plan_file.exists() and not force:
         raise TxcalError(f"{plan_file} exists: record into it, choose another name, or add --force to replace it")
@@ -517,7 +524,7 @@ def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str
 
 def _record(plan_file: Path, entry: RecordSpec, template_dirs: tuple[str, ...]) -> None:
     """Add a record to a plan file once the plan still expands with it, and say what follows."""
-    from scheduler.planfile import add_record, load_plan, save_plan
+    from scheduler.inputs.plan_file import add_record, load_plan, save_plan
 
     spec = add_record(load_plan(plan_file), dataclasses.replace(entry, recorded=_today()))
     result = _expand(spec, template_dirs)
@@ -613,7 +620,7 @@ def batch(
     Bad rows are reported with their line number and skipped; the others are written. Exit 1
     when any row failed. Re-running updates each patient's calendar as `txcal plan -o` does.
     """
-    from scheduler.batch import CLINIC_FILE, MANIFEST_FILE, Settings, run_batch, survey
+    from scheduler.app.batch import CLINIC_FILE, MANIFEST_FILE, Settings, run_batch, survey
 
     total = survey(patients)[0]  # checks the header before anything is written
     _catalog(template_dirs)  # a broken template stops the batch before any row is planned
@@ -676,17 +683,17 @@ def load(
     SOURCE is a patient list (CSV, as for txcal batch), a calendar file, or a batch's output folder
     (its clinic.ics). With --chairs, days whose chair minutes pass chairs x opening hours are flagged.
     """
-    from scheduler import load as daily
+    from scheduler.app import chair_load as daily
 
     result = daily.Load(capacity=chairs * open_minutes if chairs else None)
     if source.is_dir():
-        from scheduler.batch import CLINIC_FILE
+        from scheduler.app.batch import CLINIC_FILE
 
         daily.read_ics(source / CLINIC_FILE, result)
     elif source.suffix.lower() == ".ics":
         daily.read_ics(source, result)
     else:
-        from scheduler.batch import ROW_OPTIONS, iter_rows, spec_from_row
+        from scheduler.app.batch import ROW_OPTIONS, iter_rows, spec_from_row
 
         catalog = _catalog(template_dirs)
         for number, cells in iter_rows(source):
@@ -755,7 +762,7 @@ def publish(
 
     Events txcal did not write are left alone; a second run with nothing new changes nothing.
     """
-    from scheduler import publish as caldav
+    from scheduler.publishers import caldav
 
     collection = caldav.check_url(url, allow_insecure)
     user, password = caldav.credentials(credentials)
@@ -776,9 +783,9 @@ def _publish_folder(
     folder: Path, collection: str, user: str, password: str, state: Path | None, overwrite: bool
 ) -> None:
     """Publish each patient calendar of a batch folder to a collection of its own under `collection`."""
-    from scheduler import publish as caldav
-    from scheduler.batch import CLINIC_FILE
-    from scheduler.ics_text import txcal_plan_id
+    from scheduler.app.batch import CLINIC_FILE
+    from scheduler.publishers import caldav
+    from scheduler.writers.ical.read import txcal_plan_id
 
     # The clinic calendar repeats every patient's events: it is not published beside them.
     files = sorted(p for p in folder.glob("*.ics") if p.name != CLINIC_FILE)

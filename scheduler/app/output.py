@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 from scheduler.errors import TxcalError
-from scheduler.ics_text import txcal_plan_id
-from scheduler.model import DISCLAIMER
+from scheduler.wording import DISCLAIMER
+from scheduler.writers.ical.read import txcal_plan_id
 
 # Output formats by file suffix.
 SUFFIX_FORMATS = {".ics": "ics", ".json": "json", ".csv": "csv", ".txt": "text"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler.durations import describe_interval, describe_minutes
-from scheduler.engine import day_label
 from scheduler.model import Dose, Regimen, Step
+from scheduler.units import describe_interval, describe_minutes
+from scheduler.wording import day_label
 
 
 def _table(rows: list[list[str]]) -> str:

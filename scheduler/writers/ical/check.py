@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.tz import tzical
 
-from scheduler.ics_text import Component, ContentLine, moment, parse
+from scheduler.writers.ical.read import Component, ContentLine, moment, parse
 
 MAX_OCTETS = 75
 _DATE_TIME_PROPERTIES = ("DTSTART", "DTEND", "DUE", "RECURRENCE-ID", "EXDATE", "RDATE")

@@ -30,14 +30,13 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from scheduler.calendar_rules import SHIFTS
-from scheduler.durations import checked, parse_interval, parse_period, parse_window
+from scheduler.app.output import write_atomic
+from scheduler.catalog.tomlcheck import TableReader
+from scheduler.engine.clinic_calendar import SHIFTS
 from scheduler.errors import TemplateError, TxcalError
+from scheduler.inputs.plan_spec import PlanSpec, RecordSpec
 from scheduler.model import RECORD_KINDS
-from scheduler.outfile import write_atomic
-from scheduler.planspec import PlanSpec, RecordSpec
-from scheduler.tomlcheck import TableReader
-from scheduler.zones import check_zone
+from scheduler.units import check_zone, checked, parse_interval, parse_period, parse_window
 
 SCHEMA = 1
 _TOP = {

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 
-from scheduler.calendar_rules import ClinicCalendar, load_closures
-from scheduler.durations import parse_window
+from scheduler.catalog.loader import Catalog
+from scheduler.catalog.lookup import resolve
+from scheduler.engine.clinic_calendar import ClinicCalendar, load_closures
 from scheduler.errors import PlanError
-from scheduler.loader import Catalog
-from scheduler.lookup import resolve
 from scheduler.model import PlanRequest, Record
+from scheduler.units import parse_window
 
 
 @dataclass(frozen=True)

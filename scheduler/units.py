@@ -1,10 +1,14 @@
-"""Parse and describe the duration strings used in templates and options ("3w", "6m", "60min")."""
+"""Pure parsers and describers of the values users type: durations ("3w", "6m", "60min"), windows,
+reminders, time zones, dates and clock times."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
 
@@ -131,3 +135,43 @@ def parse_window(text: str) -> Window:
     if early < 0 or late < 0 or early > 14 or late > 14:
         raise ValueError("expected each side of the window between 0 and 14 days")
     return Window(early, late)
+
+
+def check_zone(name: str) -> str:
+    """Return `name` if it is an IANA time zone this machine knows.
+
+    Raises:
+        ValueError: the name is not a known zone.
+    """
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{name!r} is not a known time zone: use an IANA name such as Europe/Berlin or America/New_York"
+        ) from None
+    return name
+
+
+def machine_zone_name() -> str | None:
+    """Return this machine's time zone by IANA name (TZ, /etc/timezone, /etc/localtime), or None."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz:
+        # TZ rules the machine's clock when set; an unnamed zone in it means we cannot tell.
+        name = tz.split("zoneinfo/")[-1]
+        return name if _known(name) else None
+    candidates = []
+    timezone_file = Path("/etc/timezone")
+    if timezone_file.is_file():
+        candidates.append(timezone_file.read_text(encoding="utf-8").strip())
+    localtime = Path("/etc/localtime")
+    if localtime.is_symlink():
+        candidates.append(str(localtime.resolve()).split("zoneinfo/")[-1])
+    return next((c for c in candidates if _known(c)), None)
+
+
+def _known(name: str) -> bool:
+    try:
+        check_zone(name)
+    except ValueError:
+        return False
+    return True

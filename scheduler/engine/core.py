@@ -11,10 +11,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from scheduler.durations import describe_interval, describe_minutes, describe_period, parse_period
 from scheduler.errors import PlanError
 from scheduler.model import (
-    CONFIRM,
     Dose,
     Plan,
     PlannedEvent,
@@ -26,6 +24,8 @@ from scheduler.model import (
     Window,
     format_number,
 )
+from scheduler.units import describe_interval, describe_minutes, describe_period, parse_period
+from scheduler.wording import CONFIRM, day_label
 
 # Fixed namespace: UIDs are uuid5 of plan and event keys, so reruns give the same UIDs and
 # no patient data appears in them (RFC 7986 5.3).
@@ -55,10 +55,6 @@ def event_uid(plan_id: str, key: str) -> str:
 def pathway_day_date(anchor: date, day: int) -> date:
     """Return the date of a pathway day: Day 1 is the anchor, Day -1 the day before, no Day 0."""
     return anchor + timedelta(days=day - 1 if day > 0 else day)
-
-
-def day_label(day: int) -> str:
-    return f"Day {day}"
 
 
 def _label(step: Step, day: int) -> str:

@@ -10,8 +10,8 @@ import textwrap
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from scheduler.engine import day_label
-from scheduler.model import DISCLAIMER, Plan, PlannedEvent
+from scheduler.model import Plan, PlannedEvent
+from scheduler.wording import DISCLAIMER, day_label
 
 # ANSI colours per event kind (SGR codes).
 KIND_COLORS = {

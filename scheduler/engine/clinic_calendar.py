@@ -146,7 +146,7 @@ def load_closures(path: Path) -> dict[date, str]:
 
 
 def _ics_closures(path: Path, text: str) -> dict[date, str]:
-    from scheduler.ics_text import parse
+    from scheduler.writers.ical.read import parse
 
     try:
         calendars = parse(text)

@@ -19,17 +19,17 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from scheduler.calendar_rules import SHIFTS
-from scheduler.durations import checked, parse_interval, parse_period, parse_window
+from scheduler.app.output import read_existing, write_atomic
+from scheduler.catalog.loader import Catalog
 from scheduler.engine import expand
+from scheduler.engine.clinic_calendar import SHIFTS
 from scheduler.errors import TxcalError
-from scheduler.ics import EventBlock, calendar_head, escape, fold, timezones_text, to_ics, zone_years
-from scheduler.ics_text import txcal_plan_id
-from scheduler.loader import Catalog
-from scheduler.model import DISCLAIMER, PlannedEvent
-from scheduler.outfile import read_existing, write_atomic
-from scheduler.planspec import PlanSpec, build_request
-from scheduler.zones import check_zone
+from scheduler.inputs.plan_spec import PlanSpec, build_request
+from scheduler.model import PlannedEvent
+from scheduler.units import check_zone, checked, parse_interval, parse_period, parse_window
+from scheduler.wording import DISCLAIMER
+from scheduler.writers.ical.export import EventBlock, calendar_head, escape, fold, timezones_text, to_ics, zone_years
+from scheduler.writers.ical.read import txcal_plan_id
 
 CLINIC_FILE = "clinic.ics"
 MANIFEST_FILE = "manifest.csv"
@@ -159,7 +159,7 @@ def spec_from_row(cells: dict[str, str], base: Path) -> PlanSpec:
         TxcalError: a cell is not what its column expects (named in the message).
     """
     if cells.get("plan_file"):
-        from scheduler.planfile import load_plan
+        from scheduler.inputs.plan_file import load_plan
 
         return load_plan(base / cells["plan_file"])  # the file holds the whole plan; the row names it
     fields: dict[str, Any] = {}
@@ -215,7 +215,7 @@ _CATALOGS: dict[tuple[str, ...], Catalog] = {}
 
 def plan_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[RowResult]:
     """Plan and write the calendars of some rows; runs in the main process or in a worker."""
-    from scheduler.loader import load_regimens
+    from scheduler.catalog.loader import load_regimens
 
     if settings.template_dirs not in _CATALOGS:
         _CATALOGS[settings.template_dirs] = load_regimens(settings.template_dirs)

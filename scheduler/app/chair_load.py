@@ -16,9 +16,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from scheduler.errors import TxcalError
-from scheduler.ics_text import moment, parse_line
 from scheduler.model import EVENT_KINDS, PlannedEvent
-from scheduler.preview import Mark, month_grids, paint
+from scheduler.writers.ical.read import moment, parse_line
+from scheduler.writers.terminal import Mark, month_grids, paint
 
 CHAIR_KINDS = ("dose", "chemotherapy", "infusion")
 # Reminders to check something and watch periods bring nobody to the clinic.

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
-from scheduler.ics import PRODID, STATUS, TRANSPARENT, calendar_name, description, summary, unambiguous
-from scheduler.ics_text import PLAN_PROPERTY
 from scheduler.model import Plan, PlannedEvent
-from scheduler.vtimezone import observances
+from scheduler.writers.ical.export import PRODID, STATUS, TRANSPARENT, calendar_name, description, summary, unambiguous
+from scheduler.writers.ical.read import PLAN_PROPERTY
+from scheduler.writers.ical.vtimezone import observances
 
 
 def reference_event(event: PlannedEvent, reminders: Sequence[timedelta], stamp: datetime) -> Event:

@@ -22,8 +22,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from scheduler.app.output import write_atomic
 from scheduler.errors import TxcalError
-from scheduler.ics import (
+from scheduler.model import Plan
+from scheduler.writers.ical.export import (
     EventBlock,
     calendar_head,
     calendar_name,
@@ -34,9 +36,7 @@ from scheduler.ics import (
     unfolded,
     zone_years,
 )
-from scheduler.ics_text import PLAN_PROPERTY, parse, txcal_plan_id
-from scheduler.model import Plan
-from scheduler.outfile import write_atomic
+from scheduler.writers.ical.read import PLAN_PROPERTY, parse, txcal_plan_id
 
 USER_ENV, PASSWORD_ENV = "TXCAL_CALDAV_USER", "TXCAL_CALDAV_PASSWORD"
 _DAV, _CALDAV = "DAV:", "urn:ietf:params:xml:ns:caldav"

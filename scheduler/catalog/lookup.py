@@ -10,10 +10,10 @@ import functools
 import shlex
 from dataclasses import dataclass
 
-from scheduler.durations import describe_interval, parse_interval
+from scheduler.catalog.loader import Catalog
 from scheduler.errors import AmbiguousRegimen, RegimenNotFound
-from scheduler.loader import Catalog
 from scheduler.model import Regimen, Schedule
+from scheduler.units import describe_interval, parse_interval
 
 
 @functools.lru_cache(maxsize=1024)

@@ -1,0 +1,7 @@
+"""The engine: a regimen and a plan request in, dated events out; pure data, no I/O, no wording of options."""
+
+from __future__ import annotations
+
+from scheduler.engine.core import UID_NAMESPACE, derive_plan_id, event_uid, expand
+
+__all__ = ["UID_NAMESPACE", "derive_plan_id", "event_uid", "expand"]

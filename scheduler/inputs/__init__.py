@@ -1,0 +1,1 @@
+"""What users give txcal besides templates: plan files, patient lists, closures."""

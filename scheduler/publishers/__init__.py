@@ -1,0 +1,1 @@
+"""Publishers: keep a remote calendar (CalDAV) in step with a plan."""

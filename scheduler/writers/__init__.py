@@ -1,0 +1,1 @@
+"""Writers: a plan's events as iCalendar, JSON, CSV or terminal text."""

@@ -1,0 +1,1 @@
+"""iCalendar: writing, reading back, checking, and the icalendar reference writer for tests."""

@@ -229,6 +229,8 @@ class Regimen:
 
 
 RECORD_KINDS = ("given", "delay", "hold", "stop", "switch")
+# How a visit leaves a closed day: to the next, previous or nearest open day in its window.
+SHIFTS = ("next", "previous", "nearest")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -175,3 +175,95 @@ def _known(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def parse_date(text: str) -> date:
+    """Return a date written YYYY-MM-DD.
+
+    Raises:
+        ValueError: not a date, with Python's reason for impossible ones ("month must be in 1..12").
+    """
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ValueError("not a date" if "isoformat" in str(exc) else str(exc)) from None
+
+
+def parse_clock(text: str) -> time:
+    """Return a time of day written H:MM or HH:MM on a 24-hour clock ("9:00", "14:30").
+
+    Raises:
+        ValueError: not a time of day.
+    """
+    parts = text.strip().split(":")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or len(parts[1]) != 2:
+        raise ValueError("not a time")
+    hour, minute = int(parts[0]), int(parts[1])
+    if hour > 23 or minute > 59:
+        raise ValueError("not a time of day")
+    return time(hour, minute)
+
+
+def parse_yes_no(text: str) -> bool:
+    """Return True for yes, true, y or 1 and False for no, false, n or 0, in any case.
+
+    Raises:
+        ValueError: anything else.
+    """
+    word = text.strip().lower()
+    if word in ("yes", "true", "y", "1"):
+        return True
+    if word in ("no", "false", "n", "0"):
+        return False
+    raise ValueError("expected yes or no")
+
+
+def parse_count(text: str) -> int:
+    """Return a whole number of 1 or more.
+
+    Raises:
+        ValueError: not a whole number, or less than 1.
+    """
+    try:
+        count = int(text.strip())
+    except ValueError:
+        raise ValueError("not a whole number") from None
+    if count < 1:
+        raise ValueError("must be 1 or more")
+    return count
+
+
+MIN_WEIGHT_KG, MAX_WEIGHT_KG = 1, 300
+
+
+def parse_weight(text: str) -> float:
+    """Return a body weight in kilograms, 1 to 300.
+
+    Raises:
+        ValueError: not a number, or not a body weight.
+    """
+    try:
+        weight = float(text.strip())
+    except ValueError:
+        raise ValueError("not a number") from None
+    if not MIN_WEIGHT_KG <= weight <= MAX_WEIGHT_KG:
+        raise ValueError(f"not a body weight: give kilograms between {MIN_WEIGHT_KG} and {MAX_WEIGHT_KG}")
+    return weight
+
+
+def check_holiday_code(code: str) -> str:
+    """Return a holiday code the `holidays` package knows, upper-cased ("us-ny" -> "US-NY").
+
+    Raises:
+        ValueError: the country or subdivision is unknown.
+    """
+    import holidays  # loaded only when a plan asks for holidays
+
+    country, _, subdivision = code.strip().upper().partition("-")
+    try:
+        holidays.country_holidays(country, subdiv=subdivision or None, years=2026)
+    except NotImplementedError as exc:
+        raise ValueError(
+            f"{exc}; use a country code such as US or DE, or country-subdivision such as US-NY or GB-ENG"
+        ) from None
+    return f"{country}-{subdivision}" if subdivision else country

@@ -76,11 +76,11 @@ def test_bad_rows_are_reported_and_the_others_still_written(txcal, tmp_path, mon
     assert result.exit_code == 1
     for fragment in (
         "row 3: atezolizumab has no schedule every 5w",
-        "row 4: column start: '2026-13-01' is not valid here",
+        "row 4: column start: '2026-13-01': month must be in 1..12; write dates as YYYY-MM-DD",
         "row 5: no regimen is called 'nosuchdrug'",
         "row 6: atezolizumab has several schedules",
         "drug=atezolizumab every=3w    # 1,200 mg IV every 3 weeks",  # the fix, in the list's own terms
-        "row 8: column tz: 'Mars/Base' is not valid here",
+        "row 8: column tz: 'Mars/Base' is not a known time zone",
         "5 of 7 rows failed",
     ):
         assert fragment in result.stderr, fragment

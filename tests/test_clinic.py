@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 
 from scheduler.catalog.loader import load_regimens
 from scheduler.engine import expand
-from scheduler.engine.clinic_calendar import ClinicCalendar, load_closures
-from scheduler.errors import PlanError
+from scheduler.engine.clinic_calendar import ClinicCalendar
+from scheduler.errors import PlanError, worded
+from scheduler.inputs.closures import load_closures
 from scheduler.model import PlanRequest, Record, Window
+from scheduler.options import COMMAND_LINE
 from tests_support import atezolizumab_every_3_weeks
 
 CATALOG = load_regimens()
@@ -139,7 +141,7 @@ def test_afami_cel_block_on_a_holiday_is_flagged_with_a_proposed_infusion_day():
     assert set(flagged) == {("chemotherapy", -7), ("infusion", 1), ("premedication", 1)}
     assert flagged["chemotherapy", -7].startswith("Christmas Day (US holiday); steps tied to Day 1 never move alone")
     # Day 1 on Sat 2 Jan keeps Day -7 on Sat 26 Dec and every clinic day off a holiday.
-    assert any("add --infusion 2027-01-02" in w for w in result.warnings)
+    assert any("add --infusion 2027-01-02" in worded(w, COMMAND_LINE.word) for w in result.warnings)
     # Nothing moved alone: the infusion stays on Day 1 and chemotherapy starts on Day -7.
     assert [e.first_day for e in result.events if e.kind == "infusion"] == [date(2027, 1, 1)]
     assert min(e.first_day for e in result.events if e.kind == "chemotherapy") == date(2026, 12, 25)

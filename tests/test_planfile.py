@@ -102,7 +102,7 @@ def test_a_pathway_takes_only_a_stop(txcal, tmp_path, monkeypatch):
 def test_plan_file_problems_are_reported_at_once(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text(
-        'schema = 1\ndrug = "atezolizumab"\nstart = "2026-12-01"\ntime = "9am"\ncolour = "red"\n\n'
+        'schema = 1\ndrug = "atezolizumab"\nstart = "2026-12-41"\ntime = "9am"\ncolour = "red"\n\n'
         '[clinic]\navoid = ["holidays"]\n\n[[record]]\nkind = "given"\ndose = 3\n',
         encoding="utf-8",
     )
@@ -111,9 +111,9 @@ def test_plan_file_problems_are_reported_at_once(tmp_path):
     assert list(caught.value.problems) == [
         "colour: unknown key; expected one of: clinic, doses, drug, every, for, infusion, monitor_days, patient, "
         "pediatric, plan_id, record, route, schema, start, time, tz, until, weight_kg",
-        "time: expected a time like \"09:00\", got '9am'",
-        "start: expected a date like 2026-12-01 (no quotes), got '2026-12-01'",
-        "clinic.avoid: expected [\"weekends\"] or nothing, got ['holidays']",
+        "start: day is out of range for month; a date like 2026-12-01 (no quotes), got '2026-12-41'",
+        "time: not a time; write times as HH:MM on a 24-hour clock, e.g. 09:30, got '9am'",
+        "clinic.avoid: expected one of weekends; an array such as [\"weekends\"], got ['holidays']",
         "record[1].date: missing; a given record needs date, dose",
     ]
 

@@ -68,7 +68,7 @@ def test_csv_columns_and_spreadsheet_dates(txcal, tmp_path):
     rows = list(csv.DictReader(io.StringIO(txcal(VIEWS["csv-afami-cel.csv"]).stdout)))
     assert list(rows[0]) == [
         "uid", "kind", "title", "start", "end", "all_day", "timezone", "day", "dose_number", "dose", "route",
-        "status", "shifted_from", "reason", "conflict", "unconfirmed", "notes",
+        "status", "shifted_from", "reason", "conflict", "unconfirmed", "notes", "plan_id",
     ]  # fmt: skip
     infusion = next(r for r in rows if r["kind"] == "infusion")
     assert (infusion["start"], infusion["end"], infusion["timezone"]) == (
@@ -147,7 +147,7 @@ WRONG = [
     ("plan atezolizumab --every 3w --start 2026-12-01 --next 0", 2, "0 is not in the range x>=1"),
     (
         "plan atezolizumab --every 3w --start 2026-12-01 --from 2027-02-01 --to 2027-01-01",
-        1,
+        2,
         "--to 2027-01-01 is before --from 2027-02-01",
     ),
     (
@@ -180,4 +180,4 @@ def test_wrong_invocation_leaves_an_existing_output_file_alone(txcal, tmp_path, 
 def test_unknown_suffix_names_the_known_ones(txcal, tmp_path):
     result = txcal(f"plan atezolizumab --every 3w --start 2026-12-01 -o {tmp_path / 'plan.pdf'}")
     assert result.exit_code == 2
-    assert "cannot tell the format of plan.pdf: name it .ics, .json, .csv, .txt, or add --format" in result.stderr
+    assert "cannot tell the format of plan.pdf: name it .txt, .json, .csv, .ics, or add --format" in result.stderr

@@ -15,26 +15,24 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scheduler.app.output import read_existing, write_atomic
+from scheduler.app.output import previous_output, write_atomic
+from scheduler.app.plans import plan_from_spec
 from scheduler.catalog.loader import Catalog
-from scheduler.engine import expand
-from scheduler.engine.clinic_calendar import SHIFTS
 from scheduler.errors import TxcalError
-from scheduler.inputs.plan_spec import PlanSpec, build_request
+from scheduler.inputs.patient_list import iter_rows, spec_from_row
 from scheduler.model import PlannedEvent
-from scheduler.units import check_zone, checked, parse_interval, parse_period, parse_window
+from scheduler.options import PATIENT_LIST
+from scheduler.units import check_zone
 from scheduler.wording import DISCLAIMER
 from scheduler.writers.ical.export import EventBlock, calendar_head, escape, fold, timezones_text, to_ics, zone_years
-from scheduler.writers.ical.read import txcal_plan_id
+from scheduler.writers.registry import FORMATS
 
 CLINIC_FILE = "clinic.ics"
 MANIFEST_FILE = "manifest.csv"
-# How a patient list's row chooses among schedules, for messages that suggest a fix.
-ROW_OPTIONS = ("every={every}", "pediatric=yes")
 MANIFEST_COLUMNS = (
     "row",
     "patient",
@@ -48,44 +46,6 @@ MANIFEST_COLUMNS = (
     "status",
     "error",
 )
-
-
-def _flag(text: str) -> bool:
-    if text.lower() in ("yes", "true", "1", "y"):
-        return True
-    if text.lower() in ("no", "false", "0", "n"):
-        return False
-    raise ValueError("expected yes or no")
-
-
-def _clock(text: str) -> time:
-    return time.fromisoformat(text)
-
-
-# The patient-list columns: name -> (PlanSpec field, parser). Documented in the README.
-COLUMNS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "patient": ("patient", str),
-    "drug": ("drug", str),
-    "every": ("every", checked(parse_interval)),
-    "route": ("route", lambda t: {"iv": "iv", "sc": "sc"}[t.lower()]),
-    "pediatric": ("pediatric", _flag),
-    "weight_kg": ("weight_kg", float),
-    "start": ("start", date.fromisoformat),
-    "time": ("time", _clock),
-    "tz": ("tz", check_zone),
-    "doses": ("doses", int),
-    "until": ("until", date.fromisoformat),
-    "for": ("period", checked(parse_period)),
-    "infusion": ("infusion", date.fromisoformat),
-    "monitor_days": ("monitor_days", int),
-    "avoid": ("avoid_weekends", lambda t: {"weekends": True}[t.lower()]),
-    "holidays": ("holidays", str.upper),
-    "closed": ("closed", str),
-    "window": ("window", checked(parse_window)),
-    "shift": ("shift", lambda t: next(s for s in SHIFTS if s == t.lower())),
-    "keep_grid": ("keep_grid", _flag),
-    "plan_file": ("plan_file", str),
-}
 
 
 def file_stem(label: str, row: int) -> str:
@@ -118,30 +78,6 @@ class Outcome:
                 self.changed, self.cancelled, status, self.error]  # fmt: skip
 
 
-def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield the patient list's rows with their line numbers, a row at a time.
-
-    Raises:
-        TxcalError: the file cannot be read, or its header has unknown or missing columns.
-    """
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
-            unknown = [c for c in header if c not in COLUMNS]
-            if unknown or "patient" not in header:
-                raise TxcalError(
-                    f"{path}: the header must name known columns and include patient; "
-                    f"unknown: {', '.join(unknown) or 'none'}; known: {', '.join(COLUMNS)}"
-                )
-            for row in reader:
-                yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
-    except OSError as exc:
-        raise TxcalError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise TxcalError(f"{path} is not UTF-8 text: save the patient list as CSV UTF-8") from None
-
-
 def survey(path: Path) -> tuple[int, dict[str, set[int]]]:
     """Return how many rows the list has and the zones it names (a first, light pass)."""
     count = 0
@@ -150,30 +86,6 @@ def survey(path: Path) -> tuple[int, dict[str, set[int]]]:
         count += 1
         _expect_zone(cells, zones)
     return count, zones
-
-
-def spec_from_row(cells: dict[str, str], base: Path) -> PlanSpec:
-    """Return the plan a row describes: its own columns, or the plan file it names.
-
-    Raises:
-        TxcalError: a cell is not what its column expects (named in the message).
-    """
-    if cells.get("plan_file"):
-        from scheduler.inputs.plan_file import load_plan
-
-        return load_plan(base / cells["plan_file"])  # the file holds the whole plan; the row names it
-    fields: dict[str, Any] = {}
-    for column, text in cells.items():
-        if not text or column == "plan_file":
-            continue
-        name, parse = COLUMNS[column]
-        try:
-            fields[name] = parse(text)
-        except (ValueError, KeyError, StopIteration):
-            raise TxcalError(f"column {column}: {text!r} is not valid here") from None
-    if "drug" not in fields or "start" not in fields:
-        raise TxcalError("a row needs drug and start, or a plan_file")
-    return PlanSpec(base=base, **fields)
 
 
 @dataclass(frozen=True)
@@ -245,14 +157,12 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     outcome = Outcome(number, cells.get("patient", ""))
     path = settings.out_dir / name
     try:
-        plan = expand(build_request(spec_from_row(cells, settings.base), catalog, "drug={name}", ROW_OPTIONS))
-        previous = read_existing(path)
-        if previous is not None and txcal_plan_id(previous) != plan.plan_id and not settings.force:
-            raise TxcalError(f"{name} holds another plan: remove it, or run with --force")
-        export = to_ics(plan, settings.stamp, settings.reminders, None if settings.force else previous)
+        plan = plan_from_spec(spec_from_row(cells, settings.base), catalog)
+        previous = previous_output(path, FORMATS["ics"], plan, settings.force)
+        export = to_ics(plan, settings.stamp, settings.reminders, previous)
         write_atomic(path, export.data)
     except TxcalError as exc:
-        outcome.error = str(exc).replace("\n", "; ")
+        outcome.error = str(exc.in_terms_of(PATIENT_LIST.word)).replace("\n", "; ")
         return RowResult(outcome)
     outcome.file, outcome.regimen, outcome.events = name, plan.regimen.id, len(plan.events)
     if plan.events:

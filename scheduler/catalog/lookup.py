@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 
 from scheduler.catalog.loader import Catalog
-from scheduler.errors import AmbiguousRegimen, RegimenNotFound
+from scheduler.errors import AmbiguousRegimen, RegimenNotFound, option
 from scheduler.model import Regimen, Schedule
 from scheduler.units import describe_interval, parse_interval
 
@@ -73,7 +73,6 @@ def resolve(
     pediatric: bool = False,
     every: str | None = None,
     command: str = "txcal plan {name}",
-    options: tuple[str, str] = ("--every {every}", "--pediatric"),
 ) -> Choice:
     """Return the one regimen schedule that `name` and the flags select.
 
@@ -83,9 +82,9 @@ def resolve(
         route: "IV" or "SC" when the user asked for one; a generic name alone means IV.
         pediatric: the user asked for the pediatric dose.
         every: the dosing interval the user asked for, such as "3w".
-        command: the command line so far with a {name} slot, to print exact commands to run.
-        options: how the interval and the pediatric choice are written where the name was given
-            (options on the command line; columns in a patient list).
+        command: how the user gives the name again, with a {name} slot, to print exact commands
+            to run (a command line, or a patient list's `drug=` cell); options in messages are
+            placeholders (scheduler.errors.option), worded where the message is shown.
 
     Raises:
         RegimenNotFound: nothing matches; the message suggests the nearest names.
@@ -127,11 +126,7 @@ def resolve(
             offered = ", ".join(sorted({c.schedule.every for c in choices if c.schedule}, key=parse_interval))
             raise RegimenNotFound(
                 f"{name} has no schedule every {every}"
-                + (
-                    f"; choose {options[0].format(every=offered)}"
-                    if offered
-                    else f"; leave out {options[0].format(every='')}".rstrip()
-                )
+                + (f"; choose {option('every', offered)}" if offered else f"; leave out {option('every')}")
             )
         choices = matching
     if len(choices) == 1:
@@ -140,9 +135,9 @@ def resolve(
     for choice in choices:
         assert choice.schedule is not None
         lines.append(
-            f"  {command.format(name=shlex.quote(name))} {options[0].format(every=choice.schedule.every)}    # {choice.describe()}"
+            f"  {command.format(name=shlex.quote(name))} {option('every', choice.schedule.every)}    # {choice.describe()}"
         )
     children = [r for r in related if r.population == "pediatric" and not pediatric]
     if children:
-        lines.append(f"  (for children, add {options[1]}: {', '.join(r.id for r in children)})")
+        lines.append(f"  (for children, add {option('pediatric')}: {', '.join(r.id for r in children)})")
     raise AmbiguousRegimen("\n".join(lines))

@@ -2,83 +2,38 @@
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
 import json
 import os
 import shutil
 import sys
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
 from scheduler import __version__
-from scheduler.app.output import SUFFIX_FORMATS, read_existing, write_atomic, written_by_txcal
-from scheduler.catalog.loader import TEMPLATES_ENV, Catalog, load_regimens, load_template
-from scheduler.catalog.lookup import all_names, matching_templates, normalize, not_found_message
-from scheduler.engine import expand
-from scheduler.engine.clinic_calendar import SHIFTS, check_holiday_code
-from scheduler.errors import RegimenNotFound, TemplateError, TxcalError
-from scheduler.inputs.plan_spec import PlanSpec, RecordSpec, build_request
-from scheduler.model import Plan, Regimen
-from scheduler.units import (
-    check_zone,
-    checked,
-    machine_zone_name,
-    parse_interval,
-    parse_period,
-    parse_reminders,
-    parse_window,
+from scheduler.app.output import write_plan
+from scheduler.app.plans import plan_from_spec, plan_notes
+from scheduler.catalog.loader import Catalog, load_regimens, load_template
+from scheduler.catalog.lookup import matching_templates, normalize, not_found_message
+from scheduler.cli.params import (
+    DATE,
+    PLAN_FLAGS,
+    REMINDERS,
+    Parsed,
+    click_type,
+    complete_names,
+    plan_options,
+    templates_option,
 )
-from scheduler.writers.ical.read import txcal_plan_id
-
-
-class _Parsed(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.5
-    """A click type from a parser function: its ValueError message becomes click's usage error."""
-
-    def __init__(self, name: str, parse: Any, hint: str) -> None:
-        self.name = name
-        self._parse = parse
-        self._hint = hint
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str):
-            return value
-        try:
-            return self._parse(value)
-        except ValueError as exc:
-            self.fail(f"{value!r}: {exc}{self._hint}", param, ctx)
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        # Keep Python's reason for impossible dates ("day is out of range for month").
-        reason = "not a date" if "isoformat" in str(exc) else str(exc)
-        raise ValueError(reason) from None
-
-
-def _clock(text: str) -> time:
-    parts = text.split(":")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise ValueError("not a time")
-    hour, minute = int(parts[0]), int(parts[1])
-    if hour > 23 or minute > 59:
-        raise ValueError("not a time of day")
-    return time(hour, minute)
-
-
-DATE = _Parsed("date", _date, "; write dates as YYYY-MM-DD, e.g. 2026-12-01")
-CLOCK = _Parsed("time", _clock, "; write times as HH:MM on a 24-hour clock, e.g. 09:30")
-ZONE = _Parsed("zone", check_zone, "")
-INTERVAL = _Parsed("interval", checked(parse_interval), "")
-PERIOD = _Parsed("period", checked(parse_period), "")
-REMINDERS = _Parsed("reminders", parse_reminders, "")
-WINDOW = _Parsed("window", checked(parse_window), "")
-HOLIDAYS = _Parsed("holidays", check_holiday_code, "")
+from scheduler.errors import RegimenNotFound, TemplateError, TxcalError
+from scheduler.inputs.plan_spec import PlanSpec, RecordSpec
+from scheduler.model import Plan, Regimen
+from scheduler.options import BY_NAME
+from scheduler.units import machine_zone_name
+from scheduler.writers.registry import FORMATS, Format, View, format_for_suffix, known_suffixes
 
 
 class TxcalGroup(click.Group):
@@ -89,17 +44,6 @@ class TxcalGroup(click.Group):
             return super().invoke(ctx)
         except TxcalError as exc:
             raise click.ClickException(str(exc)) from None
-
-
-def _templates_option(command: Any) -> Any:
-    return click.option(
-        "--templates",
-        "template_dirs",
-        multiple=True,
-        metavar="DIR",
-        help=f"Also read regimen templates from DIR (repeatable; also {TEMPLATES_ENV}). "
-        "A user template with a shipped id replaces the shipped one.",
-    )(command)
 
 
 def _catalog(template_dirs: tuple[str, ...]) -> Catalog:
@@ -120,90 +64,18 @@ def main() -> None:
     """
 
 
-def _complete_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
-    """Offer regimen names for shell completion; quiet if templates cannot be read."""
-    try:
-        names = all_names(load_regimens(ctx.params.get("template_dirs") or ()))
-    except TxcalError:
-        return []
-    return [n for n in names if n.casefold().startswith(incomplete.casefold())]
-
-
-_PLAN_OPTIONS = [
-    click.option("--start", type=DATE, help="First dose, or for afami-cel the T-cell collection day (YYYY-MM-DD)."),
-    click.option("--every", type=INTERVAL, help="Dosing interval where a drug has several: 2w, 3w, 4w or 6w."),
-    click.option(
-        "--route",
-        type=click.Choice(["iv", "sc"], case_sensitive=False),
-        help="IV infusion or SC injection; a generic name alone means IV.",
-    ),
-    click.option("--pediatric", is_flag=True, help="The pediatric (weight-based) dose."),
-    click.option("--weight-kg", type=float, help="Body weight in kg, for weight-based doses."),
-    click.option("--doses", type=click.IntRange(min=1), help="Plan this many doses."),
-    click.option("--until", type=DATE, help="Plan doses through this date."),
-    click.option("--for", "period", type=PERIOD, help="Plan doses for a period: 6m, 26w, 1y."),
-    click.option("--time", type=CLOCK, help="Appointment time (HH:MM); without it events are all-day."),
-    click.option("--tz", type=ZONE, help="IANA time zone for --time (default: this machine's zone)."),
-    click.option("--infusion", type=DATE, help="afami-cel: the infusion day (Day 1) once the product date is known."),
-    click.option(
-        "--monitor-days",
-        type=click.IntRange(min=1),
-        help="afami-cel: days of monitoring after the infusion (at least 7).",
-    ),
-    click.option("--patient", help="A pseudonymous label for titles (no names or record numbers)."),
-    click.option(
-        "--plan-id", help="A stable identity for this plan; by default derived from regimen, start and label."
-    ),
-    click.option("--avoid", type=click.Choice(["weekends"]), help="Treat weekends as closed days."),
-    click.option(
-        "--holidays", type=HOLIDAYS, metavar="CODE", help="Public holidays are closed days: US, US-NY, GB-ENG, DE ..."
-    ),
-    click.option(
-        "--closed",
-        type=click.Path(dir_okay=False),
-        metavar="FILE",
-        help="More closed days: a text file of dates and ranges (2026-12-24..2026-12-31), or an .ics file.",
-    ),
-    click.option(
-        "--window",
-        type=WINDOW,
-        help="How far a dose may move around a closed day, e.g. -2,+3 (default: the template's).",
-    ),
-    click.option(
-        "--shift",
-        type=click.Choice(SHIFTS),
-        default="next",
-        show_default=True,
-        help="Move a dose off a closed day to the next, previous or nearest open day.",
-    ),
-    click.option("--keep-grid", is_flag=True, help="Count doses from the original grid, not from the actual dates."),
-    click.option("--strict", is_flag=True, help="Make a dose or step left on a closed day an error."),
-]
-_PLAN_KEYS = [
-    "start", "every", "route", "pediatric", "weight_kg", "doses", "until", "period", "time", "tz", "infusion",
-    "monitor_days", "patient", "plan_id", "avoid", "holidays", "closed", "window", "shift", "keep_grid", "strict",
-]  # fmt: skip
-
-
-def _plan_options(command: Any) -> Any:
-    for option in reversed(_PLAN_OPTIONS):
-        command = option(command)
-    return command
-
-
 def _spec_from_options(drug: str | None, options: dict[str, Any]) -> PlanSpec:
     """Return the plan the command-line options describe."""
     if drug is None or options["start"] is None:
         raise click.UsageError("give DRUG and --start, or --plan-file FILE")
-    tz = options["tz"]
-    if options["time"] is not None and tz is None:
-        tz = machine_zone_name()
-        if tz is None:
+    values = {o.name: options[o.name] for o in PLAN_FLAGS}
+    if values["time"] is not None and values["tz"] is None:
+        values["tz"] = machine_zone_name()
+        if values["tz"] is None:
             raise click.UsageError("cannot tell this machine's time zone by name: add --tz, e.g. --tz America/New_York")
-    elif options["time"] is None and tz is not None:
+    elif values["time"] is None and values["tz"] is not None:
         click.echo("Note: --tz has no effect without --time; events are all-day.", err=True)
-    fields = {key: options[key] for key in _PLAN_KEYS if key not in ("avoid", "tz")}
-    return PlanSpec(drug=drug, tz=tz, avoid_weekends=options["avoid"] == "weekends", **fields)
+    return PlanSpec(drug=drug, **values)
 
 
 def _plan_from(ctx: click.Context, drug: str | None, plan_file: Path | None, options: dict[str, Any]) -> PlanSpec:
@@ -212,31 +84,22 @@ def _plan_from(ctx: click.Context, drug: str | None, plan_file: Path | None, opt
         return _spec_from_options(drug, options)
     from scheduler.inputs.plan_file import load_plan
 
-    given = [k for k in _PLAN_KEYS if ctx.get_parameter_source(k) is click.core.ParameterSource.COMMANDLINE]
+    given = [o.name for o in PLAN_FLAGS if ctx.get_parameter_source(o.name) is click.core.ParameterSource.COMMANDLINE]
     if drug is not None or given:
         raise click.UsageError("give the plan in --plan-file or on the command line, not both")
     return load_plan(plan_file)
 
 
-def _command_for(spec: PlanSpec) -> str:
-    """Return the command line of a plan with a {name} slot, for messages that suggest one."""
-    command = f"txcal plan {{name}} --start {spec.start}"
-    for flag, value in (("--route", spec.route), ("--every", spec.every)):
-        if value:
-            command += f" {flag} {value}"
-    return command + (" --pediatric" if spec.pediatric else "")
-
-
 def _expand(spec: PlanSpec, template_dirs: tuple[str, ...]) -> Plan:
-    result = expand(build_request(spec, _catalog(template_dirs), _command_for(spec)))
-    for warning in result.warnings:
-        click.echo(f"Note: {warning}", err=True)
+    result = plan_from_spec(spec, _catalog(template_dirs))
+    for note in plan_notes(result, spec):
+        click.echo(f"Note: {note}", err=True)
     return result
 
 
 @main.command()
-@click.argument("drug", required=False, shell_complete=_complete_names)
-@_plan_options
+@click.argument("drug", required=False, shell_complete=complete_names)
+@plan_options
 @click.option(
     "--plan-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -245,7 +108,7 @@ def _expand(spec: PlanSpec, template_dirs: tuple[str, ...]) -> Plan:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "month", "json", "csv", "ics"]),
+    type=click.Choice(list(FORMATS)),
     help="text: timeline by month; month: calendar grids; json; csv; ics (default: from the -o suffix, else text).",
 )
 @click.option("--next", "next_count", type=click.IntRange(min=1), help="Show only the next N events from today.")
@@ -257,7 +120,7 @@ def _expand(spec: PlanSpec, template_dirs: tuple[str, ...]) -> Plan:
 @click.option(
     "--force", is_flag=True, help="Replace an output file that holds another plan or was not written by txcal."
 )
-@_templates_option
+@templates_option
 @click.pass_context
 def plan(
     ctx: click.Context,
@@ -280,59 +143,38 @@ def plan(
 
     result = _expand(_plan_from(ctx, drug, plan_file, options), template_dirs)
     path = None if output in (None, "-") else Path(output)
-    fmt = fmt or _format_for(path)
-    if remind and fmt != "ics":
+    chosen = FORMATS[fmt] if fmt else _format_for(path)
+    if remind and not chosen.reminders:
         click.echo("Note: --remind applies to .ics output only.", err=True)
     day = today or _today()
+    if first and last and last < first:
+        raise click.UsageError(f"--to {last} is before --from {first}: give a later --to")
     shown = select_events(result, day, next_count, first, last)
-    if fmt == "ics" and shown is not result:
+    if chosen.whole_plan and shown is not result:
         raise click.UsageError("--next, --from and --to narrow a view; an .ics export always holds the whole plan")
-    existing = read_existing(path) if path else None
-    if fmt == "ics":
-        data, done = _calendar(result, remind or [], existing, path, force)
-    else:
-        if existing is not None and not force and not written_by_txcal(existing):
-            raise TxcalError(
-                f"{path} exists and txcal did not write it: choose another file, or add --force to replace it"
-            )
-        data = _view(shown, fmt, day, to_terminal=path is None)
-        if fmt == "csv" and path is not None:
-            data = codecs.BOM_UTF8 + data  # so Excel reads the file as UTF-8
-        done = f"Wrote {len(shown.events)} events to {path}."
+    interactive = path is None and sys.stdout.isatty()
+    view = View(
+        today=day,
+        stamp=_stamp(),
+        width=shutil.get_terminal_size().columns if interactive else 80,
+        color=interactive and "NO_COLOR" not in os.environ,
+        reminders=tuple(remind or ()),
+    )
     if path is None:
-        click.echo(data, nl=False)
+        click.echo(chosen.render(shown, view).data, nl=False)
     else:
-        write_atomic(path, data)
-        click.echo(done, err=True)
+        click.echo(write_plan(path, chosen, shown, view, force), err=True)
 
 
-def _format_for(path: Path | None) -> str:
+def _format_for(path: Path | None) -> Format:
     """Return the output format a file name asks for; text when there is no file."""
     if path is None:
-        return "text"
-    fmt = SUFFIX_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        known = ", ".join(SUFFIX_FORMATS)
+        return FORMATS["text"]
+    found = format_for_suffix(path.suffix)
+    if found is None:
+        known = ", ".join(known_suffixes())
         raise click.UsageError(f"cannot tell the format of {path.name}: name it {known}, or add --format")
-    return fmt
-
-
-def _view(plan: Plan, fmt: str, today: date, to_terminal: bool) -> bytes:
-    """Return the plan as a view: text timeline, month grids, JSON or CSV."""
-    # Each writer loads only when its format is asked for: start-up time is the user's time.
-    from scheduler.writers.csv import to_csv
-    from scheduler.writers.json import to_json
-    from scheduler.writers.terminal import render_months, render_timeline
-
-    if fmt == "json":
-        return to_json(plan).encode("utf-8")
-    if fmt == "csv":
-        return to_csv(plan).encode("utf-8")
-    interactive = to_terminal and sys.stdout.isatty()
-    width = shutil.get_terminal_size().columns if interactive else 80
-    color = interactive and "NO_COLOR" not in os.environ
-    render = render_months if fmt == "month" else render_timeline
-    return render(plan, today, width=max(width, 40), color=color).encode("utf-8")
+    return found
 
 
 def _today() -> date:
@@ -344,29 +186,6 @@ def _today() -> date:
         except ValueError:
             raise TxcalError(f"TXCAL_TODAY={fixed!r} is not a date: write it as YYYY-MM-DD or unset it") from None
     return date.today()  # noqa: DTZ011  (the user's own calendar day)
-
-
-def _calendar(
-    plan: Plan, reminders: list[timedelta], existing: bytes | None, path: Path | None, force: bool
-) -> tuple[bytes, str]:
-    """Return the .ics bytes, updating the previous export of the same plan when there is one."""
-    from scheduler.writers.ical.export import to_ics  # icalendar loads only when a calendar is written
-
-    previous = None
-    if existing is not None and not force:
-        owner = txcal_plan_id(existing)
-        if owner is None:
-            raise TxcalError(
-                f"{path} exists and txcal did not write it: choose another file, or add --force to replace it"
-            )
-        if owner != plan.plan_id:
-            raise TxcalError(
-                f"{path} holds another txcal plan: give the same --plan-id to update it, choose another file, "
-                "or add --force to replace it (its events are then not cancelled in calendars)"
-            )
-        previous = existing
-    export = to_ics(plan, _stamp(), reminders, previous)
-    return export.data, export.describe(str(path))
 
 
 def _stamp() -> datetime:
@@ -383,9 +202,9 @@ def _stamp() -> datetime:
 
 
 @main.command()
-@click.argument("drug", required=False, shell_complete=_complete_names)
+@click.argument("drug", required=False, shell_complete=complete_names)
 @click.option("--json", "as_json", is_flag=True, help="Print the templates as JSON.")
-@_templates_option
+@templates_option
 def regimens(drug: str | None, as_json: bool, template_dirs: tuple[str, ...]) -> None:
     """List the regimen templates (id, drug, brand, route, dose, interval), or those of DRUG."""
     from scheduler.writers.regimens import regimen_to_dict, render_regimens
@@ -417,9 +236,9 @@ def _find_template(catalog: Catalog, name: str) -> Regimen:
 
 
 @main.command()
-@click.argument("regimen", shell_complete=_complete_names)
+@click.argument("regimen", shell_complete=complete_names)
 @click.option("--json", "as_json", is_flag=True, help="Print the template as JSON.")
-@_templates_option
+@templates_option
 def show(regimen: str, as_json: bool, template_dirs: tuple[str, ...]) -> None:
     """Show one regimen template with its schedules or steps and its sources."""
     from scheduler.writers.regimens import regimen_to_dict, render_regimen
@@ -500,10 +319,10 @@ _REASON = click.option("--reason", default="", help="Why, in a few words (kept i
 
 @record.command("new")
 @_PLAN_FILE
-@click.argument("drug", shell_complete=_complete_names)
-@_plan_options
+@click.argument("drug", shell_complete=complete_names)
+@plan_options
 @click.option("--force", is_flag=True, help="Replace an existing plan file.")
-@_templates_option
+@templates_option
 def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str, ...], **options: Any) -> None:
     """Make a plan file for DRUG with the plan options (as for txcal plan)."""
     from scheduler.inputs.plan_file import save_plan
@@ -515,11 +334,11 @@ def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str
         # Kept relative to the plan file, so the file and its closures can move together.
         closed = os.path.relpath(Path(spec.closed).resolve(), plan_file.resolve().parent)
         spec = dataclasses.replace(spec, closed=closed, base=plan_file.parent)
-    request = build_request(spec, _catalog(template_dirs), _command_for(spec))
+    built = _expand(spec, template_dirs)
     # Fix the plan's identity now, so later records and re-exports keep every event's UID.
-    spec = dataclasses.replace(spec, plan_id=expand(request).plan_id)
+    spec = dataclasses.replace(spec, plan_id=built.plan_id)
     save_plan(spec, plan_file)
-    click.echo(f"Wrote {plan_file}: {request.regimen.id}, first day {spec.start}.", err=True)
+    click.echo(f"Wrote {plan_file}: {built.regimen.id}, first day {spec.start}.", err=True)
 
 
 def _record(plan_file: Path, entry: RecordSpec, template_dirs: tuple[str, ...]) -> None:
@@ -544,7 +363,7 @@ def _record(plan_file: Path, entry: RecordSpec, template_dirs: tuple[str, ...]) 
 @click.argument("dose", type=click.IntRange(min=1))
 @click.argument("day", metavar="DATE", type=DATE)
 @_REASON
-@_templates_option
+@templates_option
 def record_given(plan_file: Path, dose: int, day: date, reason: str, template_dirs: tuple[str, ...]) -> None:
     """Dose DOSE was given on DATE; later doses count from it."""
     _record(plan_file, RecordSpec("given", dose=dose, on=day, reason=reason), template_dirs)
@@ -555,7 +374,7 @@ def record_given(plan_file: Path, dose: int, day: date, reason: str, template_di
 @click.argument("dose", type=click.IntRange(min=1))
 @click.argument("days", type=click.IntRange(1, 90))
 @_REASON
-@_templates_option
+@templates_option
 def record_delay(plan_file: Path, dose: int, days: int, reason: str, template_dirs: tuple[str, ...]) -> None:
     """Dose DOSE is delayed DAYS days; later doses count from the new date."""
     _record(plan_file, RecordSpec("delay", dose=dose, days=days, reason=reason), template_dirs)
@@ -565,7 +384,7 @@ def record_delay(plan_file: Path, dose: int, days: int, reason: str, template_di
 @_PLAN_FILE
 @click.argument("dose", type=click.IntRange(min=1))
 @_REASON
-@_templates_option
+@templates_option
 def record_hold(plan_file: Path, dose: int, reason: str, template_dirs: tuple[str, ...]) -> None:
     """Dose DOSE is held (omitted); the next dose keeps its place."""
     _record(plan_file, RecordSpec("hold", dose=dose, reason=reason), template_dirs)
@@ -575,7 +394,7 @@ def record_hold(plan_file: Path, dose: int, reason: str, template_dirs: tuple[st
 @_PLAN_FILE
 @click.argument("day", metavar="DATE", type=DATE)
 @_REASON
-@_templates_option
+@templates_option
 def record_stop(plan_file: Path, day: date, reason: str, template_dirs: tuple[str, ...]) -> None:
     """Treatment stopped on DATE; re-exporting cancels the events after it."""
     _record(plan_file, RecordSpec("stop", on=day, reason=reason), template_dirs)
@@ -584,11 +403,13 @@ def record_stop(plan_file: Path, day: date, reason: str, template_dirs: tuple[st
 @record.command("switch")
 @_PLAN_FILE
 @click.argument("dose", type=click.IntRange(min=2))
-@click.argument("drug", shell_complete=_complete_names)
-@click.option("--every", type=INTERVAL, help="The new schedule's interval, where the drug has several.")
-@click.option("--route", type=click.Choice(["iv", "sc"], case_sensitive=False), help="The new route.")
+@click.argument("drug", shell_complete=complete_names)
+@click.option(
+    "--every", type=click_type(BY_NAME["every"].value), help="The new schedule's interval, where the drug has several."
+)
+@click.option("--route", type=click_type(BY_NAME["route"].value), help="The new route.")
 @_REASON
-@_templates_option
+@templates_option
 def record_switch(
     plan_file: Path,
     dose: int,
@@ -611,7 +432,7 @@ def record_switch(
 )
 @click.option("--remind", type=REMINDERS, help="Calendar reminders before each event, e.g. 1d,2h.")
 @click.option("--force", is_flag=True, help="Replace patient files that hold another plan.")
-@_templates_option
+@templates_option
 def batch(
     patients: Path, out_dir: Path, remind: list[timedelta] | None, force: bool, template_dirs: tuple[str, ...]
 ) -> None:
@@ -656,7 +477,7 @@ def _hours(text: str) -> int:
     return minutes[1] - minutes[0]
 
 
-HOURS = _Parsed("hours", _hours, "; write opening hours like 08:00-18:00")
+HOURS = Parsed("hours", _hours, "write opening hours like 08:00-18:00")
 
 
 @main.command()
@@ -667,7 +488,7 @@ HOURS = _Parsed("hours", _hours, "; write opening hours like 08:00-18:00")
 @click.option("--from", "first", type=DATE, help="Count days on or after this date.")
 @click.option("--to", "last", type=DATE, help="Count days on or before this date.")
 @click.option("--today", type=DATE, help="Mark this day in the month view (also TXCAL_TODAY).")
-@_templates_option
+@templates_option
 def load(
     source: Path,
     chairs: int | None,
@@ -693,12 +514,12 @@ def load(
     elif source.suffix.lower() == ".ics":
         daily.read_ics(source, result)
     else:
-        from scheduler.app.batch import ROW_OPTIONS, iter_rows, spec_from_row
+        from scheduler.inputs.patient_list import iter_rows, spec_from_row
 
         catalog = _catalog(template_dirs)
         for number, cells in iter_rows(source):
             try:
-                plan = expand(build_request(spec_from_row(cells, source.parent), catalog, "drug={name}", ROW_OPTIONS))
+                plan = plan_from_spec(spec_from_row(cells, source.parent), catalog)
             except TxcalError as exc:
                 click.echo(f"{source}: row {number} left out: {exc}", err=True)
                 continue
@@ -716,8 +537,8 @@ def load(
 
 
 @main.command()
-@click.argument("drug", required=False, shell_complete=_complete_names)
-@_plan_options
+@click.argument("drug", required=False, shell_complete=complete_names)
+@plan_options
 @click.option(
     "--to",
     "url",
@@ -741,7 +562,7 @@ def load(
     "--state", type=click.Path(dir_okay=False, path_type=Path), help="Where the events' ETags are kept between runs."
 )
 @click.option("--remind", type=REMINDERS, help="Calendar reminders before each event, e.g. 1d,2h.")
-@_templates_option
+@templates_option
 @click.pass_context
 def publish(
     ctx: click.Context,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from scheduler.errors import PlanError
+from scheduler.errors import PlanError, option
 from scheduler.model import (
     Dose,
     Plan,
@@ -24,18 +24,24 @@ from scheduler.model import (
     Window,
     format_number,
 )
-from scheduler.units import describe_interval, describe_minutes, describe_period, parse_period
+from scheduler.units import (
+    MAX_WEIGHT_KG,
+    MIN_WEIGHT_KG,
+    describe_interval,
+    describe_minutes,
+    describe_period,
+    parse_period,
+)
 from scheduler.wording import CONFIRM, day_label
 
 # Fixed namespace: UIDs are uuid5 of plan and event keys, so reruns give the same UIDs and
 # no patient data appears in them (RFC 7986 5.3).
 UID_NAMESPACE = uuid.UUID("6f1d0c1e-8d3b-5a52-9c39-7a1f0e2b4c55")
 _NAMESPACE_BYTES = UID_NAMESPACE.bytes
-MIN_WEIGHT_KG, MAX_WEIGHT_KG = 1, 300
 
 
 def derive_plan_id(regimen: Regimen, start: date, patient: str | None) -> str:
-    """Return the plan identity used when the user gives no --plan-id: regimen, first date, label."""
+    """Return the plan identity used when the user gives none: regimen, first date, label."""
     return uuid.uuid5(UID_NAMESPACE, f"{regimen.id}|{start.isoformat()}|{patient or ''}").hex
 
 
@@ -75,7 +81,9 @@ def expand(request: PlanRequest) -> Plan:
     """
     regimen = request.regimen
     if request.time is not None and not request.tz:
-        raise PlanError("an appointment time needs a time zone: add --tz, e.g. --tz Europe/Berlin")
+        raise PlanError(
+            f"an appointment time needs a time zone: add {option('tz', 'Europe/Berlin')}, or another IANA zone"
+        )
     plan_id = request.plan_id or derive_plan_id(regimen, request.start, request.patient)
     builder = _Builder(request, plan_id)
     horizon, warnings = builder.doses() if regimen.schedules else builder.pathway()
@@ -146,10 +154,10 @@ class _Builder:
         request, regimen = self.request, self.regimen
         schedule = request.schedule or (regimen.schedules[0] if len(regimen.schedules) == 1 else None)
         if schedule is None:
-            raise PlanError(f"{regimen.id} has several schedules; choose one with --every")
+            raise PlanError(f"{regimen.id} has several schedules; choose one with {option('every')}")
         if request.infusion is not None or request.monitor_days is not None:
             raise PlanError(
-                f"--infusion and --monitor-days belong to the afami-cel pathway; {regimen.id} is a repeating dose"
+                f"{option('infusion')} and {option('monitor_days')} belong to the afami-cel pathway; {regimen.id} is a repeating dose"
             )
         warnings: list[str] = []
         count, last, horizon = self._horizon()
@@ -206,7 +214,7 @@ class _Builder:
             number += 1
             if number > _MAX_DOSES:
                 raise PlanError(
-                    f"a plan of more than {_MAX_DOSES} doses is not a schedule: give --doses, --until or --for"
+                    f"a plan of more than {_MAX_DOSES} doses is not a schedule: give {option('doses')}, {option('until')} or {option('period')}"
                 )
         first_text = texts[regimen.id, schedule.every]
         # The heading names the whole dose, with the enzyme of subcutaneous forms.
@@ -235,7 +243,7 @@ class _Builder:
         conflicts = [e for e in self.events if e.conflict]
         if conflicts and request.strict:
             raise PlanError(
-                "--strict: doses on closed days: "
+                f"{option('strict')}: doses on closed days: "
                 + "; ".join(f"dose {e.dose_number} on {e.first_day} ({e.conflict})" for e in conflicts)
             )
         return horizon, warnings
@@ -282,28 +290,32 @@ class _Builder:
         """Return the dose count or last day the plan reaches, and the sentence that says why."""
         request, duration = self.request, self.regimen.duration
         chosen = [
-            name
-            for name, value in (("--doses", request.doses), ("--until", request.until), ("--for", request.period))
+            option(name)
+            for name, value in (("doses", request.doses), ("until", request.until), ("period", request.period))
             if value is not None
         ]
         if len(chosen) > 1:
-            raise PlanError(f"give only one of --doses, --until and --for (got {' and '.join(chosen)})")
+            raise PlanError(
+                f"give only one of {option('doses')}, {option('until')} and {option('period')} (got {' and '.join(chosen)})"
+            )
         continues = f"treatment continues {duration.text}."
         if request.doses is not None:
             if request.doses < 1:
-                raise PlanError(f"--doses must be 1 or more, got {request.doses}")
+                raise PlanError(f"{option('doses', request.doses)}: give 1 or more")
             plural = "s" if request.doses > 1 else ""
-            return request.doses, None, f"Planned for {request.doses} dose{plural} (--doses); {continues}"
+            return request.doses, None, f"Planned for {request.doses} dose{plural}; {continues}"
         if request.until is not None:
             if request.until < request.start:
-                raise PlanError(f"--until {request.until} is before the start {request.start}: give a later --until")
-            return None, request.until, f"Planned through {request.until} (--until); {continues}"
+                raise PlanError(
+                    f"{option('until', request.until)} is before the start {request.start}: give a later {option('until')}"
+                )
+            return None, request.until, f"Planned through {request.until}; {continues}"
         if request.period is not None:
             last = request.start + parse_period(request.period) - timedelta(days=1)
             return (
                 None,
                 last,
-                f"Planned for {describe_period(request.period)} (--for {request.period}), through {last}; {continues}",
+                f"Planned for {describe_period(request.period)}, through {last}; {continues}",
             )
         if duration.rule == "months" and duration.months:
             last = request.start + relativedelta(months=duration.months) - timedelta(days=1)
@@ -323,15 +335,15 @@ class _Builder:
         weight = self.request.weight_kg
         if not dose.weight_based:
             if weight is not None and not warnings:
-                warnings.append(f"--weight-kg is not used: {regimen.id} gives a fixed dose")
+                warnings.append(f"{option('weight_kg')} is not used: {regimen.id} gives a fixed dose")
             return dose.describe(with_partner=False), ""  # the enzyme given with it is in the notes
         if weight is None:
             raise PlanError(
-                f"{regimen.id} doses by weight ({dose.describe()}): add --weight-kg with the patient's weight in kg"
+                f"{regimen.id} doses by weight ({dose.describe()}): add {option('weight_kg')} with the patient's weight in kg"
             )
         if not MIN_WEIGHT_KG <= weight <= MAX_WEIGHT_KG:
             raise PlanError(
-                f"--weight-kg {format_number(weight)} is not a body weight: give kilograms between "
+                f"{option('weight_kg', format_number(weight))} is not a body weight: give kilograms between "
                 f"{MIN_WEIGHT_KG} and {MAX_WEIGHT_KG}"
             )
         amount, arithmetic = dose.for_weight(weight)
@@ -355,7 +367,7 @@ class _Builder:
             lines.append(f"Dose for this weight: {arithmetic}.")
         if schedule.window and self.request.clinic is not None:
             lines.append(
-                f"A visit on a closed day may move {schedule.window.describe()} (institutional practice default; --window changes it)."
+                f"A visit on a closed day may move {schedule.window.describe()} (txcal's institutional-practice default; your clinic may set its own)."
             )
         lines.extend(regimen.notes.lines())
         lines.extend(_source_lines(regimen, schedule.sources))
@@ -372,13 +384,13 @@ class _Builder:
             )
         if any(v is not None for v in (request.doses, request.until, request.period)):
             raise PlanError(
-                f"{regimen.id} is a one-time pathway: --doses, --until and --for apply to repeating doses; leave them out"
+                f"{regimen.id} is a one-time pathway: {option('doses')}, {option('until')} and {option('period')} apply to repeating doses; leave them out"
             )
         if request.weight_kg is not None:
-            raise PlanError(f"{regimen.id} does not dose by weight: leave out --weight-kg")
+            raise PlanError(f"{regimen.id} does not dose by weight: leave out {option('weight_kg')}")
         anchor = regimen.anchor
         if request.infusion is not None and anchor is None:
-            raise PlanError(f"{regimen.id} has no anchor day for --infusion to set")
+            raise PlanError(f"{regimen.id} has no anchor day for {option('infusion')} to set")
         anchor_date = request.infusion or (
             request.start + timedelta(days=anchor.default_after_days) if anchor else request.start
         )
@@ -388,7 +400,7 @@ class _Builder:
             first = min(anchored)
             earliest = anchor_date + (request.start - first) + timedelta(days=1)
             raise PlanError(
-                f"--infusion {anchor_date} puts the steps before the infusion on {first}, not after the "
+                f"{option('infusion', anchor_date)} puts the steps before the infusion on {first}, not after the "
                 f"collection on {request.start}: choose an infusion date on or after {earliest}"
             )
         clashes = self._clashes(placed, anchor_date)
@@ -396,7 +408,7 @@ class _Builder:
         if clashes:
             listed = "; ".join(f"{_label(step, day)} on {when:%a %d %b %Y} ({why})" for step, day, when, why in clashes)
             if request.strict:
-                raise PlanError(f"--strict: pathway days on closed days: {listed}")
+                raise PlanError(f"{option('strict')}: pathway days on closed days: {listed}")
             warnings.append(self._propose_infusion(placed, anchor_date, listed))
         conflicts = {(step.key, day): f"{why}; steps tied to Day 1 never move alone" for step, day, _, why in clashes}
         for step, days in placed:
@@ -409,7 +421,7 @@ class _Builder:
         how = (
             f"{describe_period(anchor.default_after)} after collection, the default"
             if anchor and request.infusion is None
-            else "--infusion"
+            else "the infusion day given"
         )
         horizon = (
             f"A one-time pathway: {regimen.duration.text} on {anchor_date} ({how}). {anchor.title if anchor else ''}".strip()
@@ -448,7 +460,7 @@ class _Builder:
             if not self._clashes(tied, candidate):
                 return (
                     f"{self.regimen.id}: {listed}. Steps tied to Day 1 never move alone: an infusion on "
-                    f"{candidate:%a %d %b %Y} avoids every closed day; add --infusion {candidate} (when the product allows)."
+                    f"{candidate:%a %d %b %Y} avoids every closed day; add {option('infusion', candidate)} (when the product allows)."
                 )
         return f"{self.regimen.id}: {listed}. No infusion day within 4 weeks avoids every closed day: agree the days with the clinic."
 
@@ -467,7 +479,7 @@ class _Builder:
                 minimum = last - first + 1
                 if wanted < minimum:
                     raise PlanError(
-                        f"--monitor-days {wanted} is shorter than the {minimum} days the template requires: give {minimum} or more"
+                        f"{option('monitor_days', wanted)} is shorter than the {minimum} days the template requires: give {minimum} or more"
                     )
                 last = first + wanted - 1
             yield from (day for day in range(first, last + 1) if day != 0)

@@ -24,7 +24,7 @@ def select_events(
         PlanError: the range ends before it starts.
     """
     if first and last and last < first:
-        raise PlanError(f"--to {last} is before --from {first}: give a later --to")
+        raise PlanError(f"{last} is before {first}: the end of the range must come after its start")
     events = [
         e for e in plan.events if (first is None or e.last_day >= first) and (last is None or e.first_day <= last)
     ]

@@ -32,18 +32,14 @@ from typing import Any
 
 from scheduler.app.output import write_atomic
 from scheduler.catalog.tomlcheck import TableReader
-from scheduler.engine.clinic_calendar import SHIFTS
 from scheduler.errors import TemplateError, TxcalError
 from scheduler.inputs.plan_spec import PlanSpec, RecordSpec
 from scheduler.model import RECORD_KINDS
-from scheduler.units import check_zone, checked, parse_interval, parse_period, parse_window
+from scheduler.options import OPTIONS, PLAN_FILE, PlanOption
 
 SCHEMA = 1
-_TOP = {
-    "schema", "drug", "start", "every", "route", "pediatric", "weight_kg", "doses", "until", "for", "time", "tz",
-    "infusion", "monitor_days", "patient", "plan_id", "clinic", "record",
-}  # fmt: skip
-_CLINIC = {"avoid", "holidays", "closed", "window", "shift", "keep_grid", "strict"}
+_SECTIONS = {section for section in (o.section for o in OPTIONS) if section}
+_TOP = {"schema", "record", *_SECTIONS, *(o.key for o in OPTIONS if not o.section)}
 _RECORD = {"kind", "dose", "date", "days", "drug", "every", "route", "reason", "recorded"}
 # What each kind of record needs (beyond kind, reason and recorded).
 _RECORD_NEEDS = {
@@ -60,8 +56,44 @@ def _date(table: TableReader, key: str, required: bool = False) -> date | None:
     return value if isinstance(value, date) else None
 
 
-def _clock(text: str) -> time:
-    return time.fromisoformat(text)
+def _as_text(value: object) -> str | None:
+    """Return a TOML value as the text an option reads, or None for a table or other structure."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (str, int, float, date)):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ",".join(value)
+    return None
+
+
+def _read_option(table: TableReader, o: PlanOption) -> Any:
+    """Return an option's value from its plan-file key, or its default; record a problem if bad."""
+    if not table.has(o.key):
+        return o.default
+    raw = table.data[o.key]
+    text = _as_text(raw)
+    wanted_list = o.many and isinstance(raw, list)
+    if text is None or (o.many and not wanted_list) or (isinstance(raw, list) and not o.many):
+        table.bad(o.key, _expected(o))
+        return o.default
+    try:
+        return o.read(text)
+    except ValueError as exc:
+        table.problems.append(f"{table.path(o.key)}: {exc}; {_expected(o)}, got {raw!r}")
+        return o.default
+
+
+def _expected(o: PlanOption) -> str:
+    if o.many:
+        return "an array such as [" + ", ".join(f'"{c}"' for c in o.value.choices) + "]"
+    if o.value.choices:
+        return "one of " + ", ".join(f'"{c}"' for c in o.value.choices)
+    if o.value.toml is date:
+        return "a date like 2026-12-01 (no quotes)"
+    if o.value.toml is bool:
+        return "true or false"
+    return o.value.hint or f"a {o.value.name}"
 
 
 def load_plan(path: Path) -> PlanSpec:
@@ -81,42 +113,15 @@ def load_plan(path: Path) -> PlanSpec:
     schema = top.get("schema", int, f"schema = {SCHEMA}", required=True)
     if schema is not None and schema != SCHEMA:
         top.bad("schema", f"{SCHEMA} (the only plan-file schema this txcal reads)")
-    every = top.parsed("every", checked(parse_interval), 'an interval like "3w"')
-    period = top.parsed("for", checked(parse_period), 'a period like "6m"')
-    clock = top.parsed("time", _clock, 'a time like "09:00"')
-    zone = top.parsed("tz", check_zone, "an IANA time zone such as Europe/Berlin")
-    clinic = top.table("clinic", _CLINIC)
-    spec: dict[str, Any] = {
-        "drug": top.text("drug", required=True),
-        "start": _date(top, "start", required=True),
-        "every": every[1] if every else None,
-        "route": top.choice("route", ("iv", "sc")) or None,
-        "pediatric": bool(top.get("pediatric", bool, "true or false")),
-        "weight_kg": top.number("weight_kg"),
-        "doses": top.integer("doses"),
-        "until": _date(top, "until"),
-        "period": period[1] if period else None,
-        "time": clock[1] if clock else None,
-        "tz": zone[1] if zone else None,
-        "infusion": _date(top, "infusion"),
-        "monitor_days": top.integer("monitor_days"),
-        "patient": top.text("patient") or None,
-        "plan_id": top.text("plan_id") or None,
-    }
-    if clinic is not None:
-        avoid = clinic.texts("avoid")
-        if any(a != "weekends" for a in avoid):
-            clinic.bad("avoid", '["weekends"] or nothing')
-        window = clinic.parsed("window", checked(parse_window), 'a window like "-3,+3"')
-        spec.update(
-            avoid_weekends="weekends" in avoid,
-            holidays=clinic.text("holidays") or None,
-            closed=clinic.text("closed") or None,
-            window=window[1] if window else None,
-            shift=clinic.choice("shift", SHIFTS) or "next",
-            keep_grid=bool(clinic.get("keep_grid", bool, "true or false")),
-            strict=bool(clinic.get("strict", bool, "true or false")),
+    for required in ("drug", "start"):
+        if not top.has(required):
+            problems.append(f"{required}: missing; a plan file names its drug and start")
+    sections = {"": top}
+    for section in sorted(_SECTIONS):
+        sections[section] = top.table(section, {o.key for o in OPTIONS if o.section == section}) or TableReader(
+            {}, section, problems, set()
         )
+    values = {o.name: _read_option(sections[o.section], o) for o in OPTIONS}
     records = []
     for table in top.tables("record", _RECORD):
         kind = table.choice("kind", RECORD_KINDS, required=True)
@@ -145,7 +150,7 @@ def load_plan(path: Path) -> PlanSpec:
         )
     if problems:
         raise TemplateError(str(path), problems)
-    return PlanSpec(**spec, records=tuple(records), base=path.parent)
+    return PlanSpec(**values, records=tuple(records), base=path.parent, origin=PLAN_FILE)
 
 
 def _toml_value(value: object) -> str:
@@ -166,28 +171,24 @@ def _lines(pairs: list[tuple[str, object]]) -> list[str]:
 
 
 def dump_plan(spec: PlanSpec) -> str:
-    """Return a plan file's text: the plan, its clinic calendar, then its records in order."""
+    """Return a plan file's text: the plan, its sections (the clinic calendar), then its records in order."""
+
+    def given(section: str) -> list[tuple[str, object]]:
+        return [
+            (o.key, getattr(spec, o.name))
+            for o in OPTIONS
+            if o.section == section and getattr(spec, o.name) != o.default
+        ]
+
     lines = [
         "# txcal plan file: add to it with `txcal record ...`; build calendars with `txcal plan --plan-file`.",
         f"schema = {SCHEMA}",
-        *_lines(
-            [
-                ("drug", spec.drug), ("every", spec.every), ("route", spec.route), ("pediatric", spec.pediatric),
-                ("weight_kg", spec.weight_kg), ("start", spec.start), ("doses", spec.doses), ("until", spec.until),
-                ("for", spec.period), ("time", spec.time), ("tz", spec.tz), ("infusion", spec.infusion),
-                ("monitor_days", spec.monitor_days), ("patient", spec.patient), ("plan_id", spec.plan_id),
-            ]
-        ),
-    ]  # fmt: skip
-    clinic = _lines(
-        [
-            ("avoid", ["weekends"] if spec.avoid_weekends else None), ("holidays", spec.holidays),
-            ("closed", spec.closed), ("window", spec.window), ("shift", spec.shift if spec.shift != "next" else None),
-            ("keep_grid", spec.keep_grid), ("strict", spec.strict),
-        ]
-    )  # fmt: skip
-    if clinic:
-        lines += ["", "[clinic]", *clinic]
+        *_lines(given("")),
+    ]
+    for section in sorted(_SECTIONS):
+        body = _lines(given(section))
+        if body:
+            lines += ["", f"[{section}]", *body]
     for record in spec.records:
         lines += ["", "[[record]]", *_lines(
             [

@@ -13,9 +13,11 @@ from pathlib import Path
 
 from scheduler.catalog.loader import Catalog
 from scheduler.catalog.lookup import resolve
-from scheduler.engine.clinic_calendar import ClinicCalendar, load_closures
+from scheduler.engine.clinic_calendar import ClinicCalendar
 from scheduler.errors import PlanError
+from scheduler.inputs.closures import load_closures
 from scheduler.model import PlanRequest, Record
+from scheduler.options import COMMAND_LINE, Vocabulary
 from scheduler.units import parse_window
 
 
@@ -64,7 +66,7 @@ class PlanSpec:
     monitor_days: int | None = None
     patient: str | None = None
     plan_id: str | None = None
-    avoid_weekends: bool = False
+    avoid: tuple[str, ...] = ()
     holidays: str | None = None
     closed: str | None = None
     window: str | None = None
@@ -73,22 +75,29 @@ class PlanSpec:
     strict: bool = False
     records: tuple[RecordSpec, ...] = ()
     base: Path = field(default=Path("."), compare=False)
+    origin: Vocabulary = field(default=COMMAND_LINE, compare=False)  # where the user gave it, for messages
 
 
 def clinic_calendar(spec: PlanSpec) -> ClinicCalendar | None:
     """Return the clinic's calendar the plan asks for, or None when it asks for none."""
-    if not (spec.avoid_weekends or spec.holidays or spec.closed):
+    if not (spec.avoid or spec.holidays or spec.closed):
         return None
     closures = load_closures(spec.base / spec.closed) if spec.closed else {}
-    return ClinicCalendar(weekends=spec.avoid_weekends, holiday_code=spec.holidays, closures=closures)
+    return ClinicCalendar(weekends="weekends" in spec.avoid, holiday_code=spec.holidays, closures=closures)
 
 
-def build_request(
-    spec: PlanSpec,
-    catalog: Catalog,
-    command: str = "txcal plan {name}",
-    options: tuple[str, str] = ("--every {every}", "--pediatric"),
-) -> PlanRequest:
+def retry_command(spec: PlanSpec) -> str:
+    """Return how the user gives this plan again with another name, with a {name} slot, for suggestions."""
+    vocabulary = spec.origin
+    words = [vocabulary.word("drug", "{name}")]
+    for name in vocabulary.context:
+        value = getattr(spec, name)
+        if value:
+            words.append(vocabulary.word(name, None if value is True else str(value)))
+    return vocabulary.command + " ".join(words)
+
+
+def build_request(spec: PlanSpec, catalog: Catalog) -> PlanRequest:
     """Return the engine's request for a plan: names resolved, calendar loaded, records checked.
 
     Raises:
@@ -102,8 +111,7 @@ def build_request(
         route=spec.route,
         pediatric=spec.pediatric,
         every=spec.every,
-        command=command,
-        options=options,
+        command=retry_command(spec),
     )
     records = []
     for number, record in enumerate(spec.records, 1):

@@ -7,15 +7,17 @@ as a spreadsheet reader expects (the JSON and .ics ends are exclusive).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from datetime import date, datetime
 
 from scheduler.model import Plan
+from scheduler.writers.registry import Rendered, View
 
 COLUMNS = (
     "uid", "kind", "title", "start", "end", "all_day", "timezone", "day", "dose_number", "dose", "route",
-    "status", "shifted_from", "reason", "conflict", "unconfirmed", "notes",
+    "status", "shifted_from", "reason", "conflict", "unconfirmed", "notes", "plan_id",
 )  # fmt: skip
 
 
@@ -36,7 +38,23 @@ def to_csv(plan: Plan) -> str:
                 "TRUE" if e.all_day else "FALSE", zone if not e.all_day else "", "" if e.day is None else e.day,
                 "" if e.dose_number is None else e.dose_number, e.dose, e.route, e.status,
                 "" if e.shifted_from is None else _cell(e.shifted_from), e.reason, e.conflict,
-                "TRUE" if e.unconfirmed else "FALSE", "\n".join(e.notes),
+                "TRUE" if e.unconfirmed else "FALSE", "\n".join(e.notes), plan.plan_id,
             ]
         )  # fmt: skip
     return out.getvalue()
+
+
+def render(plan: Plan, view: View) -> Rendered:
+    """Return the plan as CSV (the `csv` format); a file starts with a UTF-8 mark so Excel reads ², × and ⁹."""
+    data = to_csv(plan).encode("utf-8")
+    return Rendered(codecs.BOM_UTF8 + data if view.to_file else data)
+
+
+def owner(data: bytes) -> str | None:
+    """Return the plan id of a CSV file txcal wrote ("" when it has no events), or None for any other file."""
+    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    rows = csv.reader(io.StringIO(text))
+    if next(rows, None) != list(COLUMNS):
+        return None
+    first = next(rows, None)
+    return first[-1] if first and len(first) == len(COLUMNS) else ""

@@ -7,6 +7,10 @@ from datetime import date, datetime
 from typing import Any
 
 from scheduler.model import Plan, PlannedEvent
+from scheduler.writers.registry import Rendered, View
+
+# Marks a file as txcal's, for the output-file policy.
+GENERATOR = "txcal"
 
 
 def _iso(value: date | datetime) -> str:
@@ -40,6 +44,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """Return a plan as plain data: regimen, time zone, horizon and events."""
     request = plan.request
     return {
+        "generator": GENERATOR,
         "regimen": {
             "id": plan.regimen.id,
             "drug": plan.regimen.drug,
@@ -58,3 +63,20 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 def to_json(plan: Plan) -> str:
     """Return a plan as indented JSON text ending in a newline."""
     return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"
+
+
+def render(plan: Plan, view: View) -> Rendered:
+    """Return the plan as JSON (the `json` format)."""
+    return Rendered(to_json(plan).encode("utf-8"))
+
+
+def owner(data: bytes) -> str | None:
+    """Return the plan id of a JSON file txcal wrote, or None for any other file."""
+    try:
+        found = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(found, dict) or found.get("generator") != GENERATOR:
+        return None
+    plan_id = found.get("plan_id")
+    return plan_id if isinstance(plan_id, str) else None

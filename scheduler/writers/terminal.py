@@ -6,12 +6,14 @@ Returns strings; colour is ANSI and only when the caller asks (a terminal, NO_CO
 from __future__ import annotations
 
 import calendar
+import re
 import textwrap
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from scheduler.model import Plan, PlannedEvent
 from scheduler.wording import DISCLAIMER, day_label
+from scheduler.writers.registry import Rendered, View
 
 # ANSI colours per event kind (SGR codes).
 KIND_COLORS = {
@@ -244,3 +246,29 @@ def render_months(plan: Plan, today: date, width: int = 80, color: bool = False)
         legend = "  ".join(paint(f"{KIND_MARKS[k]} {k}", KIND_COLORS[k], color) for k in used)
         lines += ["", legend + ("  (today in reverse video)" if color else "")]
     return "\n".join([*lines, *_closing(plan, width)]) + "\n"
+
+
+# A text view written to a file ends with this line: the plan it holds, for the output-file policy.
+_OWNER = re.compile(r"\(txcal plan ([\w.@-]+)\)\n\Z")
+
+
+def _text(plan: Plan, text: str, view: View) -> Rendered:
+    if view.to_file:
+        text += f"(txcal plan {plan.plan_id})\n"
+    return Rendered(text.encode("utf-8"))
+
+
+def render(plan: Plan, view: View) -> Rendered:
+    """Return the timeline view (the `text` format)."""
+    return _text(plan, render_timeline(plan, view.today, max(view.width, 40), view.color), view)
+
+
+def render_month_view(plan: Plan, view: View) -> Rendered:
+    """Return the month-grid view (the `month` format)."""
+    return _text(plan, render_months(plan, view.today, max(view.width, 40), view.color), view)
+
+
+def owner(data: bytes) -> str | None:
+    """Return the plan id a text view written by txcal names on its last line, or None."""
+    found = _OWNER.search(data[-200:].decode("utf-8", errors="replace"))
+    return found.group(1) if found else None

@@ -21,6 +21,7 @@ from scheduler.model import Plan, PlannedEvent
 from scheduler.wording import DISCLAIMER, day_label
 from scheduler.writers.ical.read import PLAN_PROPERTY, Component, parse, txcal_plan_id
 from scheduler.writers.ical.vtimezone import Observance, observances
+from scheduler.writers.registry import Rendered, View
 
 PRODID = f"-//txcal//txcal {__version__}//EN"
 CANCELLED_PREFIX = "Cancelled: "
@@ -318,13 +319,6 @@ class IcsExport:
         """Return the whole file for this plan."""
         return calendar_bytes(calendar_name(self.plan), self.plan.plan_id, [self])
 
-    def describe(self, path: str) -> str:
-        """Return the line the CLI prints after writing the file."""
-        text = f"Wrote {len(self.plan.events)} events to {path}"
-        if self.changed or self.cancelled:
-            text += f"; against the previous export: {self.changed} changed, {self.cancelled} cancelled"
-        return text + "."
-
 
 def to_ics(
     plan: Plan,
@@ -438,3 +432,17 @@ def calendar_bytes(name: str, plan_id: str, exports: Sequence[IcsExport]) -> byt
     body += [block.text for block in blocks]
     body.append("END:VCALENDAR\r\n")
     return "".join(body).encode("utf-8")
+
+
+def render(plan: Plan, view: View) -> Rendered:
+    """Return the plan as an iCalendar file (the `ics` format), updating `view.previous` when given."""
+    export = to_ics(plan, view.stamp, view.reminders, view.previous)
+    note = ""
+    if export.changed or export.cancelled:
+        note = f"; against the previous export: {export.changed} changed, {export.cancelled} cancelled"
+    return Rendered(export.data, note)
+
+
+def owner(data: bytes) -> str | None:
+    """Return the plan id of a calendar file txcal wrote, or None for any other file."""
+    return txcal_plan_id(data)

@@ -1,0 +1,86 @@
+"""Click parameters derived from the options table, and the click types of txcal's values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from scheduler.catalog.loader import TEMPLATES_ENV, load_regimens
+from scheduler.catalog.lookup import all_names
+from scheduler.errors import TxcalError
+from scheduler.options import DATE as DATE_VALUE
+from scheduler.options import OPTIONS, PlanOption, Value
+from scheduler.units import parse_reminders
+
+
+class Parsed(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.5
+    """A click type from a parser function: its ValueError message becomes click's usage error."""
+
+    def __init__(self, name: str, parse: Callable[[str], Any], hint: str = "") -> None:
+        self.name = name
+        self._parse = parse
+        self._hint = f"; {hint}" if hint else ""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return self._parse(value)
+        except ValueError as exc:
+            self.fail(f"{value!r}: {exc}{self._hint}", param, ctx)
+
+
+def click_type(value: Value) -> click.ParamType:  # type: ignore[type-arg]
+    """Return the click type of an option value: a choice (completed by the shell) or a parser."""
+    if value.choices:
+        return click.Choice(value.choices, case_sensitive=False)
+    return Parsed(value.name, value.parse, value.hint)
+
+
+DATE = click_type(DATE_VALUE)
+REMINDERS = Parsed("reminders", parse_reminders)
+# The plan options that are command-line options (the drug is an argument).
+PLAN_FLAGS: tuple[PlanOption, ...] = tuple(o for o in OPTIONS if o.flag)
+
+
+def _click_option(o: PlanOption) -> Callable[[Any], Any]:
+    if o.is_flag:
+        return click.option(o.flag, o.name, is_flag=True, help=o.help)
+    return click.option(
+        o.flag,
+        o.name,
+        type=click_type(o.value),
+        multiple=o.many,
+        default=o.default,
+        show_default=o.default is not None,
+        help=o.help,
+    )
+
+
+def plan_options(command: Any) -> Any:
+    """Add every plan option of the options table to a command, in the table's order."""
+    for o in reversed(PLAN_FLAGS):
+        command = _click_option(o)(command)
+    return command
+
+
+def templates_option(command: Any) -> Any:
+    return click.option(
+        "--templates",
+        "template_dirs",
+        multiple=True,
+        metavar="DIR",
+        help=f"Also read regimen templates from DIR (repeatable; also {TEMPLATES_ENV}). "
+        "A user template with a shipped id replaces the shipped one.",
+    )(command)
+
+
+def complete_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Offer regimen names for shell completion; quiet if templates cannot be read."""
+    try:
+        names = all_names(load_regimens(ctx.params.get("template_dirs") or ()))
+    except TxcalError:
+        return []
+    return [n for n in names if n.casefold().startswith(incomplete.casefold())]

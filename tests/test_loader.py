@@ -115,3 +115,21 @@ def test_user_templates_from_the_environment(tmp_path, monkeypatch):
     write(tmp_path, "testumab", GOOD_TEMPLATE.format(id="testumab"))
     monkeypatch.setenv("TXCAL_TEMPLATES", str(tmp_path))
     assert load_regimens().get("testumab") is not None
+
+
+def test_a_new_template_needs_no_code_change(txcal, tmp_path):
+    """A template dropped in a folder is listed, planned, exported and checked like the shipped ones."""
+    from scheduler.writers.ical.check import check_ics
+    from tests_support import GOOD_TEMPLATE, template_cases
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "testumab-iv.toml").write_text(GOOD_TEMPLATE.format(id="testumab-iv"), encoding="utf-8")
+    assert "testumab-iv (user)" in txcal(f"regimens --templates {folder}").stdout
+    cases = template_cases(sorted(folder.glob("*.toml")))
+    assert list(cases) == ["template-testumab-iv-3w"]
+    out = tmp_path / "plan.ics"
+    result = txcal(f"{cases['template-testumab-iv-3w']} --templates {folder} -o {out}")
+    assert result.exit_code == 0, result.stderr
+    assert check_ics(out.read_bytes()) == []
+    assert out.read_bytes().count(b"BEGIN:VEVENT") == 3

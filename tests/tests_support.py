@@ -45,6 +45,38 @@ ICS_CASES = {
     "afami-cel-new-york": "plan afami-cel --start 2027-01-25 --time 09:00 --tz America/New_York --patient P-017 --remind 1d",
     "afami-cel-all-day": "plan tecelra --start 2027-01-04 --infusion 2027-02-16 --monitor-days 10",
 }
+
+
+def template_cases(paths) -> dict[str, str]:
+    """Return a `txcal plan` command for every schedule (or pathway) of every template file given.
+
+    Every shipped template gets golden output and the independent parsers' reading this way: a new
+    template is covered by running `pytest --update-golden` once, with no change to any test.
+    """
+    from scheduler.catalog.loader import load_template
+
+    cases = {}
+    for path in paths:
+        regimen = load_template(path, "shipped")
+        timed = "--start 2027-03-01 --time 09:00 --tz America/New_York"
+        if not regimen.schedules:
+            cases[f"template-{regimen.id}"] = f"plan {regimen.id} {timed}"
+        for schedule in regimen.schedules:
+            weight = " --weight-kg 40" if schedule.dose.weight_based else ""
+            cases[f"template-{regimen.id}-{schedule.every}"] = (
+                f"plan {regimen.id} --every {schedule.every}{weight} {timed} --doses 3"
+            )
+    return cases
+
+
+def _shipped_cases() -> dict[str, str]:
+    from scheduler.catalog.loader import shipped_template_paths
+
+    return template_cases(shipped_template_paths())
+
+
+ICS_CASES.update(_shipped_cases())
+
 # The time stamp of every golden export (2026-11-20T00:00:00Z): same input, same bytes.
 SOURCE_DATE_EPOCH = "1795132800"
 

@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scheduler.app.output import previous_output, write_atomic
+from scheduler.app.output import previous_output
 from scheduler.app.plans import plan_from_spec
 from scheduler.catalog.loader import Catalog
 from scheduler.errors import TxcalError
+from scheduler.files import write_atomic
 from scheduler.inputs.patient_list import iter_rows, spec_from_row
 from scheduler.model import PlannedEvent
 from scheduler.options import PATIENT_LIST

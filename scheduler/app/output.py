@@ -7,65 +7,15 @@ back or replaced, and a file is written through a temporary file and a rename.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import stat
 from pathlib import Path
 
 from scheduler.errors import TxcalError, option
+from scheduler.files import read_existing, write_atomic
 from scheduler.model import Plan
 from scheduler.writers.registry import Format, View
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write data to path through a temporary file in the same folder and a rename.
-
-    An error leaves the old file as it was and no partial file behind.
-
-    Raises:
-        TxcalError: the folder is missing or not writable.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise TxcalError(f"cannot write {path}: the folder {folder} does not exist; create it or choose another path")
-    temporary = str(folder / f".{path.name}.{os.getpid()}.tmp")
-    try:
-        # Mode 0o666 less the umask, as any new file; an existing file's mode is kept below.
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as exc:
-        raise TxcalError(f"cannot write {path}: {exc.strerror}; choose another path") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(temporary, os.stat(path).st_mode & 0o777)
-        os.replace(temporary, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise TxcalError(f"cannot write {path}: {exc.strerror}; choose another path") from None
-
-
-def read_existing(path: Path) -> bytes | None:
-    """Return the bytes of an existing regular file, or None when there is none.
-
-    Raises:
-        TxcalError: the path is a folder, a device, a pipe or a socket (txcal never reads back or
-            replaces those), or cannot be read.
-    """
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise TxcalError(f"cannot read {path}: {exc.strerror}") from None
-    if not stat.S_ISREG(mode):
-        raise TxcalError(f"{path} is not a regular file: write to a file, or to standard output with -o -")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise TxcalError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def _is_stream(path: Path) -> bool:

@@ -30,9 +30,9 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from scheduler.app.output import write_atomic
 from scheduler.catalog.tomlcheck import TableReader
 from scheduler.errors import TemplateError, TxcalError
+from scheduler.files import write_atomic
 from scheduler.inputs.plan_spec import PlanSpec, RecordSpec
 from scheduler.model import RECORD_KINDS
 from scheduler.options import OPTIONS, PLAN_FILE, PlanOption

@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from scheduler.app.output import write_atomic
 from scheduler.errors import TxcalError
+from scheduler.files import write_atomic
 from scheduler.model import Plan
 from scheduler.writers.ical.export import (
     EventBlock,

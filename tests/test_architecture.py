@@ -1,0 +1,122 @@
+"""The layers hold: imports point one way, only the CLI imports click, and the install ships every package."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).parent.parent / "scheduler"
+# What each layer may import from the package, besides itself (design.md: cli -> app -> {inputs,
+# engine, writers, publishers} -> {catalog, model, units}). Modules at the top of the package
+# (model, units, errors, options, wording, files) are the base every layer may use.
+BASE = {"model", "units", "errors", "options", "wording", "files", "__init__", "__version__"}
+ENTRY = {"__main__"}  # `python -m scheduler`: the CLI, run
+ALLOWED = {
+    "catalog": set(),
+    "engine": {"catalog"},
+    "inputs": {"catalog", "engine", "writers"},  # writers: the one .ics reader, for closure files
+    "writers": {"catalog"},
+    "publishers": {"writers", "catalog"},
+    "app": {"catalog", "engine", "inputs", "writers", "publishers"},
+    "cli": {"catalog", "engine", "inputs", "writers", "publishers", "app"},
+}
+
+
+def modules() -> dict[str, set[str]]:
+    """Return each module of the package (dotted, without 'scheduler.') and the package modules it imports."""
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        name = ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            imported |= {n for n in names if n == "click" or n.startswith("click.") or n.startswith("scheduler.")}
+        found[name] = imported
+    return found
+
+
+def layer(module: str) -> str:
+    return module.split(".")[0]
+
+
+def test_only_the_cli_imports_click():
+    offenders = [
+        m for m, imports in modules().items() if layer(m) != "cli" and any(i.startswith("click") for i in imports)
+    ]
+    assert offenders == []
+
+
+def test_layers_import_one_way():
+    wrong = []
+    for module, imports in modules().items():
+        own = layer(module)
+        if own in ENTRY:
+            continue
+        allowed_layers = set() if own in BASE else ALLOWED[own]
+        for target in imports:
+            if not target.startswith("scheduler."):
+                continue
+            other = target.split(".")[1]
+            if other in BASE or other == own or other == "templates" or other in allowed_layers:
+                continue
+            wrong.append(f"{module} -> {target}")
+    assert wrong == []
+
+
+def test_no_import_cycles_between_modules():
+    graph = modules()
+    known = set(graph)
+
+    def resolve(target: str) -> str | None:
+        name = target.removeprefix("scheduler.")
+        while name and name not in known and f"{name}.__init__" not in known:
+            name = name.rpartition(".")[0]
+        return name if name in known else (f"{name}.__init__" if name else None)
+
+    edges = {m: {r for t in targets if (r := resolve(t)) and r != m} for m, targets in graph.items()}
+    # Package __init__ files re-export their modules; a cycle through them is not a real one.
+    edges = {m: {t for t in ts if not t.endswith("__init__")} for m, ts in edges.items()}
+    state: dict[str, int] = {}
+    cycle: list[str] = []
+
+    def visit(node: str, trail: list[str]) -> bool:
+        state[node] = 1
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                cycle.extend([*trail, node, nxt])
+                return True
+            if nxt not in state and visit(nxt, [*trail, node]):
+                return True
+        state[node] = 2
+        return False
+
+    for start in sorted(edges):
+        if start not in state and visit(start, []):
+            break
+    assert cycle == []
+
+
+def test_setup_cfg_ships_every_package_folder():
+    config = configparser.ConfigParser()
+    config.read(PACKAGE.parent / "setup.cfg")
+    listed = set(config["options"]["packages"].split())
+    folders = {
+        ".".join(("scheduler", *p.parent.relative_to(PACKAGE).parts)).rstrip(".") for p in PACKAGE.rglob("__init__.py")
+    }
+    assert folders | {"scheduler.templates"} == listed
+
+
+@pytest.mark.parametrize("fmt", ["text", "month", "json", "csv", "ics"])
+def test_a_format_is_one_registry_entry_with_a_writer_module(fmt):
+    from scheduler.writers.registry import FORMATS
+
+    writer = FORMATS[fmt].writer()
+    assert callable(getattr(writer, FORMATS[fmt].entry)) and callable(writer.owner)

@@ -261,10 +261,11 @@ def test_an_infusion_ending_in_the_repeated_hour_ends_after_it_starts():
 
 def plan_of(command: str):
     """Return the Plan a `txcal plan ...` command line expands, through the CLI's own option parsing."""
-    from scheduler.cli.main import _expand, _spec_from_options, plan
+    from scheduler.cli.main import expand_plan, spec_from_options
+    from scheduler.cli.plan import plan
 
     context = plan.make_context("plan", shlex.split(command)[1:])
-    return _expand(_spec_from_options(context.params["drug"], context.params), ()), context.params["remind"] or []
+    return expand_plan(spec_from_options(context.params["drug"], context.params), ()), context.params["remind"] or []
 
 
 @pytest.mark.parametrize("name", ICS_CASES)

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from scheduler.cli.main import plan as plan_command
+from scheduler.cli.plan import plan as plan_command
 from scheduler.inputs.plan_file import dump_plan, load_plan
 from scheduler.inputs.plan_spec import PlanSpec
 from scheduler.options import OPTIONS

@@ -1,0 +1,103 @@
+"""`txcal plan`: expand a plan and show or write it in any registered format."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scheduler.app.output import write_plan
+from scheduler.cli.main import current_day, expand_plan, main, plan_spec_from, time_stamp
+from scheduler.cli.params import (
+    DATE,
+    REMINDERS,
+    complete_names,
+    plan_options,
+    templates_option,
+)
+from scheduler.writers.registry import FORMATS, Format, View, format_for_suffix, known_suffixes
+
+
+@main.command()
+@click.argument("drug", required=False, shell_complete=complete_names)
+@plan_options
+@click.option(
+    "--plan-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Build from a patient's plan file (see txcal record) instead of DRUG and the plan options.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(FORMATS)),
+    help="text: timeline by month; month: calendar grids; json; csv; ics (default: from the -o suffix, else text).",
+)
+@click.option("--next", "next_count", type=click.IntRange(min=1), help="Show only the next N events from today.")
+@click.option("--from", "first", type=DATE, help="Show only events on or after this date.")
+@click.option("--to", "last", type=DATE, help="Show only events on or before this date.")
+@click.option("--today", type=DATE, help="Count from this day instead of today (also TXCAL_TODAY).")
+@click.option("-o", "--output", help="Write to this file (.ics, .json, .csv, .txt); - is stdout.")
+@click.option("--remind", type=REMINDERS, help="Calendar reminders before each event, e.g. 1d,2h (.ics only).")
+@click.option(
+    "--force", is_flag=True, help="Replace an output file that holds another plan or was not written by txcal."
+)
+@templates_option
+@click.pass_context
+def plan(
+    ctx: click.Context,
+    /,
+    drug: str | None,
+    plan_file: Path | None,
+    fmt: str | None,
+    next_count: int | None,
+    first: date | None,
+    last: date | None,
+    today: date | None,
+    output: str | None,
+    remind: list[timedelta] | None,
+    force: bool,
+    template_dirs: tuple[str, ...],
+    **options: Any,
+) -> None:
+    """Expand DRUG (a regimen id, generic or brand name) into a dated schedule."""
+    from scheduler.engine.selection import select_events
+
+    result = expand_plan(plan_spec_from(ctx, drug, plan_file, options), template_dirs)
+    path = None if output in (None, "-") else Path(output)
+    chosen = FORMATS[fmt] if fmt else _format_for(path)
+    if remind and not chosen.reminders:
+        click.echo("Note: --remind applies to .ics output only.", err=True)
+    day = today or current_day()
+    if first and last and last < first:
+        raise click.UsageError(f"--to {last} is before --from {first}: give a later --to")
+    shown = select_events(result, day, next_count, first, last)
+    if chosen.whole_plan and shown is not result:
+        raise click.UsageError("--next, --from and --to narrow a view; an .ics export always holds the whole plan")
+    interactive = path is None and sys.stdout.isatty()
+    view = View(
+        today=day,
+        stamp=time_stamp(),
+        width=shutil.get_terminal_size().columns if interactive else 80,
+        color=interactive and "NO_COLOR" not in os.environ,
+        reminders=tuple(remind or ()),
+    )
+    if path is None:
+        click.echo(chosen.render(shown, view).data, nl=False)
+    else:
+        click.echo(write_plan(path, chosen, shown, view, force), err=True)
+
+
+def _format_for(path: Path | None) -> Format:
+    """Return the output format a file name asks for; text when there is no file."""
+    if path is None:
+        return FORMATS["text"]
+    found = format_for_suffix(path.suffix)
+    if found is None:
+        known = ", ".join(known_suffixes())
+        raise click.UsageError(f"cannot tell the format of {path.name}: name it {known}, or add --format")
+    return found

@@ -1,0 +1,151 @@
+"""`txcal record ...`: keep a patient's plan file."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scheduler.cli.main import current_day, expand_plan, main, spec_from_options
+from scheduler.cli.params import (
+    DATE,
+    click_type,
+    complete_names,
+    plan_options,
+    templates_option,
+)
+from scheduler.errors import TxcalError
+from scheduler.inputs.plan_spec import RecordSpec
+from scheduler.options import BY_NAME
+
+
+@main.group()
+def record() -> None:
+    """Keep a patient's plan file: make it, then record what happened (given, delay, hold, stop, switch).
+
+    Each command checks the plan still expands before it writes the file, so a plan file is
+    never left in a state txcal cannot build from. Build calendars with `txcal plan --plan-file`.
+    """
+
+
+_PLAN_FILE = click.option(
+    "-f",
+    "--plan-file",
+    required=True,
+    envvar="TXCAL_PLAN_FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The patient's plan file (also TXCAL_PLAN_FILE).",
+)
+_REASON = click.option("--reason", default="", help="Why, in a few words (kept in the file and shown in the calendar).")
+
+
+@record.command("new")
+@_PLAN_FILE
+@click.argument("drug", shell_complete=complete_names)
+@plan_options
+@click.option("--force", is_flag=True, help="Replace an existing plan file.")
+@templates_option
+def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str, ...], **options: Any) -> None:
+    """Make a plan file for DRUG with the plan options (as for txcal plan)."""
+    from scheduler.inputs.plan_file import save_plan
+
+    if plan_file.exists() and not force:
+        raise TxcalError(f"{plan_file} exists: record into it, choose another name, or add --force to replace it")
+    spec = spec_from_options(drug, options)
+    if spec.closed:
+        # Kept relative to the plan file, so the file and its closures can move together.
+        closed = os.path.relpath(Path(spec.closed).resolve(), plan_file.resolve().parent)
+        spec = dataclasses.replace(spec, closed=closed, base=plan_file.parent)
+    built = expand_plan(spec, template_dirs)
+    # Fix the plan's identity now, so later records and re-exports keep every event's UID.
+    spec = dataclasses.replace(spec, plan_id=built.plan_id)
+    save_plan(spec, plan_file)
+    click.echo(f"Wrote {plan_file}: {built.regimen.id}, first day {spec.start}.", err=True)
+
+
+def _record(plan_file: Path, entry: RecordSpec, template_dirs: tuple[str, ...]) -> None:
+    """Add a record to a plan file once the plan still expands with it, and say what follows."""
+    from scheduler.inputs.plan_file import add_record, load_plan, save_plan
+
+    spec = add_record(load_plan(plan_file), dataclasses.replace(entry, recorded=current_day()))
+    result = expand_plan(spec, template_dirs)
+    save_plan(spec, plan_file)
+    click.echo(f"Recorded in {plan_file}: {entry.describe()}.", err=True)
+    upcoming = [e for e in result.events if e.status == "planned" and e.first_day >= current_day()]
+    if upcoming:
+        nxt = upcoming[0]
+        moved = f" ({nxt.reason})" if nxt.reason else ""
+        click.echo(f"Next planned: {nxt.title} on {nxt.first_day:%a %Y-%m-%d}{moved}.", err=True)
+    else:
+        click.echo("Nothing planned from today on.", err=True)
+
+
+@record.command("given")
+@_PLAN_FILE
+@click.argument("dose", type=click.IntRange(min=1))
+@click.argument("day", metavar="DATE", type=DATE)
+@_REASON
+@templates_option
+def record_given(plan_file: Path, dose: int, day: date, reason: str, template_dirs: tuple[str, ...]) -> None:
+    """Dose DOSE was given on DATE; later doses count from it."""
+    _record(plan_file, RecordSpec("given", dose=dose, on=day, reason=reason), template_dirs)
+
+
+@record.command("delay")
+@_PLAN_FILE
+@click.argument("dose", type=click.IntRange(min=1))
+@click.argument("days", type=click.IntRange(1, 90))
+@_REASON
+@templates_option
+def record_delay(plan_file: Path, dose: int, days: int, reason: str, template_dirs: tuple[str, ...]) -> None:
+    """Dose DOSE is delayed DAYS days; later doses count from the new date."""
+    _record(plan_file, RecordSpec("delay", dose=dose, days=days, reason=reason), template_dirs)
+
+
+@record.command("hold")
+@_PLAN_FILE
+@click.argument("dose", type=click.IntRange(min=1))
+@_REASON
+@templates_option
+def record_hold(plan_file: Path, dose: int, reason: str, template_dirs: tuple[str, ...]) -> None:
+    """Dose DOSE is held (omitted); the next dose keeps its place."""
+    _record(plan_file, RecordSpec("hold", dose=dose, reason=reason), template_dirs)
+
+
+@record.command("stop")
+@_PLAN_FILE
+@click.argument("day", metavar="DATE", type=DATE)
+@_REASON
+@templates_option
+def record_stop(plan_file: Path, day: date, reason: str, template_dirs: tuple[str, ...]) -> None:
+    """Treatment stopped on DATE; re-exporting cancels the events after it."""
+    _record(plan_file, RecordSpec("stop", on=day, reason=reason), template_dirs)
+
+
+@record.command("switch")
+@_PLAN_FILE
+@click.argument("dose", type=click.IntRange(min=2))
+@click.argument("drug", shell_complete=complete_names)
+@click.option(
+    "--every", type=click_type(BY_NAME["every"].value), help="The new schedule's interval, where the drug has several."
+)
+@click.option("--route", type=click_type(BY_NAME["route"].value), help="The new route.")
+@_REASON
+@templates_option
+def record_switch(
+    plan_file: Path,
+    dose: int,
+    drug: str,
+    every: str | None,
+    route: str | None,
+    reason: str,
+    template_dirs: tuple[str, ...],
+) -> None:
+    """From dose DOSE on, give DRUG (IV to SC, or another interval of the same drug)."""
+    _record(
+        plan_file, RecordSpec("switch", dose=dose, drug=drug, every=every, route=route, reason=reason), template_dirs
+    )

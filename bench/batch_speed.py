@@ -135,9 +135,9 @@ def icalendar_baseline(patients_csv: Path, sample: int) -> tuple[int, float]:
     """Build and serialize the sample's events one by one with icalendar's component API."""
     from itertools import islice
 
-    from scheduler.app.batch import iter_rows, spec_from_row
     from scheduler.catalog.loader import load_regimens
     from scheduler.engine import expand
+    from scheduler.inputs.patient_list import iter_rows, spec_from_row
     from scheduler.inputs.plan_spec import build_request
     from scheduler.writers.ical.reference import reference_event
 

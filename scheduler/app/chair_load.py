@@ -17,7 +17,7 @@ from pathlib import Path
 
 from scheduler.errors import TxcalError
 from scheduler.model import EVENT_KINDS, PlannedEvent
-from scheduler.writers.ical.read import moment, parse_line
+from scheduler.writers.ical.read import ContentLine, moment, stream_events
 from scheduler.writers.terminal import Mark, month_grids, paint
 
 CHAIR_KINDS = ("dose", "chemotherapy", "infusion")
@@ -74,10 +74,13 @@ def _kind(categories: str) -> str:
     return kind if kind in EVENT_KINDS else "other"
 
 
-def _local(line: str) -> date | datetime | None:
-    """Return a DTSTART or DTEND line's value as written (wall time; a UTC mark is set aside)."""
-    value = moment(parse_line(line))
+def _local(line: ContentLine) -> date | datetime | None:
+    """Return a DTSTART or DTEND value as written (wall time; a UTC mark is set aside)."""
+    value = moment(line)
     return value.replace(tzinfo=None) if isinstance(value, datetime) else value
+
+
+_WANTED = frozenset({"DTSTART", "DTEND", "CATEGORIES", "STATUS"})
 
 
 def from_ics_lines(lines: Iterator[str], load: Load) -> None:
@@ -86,26 +89,18 @@ def from_ics_lines(lines: Iterator[str], load: Load) -> None:
     Minutes come from DTEND minus DTSTART in local time for timed events; an all-day visit's
     length is unknown.
     """
-    event: dict[str, str] | None = None
-    for raw in lines:
-        line = raw.rstrip("\r\n")
-        if line == "BEGIN:VEVENT":
-            event = {}
-        elif line == "END:VEVENT" and event is not None:
-            start = _local(event["DTSTART"]) if "DTSTART" in event else None
-            if event.get("STATUS") != "CANCELLED" and start is not None:
-                end = _local(event["DTEND"]) if "DTEND" in event else None
-                minutes = None
-                if isinstance(start, datetime) and isinstance(end, datetime):
-                    minutes = int((end - start).total_seconds() // 60)
-                day = start.date() if isinstance(start, datetime) else start
-                load.add(day, _kind(event.get("CATEGORIES", "")), minutes)
-            event = None
-        elif event is not None and line[:1] not in (" ", "\t"):
-            name, _, value = line.partition(":")
-            key = name.split(";")[0].upper()
-            if key in ("DTSTART", "DTEND", "CATEGORIES", "STATUS"):
-                event[key] = line if key.startswith("DT") else value
+    for event in stream_events(lines, _WANTED):
+        start = _local(event["DTSTART"]) if "DTSTART" in event else None
+        status = event.get("STATUS")
+        if start is None or (status is not None and status.value == "CANCELLED"):
+            continue
+        end = _local(event["DTEND"]) if "DTEND" in event else None
+        minutes = None
+        if isinstance(start, datetime) and isinstance(end, datetime):
+            minutes = int((end - start).total_seconds() // 60)
+        day = start.date() if isinstance(start, datetime) else start
+        categories = event.get("CATEGORIES")
+        load.add(day, _kind(categories.value if categories else ""), minutes)
 
 
 def read_ics(path: Path, load: Load) -> None:

@@ -1,11 +1,13 @@
 """Read iCalendar text without a calendar library: unfold, split content lines, nest components.
 
-Used to check files as they are on disk (`txcal check`) and to compare a re-export with the
-file it replaces, line for line.
+The one .ics reader: it checks files as they are on disk (`txcal check`), compares a re-export
+with the file it replaces line for line, reads closures, a server's events (publish) and a
+clinic calendar a line at a time (`txcal load`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -107,6 +109,33 @@ def parse(text: str) -> list[Component]:
     if stack:
         raise ValueError(f"END:{stack[-1].name} is missing")
     return roots
+
+
+def stream_events(lines: Iterable[str], names: frozenset[str]) -> Iterator[dict[str, ContentLine]]:
+    """Yield each VEVENT's properties among `names`, reading a line at a time (a whole clinic's calendar).
+
+    For calendars txcal wrote, whose properties of interest are never folded; alarms' lines are
+    left out (a VALARM nests inside its VEVENT).
+    """
+    event: dict[str, ContentLine] | None = None
+    depth = 0
+    for raw in lines:
+        line = raw.rstrip("\r\n")
+        if line == "BEGIN:VEVENT":
+            event, depth = {}, 0
+        elif event is None:
+            continue
+        elif line == "END:VEVENT":
+            yield event
+            event = None
+        elif line.startswith("BEGIN:"):
+            depth += 1
+        elif line.startswith("END:"):
+            depth -= 1
+        elif depth == 0 and line[:1] not in (" ", "\t"):
+            key = line.partition(":")[0].partition(";")[0].upper()
+            if key in names:
+                event[key] = parse_line(line)
 
 
 def txcal_plan_id(data: bytes) -> str | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol
+
+from scheduler import wording
 
 # The fixed vocabulary of event kinds (issue 2); writers colour and categorise by it.
 EVENT_KINDS = (
@@ -32,13 +34,6 @@ SOURCE_MARKS = (
 )
 
 
-def format_number(value: float) -> str:
-    """Return a dose amount as people write it: 1875 -> "1,875", 352.5 -> "352.5"."""
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
 @dataclass(frozen=True)
 class Dose:
     """A dose: a fixed amount, an amount per kg or m² (with an optional cap), or free text."""
@@ -54,37 +49,13 @@ class Dose:
     def weight_based(self) -> bool:
         return self.per == "kg"
 
-    def describe(self, with_partner: bool = True) -> str:
-        """Return the dose as the label states it: "15 mg/kg (at most 1,200 mg)".
-
-        Args:
-            with_partner: include what is given with it (the hyaluronidase of SC forms).
-        """
-        if self.text:
-            return self.text
-        assert self.amount is not None
-        words = f"{format_number(self.amount)} {self.unit}"
-        if self.per:
-            words += f"/{self.per}"
-        if self.max is not None:
-            words += f" (at most {format_number(self.max)} {self.unit})"
-        if self.with_ and with_partner:
-            words += f" with {self.with_}"
-        return words
-
-    def for_weight(self, weight_kg: float) -> tuple[float, str]:
-        """Return the dose for a weight and its arithmetic, the cap applied and shown."""
+    def for_weight(self, weight_kg: float) -> Dose:
+        """Return this weight-based dose for one patient: the amount per kg times the weight, capped, to 0.1."""
         assert self.amount is not None and self.per == "kg"
-        raw = self.amount * weight_kg
-        arithmetic = (
-            f"{format_number(self.amount)} {self.unit}/kg × {format_number(weight_kg)} kg"
-            f" = {format_number(raw)} {self.unit}"
-        )
-        if self.max is not None and raw > self.max:
-            return self.max, f"{arithmetic}, capped at {format_number(self.max)} {self.unit}"
-        if self.max is not None:
-            arithmetic += f", cap {format_number(self.max)} {self.unit}"
-        return raw, arithmetic
+        amount = self.amount * weight_kg
+        if self.max is not None and amount > self.max:
+            amount = self.max
+        return Dose(amount=round(amount, 1), unit=self.unit)
 
 
 @dataclass(frozen=True)
@@ -106,19 +77,6 @@ class Notes:
     call: str = ""
     missed: str = ""
 
-    def lines(self) -> tuple[str, ...]:
-        """Return the notes as plain-text lines, empty parts left out."""
-        parts = []
-        if self.expect:
-            parts.append(f"What to expect: {self.expect}")
-        if self.report:
-            parts.append("Side effects to report: " + "; ".join(self.report) + ".")
-        if self.call:
-            parts.append(f"When to call: {self.call}")
-        if self.missed:
-            parts.append(f"Missed dose: {self.missed}")
-        return tuple(parts)
-
 
 @dataclass(frozen=True)
 class Window:
@@ -126,9 +84,6 @@ class Window:
 
     early: int
     late: int
-
-    def describe(self) -> str:
-        return f"-{self.early}/+{self.late} days"
 
 
 @dataclass(frozen=True)
@@ -253,8 +208,8 @@ class ClinicDays(Protocol):
         """Return why the clinic is closed on day, or None when it is open."""
         ...
 
-    def place(self, planned: date, window: Window, shift: str) -> tuple[date, str | None]:
-        """Return the open day a visit takes within its window, or (planned, the conflict)."""
+    def place(self, planned: date, window: Window, shift: str) -> tuple[date, bool]:
+        """Return the open day a visit takes within its window (True), or (planned, False) when there is none."""
         ...
 
 
@@ -283,12 +238,65 @@ class PlanRequest:
     records: tuple[Record, ...] = ()
 
 
+# Why an event is not on its planned day: given on another day, delayed, moved off a closed day, held.
+MOVE_CODES = ("given", "delayed", "moved", "held")
+# Why an event stays on a closed day: no open day in its window; tied to Day 1 (pathways).
+CONFLICT_CODES = ("no-open-day", "tied-to-day-1")
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One change to an event's day, with its reason code (MOVE_CODES) and the user's or clinic's reason."""
+
+    code: str
+    planned: date | None = None  # the day it was planned for (given: only when given on another day)
+    day: date | None = None  # given: the day it was given
+    days: int | None = None  # delayed: by how many days
+    why: str = ""  # the reason recorded, or why the clinic is closed
+    window: Window | None = None  # moved: the window it moved within
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """An event left on a closed day (CONFLICT_CODES), why the clinic is closed, and the window it had."""
+
+    code: str
+    closed: str
+    window: Window | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One thing an event's notes say, as data: a kind (worded by scheduler.wording), its values,
+    where it comes from (source ids) and whether it is confirmed against the label."""
+
+    kind: str
+    args: tuple[Any, ...] = ()
+    sources: tuple[str, ...] = ()
+    confirmed: bool = True
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How far a plan reaches and why: a code, its figures, and the template's words for the rest."""
+
+    code: str  # doses, until, period, label-months, template-doses, planning-horizon, pathway
+    continues: str  # how long treatment continues (the template's words)
+    count: int | None = None
+    last: date | None = None
+    period: str | None = None
+    why: str = ""  # the template's horizon text, or the pathway anchor's title
+    stopped: date | None = None
+    why_stopped: str = ""
+
+
 @dataclass(frozen=True)
 class PlannedEvent:
     """One dated event of a plan; `uid` is its stable, opaque identity.
 
     `name` is what the event is (a step or the regimen's infusion); `title` adds the dose number
-    and the patient label, for calendars and data.
+    and the patient label, for calendars and data. The rest is data; its words (`dose`, `notes`,
+    `reason`, `conflict`) come from scheduler.wording.
     """
 
     key: str
@@ -301,14 +309,14 @@ class PlannedEvent:
     all_day: bool
     day: int | None = None
     dose_number: int | None = None
-    dose: str = ""
+    dosage: Dose | None = None  # the dose of this event: a computed amount for weight-based doses
     route: str = ""
     status: str = "planned"  # planned, given or held
-    notes: tuple[str, ...] = ()
+    facts: tuple[Fact, ...] = ()
     unconfirmed: bool = False
     shifted_from: date | None = None  # the day it was planned for, when it moved
-    reason: str = ""  # why it moved, was given on another day, or was held
-    conflict: str = ""  # why it is on a closed day it could not leave
+    moves: tuple[Move, ...] = ()  # what changed its day, in order
+    clash: Conflict | None = None  # why it is on a closed day it could not leave
     minutes: int | None = None  # how long the visit takes, all-day events included, where known
 
     @property
@@ -323,6 +331,26 @@ class PlannedEvent:
             return self.end.date()
         return self.end - timedelta(days=1)
 
+    @property
+    def dose(self) -> str:
+        """Return the dose in words ("1,200 mg"), or "" when the event has none."""
+        return wording.dose_text(self.dosage) if self.dosage else ""
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Return the notes as plain-text lines: dose and how it is given, what to expect, sources."""
+        return wording.note_lines(self.facts)
+
+    @property
+    def reason(self) -> str:
+        """Return why it moved, was given on another day, or was held, in words."""
+        return wording.reason_text(self.moves) if self.moves else ""
+
+    @property
+    def conflict(self) -> str:
+        """Return why it is on a closed day it could not leave, in words, or ""."""
+        return wording.conflict_text(self.clash) if self.clash else ""
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -331,11 +359,20 @@ class Plan:
     request: PlanRequest
     plan_id: str
     events: tuple[PlannedEvent, ...]
-    horizon: str
+    reach: Horizon
     warnings: tuple[str, ...] = ()
-    schedule_text: str = ""
     selection: str = ""  # how the events were narrowed for display, e.g. "next 3 events"
 
     @property
     def regimen(self) -> Regimen:
         return self.request.regimen
+
+    @property
+    def schedule_text(self) -> str:
+        """Return the plan's schedule in words: dose, route, interval, switches; or the pathway's Day 1."""
+        return wording.schedule_text(self)
+
+    @property
+    def horizon(self) -> str:
+        """Return how far the plan reaches and why, in words."""
+        return wording.horizon_text(self.reach)

@@ -16,7 +16,6 @@ from scheduler.model import Window
 
 _PERIOD = re.compile(r"(\d+)([dwmy])")
 _LENGTH = re.compile(r"(\d+)(min|h)")
-_UNIT_NAMES = {"d": "day", "w": "week", "m": "month", "y": "year"}
 
 
 def parse_interval(text: str) -> int:
@@ -63,15 +62,6 @@ def checked(parse: Callable[[str], object]) -> Callable[[str], str]:
     return check
 
 
-def describe_period(text: str) -> str:
-    """Return a period string in words: "6m" -> "6 months", "1y" -> "1 year"."""
-    match = _PERIOD.fullmatch(text.strip())
-    if not match:
-        return text
-    count, unit = int(match.group(1)), _UNIT_NAMES[match.group(2)]
-    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
-
-
 def parse_minutes(text: str) -> int:
     """Return the minutes in a length such as "30min" or "1h".
 
@@ -83,21 +73,6 @@ def parse_minutes(text: str) -> int:
         raise ValueError('expected a length like "30min" or "1h"')
     count = int(match.group(1))
     return count * 60 if match.group(2) == "h" else count
-
-
-def describe_minutes(minutes: int) -> str:
-    """Return a length in words: 30 -> "30 minutes", 60 -> "60 minutes", 120 -> "2 hours"."""
-    if minutes % 60 == 0 and minutes >= 120:
-        return f"{minutes // 60} hours"
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
-
-
-def describe_interval(days: int) -> str:
-    """Return a dosing interval in words: 21 -> "every 3 weeks", 10 -> "every 10 days"."""
-    if days % 7 == 0:
-        weeks = days // 7
-        return "every week" if weeks == 1 else f"every {weeks} weeks"
-    return "every day" if days == 1 else f"every {days} days"
 
 
 _REMINDER = re.compile(r"(\d+)(w|d|h|min|m)")

@@ -1,16 +1,273 @@
-"""Every English sentence txcal's outputs carry, in one place (ready to be translated).
+"""Every English sentence txcal's plans carry, in one place (ready to be translated).
 
-The engine returns data; writers and messages turn it into words here. No sentence in this
-module names a command-line flag: the options table (scheduler.options) words options for
-the place the user typed them.
+The engine returns data: doses as amounts and units, moves and conflicts with reason codes, and
+facts with their kind, values and sources. Writers render them through the functions here. No
+sentence in this module names a command-line flag: options are worded for the place the user
+typed them (scheduler.options), and only in messages.
 """
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scheduler.model import Conflict, Dose, Fact, Horizon, Move, Plan, Source, Window
+
 CONFIRM = "Confirm with your care team."
 DISCLAIMER = "txcal is a scheduling aid: confirm every date and dose with your care team."
+UNCONFIRMED_MARK = "* rests on a fact not confirmed against the label: confirm with your care team."
+PLACEHOLDER = "Calendar block only: no source gives a length for this step; your care team sets it."
+
+_PERIOD = re.compile(r"(\d+)([dwmy])")
+_UNIT_NAMES = {"d": "day", "w": "week", "m": "month", "y": "year"}
+
+
+def format_number(value: float) -> str:
+    """Return a dose amount as people write it: 1875 -> "1,875", 352.5 -> "352.5"."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 def day_label(day: int) -> str:
     """Return a pathway day as people write it: "Day -7", "Day 1"."""
     return f"Day {day}"
+
+
+def describe_period(text: str) -> str:
+    """Return a period string in words: "6m" -> "6 months", "1y" -> "1 year"."""
+    match = _PERIOD.fullmatch(text.strip())
+    if not match:
+        return text
+    count, unit = int(match.group(1)), _UNIT_NAMES[match.group(2)]
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def describe_minutes(minutes: int) -> str:
+    """Return a length in words: 30 -> "30 minutes", 60 -> "60 minutes", 120 -> "2 hours"."""
+    if minutes % 60 == 0 and minutes >= 120:
+        return f"{minutes // 60} hours"
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def describe_interval(days: int) -> str:
+    """Return a dosing interval in words: 21 -> "every 3 weeks", 10 -> "every 10 days"."""
+    if days % 7 == 0:
+        weeks = days // 7
+        return "every week" if weeks == 1 else f"every {weeks} weeks"
+    return "every day" if days == 1 else f"every {days} days"
+
+
+def window_text(window: Window) -> str:
+    return f"-{window.early}/+{window.late} days"
+
+
+@lru_cache(maxsize=256)
+def dose_text(dose: Dose, with_partner: bool = True) -> str:
+    """Return a dose as the label states it: "15 mg/kg (at most 1,200 mg)", "1,875 mg with ...".
+
+    Args:
+        with_partner: include what is given with it (the hyaluronidase of SC forms).
+    """
+    if dose.text:
+        return dose.text
+    assert dose.amount is not None
+    words = f"{format_number(dose.amount)} {dose.unit}"
+    if dose.per:
+        words += f"/{dose.per}"
+    if dose.max is not None:
+        words += f" (at most {format_number(dose.max)} {dose.unit})"
+    if dose.with_ and with_partner:
+        words += f" with {dose.with_}"
+    return words
+
+
+def weight_arithmetic(dose: Dose, weight_kg: float) -> str:
+    """Return how a weight-based dose was reached: "2 mg/kg × 30 kg = 60 mg, cap 200 mg"."""
+    assert dose.amount is not None
+    raw = dose.amount * weight_kg
+    text = f"{format_number(dose.amount)} {dose.unit}/kg × {format_number(weight_kg)} kg = {format_number(raw)} {dose.unit}"
+    if dose.max is not None and raw > dose.max:
+        return f"{text}, capped at {format_number(dose.max)} {dose.unit}"
+    if dose.max is not None:
+        text += f", cap {format_number(dose.max)} {dose.unit}"
+    return text
+
+
+def source_line(source: Source) -> str:
+    return f"Source: {source.address} ({source.mark}: {source.supports})."
+
+
+# -- what changed about an event ------------------------------------------------------------------
+
+
+def _because(why: str) -> str:
+    return f": {why}" if why else ""
+
+
+@lru_cache(maxsize=1024)
+def reason_text(moves: tuple[Move, ...]) -> str:
+    """Return what changed an event's day, in order: "Delayed 7 days from Wed 13 Jan: neutropenia; then moved ..."."""
+    parts: list[str] = []
+    for move in moves:
+        if move.code == "given":
+            assert move.day is not None
+            text = f"Given on {move.day:%a %d %b %Y}"
+            if move.planned is not None:
+                text += f" (planned {move.planned:%a %d %b})"
+            parts.append(text + _because(move.why))
+        elif move.code == "delayed":
+            assert move.planned is not None
+            parts.append(f"Delayed {move.days} days from {move.planned:%a %d %b}{_because(move.why)}")
+        elif move.code == "moved":
+            assert move.planned is not None and move.window is not None
+            verb = "then moved" if parts else "Moved"
+            parts.append(f"{verb} from {move.planned:%a %d %b}: {move.why} (window {window_text(move.window)})")
+        else:  # held
+            parts.append("Held" + _because(move.why))
+    return "; ".join(parts)
+
+
+def conflict_text(conflict: Conflict) -> str:
+    """Return why an event stays on a closed day: "Christmas Day (US holiday); no open day from ..."."""
+    if conflict.code == "tied-to-day-1":
+        return f"{conflict.closed}; steps tied to Day 1 never move alone"
+    assert conflict.window is not None
+    return f"{conflict.closed}; no open day from {window_text(conflict.window)} around it"
+
+
+# -- facts: the lines of an event's notes ---------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def fact_line(fact: Fact) -> str:
+    """Return one fact of an event as a line of its notes."""
+    kind, args = fact.kind, fact.args
+    if kind == "reason":
+        return reason_text(args[0])
+    if kind == "conflict":
+        return f"Conflict: {conflict_text(args[0])}"
+    if kind == "how-given":
+        return f"How it is given: {args[0]}"
+    if kind == "infusion-length":
+        route, minutes, which = args
+        if which == "first":
+            return f"{route} infusion over {describe_minutes(minutes)} (first infusion)."
+        if which == "later":
+            return f"{route} infusion over {describe_minutes(minutes)} if the first infusion was tolerated."
+        return f"{route} infusion over {describe_minutes(minutes)}."
+    if kind == "clock-gap":
+        wall, on, zone, shown = args
+        return f"{wall:%H:%M} does not exist on {on} in {zone} (clocks change): shown at {shown:%H:%M}."
+    if kind == "placeholder":
+        return PLACEHOLDER
+    if kind == "schedule":
+        dose, every_days, continues = args
+        return f"Schedule: {dose_text(dose)} {describe_interval(every_days)}; treatment continues {continues}."
+    if kind == "weight":
+        dose, weight = args
+        return f"Dose for this weight: {weight_arithmetic(dose, weight)}."
+    if kind == "window":
+        return (
+            f"A visit on a closed day may move {window_text(args[0])} "
+            "(txcal's institutional-practice default; your clinic may set its own)."
+        )
+    if kind == "expect":
+        return f"What to expect: {args[0]}"
+    if kind == "report":
+        return "Side effects to report: " + "; ".join(args) + "."
+    if kind == "call":
+        return f"When to call: {args[0]}"
+    if kind == "missed":
+        return f"Missed dose: {args[0]}"
+    if kind == "source":
+        return source_line(args[0])
+    if kind == "pathway-day":
+        day, anchor = args
+        return f"{day_label(day)}: Day 1 is the infusion on {anchor}."
+    if kind == "through":
+        last, day = args
+        return f"Through {last} ({day_label(day)})."
+    if kind == "step-dose":
+        dose, route = args
+        return f"Dose: {dose_text(dose)} {route}".rstrip() + "."
+    if kind == "unconfirmed":
+        return "Unconfirmed: " + " ".join(args) + f" {CONFIRM}"
+    raise ValueError(f"no wording for a fact of kind {kind!r}")
+
+
+@lru_cache(maxsize=2048)
+def note_lines(facts: tuple[Fact, ...]) -> tuple[str, ...]:
+    """Return an event's notes: one line per fact, in order."""
+    return tuple(fact_line(fact) for fact in facts)
+
+
+# -- plans ----------------------------------------------------------------------------------------
+
+
+def event_title(name: str, dose_number: int | None, patient: str | None) -> str:
+    """Return an event's title: what it is, its dose number, and the patient label when asked for."""
+    title = f"{name}, dose {dose_number}" if dose_number else name
+    return f"{patient}: {title}" if patient else title
+
+
+def horizon_text(horizon: Horizon) -> str:
+    """Return how far a plan reaches and why, in a sentence or two."""
+    code, continues = horizon.code, f"treatment continues {horizon.continues}."
+    if code == "doses":
+        plural = "s" if horizon.count != 1 else ""
+        text = f"Planned for {horizon.count} dose{plural}; {continues}"
+    elif code == "until":
+        text = f"Planned through {horizon.last}; {continues}"
+    elif code == "period":
+        assert horizon.period is not None
+        text = f"Planned for {describe_period(horizon.period)}, through {horizon.last}; {continues}"
+    elif code == "label-months":
+        text = (
+            f"Planned for up to {horizon.count} months, through {horizon.last}: {horizon.why}. "
+            f"Treatment continues {horizon.continues}."
+        )
+    elif code == "template-doses":
+        text = f"Planned for {horizon.count} doses; {continues}"
+    elif code == "planning-horizon":
+        text = f"Planned through {horizon.last} ({horizon.why}); {continues}"
+    else:  # pathway
+        how = (
+            "the infusion day given"
+            if horizon.period is None
+            else f"{describe_period(horizon.period)} after collection, the default"
+        )
+        text = f"A one-time pathway: {horizon.continues} on {horizon.last} ({how}). {horizon.why}".strip() + "."
+    if horizon.stopped is not None:
+        if code == "pathway":
+            return f"Treatment stopped on {horizon.stopped}; no steps after it. {text}"
+        return (
+            f"Treatment stopped on {horizon.stopped}"
+            + (f" ({horizon.why_stopped})" if horizon.why_stopped else "")
+            + "; no doses after it."
+        )
+    return text
+
+
+def schedule_text(plan: Plan) -> str:
+    """Return a plan's schedule in words: "1,200 mg IV every 3 weeks; from dose 7: ..." or a pathway's Day 1."""
+    request, regimen = plan.request, plan.regimen
+    if not regimen.schedules:
+        return f"{regimen.title}; Day 1 (infusion) {plan.reach.last}"
+    schedule = request.schedule or regimen.schedules[0]
+    weight = request.weight_kg
+    # The heading names the whole dose, with the enzyme of subcutaneous forms.
+    if schedule.dose.weight_based and weight is not None:
+        text = f"{dose_text(schedule.dose.for_weight(weight))} {regimen.route} {describe_interval(schedule.every_days)}"
+        text += f" ({weight_arithmetic(schedule.dose, weight)})"
+    else:
+        text = f"{dose_text(schedule.dose)} {regimen.route} {describe_interval(schedule.every_days)}"
+    for switch in sorted((r for r in request.records if r.kind == "switch"), key=lambda r: r.dose or 0):
+        assert switch.regimen is not None and switch.schedule is not None
+        text += (
+            f"; from dose {switch.dose}: {dose_text(switch.schedule.dose)} {switch.regimen.route} "
+            f"{describe_interval(switch.schedule.every_days)}"
+        )
+    return text

@@ -25,13 +25,22 @@ ALLOWED = {
 }
 
 
+def _runtime_nodes(tree: ast.Module) -> list[ast.AST]:
+    """Return the nodes that run when the module runs: type-checking-only imports left out."""
+    hidden = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            hidden |= {id(n) for child in node.body for n in ast.walk(child)}
+    return [n for n in ast.walk(tree) if id(n) not in hidden]
+
+
 def modules() -> dict[str, set[str]]:
     """Return each module of the package (dotted, without 'scheduler.') and the package modules it imports."""
     found = {}
     for path in PACKAGE.rglob("*.py"):
         name = ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
         imported = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
             elif isinstance(node, ast.Import):

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from scheduler.catalog.loader import Catalog
 from scheduler.errors import AmbiguousRegimen, RegimenNotFound, option
 from scheduler.model import Regimen, Schedule
-from scheduler.units import describe_interval, parse_interval
+from scheduler.units import parse_interval
+from scheduler.wording import describe_interval, dose_text
 
 
 @functools.lru_cache(maxsize=1024)
@@ -33,7 +34,7 @@ class Choice:
         """Return the choice as a reader compares them: "1,200 mg IV every 3 weeks (adult)"."""
         if self.schedule is None:
             return self.regimen.title
-        dose = self.schedule.dose.describe()
+        dose = dose_text(self.schedule.dose)
         return f"{dose} {self.regimen.route} {describe_interval(self.schedule.every_days)} ({self.regimen.population}, {self.regimen.id})"
 
 

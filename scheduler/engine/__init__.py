@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from scheduler.engine.core import UID_NAMESPACE, derive_plan_id, event_uid, expand
+from scheduler.engine.core import expand
+from scheduler.engine.identity import UID_NAMESPACE, derive_plan_id, event_uid
 
 __all__ = ["UID_NAMESPACE", "derive_plan_id", "event_uid", "expand"]

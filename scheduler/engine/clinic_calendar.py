@@ -43,20 +43,20 @@ class ClinicCalendar:
         self._holidays.update(_holiday_table(self.holiday_code, year))
         self._years.add(year)
 
-    def place(self, planned: date, window: Window, shift: str) -> tuple[date, str | None]:
-        """Return the day a visit planned for `planned` takes, and why it moved or cannot.
+    def place(self, planned: date, window: Window, shift: str) -> tuple[date, bool]:
+        """Return the day a visit planned for `planned` takes, and whether it is an open day.
 
         Returns:
-            (planned, None) when it is open; when it is closed, (the open day the shift rule finds
-            within the window, None), or (planned, the conflict) when there is none.
+            (planned, True) when it is open; when it is closed, (the open day the shift rule finds
+            within the window, True), or (planned, False) when there is none.
         """
         if self.closed(planned) is None:
-            return planned, None
+            return planned, True
         for offset in _offsets(window, shift):
             candidate = planned + timedelta(days=offset)
             if self.closed(candidate) is None:
-                return candidate, None
-        return planned, f"no open day from {window.describe()} around it"
+                return candidate, True
+        return planned, False
 
 
 @lru_cache(maxsize=256)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import uuid
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -11,9 +10,15 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+from scheduler.engine.identity import derive_plan_id, event_uid
 from scheduler.errors import PlanError, option
 from scheduler.model import (
+    Conflict,
     Dose,
+    Fact,
+    Horizon,
+    Move,
+    Notes,
     Plan,
     PlannedEvent,
     PlanRequest,
@@ -22,40 +27,9 @@ from scheduler.model import (
     Schedule,
     Step,
     Window,
-    format_number,
 )
-from scheduler.units import (
-    MAX_WEIGHT_KG,
-    MIN_WEIGHT_KG,
-    describe_interval,
-    describe_minutes,
-    describe_period,
-    parse_period,
-)
-from scheduler.wording import CONFIRM, day_label
-
-# Fixed namespace: UIDs are uuid5 of plan and event keys, so reruns give the same UIDs and
-# no patient data appears in them (RFC 7986 5.3).
-UID_NAMESPACE = uuid.UUID("6f1d0c1e-8d3b-5a52-9c39-7a1f0e2b4c55")
-_NAMESPACE_BYTES = UID_NAMESPACE.bytes
-
-
-def derive_plan_id(regimen: Regimen, start: date, patient: str | None) -> str:
-    """Return the plan identity used when the user gives none: regimen, first date, label."""
-    return uuid.uuid5(UID_NAMESPACE, f"{regimen.id}|{start.isoformat()}|{patient or ''}").hex
-
-
-def event_uid(plan_id: str, key: str) -> str:
-    """Return the stable, opaque UID of one event of a plan: uuid5 (RFC 4122) of plan id and key.
-
-    Written out by hand because uuid.uuid5 builds objects a clinic's worth of events does not need;
-    a test holds it equal to uuid.uuid5.
-    """
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{plan_id}/{key}".encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}@txcal"
+from scheduler.units import MAX_WEIGHT_KG, MIN_WEIGHT_KG, parse_period
+from scheduler.wording import CONFIRM, day_label, dose_text, event_title, format_number
 
 
 def pathway_day_date(anchor: date, day: int) -> date:
@@ -90,7 +64,7 @@ def expand(request: PlanRequest) -> Plan:
     # Doses come out in order (a given date out of order is refused); pathway steps are sorted by
     # day, all-day first, then by time.
     events = builder.events if regimen.schedules else sorted(builder.events, key=_step_order)
-    return Plan(request, plan_id, tuple(events), horizon, tuple(warnings), builder.schedule_text)
+    return Plan(request, plan_id, tuple(events), horizon, tuple(warnings))
 
 
 def _step_order(event: PlannedEvent) -> tuple[date, bool, float]:
@@ -100,15 +74,17 @@ def _step_order(event: PlannedEvent) -> tuple[date, bool, float]:
 _MAX_DOSES = 1000
 
 
-def _because(record: Record) -> str:
-    return f": {record.reason}" if record.reason else ""
+def _source_facts(regimen: Regimen, source_ids: tuple[str, ...]) -> list[Fact]:
+    return [Fact("source", (regimen.source(i),), (i,)) for i in source_ids]
 
 
-def _source_lines(regimen: Regimen, source_ids: tuple[str, ...]) -> list[str]:
-    return [
-        f"Source: {source.address} ({source.mark}: {source.supports})."
-        for source in (regimen.source(i) for i in source_ids)
-    ]
+def _notes_facts(notes: Notes, sources: tuple[str, ...]) -> list[Fact]:
+    """Return a template's notes as facts: what to expect, side effects to report, when to call, missed dose."""
+    facts = [Fact("expect", (notes.expect,), sources)] if notes.expect else []
+    if notes.report:
+        facts.append(Fact("report", notes.report, sources))
+    facts += [Fact(kind, (text,), sources) for kind, text in (("call", notes.call), ("missed", notes.missed)) if text]
+    return facts
 
 
 class _Records:
@@ -146,11 +122,10 @@ class _Builder:
         self.plan_id = plan_id
         self.zone = ZoneInfo(request.tz) if request.time is not None and request.tz else None
         self.events: list[PlannedEvent] = []
-        self.schedule_text = ""
 
     # -- repeating doses -------------------------------------------------------------------
 
-    def doses(self) -> tuple[str, list[str]]:
+    def doses(self) -> tuple[Horizon, list[str]]:
         request, regimen = self.request, self.regimen
         schedule = request.schedule or (regimen.schedules[0] if len(regimen.schedules) == 1 else None)
         if schedule is None:
@@ -162,22 +137,20 @@ class _Builder:
         warnings: list[str] = []
         count, last, horizon = self._horizon()
         records = _Records(request.records, regimen, schedule)
-        texts = {}  # per (regimen, schedule): dose text, arithmetic, shared notes
+        shared_by: dict[tuple[str, str], tuple[Dose, tuple[Fact, ...]]] = {}  # per regimen and schedule
         number, previous, previous_every, grid = 1, request.start, 0, request.start
         while count is None or number <= count:
             current, plan_schedule = records.schedule_for(number)
-            if (current.id, plan_schedule.every) not in texts:
-                dose_text, arithmetic = self._dose_amount(current, plan_schedule.dose, warnings)
-                texts[current.id, plan_schedule.every] = (
-                    dose_text,
-                    arithmetic,
-                    self._schedule_notes(current, plan_schedule, arithmetic),
+            if (current.id, plan_schedule.every) not in shared_by:
+                shared_by[current.id, plan_schedule.every] = (
+                    self._dosage(current, plan_schedule.dose, warnings),
+                    self._schedule_facts(current, plan_schedule),
                 )
-            dose_text, arithmetic, shared = texts[current.id, plan_schedule.every]
+            dosage, shared = shared_by[current.id, plan_schedule.every]
             # After a moved or late dose the next is counted from the actual date, unless --keep-grid.
             grid += timedelta(days=previous_every)
             planned = grid if request.keep_grid else previous + timedelta(days=previous_every)
-            day, status, shifted_from, reason, conflict = self._dose_day(number, planned, plan_schedule, records)
+            day, status, moves, clash = self._dose_day(number, planned, plan_schedule, records)
             if number > 1 and day <= previous:
                 raise PlanError(
                     f"dose {number} on {day} is not after dose {number - 1} on {previous}: check the dates recorded in the plan"
@@ -190,7 +163,8 @@ class _Builder:
                 else plan_schedule.length_min
             )
             start, end, timing = self._times(day, 0, length, placeholder=False)
-            situation = [line for line in (reason, f"Conflict: {conflict}" if conflict else "") if line]
+            situation = [Fact("reason", (moves,))] if moves else []
+            situation += [Fact("conflict", (clash,))] if clash else []
             self.events.append(
                 self._event(
                     key=f"dose-{number}",
@@ -199,14 +173,14 @@ class _Builder:
                     start=start,
                     end=end,
                     dose_number=number,
-                    dose=dose_text,
+                    dosage=dosage,
                     route=current.route,
                     status=status,
                     minutes=length,
-                    shifted_from=shifted_from,
-                    reason=reason,
-                    conflict=conflict,
-                    notes=(*situation, self._length_note(current, plan_schedule, number), *timing, *shared),
+                    shifted_from=planned if day != planned else None,
+                    moves=moves,
+                    clash=clash,
+                    facts=(*situation, self._length_fact(current, plan_schedule, number), *timing, *shared),
                     unconfirmed=False,
                 )
             )
@@ -216,15 +190,6 @@ class _Builder:
                 raise PlanError(
                     f"a plan of more than {_MAX_DOSES} doses is not a schedule: give {option('doses')}, {option('until')} or {option('period')}"
                 )
-        first_text = texts[regimen.id, schedule.every]
-        # The heading names the whole dose, with the enzyme of subcutaneous forms.
-        full = first_text[0] if schedule.dose.weight_based else schedule.dose.describe()
-        self.schedule_text = f"{full} {regimen.route} {describe_interval(schedule.every_days)}"
-        if first_text[1]:
-            self.schedule_text += f" ({first_text[1]})"
-        for switch in records.switches:
-            assert switch.regimen is not None and switch.schedule is not None and switch.dose is not None
-            self.schedule_text += f"; from dose {switch.dose}: {switch.schedule.dose.describe()} {switch.regimen.route} {describe_interval(switch.schedule.every_days)}"
         dates = [e.first_day for e in self.events]
         if regimen.duration.rule == "months" and regimen.duration.months and dates:
             cap = request.start + relativedelta(months=regimen.duration.months)
@@ -234,12 +199,7 @@ class _Builder:
                     f"indications; {CONFIRM.lower()[:-1]}."
                 )
         if records.stop:
-            assert records.stop.on is not None
-            horizon = (
-                f"Treatment stopped on {records.stop.on}"
-                + (f" ({records.stop.reason})" if records.stop.reason else "")
-                + "; no doses after it."
-            )
+            horizon = dataclasses.replace(horizon, stopped=records.stop.on, why_stopped=records.stop.reason)
         conflicts = [e for e in self.events if e.conflict]
         if conflicts and request.strict:
             raise PlanError(
@@ -250,44 +210,37 @@ class _Builder:
 
     def _dose_day(
         self, number: int, planned: date, schedule: Schedule, records: _Records
-    ) -> tuple[date, str, date | None, str, str]:
-        """Return (day, status, planned day if it moved, why, conflict) for one dose."""
+    ) -> tuple[date, str, tuple[Move, ...], Conflict | None]:
+        """Return (day, status, what moved it, why it is stuck on a closed day) for one dose."""
         request = self.request
         given = records.given.get(number)
         if given is not None:
             assert given.on is not None
-            moved = given.on if given.on != planned else None
-            why = (
-                f"Given on {given.on:%a %d %b %Y}"
-                + (f" (planned {planned:%a %d %b})" if moved else "")
-                + _because(given)
-            )
-            return given.on, "given", planned if moved else None, why, ""
-        day, reason = planned, ""
+            moved_from = planned if given.on != planned else None
+            return given.on, "given", (Move("given", moved_from, given.on, why=given.reason),), None
+        day, moves = planned, []
         delay = records.delays.get(number)
         if delay is not None:
             assert delay.days is not None
             day = planned + timedelta(days=delay.days)
-            reason = f"Delayed {delay.days} days from {planned:%a %d %b}{_because(delay)}"
-        conflict = ""
+            moves.append(Move("delayed", planned, days=delay.days, why=delay.reason))
+        clash = None
         if request.clinic is not None:
             closed = request.clinic.closed(day)
             window = request.window or schedule.window or Window(0, 0)
-            placed, problem = request.clinic.place(day, window, request.shift)
-            if problem:
-                conflict = f"{closed}; {problem}"
-            elif placed != day:
-                reason = (
-                    reason + "; then m" if reason else "M"
-                ) + f"oved from {day:%a %d %b}: {closed} (window {window.describe()})"
+            placed, found = request.clinic.place(day, window, request.shift)
+            if closed and not found:
+                clash = Conflict("no-open-day", closed, window)
+            elif closed and placed != day:
+                moves.append(Move("moved", day, why=closed, window=window))
                 day = placed
         status = "held" if number in records.holds else "planned"
         if status == "held":
-            reason = (reason + "; " if reason else "") + "Held" + _because(records.holds[number])
-        return day, status, planned if day != planned else None, reason, conflict
+            moves.append(Move("held", why=records.holds[number].reason))
+        return day, status, tuple(moves), clash
 
-    def _horizon(self) -> tuple[int | None, date | None, str]:
-        """Return the dose count or last day the plan reaches, and the sentence that says why."""
+    def _horizon(self) -> tuple[int | None, date | None, Horizon]:
+        """Return the dose count or last day the plan reaches, and why."""
         request, duration = self.request, self.regimen.duration
         chosen = [
             option(name)
@@ -298,84 +251,68 @@ class _Builder:
             raise PlanError(
                 f"give only one of {option('doses')}, {option('until')} and {option('period')} (got {' and '.join(chosen)})"
             )
-        continues = f"treatment continues {duration.text}."
+        continues = duration.text
         if request.doses is not None:
             if request.doses < 1:
                 raise PlanError(f"{option('doses', request.doses)}: give 1 or more")
-            plural = "s" if request.doses > 1 else ""
-            return request.doses, None, f"Planned for {request.doses} dose{plural}; {continues}"
+            return request.doses, None, Horizon("doses", continues, count=request.doses)
         if request.until is not None:
             if request.until < request.start:
                 raise PlanError(
                     f"{option('until', request.until)} is before the start {request.start}: give a later {option('until')}"
                 )
-            return None, request.until, f"Planned through {request.until}; {continues}"
+            return None, request.until, Horizon("until", continues, last=request.until)
         if request.period is not None:
             last = request.start + parse_period(request.period) - timedelta(days=1)
-            return (
-                None,
-                last,
-                f"Planned for {describe_period(request.period)}, through {last}; {continues}",
-            )
+            return None, last, Horizon("period", continues, last=last, period=request.period)
         if duration.rule == "months" and duration.months:
             last = request.start + relativedelta(months=duration.months) - timedelta(days=1)
-            return (
-                None,
-                last,
-                f"Planned for up to {duration.months} months, through {last}: {duration.horizon_text}. Treatment continues {duration.text}.",
-            )
+            return None, last, Horizon("label-months", continues, duration.months, last, why=duration.horizon_text)
         if duration.rule == "doses" and duration.doses:
-            return duration.doses, None, f"Planned for {duration.doses} doses; treatment continues {duration.text}."
+            return duration.doses, None, Horizon("template-doses", continues, count=duration.doses)
         assert duration.horizon is not None
         last = request.start + parse_period(duration.horizon) - timedelta(days=1)
-        return None, last, f"Planned through {last} ({duration.horizon_text}); {continues}"
+        return None, last, Horizon("planning-horizon", continues, last=last, why=duration.horizon_text)
 
-    def _dose_amount(self, regimen: Regimen, dose: Dose, warnings: list[str]) -> tuple[str, str]:
-        """Return the dose text for this patient and, for weight-based doses, its arithmetic."""
+    def _dosage(self, regimen: Regimen, dose: Dose, warnings: list[str]) -> Dose:
+        """Return this patient's dose: the fixed dose (what is given with it is in the notes), or the amount for the weight."""
         weight = self.request.weight_kg
         if not dose.weight_based:
             if weight is not None and not warnings:
                 warnings.append(f"{option('weight_kg')} is not used: {regimen.id} gives a fixed dose")
-            return dose.describe(with_partner=False), ""  # the enzyme given with it is in the notes
+            return dataclasses.replace(dose, with_=None)
         if weight is None:
             raise PlanError(
-                f"{regimen.id} doses by weight ({dose.describe()}): add {option('weight_kg')} with the patient's weight in kg"
+                f"{regimen.id} doses by weight ({dose_text(dose)}): add {option('weight_kg')} with the patient's weight in kg"
             )
         if not MIN_WEIGHT_KG <= weight <= MAX_WEIGHT_KG:
             raise PlanError(
                 f"{option('weight_kg', format_number(weight))} is not a body weight: give kilograms between "
                 f"{MIN_WEIGHT_KG} and {MAX_WEIGHT_KG}"
             )
-        amount, arithmetic = dose.for_weight(weight)
-        return f"{format_number(round(amount, 1))} {dose.unit}", arithmetic
+        return dose.for_weight(weight)
 
-    def _length_note(self, regimen: Regimen, schedule: Schedule, number: int) -> str:
-        route = regimen.route
+    def _length_fact(self, regimen: Regimen, schedule: Schedule, number: int) -> Fact:
         if schedule.given:
-            return f"How it is given: {schedule.given}"
+            return Fact("how-given", (schedule.given,), schedule.sources)
         if schedule.length_first_min and number == 1:
-            return f"{route} infusion over {describe_minutes(schedule.length_first_min)} (first infusion)."
-        if schedule.length_first_min:
-            return f"{route} infusion over {describe_minutes(schedule.length_min)} if the first infusion was tolerated."
-        return f"{route} infusion over {describe_minutes(schedule.length_min)}."
+            return Fact("infusion-length", (regimen.route, schedule.length_first_min, "first"), schedule.sources)
+        which = "later" if schedule.length_first_min else ""
+        return Fact("infusion-length", (regimen.route, schedule.length_min, which), schedule.sources)
 
-    def _schedule_notes(self, regimen: Regimen, schedule: Schedule, arithmetic: str) -> tuple[str, ...]:
-        lines = [
-            f"Schedule: {schedule.dose.describe()} {describe_interval(schedule.every_days)}; treatment continues {regimen.duration.text}."
-        ]
-        if arithmetic:
-            lines.append(f"Dose for this weight: {arithmetic}.")
+    def _schedule_facts(self, regimen: Regimen, schedule: Schedule) -> tuple[Fact, ...]:
+        facts = [Fact("schedule", (schedule.dose, schedule.every_days, regimen.duration.text), schedule.sources)]
+        if schedule.dose.weight_based and self.request.weight_kg is not None:
+            facts.append(Fact("weight", (schedule.dose, self.request.weight_kg), schedule.sources))
         if schedule.window and self.request.clinic is not None:
-            lines.append(
-                f"A visit on a closed day may move {schedule.window.describe()} (txcal's institutional-practice default; your clinic may set its own)."
-            )
-        lines.extend(regimen.notes.lines())
-        lines.extend(_source_lines(regimen, schedule.sources))
-        return tuple(lines)
+            facts.append(Fact("window", (schedule.window,)))
+        facts += _notes_facts(regimen.notes, ())
+        facts += _source_facts(regimen, schedule.sources)
+        return tuple(facts)
 
     # -- multi-step pathways ---------------------------------------------------------------
 
-    def pathway(self) -> tuple[str, list[str]]:
+    def pathway(self) -> tuple[Horizon, list[str]]:
         request, regimen = self.request, self.regimen
         dose_records = sorted({r.kind for r in request.records if r.kind != "stop"})
         if dose_records:
@@ -410,25 +347,21 @@ class _Builder:
             if request.strict:
                 raise PlanError(f"{option('strict')}: pathway days on closed days: {listed}")
             warnings.append(self._propose_infusion(placed, anchor_date, listed))
-        conflicts = {(step.key, day): f"{why}; steps tied to Day 1 never move alone" for step, day, _, why in clashes}
+        conflicts = {(step.key, day): Conflict("tied-to-day-1", why) for step, day, _, why in clashes}
         for step, days in placed:
             self._step_events(step, days, anchor_date, conflicts)
         stops = [r.on for r in request.records if r.kind == "stop" and r.on]
         if stops:
             self.events = [e for e in self.events if e.first_day <= min(stops)]
-        self.schedule_text = f"{regimen.title}; Day 1 (infusion) {anchor_date}"
         assert anchor is not None or not anchored
-        how = (
-            f"{describe_period(anchor.default_after)} after collection, the default"
-            if anchor and request.infusion is None
-            else "the infusion day given"
+        horizon = Horizon(
+            "pathway",
+            regimen.duration.text,
+            last=anchor_date,
+            period=anchor.default_after if anchor and request.infusion is None else None,
+            why=anchor.title if anchor else "",
+            stopped=min(stops) if stops else None,
         )
-        horizon = (
-            f"A one-time pathway: {regimen.duration.text} on {anchor_date} ({how}). {anchor.title if anchor else ''}".strip()
-            + "."
-        )
-        if stops:
-            horizon = f"Treatment stopped on {min(stops)}; no steps after it. " + horizon
         return horizon, warnings
 
     def _clashes(self, placed: list[tuple[Step, list[int]]], anchor_date: date) -> list[tuple[Step, int, date, str]]:
@@ -485,7 +418,7 @@ class _Builder:
             yield from (day for day in range(first, last + 1) if day != 0)
 
     def _step_events(
-        self, step: Step, days: list[int], anchor_date: date, conflicts: dict[tuple[str, int], str]
+        self, step: Step, days: list[int], anchor_date: date, conflicts: dict[tuple[str, int], Conflict]
     ) -> None:
         request, regimen = self.request, self.regimen
         anchor = regimen.anchor
@@ -494,25 +427,24 @@ class _Builder:
             unconfirmed.append(anchor.unconfirmed)
         if anchor and not step.on_start and request.infusion is None and anchor.default_unconfirmed:
             unconfirmed.append(anchor.default_unconfirmed)
-        shared: list[str] = []
-        if step.dose:
-            shared.append(f"Dose: {step.dose.describe()} {step.route}".rstrip() + ".")
-        shared.extend(step.notes.lines())
+        shared = [Fact("step-dose", (step.dose, step.route), step.sources)] if step.dose else []
+        shared += _notes_facts(step.notes, step.sources)
         if unconfirmed:
-            shared.append("Unconfirmed: " + " ".join(unconfirmed) + f" {CONFIRM}")
-        shared.extend(_source_lines(regimen, step.sources))
+            shared.append(Fact("unconfirmed", tuple(unconfirmed), confirmed=False))
+        shared += _source_facts(regimen, step.sources)
         for day in days:
             on = request.start if step.on_start else pathway_day_date(anchor_date, day)
-            label = [] if step.on_start else [f"{day_label(day)}: Day 1 is the infusion on {anchor_date}."]
+            label = [] if step.on_start else [Fact("pathway-day", (day, anchor_date))]
             if step.span is not None:
                 end_date = pathway_day_date(anchor_date, step.span[1]) + timedelta(days=1)
                 start: date | datetime = on
                 end: date | datetime = end_date
-                timing: tuple[str, ...] = (f"Through {end_date - timedelta(days=1)} ({day_label(step.span[1])}).",)
+                timing: tuple[Fact, ...] = (Fact("through", (end_date - timedelta(days=1), step.span[1])),)
             else:
                 start, end, timing = self._times(
                     on, step.offset_min, step.length_min or regimen.slot_min, step.length_min is None, step.all_day
                 )
+            clash = conflicts.get((step.key, day))
             self.events.append(
                 self._event(
                     key=step.key if len(days) == 1 else f"{step.key}-day{day}",
@@ -521,16 +453,11 @@ class _Builder:
                     start=start,
                     end=end,
                     day=None if step.on_start else day,
-                    dose=step.dose.describe() if step.dose else "",
+                    dosage=step.dose,
                     route=step.route,
-                    notes=(
-                        *label,
-                        *timing,
-                        *([f"Conflict: {conflicts[step.key, day]}"] if (step.key, day) in conflicts else []),
-                        *shared,
-                    ),
+                    facts=(*label, *timing, *([Fact("conflict", (clash,))] if clash else []), *shared),
                     unconfirmed=bool(unconfirmed),
-                    conflict=conflicts.get((step.key, day), ""),
+                    clash=clash,
                     minutes=None if step.all_day or step.span else step.length_min or regimen.slot_min,
                 )
             )
@@ -539,11 +466,11 @@ class _Builder:
 
     def _times(
         self, on: date, offset_min: int, length_min: int | None, placeholder: bool, all_day: bool = False
-    ) -> tuple[date | datetime, date | datetime, tuple[str, ...]]:
-        """Return start, end and timing notes: all-day without --time, else wall-clock in the zone.
+    ) -> tuple[date | datetime, date | datetime, tuple[Fact, ...]]:
+        """Return start, end and timing facts: all-day without an appointment time, else wall-clock in the zone.
 
         A wall-clock time that does not exist that day (spring forward) is read with the offset
-        before the gap, as RFC 5545 3.3.5 says, so 02:30 becomes 03:30; the note says so.
+        before the gap, as RFC 5545 3.3.5 says, so 02:30 becomes 03:30; the notes say so.
         An ambiguous time (fall back) is the first of the two, also as RFC 5545 says.
         """
         if all_day or self.request.time is None or self.zone is None:
@@ -552,20 +479,16 @@ class _Builder:
         wall = datetime.combine(on, self.request.time) + timedelta(minutes=offset_min)
         start = wall.replace(tzinfo=self.zone).astimezone(UTC).astimezone(self.zone)
         end = (start.astimezone(UTC) + timedelta(minutes=length_min)).astimezone(self.zone)
-        notes = []
+        facts = []
         if start.replace(tzinfo=None) != wall:
-            notes.append(
-                f"{wall:%H:%M} does not exist on {on} in {self.request.tz} (clocks change): shown at {start:%H:%M}."
-            )
+            facts.append(Fact("clock-gap", (wall, on, self.request.tz, start)))
         if placeholder:
-            notes.append("Calendar block only: no source gives a length for this step; your care team sets it.")
-        return start, end, tuple(notes)
+            facts.append(Fact("placeholder"))
+        return start, end, tuple(facts)
 
     def _event(self, key: str, name: str, **fields: Any) -> PlannedEvent:
         """Return an event; its title adds the dose number and, when asked for, the patient label."""
-        title = f"{name}, dose {fields['dose_number']}" if fields.get("dose_number") else name
-        if self.request.patient:
-            title = f"{self.request.patient}: {title}"
+        title = event_title(name, fields.get("dose_number"), self.request.patient)
         all_day = not isinstance(fields["start"], datetime)
         return PlannedEvent(
             key=key, uid=event_uid(self.plan_id, key), name=name, title=title, all_day=all_day, **fields

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.model import Dose, Regimen, Step
-from scheduler.units import describe_interval, describe_minutes
-from scheduler.wording import day_label
+from scheduler.wording import day_label, describe_interval, describe_minutes, dose_text, window_text
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -33,7 +32,7 @@ def render_regimens(regimens: tuple[Regimen, ...] | list[Regimen]) -> str:
                     regimen.ingredient,
                     brand,
                     regimen.route,
-                    schedule.dose.describe(with_partner=False),
+                    dose_text(schedule.dose, with_partner=False),
                     schedule.every,
                 ]
             )
@@ -68,9 +67,11 @@ def render_regimen(regimen: Regimen) -> str:
             length = describe_minutes(s.length_min)
             if s.length_first_min:
                 length = f"first {describe_minutes(s.length_first_min)}, then {length}"
-            window = f"; may move {s.window.describe()} around a closed day (institutional default)" if s.window else ""
+            window = (
+                f"; may move {window_text(s.window)} around a closed day (institutional default)" if s.window else ""
+            )
             lines.append(
-                f"  --every {s.every}: {s.dose.describe()} {describe_interval(s.every_days)}, {length}{window}"
+                f"  --every {s.every}: {dose_text(s.dose)} {describe_interval(s.every_days)}, {length}{window}"
             )
     if regimen.anchor:
         lines += [
@@ -80,7 +81,7 @@ def render_regimen(regimen: Regimen) -> str:
     if regimen.steps:
         lines += ["", "Steps:"]
         for step in regimen.steps:
-            dose = f" - {step.dose.describe()} {step.route}".rstrip() if step.dose else ""
+            dose = f" - {dose_text(step.dose)} {step.route}".rstrip() if step.dose else ""
             flag = ("  [clinic]" if step.clinic else "") + ("  [unconfirmed]" if step.unconfirmed else "")
             lines.append(f"  {step_placement(step):<28} {step.kind:<13} {step.title}{dose}{flag}")
     lines += ["", "Sources:"]
@@ -93,7 +94,7 @@ def render_regimen(regimen: Regimen) -> str:
 def _dose_dict(dose: Dose | None) -> dict[str, Any] | None:
     if dose is None:
         return None
-    return {"text": dose.describe(), "amount": dose.amount, "unit": dose.unit, "per": dose.per, "max": dose.max}
+    return {"text": dose_text(dose), "amount": dose.amount, "unit": dose.unit, "per": dose.per, "max": dose.max}
 
 
 def regimen_to_dict(regimen: Regimen) -> dict[str, Any]:

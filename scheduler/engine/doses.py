@@ -1,0 +1,215 @@
+"""Repeating doses: each dose counted from the day the previous one really fell on, around the clinic's closed days."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from scheduler.engine.events import EventMaker, notes_facts, source_facts
+from scheduler.engine.records import Records
+from scheduler.errors import PlanError, option
+from scheduler.model import (
+    Conflict,
+    Dose,
+    Fact,
+    Horizon,
+    Move,
+    Regimen,
+    Schedule,
+    Window,
+)
+from scheduler.units import MAX_WEIGHT_KG, MIN_WEIGHT_KG, parse_period
+from scheduler.wording import CONFIRM, dose_text, format_number
+
+_MAX_DOSES = 1000
+
+
+class DoseBuilder(EventMaker):
+    """Builds the events of a repeating-dose regimen."""
+
+    def build(self) -> tuple[Horizon, list[str]]:
+        request, regimen = self.request, self.regimen
+        schedule = request.schedule or (regimen.schedules[0] if len(regimen.schedules) == 1 else None)
+        if schedule is None:
+            raise PlanError(f"{regimen.id} has several schedules; choose one with {option('every')}")
+        if request.infusion is not None or request.monitor_days is not None:
+            raise PlanError(
+                f"{option('infusion')} and {option('monitor_days')} belong to the afami-cel pathway; {regimen.id} is a repeating dose"
+            )
+        warnings: list[str] = []
+        count, last, horizon = self._horizon()
+        records = Records(request.records, regimen, schedule)
+        shared_by: dict[tuple[str, str], tuple[Dose, tuple[Fact, ...]]] = {}  # per regimen and schedule
+        number, previous, previous_every, grid = 1, request.start, 0, request.start
+        while count is None or number <= count:
+            current, plan_schedule = records.schedule_for(number)
+            if (current.id, plan_schedule.every) not in shared_by:
+                shared_by[current.id, plan_schedule.every] = (
+                    self._dosage(current, plan_schedule.dose, warnings),
+                    self._schedule_facts(current, plan_schedule),
+                )
+            dosage, shared = shared_by[current.id, plan_schedule.every]
+            # After a moved or late dose the next is counted from the actual date, unless --keep-grid.
+            grid += timedelta(days=previous_every)
+            planned = grid if request.keep_grid else previous + timedelta(days=previous_every)
+            day, status, moves, clash = self._dose_day(number, planned, plan_schedule, records)
+            if number > 1 and day <= previous:
+                raise PlanError(
+                    f"dose {number} on {day} is not after dose {number - 1} on {previous}: check the dates recorded in the plan"
+                )
+            if (last is not None and day > last and status != "given") or (records.stop_day and day > records.stop_day):
+                break
+            length = (
+                plan_schedule.length_first_min
+                if number == 1 and plan_schedule.length_first_min
+                else plan_schedule.length_min
+            )
+            start, end, timing = self.times(day, 0, length, placeholder=False)
+            situation = [Fact("reason", (moves,))] if moves else []
+            situation += [Fact("conflict", (clash,))] if clash else []
+            self.events.append(
+                self.event(
+                    key=f"dose-{number}",
+                    kind="dose",
+                    name=current.event_title or current.title,
+                    start=start,
+                    end=end,
+                    dose_number=number,
+                    dosage=dosage,
+                    route=current.route,
+                    status=status,
+                    minutes=length,
+                    shifted_from=planned if day != planned else None,
+                    moves=moves,
+                    clash=clash,
+                    facts=(*situation, self._length_fact(current, plan_schedule, number), *timing, *shared),
+                    unconfirmed=False,
+                )
+            )
+            previous, previous_every = day, plan_schedule.every_days
+            number += 1
+            if number > _MAX_DOSES:
+                raise PlanError(
+                    f"a plan of more than {_MAX_DOSES} doses is not a schedule: give {option('doses')}, {option('until')} or {option('period')}"
+                )
+        dates = [e.first_day for e in self.events]
+        if regimen.duration.rule == "months" and regimen.duration.months and dates:
+            cap = request.start + relativedelta(months=regimen.duration.months)
+            if dates[-1] >= cap:
+                warnings.append(
+                    f"this plan runs past the {regimen.duration.months}-month limit of the label for most "
+                    f"indications; {CONFIRM.lower()[:-1]}."
+                )
+        if records.stop:
+            horizon = dataclasses.replace(horizon, stopped=records.stop.on, why_stopped=records.stop.reason)
+        conflicts = [e for e in self.events if e.conflict]
+        if conflicts and request.strict:
+            raise PlanError(
+                f"{option('strict')}: doses on closed days: "
+                + "; ".join(f"dose {e.dose_number} on {e.first_day} ({e.conflict})" for e in conflicts)
+            )
+        return horizon, warnings
+
+    def _dose_day(
+        self, number: int, planned: date, schedule: Schedule, records: Records
+    ) -> tuple[date, str, tuple[Move, ...], Conflict | None]:
+        """Return (day, status, what moved it, why it is stuck on a closed day) for one dose."""
+        request = self.request
+        given = records.given.get(number)
+        if given is not None:
+            assert given.on is not None
+            moved_from = planned if given.on != planned else None
+            return given.on, "given", (Move("given", moved_from, given.on, why=given.reason),), None
+        day, moves = planned, []
+        delay = records.delays.get(number)
+        if delay is not None:
+            assert delay.days is not None
+            day = planned + timedelta(days=delay.days)
+            moves.append(Move("delayed", planned, days=delay.days, why=delay.reason))
+        clash = None
+        if request.clinic is not None:
+            closed = request.clinic.closed(day)
+            window = request.window or schedule.window or Window(0, 0)
+            placed, found = request.clinic.place(day, window, request.shift)
+            if closed and not found:
+                clash = Conflict("no-open-day", closed, window)
+            elif closed and placed != day:
+                moves.append(Move("moved", day, why=closed, window=window))
+                day = placed
+        status = "held" if number in records.holds else "planned"
+        if status == "held":
+            moves.append(Move("held", why=records.holds[number].reason))
+        return day, status, tuple(moves), clash
+
+    def _horizon(self) -> tuple[int | None, date | None, Horizon]:
+        """Return the dose count or last day the plan reaches, and why."""
+        request, duration = self.request, self.regimen.duration
+        chosen = [
+            option(name)
+            for name, value in (("doses", request.doses), ("until", request.until), ("period", request.period))
+            if value is not None
+        ]
+        if len(chosen) > 1:
+            raise PlanError(
+                f"give only one of {option('doses')}, {option('until')} and {option('period')} (got {' and '.join(chosen)})"
+            )
+        continues = duration.text
+        if request.doses is not None:
+            if request.doses < 1:
+                raise PlanError(f"{option('doses', request.doses)}: give 1 or more")
+            return request.doses, None, Horizon("doses", continues, count=request.doses)
+        if request.until is not None:
+            if request.until < request.start:
+                raise PlanError(
+                    f"{option('until', request.until)} is before the start {request.start}: give a later {option('until')}"
+                )
+            return None, request.until, Horizon("until", continues, last=request.until)
+        if request.period is not None:
+            last = request.start + parse_period(request.period) - timedelta(days=1)
+            return None, last, Horizon("period", continues, last=last, period=request.period)
+        if duration.rule == "months" and duration.months:
+            last = request.start + relativedelta(months=duration.months) - timedelta(days=1)
+            return None, last, Horizon("label-months", continues, duration.months, last, why=duration.horizon_text)
+        if duration.rule == "doses" and duration.doses:
+            return duration.doses, None, Horizon("template-doses", continues, count=duration.doses)
+        assert duration.horizon is not None
+        last = request.start + parse_period(duration.horizon) - timedelta(days=1)
+        return None, last, Horizon("planning-horizon", continues, last=last, why=duration.horizon_text)
+
+    def _dosage(self, regimen: Regimen, dose: Dose, warnings: list[str]) -> Dose:
+        """Return this patient's dose: the fixed dose (what is given with it is in the notes), or the amount for the weight."""
+        weight = self.request.weight_kg
+        if not dose.weight_based:
+            if weight is not None and not warnings:
+                warnings.append(f"{option('weight_kg')} is not used: {regimen.id} gives a fixed dose")
+            return dataclasses.replace(dose, with_=None)
+        if weight is None:
+            raise PlanError(
+                f"{regimen.id} doses by weight ({dose_text(dose)}): add {option('weight_kg')} with the patient's weight in kg"
+            )
+        if not MIN_WEIGHT_KG <= weight <= MAX_WEIGHT_KG:
+            raise PlanError(
+                f"{option('weight_kg', format_number(weight))} is not a body weight: give kilograms between "
+                f"{MIN_WEIGHT_KG} and {MAX_WEIGHT_KG}"
+            )
+        return dose.for_weight(weight)
+
+    def _length_fact(self, regimen: Regimen, schedule: Schedule, number: int) -> Fact:
+        if schedule.given:
+            return Fact("how-given", (schedule.given,), schedule.sources)
+        if schedule.length_first_min and number == 1:
+            return Fact("infusion-length", (regimen.route, schedule.length_first_min, "first"), schedule.sources)
+        which = "later" if schedule.length_first_min else ""
+        return Fact("infusion-length", (regimen.route, schedule.length_min, which), schedule.sources)
+
+    def _schedule_facts(self, regimen: Regimen, schedule: Schedule) -> tuple[Fact, ...]:
+        facts = [Fact("schedule", (schedule.dose, schedule.every_days, regimen.duration.text), schedule.sources)]
+        if schedule.dose.weight_based and self.request.weight_kg is not None:
+            facts.append(Fact("weight", (schedule.dose, self.request.weight_kg), schedule.sources))
+        if schedule.window and self.request.clinic is not None:
+            facts.append(Fact("window", (schedule.window,)))
+        facts += notes_facts(regimen.notes, ())
+        facts += source_facts(regimen, schedule.sources)
+        return tuple(facts)

@@ -1,0 +1,71 @@
+"""What every kind of plan builds its events with: times in the plan's zone, identities, titles, shared facts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduler.engine.identity import event_uid
+from scheduler.model import (
+    Fact,
+    Notes,
+    PlannedEvent,
+    PlanRequest,
+    Regimen,
+)
+from scheduler.wording import event_title
+
+
+def source_facts(regimen: Regimen, source_ids: tuple[str, ...]) -> list[Fact]:
+    return [Fact("source", (regimen.source(i),), (i,)) for i in source_ids]
+
+
+def notes_facts(notes: Notes, sources: tuple[str, ...]) -> list[Fact]:
+    """Return a template's notes as facts: what to expect, side effects to report, when to call, missed dose."""
+    facts = [Fact("expect", (notes.expect,), sources)] if notes.expect else []
+    if notes.report:
+        facts.append(Fact("report", notes.report, sources))
+    facts += [Fact(kind, (text,), sources) for kind, text in (("call", notes.call), ("missed", notes.missed)) if text]
+    return facts
+
+
+class EventMaker:
+    """Makes the events of one plan: wall-clock times in its zone, stable UIDs, titles."""
+
+    def __init__(self, request: PlanRequest, plan_id: str) -> None:
+        self.request = request
+        self.regimen = request.regimen
+        self.plan_id = plan_id
+        self.zone = ZoneInfo(request.tz) if request.time is not None and request.tz else None
+        self.events: list[PlannedEvent] = []
+
+    def times(
+        self, on: date, offset_min: int, length_min: int | None, placeholder: bool, all_day: bool = False
+    ) -> tuple[date | datetime, date | datetime, tuple[Fact, ...]]:
+        """Return start, end and timing facts: all-day without an appointment time, else wall-clock in the zone.
+
+        A wall-clock time that does not exist that day (spring forward) is read with the offset
+        before the gap, as RFC 5545 3.3.5 says, so 02:30 becomes 03:30; the notes say so.
+        An ambiguous time (fall back) is the first of the two, also as RFC 5545 says.
+        """
+        if all_day or self.request.time is None or self.zone is None:
+            return on, on + timedelta(days=1), ()
+        assert length_min is not None
+        wall = datetime.combine(on, self.request.time) + timedelta(minutes=offset_min)
+        start = wall.replace(tzinfo=self.zone).astimezone(UTC).astimezone(self.zone)
+        end = (start.astimezone(UTC) + timedelta(minutes=length_min)).astimezone(self.zone)
+        facts = []
+        if start.replace(tzinfo=None) != wall:
+            facts.append(Fact("clock-gap", (wall, on, self.request.tz, start)))
+        if placeholder:
+            facts.append(Fact("placeholder"))
+        return start, end, tuple(facts)
+
+    def event(self, key: str, name: str, **fields: Any) -> PlannedEvent:
+        """Return an event; its title adds the dose number and, when asked for, the patient label."""
+        title = event_title(name, fields.get("dose_number"), self.request.patient)
+        all_day = not isinstance(fields["start"], datetime)
+        return PlannedEvent(
+            key=key, uid=event_uid(self.plan_id, key), name=name, title=title, all_day=all_day, **fields
+        )

@@ -1,0 +1,184 @@
+"""Multi-step pathways (afami-cel): steps placed by day around Day 1, never moved alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+from scheduler.engine.events import EventMaker, notes_facts, source_facts
+from scheduler.errors import PlanError, option
+from scheduler.model import (
+    Conflict,
+    Fact,
+    Horizon,
+    PlannedEvent,
+    Step,
+)
+from scheduler.wording import day_label
+
+
+def pathway_day_date(anchor: date, day: int) -> date:
+    """Return the date of a pathway day: Day 1 is the anchor, Day -1 the day before, no Day 0."""
+    return anchor + timedelta(days=day - 1 if day > 0 else day)
+
+
+def _label(step: Step, day: int) -> str:
+    return step.title if step.on_start else f"{step.title} ({day_label(day)})"
+
+
+def step_order(event: PlannedEvent) -> tuple[date, bool, float]:
+    return event.first_day, not event.all_day, event.start.timestamp() if isinstance(event.start, datetime) else 0.0
+
+
+class PathwayBuilder(EventMaker):
+    """Builds the events of a one-time pathway."""
+
+    def build(self) -> tuple[Horizon, list[str]]:
+        request, regimen = self.request, self.regimen
+        dose_records = sorted({r.kind for r in request.records if r.kind != "stop"})
+        if dose_records:
+            raise PlanError(
+                f"{regimen.id} is a one-time pathway: {', '.join(dose_records)} records apply to repeating doses"
+            )
+        if any(v is not None for v in (request.doses, request.until, request.period)):
+            raise PlanError(
+                f"{regimen.id} is a one-time pathway: {option('doses')}, {option('until')} and {option('period')} apply to repeating doses; leave them out"
+            )
+        if request.weight_kg is not None:
+            raise PlanError(f"{regimen.id} does not dose by weight: leave out {option('weight_kg')}")
+        anchor = regimen.anchor
+        if request.infusion is not None and anchor is None:
+            raise PlanError(f"{regimen.id} has no anchor day for {option('infusion')} to set")
+        anchor_date = request.infusion or (
+            request.start + timedelta(days=anchor.default_after_days) if anchor else request.start
+        )
+        placed = [(step, list(self._step_days(step))) for step in regimen.steps]
+        anchored = [pathway_day_date(anchor_date, day) for step, days in placed if not step.on_start for day in days]
+        if anchored and min(anchored) <= request.start:
+            first = min(anchored)
+            earliest = anchor_date + (request.start - first) + timedelta(days=1)
+            raise PlanError(
+                f"{option('infusion', anchor_date)} puts the steps before the infusion on {first}, not after the "
+                f"collection on {request.start}: choose an infusion date on or after {earliest}"
+            )
+        clashes = self._clashes(placed, anchor_date)
+        warnings = []
+        if clashes:
+            listed = "; ".join(f"{_label(step, day)} on {when:%a %d %b %Y} ({why})" for step, day, when, why in clashes)
+            if request.strict:
+                raise PlanError(f"{option('strict')}: pathway days on closed days: {listed}")
+            warnings.append(self._propose_infusion(placed, anchor_date, listed))
+        conflicts = {(step.key, day): Conflict("tied-to-day-1", why) for step, day, _, why in clashes}
+        for step, days in placed:
+            self._step_events(step, days, anchor_date, conflicts)
+        stops = [r.on for r in request.records if r.kind == "stop" and r.on]
+        if stops:
+            self.events = [e for e in self.events if e.first_day <= min(stops)]
+        assert anchor is not None or not anchored
+        horizon = Horizon(
+            "pathway",
+            regimen.duration.text,
+            last=anchor_date,
+            period=anchor.default_after if anchor and request.infusion is None else None,
+            why=anchor.title if anchor else "",
+            stopped=min(stops) if stops else None,
+        )
+        return horizon, warnings
+
+    def _clashes(self, placed: list[tuple[Step, list[int]]], anchor_date: date) -> list[tuple[Step, int, date, str]]:
+        """Return the clinic steps that fall on a closed day: (step, day number, date, why closed)."""
+        clinic = self.request.clinic
+        if clinic is None:
+            return []
+        found = []
+        for step, days in placed:
+            for day in days if step.clinic else []:
+                when = self.request.start if step.on_start else pathway_day_date(anchor_date, day)
+                why = clinic.closed(when)
+                if why:
+                    found.append((step, day, when, why))
+        return found
+
+    def _propose_infusion(self, placed: list[tuple[Step, list[int]]], anchor_date: date, listed: str) -> str:
+        """Return the warning for a pathway that clashes with closed days, proposing an infusion day that fits.
+
+        Later days are tried first: the product is seldom ready early.
+        """
+        start = self.request.start
+        tied = [(step, days) for step, days in placed if not step.on_start]
+        earliest = min(pathway_day_date(anchor_date, d) for _, days in tied for d in days) if tied else anchor_date
+        for offset in [*range(1, 29), *range(-1, -29, -1)]:
+            candidate = anchor_date + timedelta(days=offset)
+            if earliest + timedelta(days=offset) <= start:
+                continue
+            if not self._clashes(tied, candidate):
+                return (
+                    f"{self.regimen.id}: {listed}. Steps tied to Day 1 never move alone: an infusion on "
+                    f"{candidate:%a %d %b %Y} avoids every closed day; add {option('infusion', candidate)} (when the product allows)."
+                )
+        return f"{self.regimen.id}: {listed}. No infusion day within 4 weeks avoids every closed day: agree the days with the clinic."
+
+    def _step_days(self, step: Step) -> Iterator[int]:
+        """Yield the day numbers a step occupies (0 stands for the plan start)."""
+        if step.on_start:
+            yield 0
+        elif step.day is not None:
+            yield step.day
+        elif step.span is not None:
+            yield step.span[0]
+        elif step.days is not None:
+            first, last = step.days
+            wanted = self.request.monitor_days
+            if step.extendable and wanted is not None:
+                minimum = last - first + 1
+                if wanted < minimum:
+                    raise PlanError(
+                        f"{option('monitor_days', wanted)} is shorter than the {minimum} days the template requires: give {minimum} or more"
+                    )
+                last = first + wanted - 1
+            yield from (day for day in range(first, last + 1) if day != 0)
+
+    def _step_events(
+        self, step: Step, days: list[int], anchor_date: date, conflicts: dict[tuple[str, int], Conflict]
+    ) -> None:
+        request, regimen = self.request, self.regimen
+        anchor = regimen.anchor
+        unconfirmed = [step.unconfirmed] if step.unconfirmed else []
+        if anchor and not step.on_start and anchor.unconfirmed:
+            unconfirmed.append(anchor.unconfirmed)
+        if anchor and not step.on_start and request.infusion is None and anchor.default_unconfirmed:
+            unconfirmed.append(anchor.default_unconfirmed)
+        shared = [Fact("step-dose", (step.dose, step.route), step.sources)] if step.dose else []
+        shared += notes_facts(step.notes, step.sources)
+        if unconfirmed:
+            shared.append(Fact("unconfirmed", tuple(unconfirmed), confirmed=False))
+        shared += source_facts(regimen, step.sources)
+        for day in days:
+            on = request.start if step.on_start else pathway_day_date(anchor_date, day)
+            label = [] if step.on_start else [Fact("pathway-day", (day, anchor_date))]
+            if step.span is not None:
+                end_date = pathway_day_date(anchor_date, step.span[1]) + timedelta(days=1)
+                start: date | datetime = on
+                end: date | datetime = end_date
+                timing: tuple[Fact, ...] = (Fact("through", (end_date - timedelta(days=1), step.span[1])),)
+            else:
+                start, end, timing = self.times(
+                    on, step.offset_min, step.length_min or regimen.slot_min, step.length_min is None, step.all_day
+                )
+            clash = conflicts.get((step.key, day))
+            self.events.append(
+                self.event(
+                    key=step.key if len(days) == 1 else f"{step.key}-day{day}",
+                    kind=step.kind,
+                    name=step.title,
+                    start=start,
+                    end=end,
+                    day=None if step.on_start else day,
+                    dosage=step.dose,
+                    route=step.route,
+                    facts=(*label, *timing, *([Fact("conflict", (clash,))] if clash else []), *shared),
+                    unconfirmed=bool(unconfirmed),
+                    clash=clash,
+                    minutes=None if step.all_day or step.span else step.length_min or regimen.slot_min,
+                )
+            )

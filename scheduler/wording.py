@@ -9,15 +9,17 @@ typed them (scheduler.options), and only in messages.
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scheduler.model import Conflict, Dose, Fact, Horizon, Move, Plan, Source, Window
+    from scheduler.model import Conflict, Dose, Fact, Horizon, Move, Plan, PlannedEvent, Source, Window
 
 CONFIRM = "Confirm with your care team."
 DISCLAIMER = "txcal is a scheduling aid: confirm every date and dose with your care team."
 UNCONFIRMED_MARK = "* rests on a fact not confirmed against the label: confirm with your care team."
+CANCELLED_PREFIX = "Cancelled: "
 PLACEHOLDER = "Calendar block only: no source gives a length for this step; your care team sets it."
 
 _PERIOD = re.compile(r"(\d+)([dwmy])")
@@ -271,3 +273,93 @@ def schedule_text(plan: Plan) -> str:
             f"{describe_interval(switch.schedule.every_days)}"
         )
     return text
+
+
+# -- calendars ------------------------------------------------------------------------------------
+
+
+def calendar_title(regimen_title: str, patient: str | None) -> str:
+    """Return a calendar's display name: the regimen, and the patient label when given.
+
+    Without commas or semicolons: NAME is TEXT (RFC 7986) but X-WR-CALNAME has no declared type,
+    and readers disagree on whether its escapes are undone, so the name needs none.
+    """
+    name = f"{regimen_title} - {patient}" if patient else regimen_title
+    return " ".join(name.replace(",", " ").replace(";", " ").split())
+
+
+def event_summary(event: PlannedEvent) -> str:
+    """Return the event title as calendars show it: step, day or dose number, and dose."""
+    text = ("Held: " if event.status == "held" else "Conflict: " if event.conflict else "") + event.title
+    if event.day is not None:
+        text += f", {day_label(event.day)}"
+    if event.dose:
+        text += f" ({event.dose})"
+    return text
+
+
+@lru_cache(maxsize=512)
+def event_description(kind: str, dose: str, route: str, notes: tuple[str, ...]) -> str:
+    """Return an event's plain-text description: dose and route, notes, sources and the reminder."""
+    # Cached: the doses of one plan share all but a line or two of their notes.
+    lines = [f"Dose: {dose} {route}".rstrip()] if kind == "dose" else []
+    lines.extend(notes)
+    lines.append(DISCLAIMER)
+    return "\n".join(lines)
+
+
+def clinic_description(dose: str, route: str, kind: str, reason: str, conflict: str, calendar_file: str) -> str:
+    """Return an event's short description in the clinic calendar: what, what changed, whose calendar."""
+    lines = [f"Dose: {dose} {route}".rstrip() if dose else kind.capitalize()]
+    lines += [line for line in (reason, f"Conflict: {conflict}" if conflict else "") if line]
+    lines += [f"Patient calendar: {calendar_file}", DISCLAIMER]
+    return "\n".join(lines)
+
+
+def reminder_text(summary: str) -> str:
+    return f"Reminder: {summary}"
+
+
+# -- terminal views -------------------------------------------------------------------------------
+
+
+def relative_day(day: date, today: date) -> str:
+    """Return when a day is, seen from today: "today", "tomorrow", "in 5 days", or nothing if past."""
+    ahead = (day - today).days
+    if ahead < 0:
+        return ""
+    return {0: "today", 1: "tomorrow"}.get(ahead, f"in {ahead} days")
+
+
+def plan_heading(plan: Plan) -> str:
+    """Return the one-line description of the plan: regimen, schedule, zone."""
+    text = f"{plan.regimen.title}: {plan.schedule_text}" if plan.regimen.schedules else plan.schedule_text
+    if plan.request.time is not None:
+        text += f" (times in {plan.request.tz})"
+    return text
+
+
+def plan_summary(plan: Plan) -> str:
+    """Return how many events, from when to when, and what the listing shows."""
+    if not plan.events:
+        return "No events to show." + (f" ({plan.selection})" if plan.selection else "")
+    doses = all(e.kind == "dose" for e in plan.events)
+    count = len(plan.events)
+    noun = ("dose" if doses else "event") + ("" if count == 1 else "s")
+    first, last = plan.events[0].first_day, max(e.last_day for e in plan.events)
+    text = f"{count} {noun} from {first:%a %Y-%m-%d} to {last:%a %Y-%m-%d}"
+    if plan.selection:
+        text += f" ({plan.selection})"
+    return text + "."
+
+
+def selection_text(
+    shown: int, total: int, first: date | None, last: date | None, next_count: int | None, today: date
+) -> str:
+    """Return how a view was narrowed: "showing 3 of 19 events: the next 3 from 2026-11-26"."""
+    described = []
+    if first or last:
+        described.append(f"from {first or 'the start'} to {last or 'the end'}")
+    if next_count is not None:
+        described.append(f"the next {next_count} from {today}")
+    return f"showing {shown} of {total} events: " + ", ".join(described)

@@ -28,7 +28,7 @@ from scheduler.inputs.patient_list import iter_rows, spec_from_row
 from scheduler.model import PlannedEvent
 from scheduler.options import PATIENT_LIST
 from scheduler.units import check_zone
-from scheduler.wording import DISCLAIMER
+from scheduler.wording import clinic_description
 from scheduler.writers.ical.export import EventBlock, calendar_head, escape, fold, timezones_text, to_ics, zone_years
 from scheduler.writers.registry import FORMATS
 
@@ -148,10 +148,7 @@ def clinic_event(block: EventBlock, event: PlannedEvent, calendar_file: str) -> 
 
 @functools.lru_cache(maxsize=256)
 def _clinic_description(dose: str, route: str, kind: str, reason: str, conflict: str, calendar_file: str) -> str:
-    lines = [f"Dose: {dose} {route}".rstrip() if dose else kind.capitalize()]
-    lines += [line for line in (reason, f"Conflict: {conflict}" if conflict else "") if line]
-    lines += [f"Patient calendar: {calendar_file}", DISCLAIMER]
-    return fold("DESCRIPTION:" + escape("\n".join(lines)))
+    return fold("DESCRIPTION:" + escape(clinic_description(dose, route, kind, reason, conflict, calendar_file)))
 
 
 def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str], name: str) -> RowResult:

@@ -7,6 +7,7 @@ from datetime import date
 
 from scheduler.errors import PlanError
 from scheduler.model import Plan
+from scheduler.wording import selection_text
 
 
 def select_events(
@@ -28,13 +29,9 @@ def select_events(
     events = [
         e for e in plan.events if (first is None or e.last_day >= first) and (last is None or e.first_day <= last)
     ]
-    described = []
-    if first or last:
-        described.append(f"from {first or 'the start'} to {last or 'the end'}")
+    if first is None and last is None and next_count is None:
+        return plan
     if next_count is not None:
         events = [e for e in events if e.last_day >= today][:next_count]
-        described.append(f"the next {next_count} from {today}")
-    if not described:
-        return plan
-    selection = f"showing {len(events)} of {len(plan.events)} events: " + ", ".join(described)
+    selection = selection_text(len(events), len(plan.events), first, last, next_count, today)
     return dataclasses.replace(plan, events=tuple(events), selection=selection)

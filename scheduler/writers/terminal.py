@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from scheduler.model import Plan, PlannedEvent
-from scheduler.wording import DISCLAIMER, day_label
+from scheduler.wording import DISCLAIMER, UNCONFIRMED_MARK, day_label, plan_heading, plan_summary, relative_day
 from scheduler.writers.registry import Rendered, View
 
 # ANSI colours per event kind (SGR codes).
@@ -37,7 +37,6 @@ KIND_MARKS = {
     "milestone": "!",
     "watch": "~",
 }
-UNCONFIRMED_NOTE = "* rests on a fact not confirmed against the label: confirm with your care team."
 _CELL = 4  # a month-grid day: " 15I"
 _DAY_NAMES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
@@ -56,14 +55,6 @@ def event_label(event: PlannedEvent) -> str:
     return ""
 
 
-def relative(day: date, today: date) -> str:
-    """Return when a day is, seen from today: "today", "tomorrow", "in 5 days", or nothing if past."""
-    ahead = (day - today).days
-    if ahead < 0:
-        return ""
-    return {0: "today", 1: "tomorrow"}.get(ahead, f"in {ahead} days")
-
-
 def situation(event: PlannedEvent) -> list[str]:
     """Return what changed about an event, for the line under it: moved, given, held, conflict."""
     remarks = []
@@ -78,32 +69,10 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def heading(plan: Plan) -> str:
-    """Return the one-line description of the plan: regimen, schedule, zone."""
-    text = f"{plan.regimen.title}: {plan.schedule_text}" if plan.regimen.schedules else plan.schedule_text
-    if plan.request.time is not None:
-        text += f" (times in {plan.request.tz})"
-    return text
-
-
-def summary(plan: Plan) -> str:
-    """Return how many events, from when to when, and what the listing shows."""
-    if not plan.events:
-        return "No events to show." + (f" ({plan.selection})" if plan.selection else "")
-    doses = all(e.kind == "dose" for e in plan.events)
-    count = len(plan.events)
-    noun = ("dose" if doses else "event") + ("" if count == 1 else "s")
-    first, last = plan.events[0].first_day, max(e.last_day for e in plan.events)
-    text = f"{count} {noun} from {first:%a %Y-%m-%d} to {last:%a %Y-%m-%d}"
-    if plan.selection:
-        text += f" ({plan.selection})"
-    return text + "."
-
-
 def _closing(plan: Plan, width: int) -> list[str]:
-    lines = ["", *textwrap.wrap(summary(plan), width), *textwrap.wrap(plan.horizon, width)]
+    lines = ["", *textwrap.wrap(plan_summary(plan), width), *textwrap.wrap(plan.horizon, width)]
     if any(e.unconfirmed for e in plan.events):
-        lines.extend(textwrap.wrap(UNCONFIRMED_NOTE, width))
+        lines.extend(textwrap.wrap(UNCONFIRMED_MARK, width))
     lines.extend(textwrap.wrap(DISCLAIMER, width))
     return lines
 
@@ -117,7 +86,7 @@ def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = Fals
         width: the columns to fit; titles are shortened with "…" to fit.
         color: colour kinds with ANSI codes.
     """
-    lines = textwrap.wrap(heading(plan), width)
+    lines = textwrap.wrap(plan_heading(plan), width)
     if plan.request.patient:
         lines.append(f"Patient: {plan.request.patient}")
     month: tuple[int, int] | None = None
@@ -138,7 +107,7 @@ def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = Fals
         if not marked and day >= today:
             lines.append(today_line)
             marked = True
-        ahead = relative(day, today)
+        ahead = relative_day(day, today)
         columns = [f"  {day:%a %d} "]
         if time_width:
             columns.append(f"{when:<{time_width}}")
@@ -239,7 +208,7 @@ def month_grids(marks: dict[date, Mark], today: date, width: int, color: bool) -
 def render_months(plan: Plan, today: date, width: int = 80, color: bool = False) -> str:
     """Return month grids for every month the plan touches, with marked days and a legend."""
     kinds = _marks(plan.events)
-    lines = textwrap.wrap(heading(plan), width)
+    lines = textwrap.wrap(plan_heading(plan), width)
     lines += month_grids({day: (KIND_MARKS[k], KIND_COLORS[k]) for day, k in kinds.items()}, today, width, color)
     if kinds:
         used = [kind for kind in KIND_MARKS if kind in set(kinds.values())]

@@ -18,13 +18,12 @@ from functools import cached_property, lru_cache
 from scheduler import __version__
 from scheduler.errors import TxcalError
 from scheduler.model import Plan, PlannedEvent
-from scheduler.wording import DISCLAIMER, day_label
+from scheduler.wording import CANCELLED_PREFIX, calendar_title, event_description, event_summary, reminder_text
 from scheduler.writers.ical.read import PLAN_PROPERTY, Component, parse, txcal_plan_id
 from scheduler.writers.ical.vtimezone import Observance, observances
 from scheduler.writers.registry import Rendered, View
 
 PRODID = f"-//txcal//txcal {__version__}//EN"
-CANCELLED_PREFIX = "Cancelled: "
 # Properties that change when an event changes; the rest of its lines are its content.
 VOLATILE = frozenset({"DTSTAMP", "SEQUENCE", "LAST-MODIFIED"})
 # Planned events are tentative until the clinic confirms them; a held dose will not happen.
@@ -37,38 +36,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def calendar_name(plan: Plan) -> str:
-    """Return the calendar's display name: the regimen, and the patient label when given.
-
-    Without commas or semicolons: NAME is TEXT (RFC 7986) but X-WR-CALNAME has no declared type,
-    and readers disagree on whether its escapes are undone, so the name needs none.
-    """
-    label = plan.request.patient
-    name = f"{plan.regimen.title} - {label}" if label else plan.regimen.title
-    return " ".join(name.replace(",", " ").replace(";", " ").split())
-
-
-def summary(event: PlannedEvent) -> str:
-    """Return the event title as calendars show it: step, day or dose number, and dose."""
-    text = ("Held: " if event.status == "held" else "Conflict: " if event.conflict else "") + event.title
-    if event.day is not None:
-        text += f", {day_label(event.day)}"
-    if event.dose:
-        text += f" ({event.dose})"
-    return text
+    """Return the calendar's display name (NAME and X-WR-CALNAME)."""
+    return calendar_title(plan.regimen.title, plan.request.patient)
 
 
 def description(event: PlannedEvent) -> str:
     """Return the plain-text description: dose and route, notes, sources and the reminder."""
-    return _description(event.kind, event.dose, event.route, event.notes)
-
-
-@lru_cache(maxsize=512)
-def _description(kind: str, dose: str, route: str, notes: tuple[str, ...]) -> str:
-    # Cached: the doses of one plan share all but a line or two of their notes.
-    lines = [f"Dose: {dose} {route}".rstrip()] if kind == "dose" else []
-    lines.extend(notes)
-    lines.append(DISCLAIMER)
-    return "\n".join(lines)
+    return event_description(event.kind, event.dose, event.route, event.notes)
 
 
 def unambiguous(value: date | datetime) -> date | datetime:
@@ -132,7 +106,7 @@ def unfolded(line: str) -> str:
 @lru_cache(maxsize=512)
 def _description_line(kind: str, dose: str, route: str, notes: tuple[str, ...]) -> str:
     # The doses of a plan share it but for a line or two: escaped and folded once for them all.
-    return fold("DESCRIPTION:" + escape(_description(kind, dose, route, notes)))
+    return fold("DESCRIPTION:" + escape(event_description(kind, dose, route, notes)))
 
 
 def _value(value: date | datetime) -> str:
@@ -233,7 +207,7 @@ def _zones(*values: date | datetime) -> frozenset[tuple[str, int]]:
 
 def event_block(event: PlannedEvent, reminders: Sequence[timedelta], stamp: datetime, sequence: int = 0) -> EventBlock:
     """Return an event's VEVENT, stamped (SEQUENCE, DTSTAMP and LAST-MODIFIED)."""
-    title = escape(summary(event))
+    title = escape(event_summary(event))
     start, end = unambiguous(event.start), unambiguous(event.end)
     stamp_text = _stamp_text(stamp)
     props = {
@@ -250,7 +224,7 @@ def event_block(event: PlannedEvent, reminders: Sequence[timedelta], stamp: date
         "TRANSP": f"TRANSP:{'TRANSPARENT' if event.kind in TRANSPARENT or event.status == 'held' else 'OPAQUE'}",
     }
     alarms = tuple(
-        ("ACTION:DISPLAY", folded(f"DESCRIPTION:Reminder: {title}"), f"TRIGGER:{_duration(-before)}")
+        ("ACTION:DISPLAY", folded(f"DESCRIPTION:{reminder_text(title)}"), f"TRIGGER:{_duration(-before)}")
         for before in (reminders if event.status != "held" else ())
     )
     return EventBlock(event.uid, props, alarms, _zones(start, end))

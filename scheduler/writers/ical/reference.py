@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
 from scheduler.model import Plan, PlannedEvent
-from scheduler.writers.ical.export import PRODID, STATUS, TRANSPARENT, calendar_name, description, summary, unambiguous
+from scheduler.wording import event_summary, reminder_text
+from scheduler.writers.ical.export import PRODID, STATUS, TRANSPARENT, calendar_name, description, unambiguous
 from scheduler.writers.ical.read import PLAN_PROPERTY
 from scheduler.writers.ical.vtimezone import observances
 
@@ -23,7 +24,7 @@ def reference_event(event: PlannedEvent, reminders: Sequence[timedelta], stamp: 
     """Return one event as an icalendar component, new (SEQUENCE 0) at `stamp`."""
     vevent = Event()
     vevent.add("uid", event.uid)
-    vevent.add("summary", summary(event))
+    vevent.add("summary", event_summary(event))
     vevent.add("dtstart", unambiguous(event.start))
     vevent.add("dtend", unambiguous(event.end))
     vevent.add("description", description(event))
@@ -33,7 +34,7 @@ def reference_event(event: PlannedEvent, reminders: Sequence[timedelta], stamp: 
     for before in reminders if event.status != "held" else ():
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Reminder: {summary(event)}")
+        alarm.add("description", reminder_text(event_summary(event)))
         alarm.add("trigger", -before)
         vevent.add_component(alarm)
     vevent.add("dtstamp", stamp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 from scheduler import wording
@@ -30,8 +31,14 @@ SOURCE_MARKS = (
     "non-US label",
     "EU text",
     "institutional",
+    "seed",
     "unconfirmed",
 )
+
+
+# Weight-based doses are rounded half up to this step of their unit: the precision txcal shows.
+# The pharmacy prepares the dose and may round it further.
+ROUNDING = Decimal("0.1")
 
 
 @dataclass(frozen=True)
@@ -50,12 +57,17 @@ class Dose:
         return self.per == "kg"
 
     def for_weight(self, weight_kg: float) -> Dose:
-        """Return this weight-based dose for one patient: the amount per kg times the weight, capped, to 0.1."""
+        """Return this weight-based dose for one patient: amount per kg times weight, capped, then rounded.
+
+        One rounding rule (ROUNDING): half up to the nearest 0.1 of the unit, on the exact decimal
+        product, so the dose and its arithmetic never disagree (79.99 kg × 15 mg/kg = 1,199.85 mg
+        -> 1,199.9 mg).
+        """
         assert self.amount is not None and self.per == "kg"
-        amount = self.amount * weight_kg
-        if self.max is not None and amount > self.max:
-            amount = self.max
-        return Dose(amount=round(amount, 1), unit=self.unit)
+        exact = Decimal(str(self.amount)) * Decimal(str(weight_kg))
+        if self.max is not None and exact > Decimal(str(self.max)):
+            exact = Decimal(str(self.max))
+        return Dose(amount=float(exact.quantize(ROUNDING, rounding=ROUND_HALF_UP)), unit=self.unit)
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,7 @@ class Source:
     address: str
     supports: str
     mark: str
+    checked: str = ""  # the label revision (or page version) the facts were checked against, and when
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,7 @@ class Notes:
     report: tuple[str, ...] = ()
     call: str = ""
     missed: str = ""
+    clinician: tuple[str, ...] = ()  # for the clinic's views only, never the patient's calendar
 
 
 @dataclass(frozen=True)
@@ -137,6 +151,10 @@ class Anchor:
     default_after: str
     unconfirmed: str = ""  # applies to every event placed by day number
     default_unconfirmed: str = ""  # applies only when the anchor day is the default
+    min_after_days: int | None = (
+        None  # the earliest plausible Day 1 after the plan start, unless the product date is known
+    )
+    min_after_text: str = ""  # why, with its source
 
 
 @dataclass(frozen=True)
@@ -227,6 +245,7 @@ class PlanRequest:
     period: str | None = None
     weight_kg: float | None = None
     infusion: date | None = None
+    product_arrival: date | None = None
     monitor_days: int | None = None
     patient: str | None = None
     plan_id: str | None = None
@@ -238,6 +257,8 @@ class PlanRequest:
     records: tuple[Record, ...] = ()
 
 
+# Who a fact is for: the patient's calendar shows "patient" facts; the clinic's views show both.
+AUDIENCES = ("patient", "clinic")
 # Why an event is not on its planned day: given on another day, delayed, moved off a closed day, held.
 MOVE_CODES = ("given", "delayed", "moved", "held")
 # Why an event stays on a closed day: no open day in its window; tied to Day 1 (pathways).
@@ -274,6 +295,7 @@ class Fact:
     args: tuple[Any, ...] = ()
     sources: tuple[str, ...] = ()
     confirmed: bool = True
+    audience: str = "patient"  # "patient": everyone's views; "clinic": the clinic's views only (AUDIENCES)
 
 
 @dataclass(frozen=True)
@@ -288,6 +310,9 @@ class Horizon:
     why: str = ""  # the template's horizon text, or the pathway anchor's title
     stopped: date | None = None
     why_stopped: str = ""
+    arrival: date | None = None  # pathways: the product's arrival date, when given
+    beyond: int = 0  # doses planned past the label's duration limit
+    limit_months: int | None = None  # that limit
 
 
 @dataclass(frozen=True)
@@ -317,6 +342,7 @@ class PlannedEvent:
     shifted_from: date | None = None  # the day it was planned for, when it moved
     moves: tuple[Move, ...] = ()  # what changed its day, in order
     clash: Conflict | None = None  # why it is on a closed day it could not leave
+    beyond_label: bool = False  # planned past the label's duration limit
     minutes: int | None = None  # how long the visit takes, all-day events included, where known
 
     @property
@@ -338,8 +364,13 @@ class PlannedEvent:
 
     @property
     def notes(self) -> tuple[str, ...]:
-        """Return the notes as plain-text lines: dose and how it is given, what to expect, sources."""
-        return wording.note_lines(self.facts)
+        """Return the patient's notes as plain-text lines: dose and how it is given, what to expect, sources."""
+        return wording.note_lines(tuple(f for f in self.facts if f.audience == "patient"))
+
+    @property
+    def clinic_notes(self) -> tuple[str, ...]:
+        """Return the notes for the clinic's views only (clinician-only instructions)."""
+        return wording.note_lines(tuple(f for f in self.facts if f.audience == "clinic"))
 
     @property
     def reason(self) -> str:

@@ -142,6 +142,13 @@ OPTIONS: tuple[PlanOption, ...] = (
     PlanOption("tz", ZONE, "IANA time zone for --time (default: this machine's zone).", "--tz"),
     PlanOption("infusion", DATE, "afami-cel: the infusion day (Day 1) once the product date is known.", "--infusion"),
     PlanOption(
+        "product_arrival",
+        DATE,
+        "afami-cel: the day the product arrived or will arrive, when known (before Day -7); "
+        "it allows an infusion sooner after collection than the usual manufacturing time.",
+        "--product-arrival",
+    ),
+    PlanOption(
         "monitor_days", COUNT, "afami-cel: days of monitoring after the infusion (at least 7).", "--monitor-days"
     ),
     PlanOption("patient", TEXT, "A pseudonymous label for titles (no names or record numbers).", "--patient"),

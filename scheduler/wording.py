@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -87,14 +88,23 @@ def dose_text(dose: Dose, with_partner: bool = True) -> str:
 
 
 def weight_arithmetic(dose: Dose, weight_kg: float) -> str:
-    """Return how a weight-based dose was reached: "2 mg/kg × 30 kg = 60 mg, cap 200 mg"."""
+    """Return how a weight-based dose was reached: "2 mg/kg × 30 kg = 60 mg, cap 200 mg".
+
+    The product is exact; when the dose given is rounded (model.ROUNDING), the text says so.
+    """
     assert dose.amount is not None
-    raw = dose.amount * weight_kg
-    text = f"{format_number(dose.amount)} {dose.unit}/kg × {format_number(weight_kg)} kg = {format_number(raw)} {dose.unit}"
-    if dose.max is not None and raw > dose.max:
-        return f"{text}, capped at {format_number(dose.max)} {dose.unit}"
+    exact = Decimal(str(dose.amount)) * Decimal(str(weight_kg))
+    unit = dose.unit
+    text = (
+        f"{format_number(dose.amount)} {unit}/kg × {format_number(weight_kg)} kg = {format_number(float(exact))} {unit}"
+    )
+    if dose.max is not None and exact > Decimal(str(dose.max)):
+        return f"{text}, capped at {format_number(dose.max)} {unit}"
+    given = dose.for_weight(weight_kg).amount
+    if given is not None and Decimal(str(given)) != exact:
+        text += f", rounded to {format_number(given)} {unit} (to the nearest 0.1 {unit})"
     if dose.max is not None:
-        text += f", cap {format_number(dose.max)} {dose.unit}"
+        text += f", cap {format_number(dose.max)} {unit}"
     return text
 
 
@@ -195,6 +205,14 @@ def fact_line(fact: Fact) -> str:
     if kind == "step-dose":
         dose, route = args
         return f"Dose: {dose_text(dose)} {route}".rstrip() + "."
+    if kind == "clinician":
+        return f"For the care team: {args[0]}"
+    if kind == "beyond-label":
+        months, limit = args
+        return (
+            f"Beyond the labelled duration: this dose falls after the {months}-month limit of the label for "
+            f"most indications (from {limit}). {CONFIRM}"
+        )
     if kind == "unconfirmed":
         return "Unconfirmed: " + " ".join(args) + f" {CONFIRM}"
     raise ValueError(f"no wording for a fact of kind {kind!r}")
@@ -242,6 +260,14 @@ def horizon_text(horizon: Horizon) -> str:
             else f"{describe_period(horizon.period)} after collection, the default"
         )
         text = f"A one-time pathway: {horizon.continues} on {horizon.last} ({how}). {horizon.why}".strip() + "."
+    if horizon.arrival is not None:
+        text = text[:-1] + f" Product arrival: {horizon.arrival}."
+    if horizon.beyond:
+        text += (
+            f" {horizon.beyond} dose{'s' if horizon.beyond != 1 else ''} fall{'' if horizon.beyond != 1 else 's'} "
+            f"after the {horizon.limit_months}-month limit of the label for most indications: beyond the "
+            f"labelled duration. {CONFIRM}"
+        )
     if horizon.stopped is not None:
         if code == "pathway":
             return f"Treatment stopped on {horizon.stopped}; no steps after it. {text}"
@@ -308,10 +334,13 @@ def event_description(kind: str, dose: str, route: str, notes: tuple[str, ...]) 
     return "\n".join(lines)
 
 
-def clinic_description(dose: str, route: str, kind: str, reason: str, conflict: str, calendar_file: str) -> str:
-    """Return an event's short description in the clinic calendar: what, what changed, whose calendar."""
+def clinic_description(
+    dose: str, route: str, kind: str, reason: str, conflict: str, clinic_notes: tuple[str, ...], calendar_file: str
+) -> str:
+    """Return an event's short description in the clinic calendar: what, what changed, care-team notes, whose calendar."""
     lines = [f"Dose: {dose} {route}".rstrip() if dose else kind.capitalize()]
     lines += [line for line in (reason, f"Conflict: {conflict}" if conflict else "") if line]
+    lines += clinic_notes
     lines += [f"Patient calendar: {calendar_file}", DISCLAIMER]
     return "\n".join(lines)
 

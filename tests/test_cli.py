@@ -59,7 +59,7 @@ BAD_INPUT = [
     (
         "plan atezolizumab --every 3w --start 2026-12-01 --infusion 2027-01-08",
         1,
-        "--infusion and --monitor-days belong to the afami-cel pathway",
+        "--infusion belongs to the afami-cel pathway",
     ),
     ("plan atezolizumab --start 2026-12-01", 1, "txcal plan atezolizumab --start 2026-12-01 --every 3w"),
     (
@@ -170,6 +170,8 @@ def test_json_shape_is_the_documented_one(txcal):
         "conflict",
         "unconfirmed",
         "notes",
+        "clinic_notes",
+        "beyond_label",
     }
     assert data["events"][0]["start"] == "2026-12-01T09:00:00+01:00"
     assert data["events"][0]["end"] == "2026-12-01T10:00:00+01:00"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler.catalog.loader import load_regimens
 from scheduler.engine import expand
+from scheduler.errors import PlanError
 from scheduler.model import PlanRequest
 
 CATALOG = load_regimens()
@@ -81,11 +83,14 @@ def test_until_is_respected_and_no_dose_that_fits_is_left_out(pair, start, span)
 )
 def test_afami_cel_block_follows_the_infusion_day(start, gap, monitor, at, zone):
     infusion = start + timedelta(days=gap)
+    # Sooner than the shortest manufacturing estimate only when the product's arrival is known.
+    arrival = start + timedelta(days=1) if gap < 30 else None
     plan = expand(
         PlanRequest(
             regimen=CATALOG.get("afami-cel"),
             start=start,
             infusion=infusion,  # type: ignore[arg-type]
+            product_arrival=arrival,
             monitor_days=monitor,
             time=at,
             tz=zone,
@@ -101,3 +106,10 @@ def test_afami_cel_block_follows_the_infusion_day(start, gap, monitor, at, zone)
     monitoring = sorted(d for (kind, _), ds in by_day.items() if kind == "monitoring" for d in ds)
     assert monitoring == [infusion + timedelta(days=n) for n in range(1, (monitor or 7) + 1)]
     assert min(local_date(e.start) for e in plan.events if e.kind != "collection") > start
+
+
+@settings(max_examples=50, deadline=None)
+@given(start=starts, gap=st.integers(9, 29))
+def test_an_infusion_sooner_than_manufacturing_allows_is_refused_without_an_arrival_date(start, gap):
+    with pytest.raises(PlanError, match="the earliest plausible infusion is"):
+        expand(PlanRequest(regimen=CATALOG.get("afami-cel"), start=start, infusion=start + timedelta(days=gap)))

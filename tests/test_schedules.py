@@ -182,11 +182,11 @@ def test_afami_cel_unconfirmed_facts_are_marked_in_the_event_text(catalog):
 
 
 def test_afami_cel_infusion_date_moves_the_block_and_keeps_the_collection(catalog):
-    result = plan(catalog, "afami-cel", date(2027, 1, 4), infusion=date(2027, 2, 1), monitor_days=10)
+    result = plan(catalog, "afami-cel", date(2027, 1, 4), infusion=date(2027, 2, 3), monitor_days=10)
     found = {(e.kind, e.day): e.start for e in result.events}
     assert found[("collection", None)] == date(2027, 1, 4)
-    assert found[("chemotherapy", -7)] == date(2027, 1, 25)
-    assert found[("infusion", 1)] == date(2027, 2, 1)
+    assert found[("chemotherapy", -7)] == date(2027, 1, 27)
+    assert found[("infusion", 1)] == date(2027, 2, 3)
     assert sorted(d for k, d in found if k == "monitoring") == list(range(2, 12))
     assert not any("6 weeks after collection" in n for e in result.events for n in e.notes)
 
@@ -195,6 +195,12 @@ def test_pembrolizumab_past_its_cap_is_planned_with_a_warning(catalog):
     result = plan(catalog, "pembrolizumab", START, "6w", period="30m")
     assert dates(result)[-1] > date(2028, 12, 1)
     assert any("24-month limit" in w for w in result.warnings)
+    # Every dose past the limit says so, and so does the summary; doses within it do not.
+    past = [e for e in result.events if e.first_day >= date(2028, 12, 1)]
+    assert past and all(e.beyond_label and e.notes[0].startswith("Beyond the labelled duration") for e in past)
+    assert not any(e.beyond_label for e in result.events if e.first_day < date(2028, 12, 1))
+    assert f"{len(past)} doses fall after the 24-month limit" in result.horizon
+    assert "beyond the labelled duration" in result.horizon
 
 
 def test_event_uids_are_rfc_4122_uuid5_of_plan_and_key():

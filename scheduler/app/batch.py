@@ -142,13 +142,18 @@ def clinic_event(block: EventBlock, event: PlannedEvent, calendar_file: str) -> 
     Coordinators need who, what, when and what changed; the side effects and sources are in the
     patient's own calendar, which the description names. A quarter of the bytes, for a whole clinic.
     """
-    line = _clinic_description(event.dose, event.route, event.kind, event.reason, event.conflict, calendar_file)
+    line = _clinic_description(
+        event.dose, event.route, event.kind, event.reason, event.conflict, event.clinic_notes, calendar_file
+    )
     return EventBlock(block.uid, {**block.props, "DESCRIPTION": line}, block.alarms, block.zones)
 
 
 @functools.lru_cache(maxsize=256)
-def _clinic_description(dose: str, route: str, kind: str, reason: str, conflict: str, calendar_file: str) -> str:
-    return fold("DESCRIPTION:" + escape(clinic_description(dose, route, kind, reason, conflict, calendar_file)))
+def _clinic_description(
+    dose: str, route: str, kind: str, reason: str, conflict: str, clinic_notes: tuple[str, ...], calendar_file: str
+) -> str:
+    text = clinic_description(dose, route, kind, reason, conflict, clinic_notes, calendar_file)
+    return fold("DESCRIPTION:" + escape(text))
 
 
 def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str], name: str) -> RowResult:

@@ -82,10 +82,11 @@ def _read_notes(table: TableReader | None) -> Notes:
         report=table.texts("report"),
         call=table.text("call"),
         missed=table.text("missed"),
+        clinician=table.texts("clinician"),
     )
 
 
-_NOTE_KEYS = {"expect", "report", "call", "missed"}
+_NOTE_KEYS = {"expect", "report", "call", "missed", "clinician"}
 _DOSE_KEYS = {"amount", "unit", "per", "max", "with", "text"}
 
 
@@ -196,13 +197,14 @@ def _read(data: dict[str, Any], path: Path) -> Regimen:
         )
 
     sources = []
-    for table in top.tables("sources", {"id", "address", "supports", "mark"}):
+    for table in top.tables("sources", {"id", "address", "supports", "mark", "checked"}):
         sources.append(
             Source(
                 id=table.text("id", required=True),
                 address=table.text("address", required=True),
                 supports=table.text("supports", required=True),
                 mark=table.choice("mark", SOURCE_MARKS, required=True),
+                checked=table.text("checked"),
             )
         )
     if not sources:
@@ -231,16 +233,20 @@ def _read(data: dict[str, Any], path: Path) -> Regimen:
         "clinic",
     }
     steps = [_read_step(t) for t in top.tables("steps", step_keys)]
-    anchor_table = top.table("anchor", {"title", "default_after", "unconfirmed", "default_unconfirmed"})
+    anchor_keys = {"title", "default_after", "unconfirmed", "default_unconfirmed", "min_after", "min_after_text"}
+    anchor_table = top.table("anchor", anchor_keys)
     anchor = None
     if anchor_table is not None:
         after = anchor_table.parsed("default_after", parse_interval, 'an interval like "6w"', required=True)
+        least = anchor_table.parsed("min_after", parse_interval, 'an interval like "30d"')
         anchor = Anchor(
             title=anchor_table.text("title", required=True),
             default_after_days=0 if after is None else after[1],
             default_after="" if after is None else after[0],
             unconfirmed=anchor_table.text("unconfirmed"),
             default_unconfirmed=anchor_table.text("default_unconfirmed"),
+            min_after_days=None if least is None else least[1],
+            min_after_text=anchor_table.text("min_after_text", required=least is not None),
         )
     slot = _minutes(top, "slot")
 

@@ -55,13 +55,18 @@ def _find_template(catalog: Catalog, name: str) -> Regimen:
 @main.command()
 @click.argument("regimen", shell_complete=complete_names)
 @click.option("--json", "as_json", is_flag=True, help="Print the template as JSON.")
+@click.option(
+    "--sources", "by_source", is_flag=True, help="List every fact with its source, mark and the revision checked."
+)
 @templates_option
-def show(regimen: str, as_json: bool, template_dirs: tuple[str, ...]) -> None:
+def show(regimen: str, as_json: bool, by_source: bool, template_dirs: tuple[str, ...]) -> None:
     """Show one regimen template with its schedules or steps and its sources."""
-    from scheduler.writers.regimens import regimen_to_dict, render_regimen
+    from scheduler.writers.regimens import regimen_to_dict, render_regimen, render_sources
 
     found = _find_template(load_catalog(template_dirs), regimen)
-    if as_json:
+    if by_source:
+        click.echo(render_sources(found), nl=False)
+    elif as_json:
         click.echo(json.dumps(regimen_to_dict(found), indent=2, ensure_ascii=False))
     else:
         click.echo(render_regimen(found), nl=False)

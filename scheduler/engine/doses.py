@@ -34,9 +34,15 @@ class DoseBuilder(EventMaker):
         schedule = request.schedule or (regimen.schedules[0] if len(regimen.schedules) == 1 else None)
         if schedule is None:
             raise PlanError(f"{regimen.id} has several schedules; choose one with {option('every')}")
-        if request.infusion is not None or request.monitor_days is not None:
+        pathway_only = [
+            option(name)
+            for name in ("infusion", "product_arrival", "monitor_days")
+            if getattr(request, name) is not None
+        ]
+        if pathway_only:
+            verb = "belongs" if len(pathway_only) == 1 else "belong"
             raise PlanError(
-                f"{option('infusion')} and {option('monitor_days')} belong to the afami-cel pathway; {regimen.id} is a repeating dose"
+                f"{' and '.join(pathway_only)} {verb} to the afami-cel pathway; {regimen.id} is a repeating dose"
             )
         warnings: list[str] = []
         count, last, horizon = self._horizon()
@@ -94,14 +100,8 @@ class DoseBuilder(EventMaker):
                 raise PlanError(
                     f"a plan of more than {_MAX_DOSES} doses is not a schedule: give {option('doses')}, {option('until')} or {option('period')}"
                 )
-        dates = [e.first_day for e in self.events]
-        if regimen.duration.rule == "months" and regimen.duration.months and dates:
-            cap = request.start + relativedelta(months=regimen.duration.months)
-            if dates[-1] >= cap:
-                warnings.append(
-                    f"this plan runs past the {regimen.duration.months}-month limit of the label for most "
-                    f"indications; {CONFIRM.lower()[:-1]}."
-                )
+        if regimen.duration.rule == "months" and regimen.duration.months:
+            horizon = self._mark_beyond_label(horizon, regimen.duration.months, warnings)
         if records.stop:
             horizon = dataclasses.replace(horizon, stopped=records.stop.on, why_stopped=records.stop.reason)
         conflicts = [e for e in self.events if e.conflict]
@@ -111,6 +111,24 @@ class DoseBuilder(EventMaker):
                 + "; ".join(f"dose {e.dose_number} on {e.first_day} ({e.conflict})" for e in conflicts)
             )
         return horizon, warnings
+
+    def _mark_beyond_label(self, horizon: Horizon, months: int, warnings: list[str]) -> Horizon:
+        """Say on every dose past the label's duration limit, and in the horizon, that it is beyond it."""
+        limit = self.request.start + relativedelta(months=months)
+        beyond = 0
+        for index, event in enumerate(self.events):
+            if event.first_day >= limit:
+                beyond += 1
+                fact = Fact(
+                    "beyond-label", (months, limit), self.request.schedule.sources if self.request.schedule else ()
+                )
+                self.events[index] = dataclasses.replace(event, facts=(fact, *event.facts), beyond_label=True)
+        if beyond:
+            warnings.append(
+                f"{beyond} doses fall after the {months}-month limit of the label for most indications; "
+                f"{CONFIRM.lower()[:-1]}."
+            )
+        return dataclasses.replace(horizon, beyond=beyond, limit_months=months)
 
     def _dose_day(
         self, number: int, planned: date, schedule: Schedule, records: Records

@@ -27,6 +27,7 @@ def notes_facts(notes: Notes, sources: tuple[str, ...]) -> list[Fact]:
     if notes.report:
         facts.append(Fact("report", notes.report, sources))
     facts += [Fact(kind, (text,), sources) for kind, text in (("call", notes.call), ("missed", notes.missed)) if text]
+    facts += [Fact("clinician", (text,), sources, audience="clinic") for text in notes.clinician]
     return facts
 
 

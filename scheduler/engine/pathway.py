@@ -61,6 +61,13 @@ class PathwayBuilder(EventMaker):
                 f"{option('infusion', anchor_date)} puts the steps before the infusion on {first}, not after the "
                 f"collection on {request.start}: choose an infusion date on or after {earliest}"
             )
+        treatment = [
+            pathway_day_date(anchor_date, day)
+            for step, days in placed
+            if step.clinic and not step.on_start
+            for day in days
+        ]
+        self._check_plausible(anchor_date, min(treatment, default=anchor_date))
         clashes = self._clashes(placed, anchor_date)
         warnings = []
         if clashes:
@@ -79,11 +86,46 @@ class PathwayBuilder(EventMaker):
             "pathway",
             regimen.duration.text,
             last=anchor_date,
+            arrival=request.product_arrival,
             period=anchor.default_after if anchor and request.infusion is None else None,
             why=anchor.title if anchor else "",
             stopped=min(stops) if stops else None,
         )
         return horizon, warnings
+
+    def _earliest_plausible(self) -> date | None:
+        """Return the earliest plausible Day 1 when the product's arrival is not known, or None."""
+        anchor = self.regimen.anchor
+        if anchor is None or anchor.min_after_days is None or self.request.product_arrival is not None:
+            return None
+        return self.request.start + timedelta(days=anchor.min_after_days)
+
+    def _check_plausible(self, anchor_date: date, first_tied: date) -> None:
+        """Refuse a Day 1 sooner after the start than the product can be made, unless its arrival is known.
+
+        An infusion a few days after collection is not plausible (manufacturing takes weeks) and
+        must not be planned silently; a known arrival date, before the first treatment tied to Day 1
+        (the product must be there before lymphodepleting chemotherapy starts: label), lifts the check.
+        """
+        request, anchor = self.request, self.regimen.anchor
+        arrival = request.product_arrival
+        if arrival is not None:
+            if anchor is None:
+                raise PlanError(f"{self.regimen.id} has no product to arrive: leave out {option('product_arrival')}")
+            if not request.start < arrival < first_tied:
+                raise PlanError(
+                    f"{option('product_arrival', arrival)} must fall after the plan start on {request.start} and "
+                    f"before the first treatment tied to Day 1 on {first_tied}"
+                )
+            return
+        earliest = self._earliest_plausible()
+        if earliest is not None and anchor_date < earliest and anchor is not None:
+            gap = (anchor_date - request.start).days
+            raise PlanError(
+                f"{option('infusion', anchor_date)} is {gap} days after the start on {request.start}; "
+                f"{anchor.min_after_text}: the earliest plausible infusion is {earliest}. If the product's arrival "
+                f"date is known, give it with {option('product_arrival')} (before the first treatment tied to Day 1)"
+            )
 
     def _clashes(self, placed: list[tuple[Step, list[int]]], anchor_date: date) -> list[tuple[Step, int, date, str]]:
         """Return the clinic steps that fall on a closed day: (step, day number, date, why closed)."""
@@ -107,9 +149,10 @@ class PathwayBuilder(EventMaker):
         start = self.request.start
         tied = [(step, days) for step, days in placed if not step.on_start]
         earliest = min(pathway_day_date(anchor_date, d) for _, days in tied for d in days) if tied else anchor_date
+        plausible = self._earliest_plausible()
         for offset in [*range(1, 29), *range(-1, -29, -1)]:
             candidate = anchor_date + timedelta(days=offset)
-            if earliest + timedelta(days=offset) <= start:
+            if earliest + timedelta(days=offset) <= start or (plausible is not None and candidate < plausible):
                 continue
             if not self._clashes(tied, candidate):
                 return (
@@ -150,6 +193,8 @@ class PathwayBuilder(EventMaker):
             unconfirmed.append(anchor.default_unconfirmed)
         shared = [Fact("step-dose", (step.dose, step.route), step.sources)] if step.dose else []
         shared += notes_facts(step.notes, step.sources)
+        # Every event carries what the regimen says to expect and report, as doses do.
+        shared += notes_facts(regimen.notes, ())
         if unconfirmed:
             shared.append(Fact("unconfirmed", tuple(unconfirmed), confirmed=False))
         shared += source_facts(regimen, step.sources)

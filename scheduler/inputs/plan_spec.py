@@ -63,6 +63,7 @@ class PlanSpec:
     time: time | None = None
     tz: str | None = None
     infusion: date | None = None
+    product_arrival: date | None = None
     monitor_days: int | None = None
     patient: str | None = None
     plan_id: str | None = None
@@ -137,6 +138,7 @@ def build_request(spec: PlanSpec, catalog: Catalog) -> PlanRequest:
         period=spec.period,
         weight_kg=spec.weight_kg,
         infusion=spec.infusion,
+        product_arrival=spec.product_arrival,
         monitor_days=spec.monitor_days,
         patient=spec.patient,
         plan_id=spec.plan_id,

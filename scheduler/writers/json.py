@@ -37,6 +37,8 @@ def event_to_dict(event: PlannedEvent) -> dict[str, Any]:
         "conflict": event.conflict or None,
         "unconfirmed": event.unconfirmed,
         "notes": list(event.notes),
+        "clinic_notes": list(event.clinic_notes),
+        "beyond_label": event.beyond_label,
     }
 
 

@@ -91,6 +91,45 @@ def render_regimen(regimen: Regimen) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _fact_sources(regimen: Regimen, ids: tuple[str, ...]) -> list[str]:
+    lines = []
+    for source_id in ids:
+        source = regimen.source(source_id)
+        lines.append(f"    [{source.mark}] {source.address} ({source.supports})")
+        if source.checked:
+            lines.append(f"      checked: {source.checked}")
+    return lines or ["    [no source named in the template]"]
+
+
+def render_sources(regimen: Regimen) -> str:
+    """Return every fact of a template with its sources: mark (label, FDA, trial, seed ...) and revision checked."""
+    lines = [f"{regimen.title}  [{regimen.id}]: every fact and its sources", ""]
+    for s in regimen.schedules:
+        length = describe_minutes(s.length_min)
+        if s.length_first_min:
+            length = f"first {describe_minutes(s.length_first_min)}, then {length}"
+        lines.append(f"  {dose_text(s.dose)} {describe_interval(s.every_days)}; {s.given or length}")
+        lines += _fact_sources(regimen, s.sources)
+        if s.window:
+            lines.append(f"  may move {window_text(s.window)} around a closed day")
+            lines += _fact_sources(regimen, tuple(x.id for x in regimen.sources if x.mark == "institutional"))
+    for step in regimen.steps:
+        dose = f" - {dose_text(step.dose)} {step.route}".rstrip() if step.dose else ""
+        lines.append(f"  {step_placement(step)}: {step.title}{dose}")
+        lines += _fact_sources(regimen, step.sources)
+        if step.unconfirmed:
+            lines.append(f"    unconfirmed: {step.unconfirmed}")
+    if regimen.anchor and regimen.anchor.min_after_days:
+        lines.append(f"  earliest plausible Day 1: {regimen.anchor.min_after_days} days after the start")
+        lines.append(f"    {regimen.anchor.min_after_text}")
+    tied = {i for s in regimen.schedules for i in s.sources} | {i for st in regimen.steps for i in st.sources}
+    others = [x for x in regimen.sources if x.id not in tied and x.mark != "institutional"]
+    if others:
+        lines.append("  what to expect, side effects to report, when to call, and the rest of the template")
+        lines += _fact_sources(regimen, tuple(x.id for x in others))
+    return "\n".join(lines) + "\n"
+
+
 def _dose_dict(dose: Dose | None) -> dict[str, Any] | None:
     if dose is None:
         return None

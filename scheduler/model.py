@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -217,6 +218,7 @@ class Record:
     regimen: Regimen | None = None  # switch: the regimen from `dose` on
     schedule: Schedule | None = None
     reason: str = ""
+    at: time | None = None  # given: the appointment time it was given at, when not the plan's
 
 
 class ClinicDays(Protocol):
@@ -407,3 +409,45 @@ class Plan:
     def horizon(self) -> str:
         """Return how far the plan reaches and why, in words."""
         return wording.horizon_text(self.reach)
+
+
+# -- the clinic's chair load (counted by scheduler.app.chair_load, shown by scheduler.writers.chair_load)
+
+CHAIR_KINDS = ("dose", "chemotherapy", "infusion")
+# Reminders to check something and watch periods bring nobody to the clinic.
+NOT_VISITS = ("milestone", "watch")
+
+
+@dataclass
+class DayLoad:
+    """What one day holds: visits by kind, chair minutes, and visits whose length is unknown."""
+
+    visits: Counter[str] = field(default_factory=Counter)
+    chair_minutes: int = 0
+    unknown_minutes: int = 0
+
+
+@dataclass
+class Load:
+    """The clinic's days, and the capacity they are compared with (None when not given)."""
+
+    days: dict[date, DayLoad] = field(default_factory=dict)
+    capacity: int | None = None  # chair minutes a day
+
+    def add(self, day: date, kind: str, minutes: int | None) -> None:
+        if kind in NOT_VISITS:
+            return
+        load = self.days.setdefault(day, DayLoad())
+        load.visits[kind] += 1
+        if kind in CHAIR_KINDS:
+            if minutes is None:
+                load.unknown_minutes += 1
+            else:
+                load.chair_minutes += minutes
+
+    def over(self, day: date) -> bool:
+        return self.capacity is not None and self.days[day].chair_minutes > self.capacity
+
+    def window(self, first: date | None, last: date | None) -> Load:
+        days = {d: v for d, v in self.days.items() if (first is None or d >= first) and (last is None or d <= last)}
+        return Load(days, self.capacity)

@@ -7,8 +7,8 @@ import os
 import re
 from collections.abc import Callable
 from datetime import date, time, timedelta
+from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
 
@@ -112,19 +112,57 @@ def parse_window(text: str) -> Window:
     return Window(early, late)
 
 
+# Words people type for a zone, and the IANA zone they mean. The abbreviations name fixed offsets
+# in the tz database ("EST" never observes daylight time), so they are never taken as they are.
+_ZONE_WORDS = {
+    "eastern": "America/New_York", "est": "America/New_York", "edt": "America/New_York",
+    "central": "America/Chicago", "cst": "America/Chicago", "cdt": "America/Chicago",
+    "mountain": "America/Denver", "mst": "America/Denver", "mdt": "America/Denver",
+    "pacific": "America/Los_Angeles", "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles",
+    "alaska": "America/Anchorage", "akst": "America/Anchorage", "akdt": "America/Anchorage",
+    "hawaii": "Pacific/Honolulu", "hst": "Pacific/Honolulu",
+    "arizona": "America/Phoenix", "gmt": "Europe/London", "bst": "Europe/London",
+    "cet": "Europe/Berlin", "cest": "Europe/Berlin", "aest": "Australia/Sydney", "aedt": "Australia/Sydney",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def iana_zone_names() -> dict[str, str]:
+    """Return the canonical IANA zone names by their case-folded form: Area/City names and UTC."""
+    from zoneinfo import available_timezones
+
+    names = {n for n in available_timezones() if "/" in n and not n.startswith(("posix/", "right/"))}
+    return {n.casefold(): n for n in (*names, "UTC")}
+
+
+def suggest_zone(name: str) -> str | None:
+    """Return the IANA zone a user most likely meant: "america/chicago", "Central", "EST" -> America/Chicago."""
+    key = name.strip().casefold().replace(" ", "_")
+    if key in _ZONE_WORDS:
+        return _ZONE_WORDS[key]
+    found = iana_zone_names().get(key)
+    if found:
+        return found
+    import difflib
+
+    close = difflib.get_close_matches(key, list(iana_zone_names()), n=1, cutoff=0.8)
+    return iana_zone_names()[close[0]] if close else None
+
+
 def check_zone(name: str) -> str:
-    """Return `name` if it is an IANA time zone this machine knows.
+    """Return `name` if it is a canonical IANA time zone name (Area/City, or UTC).
+
+    Legacy names that are fixed offsets or placeholders (EST, MST, Factory, localtime) are refused:
+    a clinic's appointments follow its local clock, daylight time included.
 
     Raises:
-        ValueError: the name is not a known zone.
+        ValueError: not a canonical zone name; the message suggests the likely one.
     """
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"{name!r} is not a known time zone: use an IANA name such as Europe/Berlin or America/New_York"
-        ) from None
-    return name
+    if iana_zone_names().get(name.casefold()) == name:
+        return name
+    suggestion = suggest_zone(name)
+    hint = f"did you mean {suggestion}?" if suggestion else "use an IANA name such as Europe/Berlin or America/New_York"
+    raise ValueError(f"{name!r} is not an IANA time zone name (Area/City): {hint}")
 
 
 def machine_zone_name() -> str | None:

@@ -34,6 +34,11 @@ def format_number(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
+def plural(count: int, noun: str) -> str:
+    """Return a count and its noun: "1 day", "3 days"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def day_label(day: int) -> str:
     """Return a pathway day as people write it: "Day -7", "Day 1"."""
     return f"Day {day}"
@@ -130,6 +135,9 @@ def reason_text(moves: tuple[Move, ...]) -> str:
             if move.planned is not None:
                 text += f" (planned {move.planned:%a %d %b})"
             parts.append(text + _because(move.why))
+        elif move.code == "delayed" and (move.days or 0) < 0:
+            assert move.planned is not None
+            parts.append(f"Brought forward {-(move.days or 0)} days from {move.planned:%a %d %b}{_because(move.why)}")
         elif move.code == "delayed":
             assert move.planned is not None
             parts.append(f"Delayed {move.days} days from {move.planned:%a %d %b}{_because(move.why)}")
@@ -245,10 +253,9 @@ def horizon_text(horizon: Horizon) -> str:
         assert horizon.period is not None
         text = f"Planned for {describe_period(horizon.period)}, through {horizon.last}; {continues}"
     elif code == "label-months":
-        text = (
-            f"Planned for up to {horizon.count} months, through {horizon.last}: {horizon.why}. "
-            f"Treatment continues {horizon.continues}."
-        )
+        # The template's duration text names the label's limit; it is said once.
+        text = f"Planned through {horizon.last} ({horizon.count} months). Treatment continues {horizon.continues}"
+        text += f"; {horizon.why}." if horizon.why else "."
     elif code == "template-doses":
         text = f"Planned for {horizon.count} doses; {continues}"
     elif code == "planning-horizon":

@@ -20,7 +20,7 @@ BAD_INPUT = [
     (
         "plan atezolizumab --every 3w --start 2026-12-01 --time 9:00 --tz Mars/Olympus",
         2,
-        "'Mars/Olympus' is not a known time zone: use an IANA name",
+        "'Mars/Olympus' is not an IANA time zone name (Area/City): use an IANA name",
     ),
     ("plan atezolizumab --every 3w --start 2026-12-01 --time 25:00 --tz UTC", 2, "'25:00': not a time of day"),
     ("plan atezolizumab --every 3w --start 2026-12-01 --doses 0", 2, "'0': must be 1 or more"),

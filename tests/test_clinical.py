@@ -132,7 +132,8 @@ def test_show_sources_lists_each_fact_with_its_source_mark_and_revision_checked(
     shown = txcal("show keytruda --sources")
     assert shown.exit_code == 0
     assert "  200 mg every 3 weeks; 30 minutes\n    [label] https://www.keytrudahcp.com/dosing/options/" in shown.stdout
-    assert "openFDA lists a Dosage and Administration revision of 07/2026" in shown.stdout
+    assert "openFDA lists a Dosage and Administration revision of 07/2026" in " ".join(shown.stdout.split())
+    assert max(len(line) for line in shown.stdout.splitlines()) <= 80
     afami = txcal("show afami-cel --sources").stdout
     assert "[seed] txcal seed document" in afami and "[trial] SPEARHEAD-1" in afami
     assert "unconfirmed: Chemotherapy days and doses come from the SPEARHEAD-1 trial" in afami

@@ -73,7 +73,7 @@ def test_a_record_that_does_not_fit_leaves_the_file_alone(txcal, course):
     for args, fragment in [
         ("record switch -f p017.toml 3 pembrolizumab --every 3w", "a switch stays with atezolizumab"),
         ("record given -f p017.toml 0 2026-12-02", "0 is not in the range x>=1"),
-        ("record delay -f p017.toml 2 120", "120 is not in the range 1<=x<=90"),
+        ("record delay -f p017.toml 2 120", "'120': give 1 to 90 days later, or -1 to -90 days earlier"),
         ("record stop -f p017.toml 2026-13-01", "month must be in 1..12"),
     ]:
         result = txcal(args)

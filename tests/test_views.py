@@ -136,7 +136,9 @@ def test_regimens_filter_and_completion(txcal):
         prog_name="txcal",
         env={"_TXCAL_COMPLETE": "bash_complete", "COMP_WORDS": "txcal plan keyt", "COMP_CWORD": "2"},
     )
-    assert "plain,Keytruda\n" in completion.output and "plain,Keytruda Qlex\n" in completion.output
+    # A name with a space would be split by bash: its regimen id is offered instead.
+    assert "plain,Keytruda\n" in completion.output and "plain,pembrolizumab-sc\n" in completion.output
+    assert "Keytruda Qlex" not in completion.output
 
 
 WRONG = [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,7 +10,16 @@ from typing import Any
 import click
 
 from scheduler.app.plans import plan_from_spec
-from scheduler.cli.main import current_day, expand_plan, load_catalog, main, plan_spec_from, time_stamp
+from scheduler.cli.main import (
+    colour_on,
+    current_day,
+    expand_plan,
+    load_catalog,
+    main,
+    plan_spec_from,
+    time_stamp,
+    view_width,
+)
 from scheduler.cli.params import (
     DATE,
     REMINDERS,
@@ -24,7 +31,7 @@ from scheduler.cli.params import (
 from scheduler.errors import TxcalError
 
 
-@main.command()
+@main.command(short_help="Plan a patient list: a calendar each, clinic.ics, manifest.")
 @click.argument("patients", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Where to write the calendars."
@@ -79,7 +86,7 @@ def _hours(text: str) -> int:
 HOURS = Parsed("hours", _hours, "write opening hours like 08:00-18:00")
 
 
-@main.command()
+@main.command(short_help="Daily visits and chair minutes against capacity.")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--chairs", type=click.IntRange(min=1), help="Infusion chairs; with --hours, flags days over capacity.")
 @click.option("--hours", "open_minutes", type=HOURS, default="08:00-18:00", show_default=True, help="Opening hours.")
@@ -104,8 +111,10 @@ def load(
     (its clinic.ics). With --chairs, days whose chair minutes pass chairs x opening hours are flagged.
     """
     from scheduler.app import chair_load as daily
+    from scheduler.model import Load
+    from scheduler.writers import chair_load as views
 
-    result = daily.Load(capacity=chairs * open_minutes if chairs else None)
+    result = Load(capacity=chairs * open_minutes if chairs else None)
     if source.is_dir():
         from scheduler.app.batch import CLINIC_FILE
 
@@ -125,17 +134,14 @@ def load(
             daily.from_events(plan.events, result)
     shown = result.window(first, last)
     if fmt == "csv":
-        click.echo(daily.to_csv(shown), nl=False)
+        click.echo(views.to_csv(shown), nl=False)
     elif fmt == "month":
-        interactive = sys.stdout.isatty()
-        width = shutil.get_terminal_size().columns if interactive else 80
-        color = interactive and "NO_COLOR" not in os.environ
-        click.echo(daily.render_months(shown, today or current_day(), width, color), nl=False)
+        click.echo(views.render_months(shown, today or current_day(), view_width(), colour_on()), nl=False)
     else:
-        click.echo(daily.render_table(shown), nl=False)
+        click.echo(views.render_table(shown, view_width()), nl=False)
 
 
-@main.command()
+@main.command(short_help="Keep a CalDAV calendar in step with a plan.")
 @click.argument("drug", required=False, shell_complete=complete_names)
 @plan_options
 @click.option(

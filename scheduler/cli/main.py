@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,11 @@ def spec_from_options(drug: str | None, options: dict[str, Any]) -> PlanSpec:
         values["tz"] = machine_zone_name()
         if values["tz"] is None:
             raise click.UsageError("cannot tell this machine's time zone by name: add --tz, e.g. --tz America/New_York")
+        click.echo(
+            f"Note: --time without --tz: appointments are in this machine's zone, {values['tz']}; "
+            "add --tz to choose the clinic's.",
+            err=True,
+        )
     elif values["time"] is None and values["tz"] is not None:
         click.echo("Note: --tz has no effect without --time; events are all-day.", err=True)
     return PlanSpec(drug=drug, **values)
@@ -104,3 +111,15 @@ def time_stamp() -> datetime:
                 f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds; unset it or fix it"
             ) from None
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def view_width(to_terminal: bool = True) -> int:
+    """Return the columns a view may use: the terminal's width, or 80 when piped or written to a file."""
+    if to_terminal and sys.stdout.isatty():
+        return max(shutil.get_terminal_size().columns, 40)
+    return 80
+
+
+def colour_on(to_terminal: bool = True) -> bool:
+    """Return whether to colour a view: on a terminal, unless NO_COLOR is set."""
+    return to_terminal and sys.stdout.isatty() and "NO_COLOR" not in os.environ

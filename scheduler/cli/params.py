@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from scheduler.catalog.loader import TEMPLATES_ENV, load_regimens
-from scheduler.catalog.lookup import all_names
 from scheduler.errors import TxcalError
 from scheduler.options import DATE as DATE_VALUE
 from scheduler.options import OPTIONS, PlanOption, Value
@@ -56,6 +55,7 @@ def _click_option(o: PlanOption) -> Callable[[Any], Any]:
         default=o.default,
         show_default=o.default is not None,
         help=o.help,
+        shell_complete=COMPLETERS.get(o.name),
     )
 
 
@@ -78,9 +78,51 @@ def templates_option(command: Any) -> Any:
 
 
 def complete_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
-    """Offer regimen names for shell completion; quiet if templates cannot be read."""
+    """Offer regimen names for shell completion; quiet if templates cannot be read.
+
+    A name with a space ("Keytruda Qlex") would be inserted unquoted by bash and split in two, so
+    its regimen's id (pembrolizumab-sc) is offered in its place.
+    """
     try:
-        names = all_names(load_regimens(ctx.params.get("template_dirs") or ()))
+        catalog = load_regimens(ctx.params.get("template_dirs") or ())
     except TxcalError:
         return []
-    return [n for n in names if n.casefold().startswith(incomplete.casefold())]
+    offered = set()
+    for regimen in catalog.regimens:
+        for name in (*regimen.names(), regimen.ingredient):
+            if name.casefold().startswith(incomplete.casefold()):
+                offered.add(regimen.id if " " in name else name)
+    return sorted(offered)
+
+
+def _complete_zones(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from scheduler.units import iana_zone_names
+
+    return sorted(n for n in iana_zone_names().values() if n.casefold().startswith(incomplete.casefold()))
+
+
+def _complete_intervals(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    try:
+        catalog = load_regimens(ctx.params.get("template_dirs") or ())
+    except TxcalError:
+        return []
+    return sorted({s.every for r in catalog.regimens for s in r.schedules if s.every.startswith(incomplete)})
+
+
+def _complete_holidays(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    import holidays
+
+    codes = [
+        code
+        for country, subdivisions in holidays.list_supported_countries().items()
+        for code in (country, *(f"{country}-{sub}" for sub in subdivisions))
+    ]
+    return sorted(c for c in codes if c.casefold().startswith(incomplete.casefold()))
+
+
+# Shell completion for option values beyond click's choices, by option name.
+COMPLETERS: dict[str, Callable[[click.Context, click.Parameter, str], list[str]]] = {
+    "tz": _complete_zones,
+    "every": _complete_intervals,
+    "holidays": _complete_holidays,
+}

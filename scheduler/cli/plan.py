@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +9,7 @@ from typing import Any
 import click
 
 from scheduler.app.output import write_plan
-from scheduler.cli.main import current_day, expand_plan, main, plan_spec_from, time_stamp
+from scheduler.cli.main import colour_on, current_day, expand_plan, main, plan_spec_from, time_stamp, view_width
 from scheduler.cli.params import (
     DATE,
     REMINDERS,
@@ -23,7 +20,7 @@ from scheduler.cli.params import (
 from scheduler.writers.registry import FORMATS, Format, View, format_for_suffix, known_suffixes
 
 
-@main.command()
+@main.command(short_help="Expand a drug or plan file into a dated schedule.")
 @click.argument("drug", required=False, shell_complete=complete_names)
 @plan_options
 @click.option(
@@ -78,12 +75,11 @@ def plan(
     shown = select_events(result, day, next_count, first, last)
     if chosen.whole_plan and shown is not result:
         raise click.UsageError("--next, --from and --to narrow a view; an .ics export always holds the whole plan")
-    interactive = path is None and sys.stdout.isatty()
     view = View(
         today=day,
         stamp=time_stamp(),
-        width=shutil.get_terminal_size().columns if interactive else 80,
-        color=interactive and "NO_COLOR" not in os.environ,
+        width=view_width(path is None),
+        color=colour_on(path is None),
         reminders=tuple(remind or ()),
     )
     if path is None:

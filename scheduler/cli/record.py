@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from datetime import date
+import sys
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import click
 from scheduler.cli.main import current_day, expand_plan, main, spec_from_options
 from scheduler.cli.params import (
     DATE,
+    Parsed,
     click_type,
     complete_names,
     plan_options,
@@ -23,7 +25,7 @@ from scheduler.inputs.plan_spec import RecordSpec
 from scheduler.options import BY_NAME
 
 
-@main.group()
+@main.group(short_help="Keep a patient's plan file: new, given, delay, hold, ...")
 def record() -> None:
     """Keep a patient's plan file: make it, then record what happened (given, delay, hold, stop, switch).
 
@@ -43,7 +45,7 @@ _PLAN_FILE = click.option(
 _REASON = click.option("--reason", default="", help="Why, in a few words (kept in the file and shown in the calendar).")
 
 
-@record.command("new")
+@record.command("new", short_help="Make a plan file for DRUG.")
 @_PLAN_FILE
 @click.argument("drug", shell_complete=complete_names)
 @plan_options
@@ -84,29 +86,45 @@ def _record(plan_file: Path, entry: RecordSpec, template_dirs: tuple[str, ...]) 
         click.echo("Nothing planned from today on.", err=True)
 
 
-@record.command("given")
+@record.command("given", short_help="Dose DOSE was given on DATE.")
 @_PLAN_FILE
 @click.argument("dose", type=click.IntRange(min=1))
 @click.argument("day", metavar="DATE", type=DATE)
+@click.option("--time", "at", type=click_type(BY_NAME["time"].value), help="The time it was given, if not the plan's.")
 @_REASON
 @templates_option
-def record_given(plan_file: Path, dose: int, day: date, reason: str, template_dirs: tuple[str, ...]) -> None:
-    """Dose DOSE was given on DATE; later doses count from it."""
-    _record(plan_file, RecordSpec("given", dose=dose, on=day, reason=reason), template_dirs)
+def record_given(
+    plan_file: Path, dose: int, day: date, at: time | None, reason: str, template_dirs: tuple[str, ...]
+) -> None:
+    """Dose DOSE was given on DATE (at --time); later doses count from it."""
+    _record(plan_file, RecordSpec("given", dose=dose, on=day, reason=reason, at=at), template_dirs)
 
 
-@record.command("delay")
+def _days(text: str) -> int:
+    days = int(text)
+    if days == 0 or abs(days) > 90:
+        raise ValueError("give 1 to 90 days later, or -1 to -90 days earlier")
+    return days
+
+
+# "-3" is a number here, not an option: bringing a dose forward is a negative delay.
+@record.command(
+    "delay", short_help="Move a dose DAYS later (or earlier: -3).", context_settings={"ignore_unknown_options": True}
+)
 @_PLAN_FILE
 @click.argument("dose", type=click.IntRange(min=1))
-@click.argument("days", type=click.IntRange(1, 90))
+@click.argument("days", type=Parsed("days", _days))
 @_REASON
 @templates_option
 def record_delay(plan_file: Path, dose: int, days: int, reason: str, template_dirs: tuple[str, ...]) -> None:
-    """Dose DOSE is delayed DAYS days; later doses count from the new date."""
+    """Dose DOSE moves DAYS days: later (3) or, negative, earlier (-3); later doses count from the new date.
+
+    A dose brought forward must still fall after the dose before it.
+    """
     _record(plan_file, RecordSpec("delay", dose=dose, days=days, reason=reason), template_dirs)
 
 
-@record.command("hold")
+@record.command("hold", short_help="Dose DOSE is held (omitted).")
 @_PLAN_FILE
 @click.argument("dose", type=click.IntRange(min=1))
 @_REASON
@@ -116,7 +134,7 @@ def record_hold(plan_file: Path, dose: int, reason: str, template_dirs: tuple[st
     _record(plan_file, RecordSpec("hold", dose=dose, reason=reason), template_dirs)
 
 
-@record.command("stop")
+@record.command("stop", short_help="Treatment stopped on DATE.")
 @_PLAN_FILE
 @click.argument("day", metavar="DATE", type=DATE)
 @_REASON
@@ -126,7 +144,7 @@ def record_stop(plan_file: Path, day: date, reason: str, template_dirs: tuple[st
     _record(plan_file, RecordSpec("stop", on=day, reason=reason), template_dirs)
 
 
-@record.command("switch")
+@record.command("switch", short_help="From dose DOSE on, give DRUG.")
 @_PLAN_FILE
 @click.argument("dose", type=click.IntRange(min=2))
 @click.argument("drug", shell_complete=complete_names)
@@ -149,3 +167,26 @@ def record_switch(
     _record(
         plan_file, RecordSpec("switch", dose=dose, drug=drug, every=every, route=route, reason=reason), template_dirs
     )
+
+
+@record.command("undo", short_help="Take back the last record.")
+@_PLAN_FILE
+@click.option("--yes", is_flag=True, help="Remove it without asking.")
+@templates_option
+def record_undo(plan_file: Path, yes: bool, template_dirs: tuple[str, ...]) -> None:
+    """Take back the last record, after showing it; the plan must still build without it."""
+    from scheduler.inputs.plan_file import load_plan, save_plan
+
+    spec = load_plan(plan_file)
+    if not spec.records:
+        raise TxcalError(f"{plan_file} holds no records to take back")
+    last = spec.records[-1]
+    click.echo(f"Last record in {plan_file}: {last.describe()}.", err=True)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise TxcalError("add --yes to take it back without being asked")
+        click.confirm("Take it back?", abort=True, err=True)
+    spec = dataclasses.replace(spec, records=spec.records[:-1])
+    expand_plan(spec, template_dirs)  # still builds without it
+    save_plan(spec, plan_file)
+    click.echo(f"Took back: {last.describe()}.", err=True)

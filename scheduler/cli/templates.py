@@ -9,7 +9,7 @@ import click
 
 from scheduler.catalog.loader import Catalog, load_template
 from scheduler.catalog.lookup import matching_templates, normalize, not_found_message
-from scheduler.cli.main import load_catalog, main
+from scheduler.cli.main import load_catalog, main, view_width
 from scheduler.cli.params import (
     complete_names,
     templates_option,
@@ -18,7 +18,7 @@ from scheduler.errors import RegimenNotFound, TemplateError
 from scheduler.model import Regimen
 
 
-@main.command()
+@main.command(short_help="List the regimen templates (of one drug).")
 @click.argument("drug", required=False, shell_complete=complete_names)
 @click.option("--json", "as_json", is_flag=True, help="Print the templates as JSON.")
 @templates_option
@@ -35,7 +35,7 @@ def regimens(drug: str | None, as_json: bool, template_dirs: tuple[str, ...]) ->
     if as_json:
         click.echo(json.dumps([regimen_to_dict(r) for r in chosen], indent=2, ensure_ascii=False))
     else:
-        click.echo(render_regimens(chosen), nl=False)
+        click.echo(render_regimens(chosen, view_width()), nl=False)
 
 
 def _find_template(catalog: Catalog, name: str) -> Regimen:
@@ -52,7 +52,7 @@ def _find_template(catalog: Catalog, name: str) -> Regimen:
     raise RegimenNotFound(not_found_message(catalog, name, "txcal show {name}"))
 
 
-@main.command()
+@main.command(short_help="Show one template, its schedules or steps, sources.")
 @click.argument("regimen", shell_complete=complete_names)
 @click.option("--json", "as_json", is_flag=True, help="Print the template as JSON.")
 @click.option(
@@ -65,14 +65,14 @@ def show(regimen: str, as_json: bool, by_source: bool, template_dirs: tuple[str,
 
     found = _find_template(load_catalog(template_dirs), regimen)
     if by_source:
-        click.echo(render_sources(found), nl=False)
+        click.echo(render_sources(found, view_width()), nl=False)
     elif as_json:
         click.echo(json.dumps(regimen_to_dict(found), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_regimen(found), nl=False)
+        click.echo(render_regimen(found, view_width()), nl=False)
 
 
-@main.command()
+@main.command(short_help="Check template files; exit 1 on any problem.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(paths: tuple[Path, ...]) -> None:
     """Check template files (or folders of them); exit 1 if any has a problem."""
@@ -92,7 +92,7 @@ def validate(paths: tuple[Path, ...]) -> None:
         raise click.ClickException(f"{failed} of {len(files)} template files have problems")
 
 
-@main.command()
+@main.command(short_help="Check .ics files; exit 1 on any problem.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def check(files: tuple[Path, ...]) -> None:
     """Check .ics files for what calendar apps need and parsers do not check; exit 1 on any problem.

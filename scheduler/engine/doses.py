@@ -62,6 +62,13 @@ class DoseBuilder(EventMaker):
             planned = grid if request.keep_grid else previous + timedelta(days=previous_every)
             day, status, moves, clash = self._dose_day(number, planned, plan_schedule, records)
             if number > 1 and day <= previous:
+                delay = records.delays.get(number)
+                if delay is not None and delay.days is not None and delay.days < 0:
+                    most = (planned - previous).days - 1
+                    raise PlanError(
+                        f"dose {number} brought forward {-delay.days} days would fall on {day}, not after dose "
+                        f"{number - 1} on {previous}: bring it forward at most {most} days"
+                    )
                 raise PlanError(
                     f"dose {number} on {day} is not after dose {number - 1} on {previous}: check the dates recorded in the plan"
                 )
@@ -72,7 +79,14 @@ class DoseBuilder(EventMaker):
                 if number == 1 and plan_schedule.length_first_min
                 else plan_schedule.length_min
             )
-            start, end, timing = self.times(day, 0, length, placeholder=False)
+            given = records.given.get(number)
+            at = given.at if given is not None else None
+            if at is not None and self.zone is None:
+                raise PlanError(
+                    f"dose {number} is recorded as given at {at:%H:%M}, but the plan has no appointment times: "
+                    f"give the plan an appointment time ({option('time')} and {option('tz')}) first"
+                )
+            start, end, timing = self.times(day, 0, length, placeholder=False, at=at)
             situation = [Fact("reason", (moves,))] if moves else []
             situation += [Fact("conflict", (clash,))] if clash else []
             self.events.append(

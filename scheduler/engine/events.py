@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,7 +42,13 @@ class EventMaker:
         self.events: list[PlannedEvent] = []
 
     def times(
-        self, on: date, offset_min: int, length_min: int | None, placeholder: bool, all_day: bool = False
+        self,
+        on: date,
+        offset_min: int,
+        length_min: int | None,
+        placeholder: bool,
+        all_day: bool = False,
+        at: time | None = None,
     ) -> tuple[date | datetime, date | datetime, tuple[Fact, ...]]:
         """Return start, end and timing facts: all-day without an appointment time, else wall-clock in the zone.
 
@@ -53,7 +59,7 @@ class EventMaker:
         if all_day or self.request.time is None or self.zone is None:
             return on, on + timedelta(days=1), ()
         assert length_min is not None
-        wall = datetime.combine(on, self.request.time) + timedelta(minutes=offset_min)
+        wall = datetime.combine(on, at or self.request.time) + timedelta(minutes=offset_min)
         start = wall.replace(tzinfo=self.zone).astimezone(UTC).astimezone(self.zone)
         end = (start.astimezone(UTC) + timedelta(minutes=length_min)).astimezone(self.zone)
         facts = []

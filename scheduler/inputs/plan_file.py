@@ -36,11 +36,12 @@ from scheduler.files import write_atomic
 from scheduler.inputs.plan_spec import PlanSpec, RecordSpec
 from scheduler.model import RECORD_KINDS
 from scheduler.options import OPTIONS, PLAN_FILE, PlanOption
+from scheduler.units import parse_clock
 
 SCHEMA = 1
 _SECTIONS = {section for section in (o.section for o in OPTIONS) if section}
 _TOP = {"schema", "record", *_SECTIONS, *(o.key for o in OPTIONS if not o.section)}
-_RECORD = {"kind", "dose", "date", "days", "drug", "every", "route", "reason", "recorded"}
+_RECORD = {"kind", "dose", "date", "time", "days", "drug", "every", "route", "reason", "recorded"}
 # What each kind of record needs (beyond kind, reason and recorded).
 _RECORD_NEEDS = {
     "given": {"dose", "date"},
@@ -133,8 +134,9 @@ def load_plan(path: Path) -> PlanSpec:
         if dose is not None and dose < 1:
             table.bad("dose", "a dose number, 1 or more")
         days = table.integer("days")
-        if days is not None and not 1 <= days <= 90:
-            table.bad("days", "a delay of 1 to 90 days")
+        if days is not None and not (1 <= abs(days) <= 90):
+            table.bad("days", "a delay of 1 to 90 days, or -1 to -90 to bring the dose forward")
+        at = table.parsed("time", parse_clock, 'a time like "09:30"')
         records.append(
             RecordSpec(
                 kind=kind,
@@ -146,6 +148,7 @@ def load_plan(path: Path) -> PlanSpec:
                 route=table.choice("route", ("iv", "sc")) or None,
                 reason=table.text("reason"),
                 recorded=_date(table, "recorded"),
+                at=None if at is None else at[1],
             )
         )
     if problems:
@@ -192,7 +195,8 @@ def dump_plan(spec: PlanSpec) -> str:
     for record in spec.records:
         lines += ["", "[[record]]", *_lines(
             [
-                ("kind", record.kind), ("dose", record.dose), ("date", record.on), ("days", record.days),
+                ("kind", record.kind), ("dose", record.dose), ("date", record.on), ("time", record.at),
+                ("days", record.days),
                 ("drug", record.drug), ("every", record.every), ("route", record.route), ("reason", record.reason),
                 ("recorded", record.recorded),
             ]

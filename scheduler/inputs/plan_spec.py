@@ -34,12 +34,14 @@ class RecordSpec:
     route: str | None = None
     reason: str = ""
     recorded: date | None = None
+    at: time | None = None  # given: at another time than the plan's appointment time
 
     def describe(self) -> str:
         """Return the record in words: "dose 3 given on 2027-01-14"."""
+        moved = f"brought forward {-(self.days or 0)} days" if (self.days or 0) < 0 else f"delayed {self.days} days"
         what = {
-            "given": f"dose {self.dose} given on {self.on}",
-            "delay": f"dose {self.dose} delayed {self.days} days",
+            "given": f"dose {self.dose} given on {self.on}" + (f" at {self.at:%H:%M}" if self.at else ""),
+            "delay": f"dose {self.dose} {moved}",
             "hold": f"dose {self.dose} held",
             "stop": f"treatment stopped on {self.on}",
             "switch": f"switch to {self.drug}{f' every {self.every}' if self.every else ''} from dose {self.dose}",
@@ -126,7 +128,9 @@ def build_request(spec: PlanSpec, catalog: Catalog) -> PlanRequest:
                     f"from one of its forms or schedules to another; {switched.regimen.id} is not one"
                 )
             regimen, schedule = switched.regimen, switched.schedule
-        records.append(Record(record.kind, record.dose, record.on, record.days, regimen, schedule, record.reason))
+        records.append(
+            Record(record.kind, record.dose, record.on, record.days, regimen, schedule, record.reason, record.at)
+        )
     return PlanRequest(
         regimen=choice.regimen,
         schedule=choice.schedule,

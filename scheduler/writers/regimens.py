@@ -6,16 +6,10 @@ from typing import Any
 
 from scheduler.model import Dose, Regimen, Step
 from scheduler.wording import day_label, describe_interval, describe_minutes, dose_text, window_text
+from scheduler.writers.table import fit_table, wrap_field
 
 
-def _table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return (
-        "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows) + "\n"
-    )
-
-
-def render_regimens(regimens: tuple[Regimen, ...] | list[Regimen]) -> str:
+def render_regimens(regimens: tuple[Regimen, ...] | list[Regimen], width: int = 80) -> str:
     """Return a table of regimens, one row per schedule: id, drug, brand, route, dose, interval.
 
     The drug column names the active ingredient; the full dose, with the enzyme given with the
@@ -38,7 +32,7 @@ def render_regimens(regimens: tuple[Regimen, ...] | list[Regimen]) -> str:
             )
         if not regimen.schedules:
             rows.append([regimen.id + marker, regimen.ingredient, brand, regimen.route, "one-time pathway", "once"])
-    return _table(rows)
+    return "\n".join(fit_table(rows, width, wrap=(1, 2, 4))) + "\n"
 
 
 def step_placement(step: Step) -> str:
@@ -52,15 +46,17 @@ def step_placement(step: Step) -> str:
     return text + (" (one span)" if step.span else " (each day)")
 
 
-def render_regimen(regimen: Regimen) -> str:
-    """Return one template in words: who, schedules or steps, duration, notes and sources."""
+def render_regimen(regimen: Regimen, width: int = 80) -> str:
+    """Return one template in words: who, schedules or steps, duration, notes and sources, within width."""
     lines = [f"{regimen.title}  [{regimen.id}]", ""]
-    lines.append(f"Drug:      {regimen.drug}" + (f" ({', '.join(regimen.brands)})" if regimen.brands else ""))
-    lines.append(f"Route:     {regimen.route}")
-    lines.append(f"For:       {regimen.who or regimen.population}")
-    lines.append(f"Duration:  {regimen.duration.text}")
+    lines += wrap_field(
+        "Drug:      ", regimen.drug + (f" ({', '.join(regimen.brands)})" if regimen.brands else ""), width
+    )
+    lines += wrap_field("Route:     ", regimen.route, width)
+    lines += wrap_field("For:       ", regimen.who or regimen.population, width)
+    lines += wrap_field("Duration:  ", regimen.duration.text, width)
     if regimen.aliases:
-        lines.append(f"Also:      {', '.join(regimen.aliases)}")
+        lines += wrap_field("Also:      ", ", ".join(regimen.aliases), width)
     if regimen.schedules:
         lines += ["", "Schedules:"]
         for s in regimen.schedules:
@@ -70,63 +66,64 @@ def render_regimen(regimen: Regimen) -> str:
             window = (
                 f"; may move {window_text(s.window)} around a closed day (institutional default)" if s.window else ""
             )
-            lines.append(
-                f"  --every {s.every}: {dose_text(s.dose)} {describe_interval(s.every_days)}, {length}{window}"
-            )
+            text = f"{dose_text(s.dose)} {describe_interval(s.every_days)}, {length}{window}"
+            lines += wrap_field(f"  --every {s.every}: ", text, width)
     if regimen.anchor:
-        lines += [
-            "",
-            f"Anchor:    {regimen.anchor.title}; by default {regimen.anchor.default_after} after the plan start (--infusion sets it)",
-        ]
+        anchor = f"{regimen.anchor.title}; by default {regimen.anchor.default_after} after the plan start (--infusion sets it)"
+        lines += ["", *wrap_field("Anchor:    ", anchor, width)]
     if regimen.steps:
         lines += ["", "Steps:"]
+        rows = [["", "", ""]]
         for step in regimen.steps:
             dose = f" - {dose_text(step.dose)} {step.route}".rstrip() if step.dose else ""
             flag = ("  [clinic]" if step.clinic else "") + ("  [unconfirmed]" if step.unconfirmed else "")
-            lines.append(f"  {step_placement(step):<28} {step.kind:<13} {step.title}{dose}{flag}")
+            rows.append([step_placement(step), step.kind, f"{step.title}{dose}{flag}"])
+        lines += ["  " + line for line in fit_table(rows, width - 2, wrap=(0, 2))[1:]]
     lines += ["", "Sources:"]
     for source in regimen.sources:
-        lines.append(f"  [{source.mark}] {source.address}: {source.supports}")
+        lines += wrap_field("  ", f"[{source.mark}] {source.address}: {source.supports}", width)
     lines += ["", f"Template:  {regimen.path} ({regimen.origin})"]
     return "\n".join(lines) + "\n"
 
 
-def _fact_sources(regimen: Regimen, ids: tuple[str, ...]) -> list[str]:
+def _fact_sources(regimen: Regimen, ids: tuple[str, ...], width: int) -> list[str]:
     lines = []
     for source_id in ids:
         source = regimen.source(source_id)
-        lines.append(f"    [{source.mark}] {source.address} ({source.supports})")
+        lines += wrap_field("    ", f"[{source.mark}] {source.address} ({source.supports})", width)
         if source.checked:
-            lines.append(f"      checked: {source.checked}")
+            lines += wrap_field("      checked: ", source.checked, width)
     return lines or ["    [no source named in the template]"]
 
 
-def render_sources(regimen: Regimen) -> str:
+def render_sources(regimen: Regimen, width: int = 80) -> str:
     """Return every fact of a template with its sources: mark (label, FDA, trial, seed ...) and revision checked."""
-    lines = [f"{regimen.title}  [{regimen.id}]: every fact and its sources", ""]
+    lines = [f"{regimen.title}  [{regimen.id}]", "Every fact and its sources:", ""]
     for s in regimen.schedules:
         length = describe_minutes(s.length_min)
         if s.length_first_min:
             length = f"first {describe_minutes(s.length_first_min)}, then {length}"
-        lines.append(f"  {dose_text(s.dose)} {describe_interval(s.every_days)}; {s.given or length}")
-        lines += _fact_sources(regimen, s.sources)
+        lines += wrap_field("  ", f"{dose_text(s.dose)} {describe_interval(s.every_days)}; {s.given or length}", width)
+        lines += _fact_sources(regimen, s.sources, width)
         if s.window:
             lines.append(f"  may move {window_text(s.window)} around a closed day")
-            lines += _fact_sources(regimen, tuple(x.id for x in regimen.sources if x.mark == "institutional"))
+            lines += _fact_sources(regimen, tuple(x.id for x in regimen.sources if x.mark == "institutional"), width)
     for step in regimen.steps:
         dose = f" - {dose_text(step.dose)} {step.route}".rstrip() if step.dose else ""
-        lines.append(f"  {step_placement(step)}: {step.title}{dose}")
-        lines += _fact_sources(regimen, step.sources)
+        lines += wrap_field("  ", f"{step_placement(step)}: {step.title}{dose}", width)
+        lines += _fact_sources(regimen, step.sources, width)
         if step.unconfirmed:
-            lines.append(f"    unconfirmed: {step.unconfirmed}")
+            lines += wrap_field("    unconfirmed: ", step.unconfirmed, width)
     if regimen.anchor and regimen.anchor.min_after_days:
         lines.append(f"  earliest plausible Day 1: {regimen.anchor.min_after_days} days after the start")
-        lines.append(f"    {regimen.anchor.min_after_text}")
+        lines += wrap_field("    ", regimen.anchor.min_after_text, width)
     tied = {i for s in regimen.schedules for i in s.sources} | {i for st in regimen.steps for i in st.sources}
     others = [x for x in regimen.sources if x.id not in tied and x.mark != "institutional"]
     if others:
-        lines.append("  what to expect, side effects to report, when to call, and the rest of the template")
-        lines += _fact_sources(regimen, tuple(x.id for x in others))
+        lines += wrap_field(
+            "  ", "what to expect, side effects to report, when to call, and the rest of the template", width
+        )
+        lines += _fact_sources(regimen, tuple(x.id for x in others), width)
     return "\n".join(lines) + "\n"
 
 

@@ -111,3 +111,13 @@ def test_counts_say_day_and_days(txcal, tmp_path):
     )
     result = txcal(f"load {tmp_path / 'one.csv'} --chairs 1")
     assert "1 day with visits" in result.stdout and "0 days over" in " ".join(result.stdout.split())
+
+
+def test_load_month_view_shades_by_the_busiest_day_when_every_day_is_under_half_of_capacity(txcal, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).parent.parent)
+    roomy = txcal("load examples/patients.csv --chairs 20 --format month").stdout
+    assert "(of the busiest day)" in roomy and "▓" in roomy and "░" in roomy
+    tight = txcal("load examples/patients.csv --chairs 1 --hours 09:00-11:00 --format month").stdout
+    assert "(of capacity)" in tight

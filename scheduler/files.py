@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from scheduler.errors import TxcalError
@@ -58,3 +59,20 @@ def read_existing(path: Path) -> bytes | None:
         return path.read_bytes()
     except OSError as exc:
         raise TxcalError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def exclusive_temporary(folder: Path, name: str) -> Path:
+    """Return a new, empty temporary file for `name` in folder, created exclusively.
+
+    Exclusive creation (O_EXCL, through tempfile) means a link planted at a guessable name cannot
+    redirect the write.
+
+    Raises:
+        TxcalError: the folder is not writable.
+    """
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    except OSError as exc:
+        raise TxcalError(f"cannot write in {folder}: {exc.strerror}") from None
+    os.close(handle)
+    return Path(temporary)

@@ -18,6 +18,8 @@ from typing import Any
 from scheduler.model import SHIFTS
 from scheduler.units import (
     check_holiday_code,
+    check_identity,
+    check_text,
     check_zone,
     checked,
     parse_clock,
@@ -69,10 +71,6 @@ def _choice(*words: str) -> Value:
     return Value("choice", parse, "", str, words)
 
 
-def _text(text: str) -> str:
-    return text.strip()
-
-
 DATE = Value("date", parse_date, "write dates as YYYY-MM-DD, e.g. 2026-12-01", date)
 CLOCK = Value("time", parse_clock, "write times as HH:MM on a 24-hour clock, e.g. 09:30")
 ZONE = Value("zone", check_zone)
@@ -83,7 +81,8 @@ HOLIDAYS = Value("code", check_holiday_code)
 COUNT = Value("count", parse_count, "write a whole number", int)
 WEIGHT = Value("kg", parse_weight, "write the weight in kilograms, e.g. 42.5", float)
 FLAG = Value("yes/no", parse_yes_no, "write yes or no", bool)
-TEXT = Value("text", _text)
+TEXT = Value("text", check_text)
+IDENTITY = Value("id", check_identity, "for example course-17")
 
 
 @dataclass(frozen=True)
@@ -154,7 +153,7 @@ OPTIONS: tuple[PlanOption, ...] = (
     PlanOption("patient", TEXT, "A pseudonymous label for titles (no names or record numbers).", "--patient"),
     PlanOption(
         "plan_id",
-        TEXT,
+        IDENTITY,
         "A stable identity for this plan; by default derived from regimen, start and label.",
         "--plan-id",
     ),

@@ -15,6 +15,12 @@ from dateutil.relativedelta import relativedelta
 from scheduler.model import Window
 
 _PERIOD = re.compile(r"(\d+)([dwmy])")
+# How far any plan may reach, and the dates txcal accepts: beyond them a date is a typing error.
+MAX_PLAN_YEARS = 10
+_PERIOD_MOST = {"d": 366 * MAX_PLAN_YEARS, "w": 53 * MAX_PLAN_YEARS, "m": 12 * MAX_PLAN_YEARS, "y": MAX_PLAN_YEARS}
+FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+# Reminders further ahead than this are not reminders of a visit.
+MAX_REMINDER = timedelta(weeks=4)
 _LENGTH = re.compile(r"(\d+)(min|h)")
 
 
@@ -41,6 +47,8 @@ def parse_period(text: str) -> relativedelta:
     if not match or int(match.group(1)) == 0:
         raise ValueError('expected a period like "6m", "26w", "1y" or "90d"')
     count, unit = int(match.group(1)), match.group(2)
+    if count > _PERIOD_MOST[unit]:
+        raise ValueError(f"plans reach at most {MAX_PLAN_YEARS} years: give at most {_PERIOD_MOST[unit]}{unit}")
     return {
         "d": relativedelta(days=count),
         "w": relativedelta(weeks=count),
@@ -90,7 +98,10 @@ def parse_reminders(text: str) -> list[timedelta]:
         if not match or int(match.group(1)) == 0:
             raise ValueError(f"{item.strip()!r} is not a lead time; write them like 1d,2h,30min")
         unit = {"w": "weeks", "d": "days", "h": "hours", "min": "minutes", "m": "minutes"}[match.group(2)]
-        leads.append(timedelta(**{unit: int(match.group(1))}))
+        count = int(match.group(1))
+        if count > 100_000 or timedelta(**{unit: count}) > MAX_REMINDER:
+            raise ValueError(f"{item.strip()!r} is further ahead than a reminder goes: at most 4w")
+        leads.append(timedelta(**{unit: count}))
     return sorted(set(leads), reverse=True)
 
 
@@ -197,9 +208,12 @@ def parse_date(text: str) -> date:
         ValueError: not a date, with Python's reason for impossible ones ("month must be in 1..12").
     """
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError as exc:
         raise ValueError("not a date" if "isoformat" in str(exc) else str(exc)) from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(f"not a date txcal plans for: give one from {FIRST_DATE} to {LAST_DATE}")
+    return day
 
 
 def parse_clock(text: str) -> time:
@@ -237,10 +251,9 @@ def parse_count(text: str) -> int:
     Raises:
         ValueError: not a whole number, or less than 1.
     """
-    try:
-        count = int(text.strip())
-    except ValueError:
-        raise ValueError("not a whole number") from None
+    if not text.strip().isdigit():  # int() would also take "1_0" and " +3"
+        raise ValueError("not a whole number")
+    count = int(text.strip())
     if count < 1:
         raise ValueError("must be 1 or more")
     return count
@@ -255,10 +268,9 @@ def parse_weight(text: str) -> float:
     Raises:
         ValueError: not a number, or not a body weight.
     """
-    try:
-        weight = float(text.strip())
-    except ValueError:
-        raise ValueError("not a number") from None
+    if not re.fullmatch(r"\d+(\.\d+)?", text.strip()):  # float() would also take "1_0", "inf" and "nan"
+        raise ValueError("not a number")
+    weight = float(text.strip())
     if not MIN_WEIGHT_KG <= weight <= MAX_WEIGHT_KG:
         raise ValueError(f"not a body weight: give kilograms between {MIN_WEIGHT_KG} and {MAX_WEIGHT_KG}")
     return weight
@@ -280,3 +292,33 @@ def check_holiday_code(code: str) -> str:
             f"{exc}; use a country code such as US or DE, or country-subdivision such as US-NY or GB-ENG"
         ) from None
     return f"{country}-{subdivision}" if subdivision else country
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_IDENTITY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_text(text: str) -> str:
+    """Return a label or reason without surrounding spaces, if it holds no control characters.
+
+    Control characters (tabs, line breaks, DEL, escape sequences) break calendars, plan files and
+    terminals, and are never part of a label or a reason.
+
+    Raises:
+        ValueError: the text holds one.
+    """
+    found = _CONTROL.search(text)
+    if found:
+        raise ValueError(f"holds a control character (U+{ord(found.group()):04X}); write it on one line, in plain text")
+    return text.strip()
+
+
+def check_identity(text: str) -> str:
+    """Return a plan id: 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit.
+
+    Raises:
+        ValueError: anything else (an id is written into calendars and file names as it is).
+    """
+    if not _IDENTITY.fullmatch(text.strip()):
+        raise ValueError("a plan id is 1 to 64 letters, digits, dots, dashes or underscores")
+    return text.strip()

@@ -24,7 +24,7 @@ BAD_INPUT = [
     ),
     ("plan atezolizumab --every 3w --start 2026-12-01 --time 25:00 --tz UTC", 2, "'25:00': not a time of day"),
     ("plan atezolizumab --every 3w --start 2026-12-01 --doses 0", 2, "'0': must be 1 or more"),
-    ("plan atezolizumab --every 3w --start 2026-12-01 --doses -2", 2, "'-2': must be 1 or more"),
+    ("plan atezolizumab --every 3w --start 2026-12-01 --doses -2", 2, "'-2': not a whole number"),
     (
         "plan atezolizumab --every 3w --start 2026-12-01 --until 2026-11-01",
         1,

@@ -79,7 +79,7 @@ def test_until_is_respected_and_no_dose_that_fits_is_left_out(pair, start, span)
 
 @settings(max_examples=100, deadline=None)
 @given(
-    start=starts, gap=st.integers(9, 120), monitor=st.none() | st.integers(7, 30), at=clock, zone=st.sampled_from(ZONES)
+    start=starts, gap=st.integers(9, 120), monitor=st.none() | st.integers(7, 28), at=clock, zone=st.sampled_from(ZONES)
 )
 def test_afami_cel_block_follows_the_infusion_day(start, gap, monitor, at, zone):
     infusion = start + timedelta(days=gap)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import dataclasses
 import functools
 import itertools
 import os
@@ -23,17 +24,20 @@ from scheduler.app.output import previous_output
 from scheduler.app.plans import plan_from_spec
 from scheduler.catalog.loader import Catalog
 from scheduler.errors import TxcalError
-from scheduler.files import write_atomic
+from scheduler.files import exclusive_temporary, read_existing, write_atomic
 from scheduler.inputs.patient_list import iter_rows, spec_from_row
 from scheduler.model import PlannedEvent
 from scheduler.options import PATIENT_LIST
 from scheduler.units import check_zone
 from scheduler.wording import clinic_description
 from scheduler.writers.ical.export import EventBlock, calendar_head, escape, fold, timezones_text, to_ics, zone_years
+from scheduler.writers.ical.read import txcal_plan_id
 from scheduler.writers.registry import FORMATS
 
 CLINIC_FILE = "clinic.ics"
 MANIFEST_FILE = "manifest.csv"
+RESERVED = frozenset({"clinic", "manifest"})  # the stems of the batch's own files
+CLINIC_PLAN = "clinic"  # the plan id the clinic calendar carries, so txcal knows it as its own
 MANIFEST_COLUMNS = (
     "row",
     "patient",
@@ -108,11 +112,12 @@ class RowResult:
     outcome: Outcome
     clinic_text: str = ""
     years: dict[str, set[int]] = field(default_factory=dict)
+    plan_id: str = ""
 
 
 def assign_files(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[int, dict[str, str], str]]:
     """Yield each row with its calendar's file name: safe, and unique even in a case-blind folder."""
-    taken: set[str] = set()
+    taken = set(RESERVED)  # a patient labelled "clinic" must not overwrite clinic.ics
     for number, cells in rows:
         stem = file_stem(cells.get("patient", ""), number)
         candidate, count = stem, 1
@@ -174,7 +179,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     # The plan's events come first in the export, then any it cancels (kept as they were).
     current = [clinic_event(b, e, name) for b, e in zip(export.blocks, plan.events, strict=False)]
     blocks = [*current, *export.blocks[len(plan.events) :]]
-    return RowResult(outcome, "".join(block.text for block in blocks), zone_years(blocks))
+    return RowResult(outcome, "".join(block.text for block in blocks), zone_years(blocks), plan.plan_id)
 
 
 def _worker_count(rows: int) -> int:
@@ -209,8 +214,10 @@ def run_batch(patients: Path, settings: Settings, progress: Callable[[int], None
     chunks = _chunks(assign_files(iter_rows(patients)), _chunk_size(total, workers))
     result = BatchResult()
     used: dict[str, set[int]] = {}
-    clinic = settings.out_dir / f".{CLINIC_FILE}.{os.getpid()}.tmp"
-    manifest = settings.out_dir / f".{MANIFEST_FILE}.{os.getpid()}.tmp"
+    if not settings.force:
+        _check_own_files(settings.out_dir)
+    clinic = exclusive_temporary(settings.out_dir, CLINIC_FILE)
+    manifest = exclusive_temporary(settings.out_dir, MANIFEST_FILE)
     try:
         with (
             clinic.open("w", encoding="utf-8", newline="") as out,
@@ -218,7 +225,7 @@ def run_batch(patients: Path, settings: Settings, progress: Callable[[int], None
         ):
             rows = csv.writer(table)
             rows.writerow(MANIFEST_COLUMNS)
-            out.write(calendar_head("txcal clinic calendar", "clinic"))
+            out.write(calendar_head("txcal clinic calendar", CLINIC_PLAN))
             out.write(timezones_text(expected))
             if workers == 1:
                 results: Iterator[list[RowResult]] = (plan_chunk(settings, chunk) for chunk in chunks)
@@ -233,10 +240,30 @@ def run_batch(patients: Path, settings: Settings, progress: Callable[[int], None
             _rewrite_zones(clinic, expected, used)
         os.replace(clinic, settings.out_dir / CLINIC_FILE)
         os.replace(manifest, settings.out_dir / MANIFEST_FILE)
+    except OSError as exc:
+        raise TxcalError(f"cannot write in {settings.out_dir}: {exc.strerror}; nothing of this run was kept") from None
     finally:
         clinic.unlink(missing_ok=True)
         manifest.unlink(missing_ok=True)
     return result
+
+
+def _check_own_files(folder: Path) -> None:
+    """Refuse to replace a clinic calendar or manifest that txcal did not write.
+
+    Raises:
+        TxcalError: one of them exists and is not txcal's (or is not a regular file).
+    """
+    clinic = read_existing(folder / CLINIC_FILE)
+    if clinic is not None and txcal_plan_id(clinic) != CLINIC_PLAN:
+        raise TxcalError(
+            f"{folder / CLINIC_FILE} exists and is not a txcal clinic calendar: move it away, or add --force to replace it"
+        )
+    manifest = read_existing(folder / MANIFEST_FILE)
+    if manifest is not None and manifest.split(b"\r\n", 1)[0] != ",".join(MANIFEST_COLUMNS).encode():
+        raise TxcalError(
+            f"{folder / MANIFEST_FILE} exists and is not a txcal manifest: move it away, or add --force to replace it"
+        )
 
 
 def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -267,8 +294,19 @@ def _collect(
     years: dict[str, set[int]],
     progress: Callable[[int], None],
 ) -> None:
+    seen: dict[str, int] = {}
     for chunk in results:
         for row in chunk:
+            first = seen.setdefault(row.plan_id, row.outcome.row) if row.plan_id else row.outcome.row
+            if first != row.outcome.row:
+                # Two rows of one plan would put the same event identities in the clinic calendar twice.
+                row = RowResult(
+                    dataclasses.replace(
+                        row.outcome,
+                        error=f"the same plan as row {first} (same drug, start and patient): remove one row, "
+                        "or give each its own plan_id; its calendar is left out of the clinic calendar",
+                    )
+                )
             out.write(row.clinic_text)
             manifest.writerow(row.outcome.cells())
             summary.rows += 1
@@ -300,9 +338,9 @@ def _known_zone(name: str) -> bool:
 def _rewrite_zones(path: Path, written: dict[str, set[int]], used: dict[str, set[int]]) -> None:
     """Write the clinic calendar again with time zones for every zone and year its events use."""
     needed = {zone: written.get(zone, set()) | years for zone, years in {**written, **used}.items()}
-    head = calendar_head("txcal clinic calendar", "clinic")
+    head = calendar_head("txcal clinic calendar", CLINIC_PLAN)
     old = timezones_text(written)
-    fixed = path.with_name(path.name + ".zones")
+    fixed = exclusive_temporary(path.parent, path.name + ".zones")
     try:
         with path.open(encoding="utf-8", newline="") as source, fixed.open("w", encoding="utf-8", newline="") as out:
             source.read(len(head) + len(old))  # the old head and zones, replaced:

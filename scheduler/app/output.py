@@ -62,6 +62,9 @@ def write_plan(path: Path, fmt: Format, plan: Plan, view: View, force: bool) -> 
             stream.write(rendered.data)
         return f"Wrote {len(plan.events)} events to {path}."
     previous = previous_output(path, fmt, plan, force)
-    rendered = fmt.render(plan, dataclasses.replace(view, previous=previous, to_file=True))
+    try:
+        rendered = fmt.render(plan, dataclasses.replace(view, previous=previous, to_file=True))
+    except TxcalError as exc:
+        raise TxcalError(f"{path}: {exc}") from None
     write_atomic(path, rendered.data)
     return f"Wrote {len(plan.events)} events to {path}{rendered.summary}."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from scheduler.catalog.loader import Catalog
 from scheduler.engine import expand
 from scheduler.errors import TxcalError, worded
-from scheduler.inputs.plan_spec import PlanSpec, build_request
+from scheduler.inputs.plan_spec import PlanSpec, RecordSpec, build_request
 from scheduler.model import Plan
 
 
@@ -25,3 +25,18 @@ def plan_from_spec(spec: PlanSpec, catalog: Catalog) -> Plan:
 def plan_notes(plan: Plan, spec: PlanSpec) -> list[str]:
     """Return the plan's warnings, options named as the user gave them."""
     return [worded(warning, spec.origin.word) for warning in plan.warnings]
+
+
+def check_record_fits(plan: Plan, spec: PlanSpec, record: RecordSpec) -> None:
+    """Refuse a record that the plan builds with but that changes nothing: a dose it does not have, a stop before it starts.
+
+    Raises:
+        TxcalError: the record names a dose outside the plan, or a stop before its start.
+    """
+    if record.kind == "stop" and record.on is not None and record.on < spec.start:
+        raise TxcalError(f"the stop date {record.on} is before the plan starts on {spec.start}: check the date")
+    numbers = [e.dose_number for e in plan.events if e.dose_number is not None]
+    if record.dose is not None and record.kind != "switch" and numbers and record.dose > max(numbers):
+        raise TxcalError(f"dose {record.dose} is not in this plan: it plans doses 1 to {max(numbers)}")
+    if record.dose is not None and not numbers and record.kind != "stop":
+        raise TxcalError(f"{plan.regimen.id} is a one-time pathway: it has no dose {record.dose} to record")

@@ -303,6 +303,8 @@ def load_template(path: Path | str, origin: str = "user") -> Regimen:
             data = tomllib.load(handle)
     except OSError as exc:
         raise TemplateError(str(path), [f"cannot read the file ({exc.strerror}); check the path"]) from None
+    except UnicodeDecodeError:
+        raise TemplateError(str(path), ["not UTF-8 text: a template is a TOML text file"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(str(path), [f"not valid TOML: {exc}"]) from None
     return dataclasses.replace(_read(data, path), origin=origin)

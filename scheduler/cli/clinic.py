@@ -29,6 +29,7 @@ from scheduler.cli.params import (
     templates_option,
 )
 from scheduler.errors import TxcalError
+from scheduler.units import parse_clock
 
 
 @main.command(short_help="Plan a patient list: a calendar each, clinic.ics, manifest.")
@@ -77,7 +78,7 @@ def batch(
 def _hours(text: str) -> int:
     """Return the minutes between opening and closing, from "08:00-18:00"."""
     opening, _, closing = text.partition("-")
-    minutes = [int(t.split(":")[0]) * 60 + int(t.split(":")[1]) for t in (opening, closing)]
+    minutes = [clock.hour * 60 + clock.minute for clock in (parse_clock(opening), parse_clock(closing))]
     if minutes[1] <= minutes[0]:
         raise ValueError("closing must come after opening")
     return minutes[1] - minutes[0]

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from scheduler.app.plans import check_record_fits
 from scheduler.cli.main import current_day, expand_plan, main, spec_from_options
 from scheduler.cli.params import (
     DATE,
@@ -23,6 +24,7 @@ from scheduler.cli.params import (
 from scheduler.errors import TxcalError
 from scheduler.inputs.plan_spec import RecordSpec
 from scheduler.options import BY_NAME
+from scheduler.units import check_text
 
 
 @main.group(short_help="Keep a patient's plan file: new, given, delay, hold, ...")
@@ -42,7 +44,7 @@ _PLAN_FILE = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="The patient's plan file (also TXCAL_PLAN_FILE).",
 )
-_REASON = click.option("--reason", default="", help="Why, in a few words (kept in the file and shown in the calendar).")
+_REASON = click.option("--reason", default="", type=Parsed("text", check_text), help="Why, in a few words (kept in the file and shown in the calendar).")
 
 
 @record.command("new", short_help="Make a plan file for DRUG.")
@@ -61,6 +63,8 @@ def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str
     if spec.closed:
         # Kept relative to the plan file, so the file and its closures can move together.
         closed = os.path.relpath(Path(spec.closed).resolve(), plan_file.resolve().parent)
+        if closed.startswith(".."):
+            raise TxcalError(f"keep the closures file {spec.closed} in the plan file's folder, so the two move together")
         spec = dataclasses.replace(spec, closed=closed, base=plan_file.parent)
     built = expand_plan(spec, template_dirs)
     # Fix the plan's identity now, so later records and re-exports keep every event's UID.
@@ -71,11 +75,13 @@ def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str
 
 def _record(plan_file: Path, entry: RecordSpec, template_dirs: tuple[str, ...]) -> None:
     """Add a record to a plan file once the plan still expands with it, and say what follows."""
-    from scheduler.inputs.plan_file import add_record, load_plan, save_plan
+    from scheduler.inputs.plan_file import add_record, load_plan, locked, save_plan
 
-    spec = add_record(load_plan(plan_file), dataclasses.replace(entry, recorded=current_day()))
-    result = expand_plan(spec, template_dirs)
-    save_plan(spec, plan_file)
+    with locked(plan_file):  # read, check and write as one, so a record made at the same time is kept
+        spec = add_record(load_plan(plan_file), dataclasses.replace(entry, recorded=current_day()))
+        result = expand_plan(spec, template_dirs)
+        check_record_fits(result, spec, entry)
+        save_plan(spec, plan_file)
     click.echo(f"Recorded in {plan_file}: {entry.describe()}.", err=True)
     upcoming = [e for e in result.events if e.status == "planned" and e.first_day >= current_day()]
     if upcoming:
@@ -175,18 +181,19 @@ def record_switch(
 @templates_option
 def record_undo(plan_file: Path, yes: bool, template_dirs: tuple[str, ...]) -> None:
     """Take back the last record, after showing it; the plan must still build without it."""
-    from scheduler.inputs.plan_file import load_plan, save_plan
+    from scheduler.inputs.plan_file import load_plan, locked, save_plan
 
-    spec = load_plan(plan_file)
-    if not spec.records:
-        raise TxcalError(f"{plan_file} holds no records to take back")
-    last = spec.records[-1]
-    click.echo(f"Last record in {plan_file}: {last.describe()}.", err=True)
-    if not yes:
-        if not sys.stdin.isatty():
-            raise TxcalError("add --yes to take it back without being asked")
-        click.confirm("Take it back?", abort=True, err=True)
-    spec = dataclasses.replace(spec, records=spec.records[:-1])
-    expand_plan(spec, template_dirs)  # still builds without it
-    save_plan(spec, plan_file)
+    with locked(plan_file):
+        spec = load_plan(plan_file)
+        if not spec.records:
+            raise TxcalError(f"{plan_file} holds no records to take back")
+        last = spec.records[-1]
+        click.echo(f"Last record in {plan_file}: {last.describe()}.", err=True)
+        if not yes:
+            if not sys.stdin.isatty():
+                raise TxcalError("add --yes to take it back without being asked")
+            click.confirm("Take it back?", abort=True, err=True)
+        spec = dataclasses.replace(spec, records=spec.records[:-1])
+        expand_plan(spec, template_dirs)  # still builds without it
+        save_plan(spec, plan_file)
     click.echo(f"Took back: {last.describe()}.", err=True)

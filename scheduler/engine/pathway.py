@@ -178,6 +178,14 @@ class PathwayBuilder(EventMaker):
                     raise PlanError(
                         f"{option('monitor_days', wanted)} is shorter than the {minimum} days the template requires: give {minimum} or more"
                     )
+                # Monitoring never outlasts the template's watch period (afami-cel: 4 weeks, label).
+                watch_end = max((s.span[1] for s in self.regimen.steps if s.span), default=None)
+                if watch_end is not None and first + wanted - 1 > watch_end:
+                    most = watch_end - first + 1
+                    raise PlanError(
+                        f"{option('monitor_days', wanted)} runs past the watch period, which ends on Day {watch_end}: "
+                        f"give at most {most}; the care team plans visits after it"
+                    )
                 last = first + wanted - 1
             yield from (day for day in range(first, last + 1) if day != 0)
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import re
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from scheduler.errors import TxcalError
+from scheduler.units import FIRST_DATE, LAST_DATE
+
+# A closure longer than this is a typing error (a year typed wrong), not a clinic's break.
+MAX_CLOSURE_DAYS = 366
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def load_closures(path: Path) -> dict[date, str]:
@@ -42,39 +48,53 @@ def load_closures(path: Path) -> dict[date, str]:
         if last < first:
             problems.append(f"{path}:{number}: the range ends before it starts ({span})")
             continue
-        day = first
-        while day <= last:
-            closed[day] = reason.strip() or "clinic closed"
-            day += timedelta(days=1)
+        try:
+            _close(closed, first, last, _plain(reason) or "clinic closed", f"{path}:{number}")
+        except TxcalError as exc:
+            problems.append(str(exc))
     if problems:
         raise TxcalError("\n".join(problems))
     return closed
 
 
 def _ics_closures(path: Path, text: str) -> dict[date, str]:
-    from scheduler.writers.ical.read import parse
+    """Return the days a calendar of closures covers, read with icalendar (a file txcal did not write)."""
+    from icalendar import Calendar  # loaded only for .ics closures
 
     try:
-        calendars = parse(text)
-    except ValueError as exc:
+        calendars = Calendar.from_ical(text, multiple=True)
+    except (ValueError, IndexError, KeyError) as exc:
         raise TxcalError(f"{path}: not a readable .ics file ({exc})") from None
     closed: dict[date, str] = {}
     for calendar in calendars:
         for event in calendar.walk("VEVENT"):
-            start, end = event.first("DTSTART"), event.first("DTEND")
-            summary = event.first("SUMMARY")
-            if start is None:
-                continue
             try:
-                first = date.fromisoformat(start.value[:8])
-                # An all-day DTEND is exclusive; a timed event closes the days it touches.
-                last = date.fromisoformat(end.value[:8]) if end else first
-                if end and len(end.value) == 8 and last > first:
-                    last -= timedelta(days=1)
-            except ValueError:
-                raise TxcalError(f"{path}: line {start.number}: DTSTART {start.value!r} is not a date") from None
-            day = first
-            while day <= last:
-                closed[day] = summary.value.replace("\\,", ",") if summary else "clinic closed"
-                day += timedelta(days=1)
+                start = event.decoded("DTSTART")
+                end = event.decoded("DTEND") if "DTEND" in event else None
+            except (KeyError, ValueError, TypeError):
+                continue  # an event with no readable start closes no day
+            first = start.date() if isinstance(start, datetime) else start
+            last = first
+            if isinstance(end, datetime):
+                last = end.date()  # a timed event closes the days it touches
+            elif isinstance(end, date) and end > first:
+                last = end - timedelta(days=1)  # an all-day DTEND is exclusive
+            reason = _plain(str(event.get("SUMMARY", ""))) or "clinic closed"
+            _close(closed, first, last, reason, f"{path}: the event {reason!r}")
     return closed
+
+
+def _plain(text: str) -> str:
+    return " ".join(CONTROL.sub(" ", text).split())
+
+
+def _close(closed: dict[date, str], first: date, last: date, reason: str, where: str) -> None:
+    """Mark the days from first to last closed, within the dates and span txcal plans for."""
+    if not (FIRST_DATE <= first <= LAST_DATE and FIRST_DATE <= last <= LAST_DATE):
+        raise TxcalError(f"{where}: {first}..{last} is outside the dates txcal plans for ({FIRST_DATE} to {LAST_DATE})")
+    if (last - first).days > MAX_CLOSURE_DAYS:
+        raise TxcalError(f"{where}: {first}..{last} closes more than {MAX_CLOSURE_DAYS} days; split or shorten it")
+    day = first
+    while day <= last:
+        closed[day] = reason
+        day += timedelta(days=1)

@@ -17,6 +17,8 @@ from scheduler.inputs.plan_spec import PlanSpec
 from scheduler.options import BY_COLUMN, PATIENT_LIST
 
 PLAN_FILE_COLUMN = "plan_file"
+# Set on a row that has more cells than the header has columns: the row is refused.
+EXTRA_CELLS = "\x00extra"
 COLUMNS = (*BY_COLUMN, PLAN_FILE_COLUMN)
 
 
@@ -30,6 +32,7 @@ def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     Raises:
         TxcalError: the file cannot be read, or its header has unknown or missing columns.
     """
+    reader = None
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
@@ -42,8 +45,15 @@ def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                 )
             for cells in reader:
                 row = {name: cell.strip() for name, cell in zip(header, cells, strict=False) if name}
+                extra = [cell for cell in cells[len(header) :] if cell.strip()]
+                if extra:
+                    # A cell beyond the header has no column: a shifted row, never to be guessed at.
+                    row[EXTRA_CELLS] = f"{len(cells)} cells where the header names {len(header)} columns"
                 if any(row.values()):
                     yield reader.line_num, row
+    except csv.Error as exc:
+        line = reader.line_num + 1 if reader is not None else 1
+        raise TxcalError(f"{path}: line {line}: not readable as CSV ({exc})") from None
     except OSError as exc:
         raise TxcalError(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
@@ -56,6 +66,8 @@ def spec_from_row(cells: dict[str, str], base: Path) -> PlanSpec:
     Raises:
         TxcalError: a cell is not what its column expects (the message names the column and the fix).
     """
+    if EXTRA_CELLS in cells:
+        raise TxcalError(f"{cells[EXTRA_CELLS]}: check for a stray comma, or quote the cell")
     if cells.get(PLAN_FILE_COLUMN):
         from scheduler.inputs.plan_file import load_plan
 

@@ -23,20 +23,24 @@ recorded = 2027-01-14
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
+import re
 import tomllib
-from datetime import date, time
+from collections.abc import Iterator
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from scheduler.catalog.tomlcheck import TableReader
 from scheduler.errors import TemplateError, TxcalError
-from scheduler.files import write_atomic
+from scheduler.files import read_existing, write_atomic
 from scheduler.inputs.plan_spec import PlanSpec, RecordSpec
 from scheduler.model import RECORD_KINDS
 from scheduler.options import OPTIONS, PLAN_FILE, PlanOption
-from scheduler.units import parse_clock
+from scheduler.units import FIRST_DATE, LAST_DATE, check_text, parse_clock
 
 SCHEMA = 1
 _SECTIONS = {section for section in (o.section for o in OPTIONS) if section}
@@ -54,7 +58,23 @@ _RECORD_NEEDS = {
 
 def _date(table: TableReader, key: str, required: bool = False) -> date | None:
     value = table.get(key, date, "a date like 2026-12-01 (no quotes)", required)
+    if isinstance(value, datetime):  # a TOML date-time is a date too, to Python
+        table.bad(key, "a date like 2026-12-01, without a time")
+        return None
+    if isinstance(value, date) and not FIRST_DATE <= value <= LAST_DATE:
+        table.bad(key, f"a date from {FIRST_DATE} to {LAST_DATE}")
+        return None
     return value if isinstance(value, date) else None
+
+
+def _plain(table: TableReader, key: str) -> str:
+    """Return a text value that holds no control characters; record a problem if it does."""
+    text = table.text(key)
+    try:
+        return check_text(text)
+    except ValueError as exc:
+        table.problems.append(f"{table.path(key)}: {exc}")
+        return ""
 
 
 def _as_text(value: object) -> str | None:
@@ -133,6 +153,8 @@ def load_plan(path: Path) -> PlanSpec:
         dose = table.integer("dose")
         if dose is not None and dose < 1:
             table.bad("dose", "a dose number, 1 or more")
+        elif kind == "switch" and dose == 1:
+            table.bad("dose", "2 or more: a switch from the first dose is another plan (make one with record new)")
         days = table.integer("days")
         if days is not None and not (1 <= abs(days) <= 90):
             table.bad("days", "a delay of 1 to 90 days, or -1 to -90 to bring the dose forward")
@@ -146,7 +168,7 @@ def load_plan(path: Path) -> PlanSpec:
                 drug=table.text("drug") or None,
                 every=table.text("every") or None,
                 route=table.choice("route", ("iv", "sc")) or None,
-                reason=table.text("reason"),
+                reason=_plain(table, "reason"),
                 recorded=_date(table, "recorded"),
                 at=None if at is None else at[1],
             )
@@ -165,8 +187,10 @@ def _toml_value(value: object) -> str:
         return json.dumps(value.strftime("%H:%M"))
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    # A JSON string is a valid TOML basic string: the same quotes and escapes.
-    return json.dumps(str(value), ensure_ascii=False)
+    # A JSON string is a valid TOML basic string: the same quotes and escapes; TOML also wants
+    # DEL and the C1 controls escaped, which JSON leaves as they are.
+    text = json.dumps(str(value), ensure_ascii=False)
+    return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _lines(pairs: list[tuple[str, object]]) -> list[str]:
@@ -205,8 +229,38 @@ def dump_plan(spec: PlanSpec) -> str:
 
 
 def save_plan(spec: PlanSpec, path: Path) -> None:
-    """Write a plan file atomically."""
+    """Write a plan file atomically, keeping the version it replaces beside it as NAME.bak.
+
+    txcal writes the file anew from what it read, so comments and hand edits do not survive a
+    record; the backup keeps the last version as it was.
+    """
+    previous = read_existing(path)
+    if previous is not None:
+        write_atomic(path.with_name(path.name + ".bak"), previous)
     write_atomic(path, dump_plan(spec).encode("utf-8"))
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an advisory lock on a plan file while it is read, checked and written.
+
+    Two `txcal record` commands at once would each read the file and write it back, and one
+    record would be lost; the second waits for the first and then reads what it wrote. The lock
+    is on a file beside the plan file (flock; Linux and macOS), since the plan file itself is
+    replaced by a rename on every write.
+    """
+    import fcntl
+
+    lock_path = path.with_name(f".{path.name}.lock")
+    try:
+        handle = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise TxcalError(f"cannot lock {path}: {exc.strerror}") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
 
 
 def add_record(spec: PlanSpec, record: RecordSpec) -> PlanSpec:

@@ -14,7 +14,7 @@ from pathlib import Path
 from scheduler.catalog.loader import Catalog
 from scheduler.catalog.lookup import resolve
 from scheduler.engine.clinic_calendar import ClinicCalendar
-from scheduler.errors import PlanError
+from scheduler.errors import PlanError, TxcalError, option
 from scheduler.inputs.closures import load_closures
 from scheduler.model import PlanRequest, Record
 from scheduler.options import COMMAND_LINE, Vocabulary
@@ -85,8 +85,26 @@ def clinic_calendar(spec: PlanSpec) -> ClinicCalendar | None:
     """Return the clinic's calendar the plan asks for, or None when it asks for none."""
     if not (spec.avoid or spec.holidays or spec.closed):
         return None
-    closures = load_closures(spec.base / spec.closed) if spec.closed else {}
+    closures = load_closures(_inside(spec, spec.closed)) if spec.closed else {}
     return ClinicCalendar(weekends="weekends" in spec.avoid, holiday_code=spec.holidays, closures=closures)
+
+
+def _inside(spec: PlanSpec, name: str) -> Path:
+    """Return a path a plan file or patient list names, which must stay inside its folder.
+
+    A list or plan file may come from someone else: a path out of its folder could make txcal read,
+    and quote, any file. Paths given on the command line are the user's own and go anywhere.
+
+    Raises:
+        TxcalError: the path leaves the folder.
+    """
+    path = spec.base / name
+    if spec.origin is not COMMAND_LINE and not path.resolve().is_relative_to(spec.base.resolve()):
+        raise TxcalError(
+            f"{option('closed', name)} is outside the folder of the {spec.origin.name} ({spec.base}): "
+            "keep the closures file beside it"
+        )
+    return path
 
 
 def retry_command(spec: PlanSpec) -> str:

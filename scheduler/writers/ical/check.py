@@ -9,6 +9,7 @@ independent of the icalendar package that wrote them.
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +17,8 @@ from dateutil.tz import tzical
 
 from scheduler.writers.ical.read import Component, ContentLine, moment, parse
 
+# Control octets a content line may not hold (HTAB is allowed; CR only before LF).
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 MAX_OCTETS = 75
 _DATE_TIME_PROPERTIES = ("DTSTART", "DTEND", "DUE", "RECURRENCE-ID", "EXDATE", "RDATE")
 
@@ -34,6 +37,12 @@ def _physical_lines(data: bytes) -> list[str]:
         octets = len(line.removesuffix(b"\r"))
         if octets > MAX_OCTETS:
             problems.append(f"line {number}: {octets} octets; fold lines longer than 75 octets (RFC 5545 3.1)")
+        control = _CONTROL.search(line.removesuffix(b"\r"))
+        if control:
+            problems.append(
+                f"line {number}: control character 0x{control.group()[0]:02X}; readers split or reject the line "
+                "(RFC 5545 3.1 allows only HTAB)"
+            )
     return problems
 
 

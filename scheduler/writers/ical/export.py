@@ -10,6 +10,7 @@ duplicating.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -33,6 +34,8 @@ TRANSPARENT = frozenset({"milestone", "watch"})
 # icalendar writes these first, in this order, and the other properties alphabetically after.
 _EVENT_ORDER = ("SUMMARY", "DTSTART", "DTEND", "DURATION", "DTSTAMP", "UID", "RECURRENCE-ID", "SEQUENCE")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Control characters a TEXT value may not carry (RFC 5545 3.3.11 allows HTAB); LF is escaped instead.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def calendar_name(plan: Plan) -> str:
@@ -61,10 +64,14 @@ def unambiguous(value: date | datetime) -> date | datetime:
 
 @lru_cache(maxsize=512)
 def escape(text: str) -> str:
-    """Return TEXT escaped (RFC 5545 3.3.11)."""
-    return (
-        text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
-    )
+    """Return TEXT escaped (RFC 5545 3.3.11): the one path every text value takes into a calendar.
+
+    Line breaks of any kind (CRLF, LF, a lone CR) become the escape \\n; every other control
+    character (C0 but tab, DEL, C1) is dropped, since a raw one starts a new property in some
+    readers (vobject) or makes others reject the file (ical).
+    """
+    text = _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 @lru_cache(maxsize=512)
@@ -323,7 +330,12 @@ def to_ics(
     if previous is not None:
         if txcal_plan_id(previous) != plan.plan_id:
             raise TxcalError("the previous file is not a txcal calendar of this plan")
-        old = _previous_events(previous)
+        try:
+            old = _previous_events(previous)
+        except (ValueError, IndexError, UnicodeDecodeError) as exc:
+            raise TxcalError(
+                f"the previous export cannot be read back ({exc}): add --force to replace it, or move it away"
+            ) from None
     blocks = []
     changed = 0
     for event in plan.events:
@@ -387,9 +399,9 @@ def calendar_head(name: str, plan_id: str) -> str:
         "VERSION:2.0",
         f"PRODID:{PRODID}",
         "CALSCALE:GREGORIAN",
-        f"NAME:{name}",
-        f"X-WR-CALNAME:{name}",
-        f"{PLAN_PROPERTY}:{plan_id}",
+        f"NAME:{_CONTROLS.sub('', name)}",
+        f"X-WR-CALNAME:{_CONTROLS.sub('', name)}",
+        f"{PLAN_PROPERTY}:{escape(plan_id)}",
     ]
     return "".join(fold(line) + "\r\n" for line in lines)
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+# Calendars nest VCALENDAR > VEVENT > VALARM; far deeper nesting is hostile, not a calendar.
+MAX_DEPTH = 16
 # The calendar property that names the plan a txcal file holds.
 PLAN_PROPERTY = "X-TXCAL-PLAN"
 
@@ -95,6 +97,8 @@ def parse(text: str) -> list[Component]:
     for number, raw in unfold(text):
         line = parse_line(raw, number)
         if line.name == "BEGIN":
+            if len(stack) >= MAX_DEPTH:
+                raise ValueError(f"line {number}: components nested deeper than {MAX_DEPTH}; no calendar needs that")
             component = Component(line.value.upper())
             (stack[-1].children if stack else roots).append(component)
             stack.append(component)

@@ -8,7 +8,6 @@ the end. A bad row is reported with its line number and skipped; the others are 
 from __future__ import annotations
 
 import collections
-import csv
 import dataclasses
 import functools
 import itertools
@@ -30,6 +29,7 @@ from scheduler.model import PlannedEvent
 from scheduler.options import PATIENT_LIST
 from scheduler.units import check_zone
 from scheduler.wording import clinic_description
+from scheduler.writers.csv import safe_writer
 from scheduler.writers.ical.export import EventBlock, calendar_head, escape, fold, timezones_text, to_ics, zone_years
 from scheduler.writers.ical.read import txcal_plan_id
 from scheduler.writers.registry import FORMATS
@@ -223,7 +223,7 @@ def run_batch(patients: Path, settings: Settings, progress: Callable[[int], None
             clinic.open("w", encoding="utf-8", newline="") as out,
             manifest.open("w", encoding="utf-8", newline="") as table,
         ):
-            rows = csv.writer(table)
+            rows = safe_writer(table)
             rows.writerow(MANIFEST_COLUMNS)
             out.write(calendar_head("txcal clinic calendar", CLINIC_PLAN))
             out.write(timezones_text(expected))

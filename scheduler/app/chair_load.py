@@ -52,6 +52,8 @@ def from_ics_lines(lines: Iterator[str], load: Load) -> None:
         minutes = None
         if isinstance(start, datetime) and isinstance(end, datetime):
             minutes = int((end - start).total_seconds() // 60)
+            if minutes < 0:
+                minutes = None  # an event that ends before it starts has no length to count
         day = start.date() if isinstance(start, datetime) else start
         categories = event.get("CATEGORIES")
         load.add(day, _kind(categories.value if categories else ""), minutes)

@@ -44,7 +44,12 @@ _PLAN_FILE = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="The patient's plan file (also TXCAL_PLAN_FILE).",
 )
-_REASON = click.option("--reason", default="", type=Parsed("text", check_text), help="Why, in a few words (kept in the file and shown in the calendar).")
+_REASON = click.option(
+    "--reason",
+    default="",
+    type=Parsed("text", check_text),
+    help="Why, in a few words (kept in the file and shown in the calendar).",
+)
 
 
 @record.command("new", short_help="Make a plan file for DRUG.")
@@ -64,7 +69,9 @@ def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str
         # Kept relative to the plan file, so the file and its closures can move together.
         closed = os.path.relpath(Path(spec.closed).resolve(), plan_file.resolve().parent)
         if closed.startswith(".."):
-            raise TxcalError(f"keep the closures file {spec.closed} in the plan file's folder, so the two move together")
+            raise TxcalError(
+                f"keep the closures file {spec.closed} in the plan file's folder, so the two move together"
+            )
         spec = dataclasses.replace(spec, closed=closed, base=plan_file.parent)
     built = expand_plan(spec, template_dirs)
     # Fix the plan's identity now, so later records and re-exports keep every event's UID.

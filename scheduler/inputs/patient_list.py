@@ -52,7 +52,7 @@ def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                 if any(row.values()):
                     yield reader.line_num, row
     except csv.Error as exc:
-        line = reader.line_num + 1 if reader is not None else 1
+        line = max(reader.line_num, 1) if reader is not None else 1
         raise TxcalError(f"{path}: line {line}: not readable as CSV ({exc})") from None
     except OSError as exc:
         raise TxcalError(f"cannot read {path}: {exc.strerror}") from None

@@ -11,16 +11,20 @@ silently. Resources txcal did not write, or that belong to another plan, are nev
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import ipaddress
 import json
 import os
-import xml.etree.ElementTree as ET
+import socket
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+import defusedxml.ElementTree as defused
 
 from scheduler.errors import TxcalError
 from scheduler.files import write_atomic
@@ -39,6 +43,8 @@ from scheduler.writers.ical.export import (
 from scheduler.writers.ical.read import PLAN_PROPERTY, parse, txcal_plan_id
 
 USER_ENV, PASSWORD_ENV = "TXCAL_CALDAV_USER", "TXCAL_CALDAV_PASSWORD"
+# The most a server's answer may hold: a whole clinic's calendar is a few MB.
+MAX_RESPONSE = 64 * 2**20
 _DAV, _CALDAV = "DAV:", "urn:ietf:params:xml:ns:caldav"
 _QUERY = (
     b'<?xml version="1.0" encoding="utf-8"?>'
@@ -78,9 +84,17 @@ def check_url(url: str, allow_insecure: bool) -> str:
     """Return a collection URL (ending in /) that is https, or http on this machine, or allowed insecure.
 
     Raises:
-        PublishError: the URL is not http(s), or is plain http to another machine.
+        PublishError: the URL is not http(s), has a bad port or host, or is plain http to another machine.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (a bad port raises only when read)
+    except ValueError as exc:
+        raise PublishError(f"the calendar URL is not usable ({exc}); check the host and port") from None
+    if parts.query or parts.fragment:
+        raise PublishError(
+            f"{_safe(url)}: leave out the query (?...) and fragment (#...); a collection URL has neither"
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PublishError(f"{_safe(url)} is not an http(s) URL of a calendar collection")
     if parts.username or parts.password:
@@ -103,11 +117,14 @@ def _loopback(host: str) -> bool:
 
 
 def _safe(url: str) -> str:
-    """Return a URL fit for a message: no user name or password."""
-    parts = urlsplit(url)
-    return parts._replace(
-        netloc=parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else ""
-    ).geturl()
+    """Return a URL fit for a message: no user name, password, query (tokens travel there) or fragment."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "the URL given"
+    host = parts.hostname or ""
+    return parts._replace(netloc=host + (f":{port}" if port else ""), query="", fragment="").geturl()
 
 
 @dataclass
@@ -117,7 +134,8 @@ class Server:
     url: str
     user: str
     password: str = field(repr=False)
-    timeout: float = 20.0
+    timeout: float = 20.0  # for any one read
+    deadline: float = 120.0  # for a whole request and its answer
 
     def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
@@ -133,21 +151,51 @@ class Server:
         token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
         sent = {"Authorization": f"Basic {token}", "Content-Type": "text/calendar; charset=utf-8", **(headers or {})}
         where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-        try:
-            connection.request(method, path, body=body, headers=sent)
-            response = connection.getresponse()
-            data = response.read()
-        except TimeoutError:
+        answers: list[tuple[http.client.HTTPResponse, bytes]] = []
+        failures: list[BaseException] = []
+
+        def exchange() -> None:
+            try:
+                connection.request(method, quote(path, safe="/%:@!$&'()*+,;=-._~"), body=body, headers=sent)
+                response = connection.getresponse()
+                data = response.read(MAX_RESPONSE + 1)  # never more than a calendar can be
+                answers.append((response, data))
+            except BaseException as exc:  # handed to the caller's thread below
+                failures.append(exc)
+
+        # One deadline for the whole exchange: a server that trickles a byte at a time never trips a
+        # per-read timeout. Past the deadline the socket is shut and the exchange ends.
+        worker = threading.Thread(target=exchange, daemon=True)
+        worker.start()
+        worker.join(self.deadline)
+        if worker.is_alive():
+            with contextlib.suppress(OSError):
+                if connection.sock is not None:
+                    connection.sock.shutdown(socket.SHUT_RDWR)
+            connection.close()
+            worker.join(5)
+            raise PublishError(
+                f"the CalDAV server at {where} did not finish answering within {self.deadline:.0f} s; try again later"
+            )
+        connection.close()
+        error = failures[0] if failures else None
+        if isinstance(error, TimeoutError):
             raise PublishError(
                 f"the CalDAV server at {where} did not answer within {self.timeout:.0f} s; try again later"
             ) from None
-        except (OSError, http.client.HTTPException) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
+        if isinstance(error, (OSError, http.client.HTTPException, UnicodeError, ValueError)):
+            reason = getattr(error, "strerror", None) or type(error).__name__
             raise PublishError(
                 f"cannot reach the CalDAV server at {where} ({reason}): check the URL and that the server runs"
             ) from None
-        finally:
-            connection.close()
+        if error is not None:
+            raise error  # a bug of txcal's own, not the server's
+        response, data = answers[0]
+        if len(data) > MAX_RESPONSE:
+            raise PublishError(
+                f"the CalDAV server at {where} sent more than {MAX_RESPONSE // 2**20} MB: that is not a calendar; "
+                "check the URL"
+            )
         if response.status in (401, 403):
             raise PublishError(
                 f"the server refused these credentials ({response.status} {response.reason}): check {USER_ENV} and "
@@ -195,13 +243,21 @@ def _resources(server: Server) -> dict[str, _Resource]:
     if status != 207:
         raise PublishError(f"the server answered {status} to listing the calendar {_safe(server.url)}")
     found = {}
-    for response in ET.fromstring(body).iter(f"{{{_DAV}}}response"):
+    try:
+        # defusedxml: a hostile server's entity expansions or external entities are refused.
+        root = defused.fromstring(body)
+    except (defused.ParseError, ValueError) as exc:
+        raise PublishError(f"the server's answer to listing {_safe(server.url)} is not CalDAV XML ({exc})") from None
+    for response in root.iter(f"{{{_DAV}}}response"):
         href = response.findtext(f"{{{_DAV}}}href") or ""
         etag = response.findtext(f".//{{{_DAV}}}getetag") or ""
         data = response.findtext(f".//{{{_CALDAV}}}calendar-data") or ""
         if not data:
             continue
-        calendar = parse(data)[0]
+        try:
+            calendar = parse(data)[0]
+        except (ValueError, IndexError):
+            continue  # not a calendar txcal can read, so not one it wrote: left alone
         plan = calendar.first(PLAN_PROPERTY)
         for component in calendar.walk("VEVENT"):
             block = read_event(component)
@@ -237,9 +293,11 @@ def _state(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError):
+        data = None
+    if not isinstance(data, dict):
         raise PublishError(
             f"cannot read the publish state {path}; delete it to start afresh (edits made in apps are then not detected)"
-        ) from None
+        )
     return {str(k): str(v) for k, v in data.items()}
 
 

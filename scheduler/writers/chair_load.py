@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import textwrap
 from datetime import date
 
 from scheduler.model import Load
 from scheduler.wording import plural
+from scheduler.writers.csv import safe_writer
 from scheduler.writers.table import fit_table
 from scheduler.writers.terminal import Mark, month_grids, paint
 
@@ -57,7 +57,7 @@ def summary(load: Load) -> str:
 def to_csv(load: Load) -> str:
     """Return the load as CSV: a row a day, dates as spreadsheets read them."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = safe_writer(out)
     writer.writerow(["date", "visits", *_COLUMNS, "chair_minutes", "unknown_length_visits", "capacity", "over"])
     for day in sorted(load.days):
         d = load.days[day]

@@ -10,7 +10,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from scheduler.model import Plan
 from scheduler.writers.registry import Rendered, View
@@ -21,6 +24,30 @@ COLUMNS = (
 )  # fmt: skip
 
 
+# Cells a spreadsheet would run as a formula (OWASP: CSV injection). A number, such as Day -7,
+# is no formula and stays a number.
+_FORMULA = re.compile(r"[=+\-@\t\r]")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def safe_cell(value: object) -> object:
+    """Return a cell a spreadsheet shows as text: a leading ' neutralizes = + - @ tab and CR."""
+    if isinstance(value, str) and _FORMULA.match(value) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def safe_writer(out: Any) -> Any:
+    """Return a csv writer whose every cell is made safe for spreadsheets (safe_cell)."""
+    writer = csv.writer(out)
+
+    class Safe:
+        def writerow(self, row: Iterable[object]) -> Any:
+            return writer.writerow([safe_cell(value) for value in row])
+
+    return Safe()
+
+
 def _cell(value: date | datetime) -> str:
     return f"{value:%Y-%m-%d %H:%M}" if isinstance(value, datetime) else f"{value:%Y-%m-%d}"
 
@@ -29,7 +56,7 @@ def to_csv(plan: Plan) -> str:
     """Return the plan's events as CSV text with a header row (CRLF rows, as RFC 4180 says)."""
     zone = plan.request.tz if plan.request.time is not None else ""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = safe_writer(out)
     writer.writerow(COLUMNS)
     for e in plan.events:
         writer.writerow(

@@ -86,9 +86,9 @@ def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = Fals
         width: the columns to fit; titles are shortened with "…" to fit.
         color: colour kinds with ANSI codes.
     """
-    lines = textwrap.wrap(plan_heading(plan), width)
+    lines = textwrap.wrap(plain(plan_heading(plan)), width)
     if plan.request.patient:
-        lines.append(f"Patient: {plan.request.patient}")
+        lines.append(f"Patient: {plain(plan.request.patient)}")
     month: tuple[int, int] | None = None
     marked = False
     today_line = paint(f"  ── today, {today:%a %d %b %Y} ──", "7", color)
@@ -117,11 +117,11 @@ def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = Fals
         room = width - len(lead) - (len(ahead) + 1 if ahead else 0)
         # The dose stays whole; a long name gives way first.
         tail = (f"  {event.dose}" if event.dose else "") + (" *" if event.unconfirmed else "")
-        what = _fit(_fit(event.name, max(room - len(tail), 20)) + tail, room)
+        what = _fit(_fit(plain(event.name), max(room - len(tail), 20)) + plain(tail), room)
         gap = " " * (room - len(what) + 1) if ahead else ""
         lines.append((lead + paint(what, KIND_COLORS.get(event.kind, ""), color) + gap + ahead).rstrip())
         indent = " " * len(lead)
-        for remark in situation(event):
+        for remark in map(plain, situation(event)):
             code = "1;31" if remark.startswith("!") else "3"
             lines.extend(
                 paint(part, code, color)
@@ -219,6 +219,16 @@ def render_months(plan: Plan, today: date, width: int = 80, color: bool = False)
 
 # A text view written to a file ends with this line: the plan it holds, for the output-file policy.
 _OWNER = re.compile(r"\(txcal plan ([\w.@-]+)\)\n\Z")
+
+
+# Control characters in text txcal did not write (a user template's title) would drive the
+# terminal (escape sequences); txcal's own colours are added after this.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(text: str) -> str:
+    """Return text without control characters, line breaks kept."""
+    return _CONTROL.sub("", text)
 
 
 def _text(plan: Plan, text: str, view: View) -> Rendered:

@@ -76,3 +76,41 @@ def exclusive_temporary(folder: Path, name: str) -> Path:
         raise TxcalError(f"cannot write in {folder}: {exc.strerror}") from None
     os.close(handle)
     return Path(temporary)
+
+
+# The most txcal reads of one input file at once (a template, a plan file, closures, a calendar to
+# check); patient lists and clinic calendars are streamed and may be larger.
+MAX_INPUT = 64 * 2**20
+
+
+def check_regular(path: Path) -> None:
+    """Refuse to read anything but a regular file: /dev/zero or a pipe would never end.
+
+    Raises:
+        TxcalError: the path is missing, a folder, a device, a pipe or a socket.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise TxcalError(f"{path} does not exist; check the path") from None
+    except (OSError, ValueError) as exc:
+        raise TxcalError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise TxcalError(f"{path} is not a regular file; give the path of a file")
+
+
+def read_input(path: Path, limit: int = MAX_INPUT) -> bytes:
+    """Return the bytes of an input file, a regular file of at most `limit` bytes.
+
+    Raises:
+        TxcalError: not a regular file, too large, or unreadable.
+    """
+    check_regular(path)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise TxcalError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise TxcalError(f"{path} is larger than {limit // 2**20} MB, more than any input txcal reads at once")
+    return data

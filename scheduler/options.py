@@ -157,7 +157,15 @@ OPTIONS: tuple[PlanOption, ...] = (
         "A stable identity for this plan; by default derived from regimen, start and label.",
         "--plan-id",
     ),
-    PlanOption("avoid", _choice("weekends"), "Treat weekends as closed days.", "--avoid", section="clinic", many=True),
+    PlanOption(
+        "avoid",
+        _choice("weekends"),
+        "Treat weekends as closed days.",
+        "--avoid",
+        section="clinic",
+        default=(),
+        many=True,
+    ),
     PlanOption(
         "holidays",
         HOLIDAYS,

@@ -295,6 +295,7 @@ def check_holiday_code(code: str) -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # how Python keeps bytes that were not UTF-8
 _IDENTITY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -310,6 +311,8 @@ def check_text(text: str) -> str:
     found = _CONTROL.search(text)
     if found:
         raise ValueError(f"holds a control character (U+{ord(found.group()):04X}); write it on one line, in plain text")
+    if _SURROGATE.search(text):
+        raise ValueError("holds bytes that are not UTF-8 text; write it in UTF-8")
     return text.strip()
 
 

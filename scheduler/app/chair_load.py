@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from scheduler.errors import TxcalError
+from scheduler.files import check_regular
 from scheduler.model import EVENT_KINDS, Load, PlannedEvent
 from scheduler.writers.ical.read import ContentLine, moment, stream_events
 
@@ -66,6 +67,7 @@ def read_ics(path: Path, load: Load) -> None:
         TxcalError: the file cannot be read.
     """
     try:
+        check_regular(path)
         with path.open(encoding="utf-8", newline="") as handle:
             from_ics_lines(handle, load)
     except (OSError, UnicodeDecodeError, ValueError) as exc:

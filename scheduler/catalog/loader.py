@@ -18,6 +18,7 @@ from typing import Any
 
 from scheduler.catalog.tomlcheck import TableReader
 from scheduler.errors import TemplateError, TxcalError
+from scheduler.files import read_input
 from scheduler.model import (
     EVENT_KINDS,
     SOURCE_MARKS,
@@ -299,10 +300,9 @@ def load_template(path: Path | str, origin: str = "user") -> Regimen:
     """
     path = Path(path)
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as exc:
-        raise TemplateError(str(path), [f"cannot read the file ({exc.strerror}); check the path"]) from None
+        data = tomllib.loads(read_input(path, 2**20).decode("utf-8"))
+    except TxcalError as exc:
+        raise TemplateError(str(path), [f"cannot read the file ({exc}); check the path"]) from None
     except UnicodeDecodeError:
         raise TemplateError(str(path), ["not UTF-8 text: a template is a TOML text file"]) from None
     except tomllib.TOMLDecodeError as exc:

@@ -53,7 +53,7 @@ def _click_option(o: PlanOption) -> Callable[[Any], Any]:
         type=click_type(o.value),
         multiple=o.many,
         default=o.default,
-        show_default=o.default is not None,
+        show_default=o.default not in (None, (), False),
         help=o.help,
         shell_complete=COMPLETERS.get(o.name),
     )

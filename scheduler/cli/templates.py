@@ -14,7 +14,8 @@ from scheduler.cli.params import (
     complete_names,
     templates_option,
 )
-from scheduler.errors import RegimenNotFound, TemplateError
+from scheduler.errors import RegimenNotFound, TemplateError, TxcalError
+from scheduler.files import read_input
 from scheduler.model import Regimen
 
 
@@ -106,9 +107,9 @@ def check(files: tuple[Path, ...]) -> None:
     failed = 0
     for path in files:
         try:
-            problems = check_ics(path.read_bytes())
-        except OSError as exc:
-            problems = [f"cannot read the file ({exc.strerror})"]
+            problems = check_ics(read_input(path))
+        except TxcalError as exc:
+            problems = [str(exc).removeprefix(f"{path} ")]
         for problem in problems:
             click.echo(f"{path}: {problem}")
         if problems:

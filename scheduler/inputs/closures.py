@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from scheduler.errors import TxcalError
+from scheduler.files import read_input
 from scheduler.units import FIRST_DATE, LAST_DATE
 
 # A closure longer than this is a typing error (a year typed wrong), not a clinic's break.
@@ -24,7 +25,7 @@ def load_closures(path: Path) -> dict[date, str]:
         TxcalError: the file cannot be read or a line is not a date or range (all bad lines named).
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input(path, 2**20).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise TxcalError(f"cannot read closures file {path}: {getattr(exc, 'strerror', None) or exc}") from None
     if path.suffix.lower() == ".ics":

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.errors import TxcalError
+from scheduler.files import check_regular
 from scheduler.inputs.plan_spec import PlanSpec
 from scheduler.options import BY_COLUMN, PATIENT_LIST
 
@@ -32,6 +33,7 @@ def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     Raises:
         TxcalError: the file cannot be read, or its header has unknown or missing columns.
     """
+    check_regular(path)
     reader = None
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -71,7 +73,14 @@ def spec_from_row(cells: dict[str, str], base: Path) -> PlanSpec:
     if cells.get(PLAN_FILE_COLUMN):
         from scheduler.inputs.plan_file import load_plan
 
-        return load_plan(base / cells[PLAN_FILE_COLUMN])  # the file holds the whole plan; the row names it
+        name = cells[PLAN_FILE_COLUMN]
+        path = base / name
+        # A list may come from someone else: its plan files stay in its folder.
+        if "\x00" in name or not path.resolve().is_relative_to(base.resolve()):
+            raise TxcalError(
+                f"column {PLAN_FILE_COLUMN}: {name!r} is outside the list's folder: keep plan files beside it"
+            )
+        return load_plan(path)  # the file holds the whole plan; the row names it
     values: dict[str, Any] = {}
     problems = []
     for column, text in cells.items():

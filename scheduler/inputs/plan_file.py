@@ -36,7 +36,7 @@ from typing import Any
 
 from scheduler.catalog.tomlcheck import TableReader
 from scheduler.errors import TemplateError, TxcalError
-from scheduler.files import read_existing, write_atomic
+from scheduler.files import read_existing, read_input, write_atomic
 from scheduler.inputs.plan_spec import PlanSpec, RecordSpec
 from scheduler.model import RECORD_KINDS
 from scheduler.options import OPTIONS, PLAN_FILE, PlanOption
@@ -95,7 +95,8 @@ def _read_option(table: TableReader, o: PlanOption) -> Any:
     raw = table.data[o.key]
     text = _as_text(raw)
     wanted_list = o.many and isinstance(raw, list)
-    if text is None or (o.many and not wanted_list) or (isinstance(raw, list) and not o.many):
+    wrong_type = isinstance(raw, bool) != o.is_flag  # false is no country code, 1 is no yes
+    if text is None or wrong_type or (o.many and not wanted_list) or (isinstance(raw, list) and not o.many):
         table.bad(o.key, _expected(o))
         return o.default
     try:
@@ -124,11 +125,13 @@ def load_plan(path: Path) -> PlanSpec:
         TemplateError: the file is unreadable, not TOML, or breaks the plan-file schema.
     """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TemplateError(str(path), [f"cannot read the plan file ({exc.strerror}); check the path"]) from None
+        data = tomllib.loads(read_input(path, 2**20).decode("utf-8"))
+    except TxcalError as exc:
+        raise TemplateError(str(path), [f"cannot read the plan file ({exc}); check the path"]) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TemplateError(str(path), [f"not valid TOML: {exc}"]) from None
+    except ValueError:  # a NUL in the path
+        raise TemplateError(repr(str(path)), ["not a file name; check the path"]) from None
     problems: list[str] = []
     top = TableReader(data, "", problems, _TOP)
     schema = top.get("schema", int, f"schema = {SCHEMA}", required=True)

@@ -45,6 +45,8 @@ from scheduler.writers.ical.read import PLAN_PROPERTY, parse, txcal_plan_id
 USER_ENV, PASSWORD_ENV = "TXCAL_CALDAV_USER", "TXCAL_CALDAV_PASSWORD"
 # The most a server's answer may hold: a whole clinic's calendar is a few MB.
 MAX_RESPONSE = 64 * 2**20
+# The longest a request and its whole answer may take, however the server paces its bytes.
+REQUEST_DEADLINE = 120.0
 _DAV, _CALDAV = "DAV:", "urn:ietf:params:xml:ns:caldav"
 _QUERY = (
     b'<?xml version="1.0" encoding="utf-8"?>'
@@ -135,7 +137,7 @@ class Server:
     user: str
     password: str = field(repr=False)
     timeout: float = 20.0  # for any one read
-    deadline: float = 120.0  # for a whole request and its answer
+    deadline: float | None = None  # for a whole request and its answer (default REQUEST_DEADLINE)
 
     def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
@@ -167,7 +169,8 @@ class Server:
         # per-read timeout. Past the deadline the socket is shut and the exchange ends.
         worker = threading.Thread(target=exchange, daemon=True)
         worker.start()
-        worker.join(self.deadline)
+        deadline = REQUEST_DEADLINE if self.deadline is None else self.deadline
+        worker.join(deadline)
         if worker.is_alive():
             with contextlib.suppress(OSError):
                 if connection.sock is not None:
@@ -175,7 +178,7 @@ class Server:
             connection.close()
             worker.join(5)
             raise PublishError(
-                f"the CalDAV server at {where} did not finish answering within {self.deadline:.0f} s; try again later"
+                f"the CalDAV server at {where} did not finish answering within {deadline:.0f} s; try again later"
             )
         connection.close()
         error = failures[0] if failures else None

@@ -1,0 +1,172 @@
+"""Fuzzing every way in: generated bad values for every option, column and plan-file key, and hostile
+bytes for every reader. Whatever arrives, txcal answers with exit 0, 1 or 2, at most one `Error:`
+line, never a traceback or an unexpected failure, and leaves every existing file as it was.
+
+The budget is fixed (max_examples per test), so CI time stays bounded; `FUZZ_EXAMPLES` raises it
+for a longer run by hand.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shlex
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scheduler.cli import main
+from scheduler.inputs.patient_list import COLUMNS
+from scheduler.options import OPTIONS
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+BASE = "plan atezolizumab --every 3w --start 2026-12-01 --doses 2"
+
+# Values that broke txcal before, and the kinds of text that break parsers.
+HOSTILE = [
+    "", " ", "-", "--", "0", "-1", "1_0", "+3", "1e309", "nan", "inf", "9" * 40, "9999-12-31", "0001-01-01",
+    "2026-02-30", "25:00", "8-18", "\x00", "\x7f", "\x1b[31m", "a\r\nBEGIN:VEVENT", "\r", "=cmd|' /C calc'!A0",
+    "../../etc/passwd", "/dev/zero", "é" * 300, "\udcff", "Factory", "localtime", "EST", "us-xx", "weekends,weekends",
+    "-99,+99", "999999999w", "99999999y", "x" * 5000,
+]  # fmt: skip
+values = st.sampled_from(HOSTILE) | st.text(max_size=40) | st.from_regex(r"-?[0-9]{1,12}[dwmyh]?", fullmatch=True)
+
+
+def invoke(args: list[str]) -> tuple[int, str]:
+    result = CliRunner().invoke(main, args, catch_exceptions=True)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, result.stderr
+
+
+def assert_handled(code: int, stderr: str) -> None:
+    assert code in (0, 1, 2), (code, stderr)
+    assert "Traceback" not in stderr and "failed unexpectedly" not in stderr, stderr
+    if code:
+        assert sum(line.startswith("Error:") for line in stderr.splitlines()) == 1, stderr
+
+
+@pytest.fixture(autouse=True)
+def _in_a_folder(tmp_path_factory, monkeypatch):
+    folder = tmp_path_factory.mktemp("fuzz")
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795132800")
+    (folder / "existing.ics").write_bytes(b"not txcal's\r\n")
+
+
+@pytest.mark.parametrize("flag", [o.flag for o in OPTIONS if o.flag and not o.is_flag])
+@FUZZ
+@given(value=values)
+def test_every_option_takes_any_value_without_a_traceback(flag, value):
+    before = Path("existing.ics").read_bytes()
+    code, stderr = invoke([*shlex.split(BASE), flag, value, "-o", "existing.ics"])
+    assert_handled(code, stderr)
+    assert Path("existing.ics").read_bytes() == before  # never txcal's, so never replaced
+
+
+@pytest.mark.parametrize("column", [c for c in COLUMNS if c != "patient"])
+@FUZZ
+@given(value=values)
+def test_every_patient_list_column_takes_any_cell_without_a_traceback(column, value):
+    cells = {"patient": "P-1", "drug": "atezolizumab", "every": "3w", "start": "2026-12-01", "doses": "2"}
+    cells[column] = value
+    quoted = ['"' + v.replace('"', '""') + '"' for v in cells.values()]
+    Path("list.csv").write_text(
+        ",".join(cells) + "\n" + ",".join(quoted) + "\n", encoding="utf-8", errors="surrogatepass"
+    )
+    code, stderr = invoke(["batch", "list.csv", "--out-dir", "out"])
+    assert_handled(code, stderr)
+
+
+toml_values = (
+    values.map(lambda v: '"' + v.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"')
+    | st.integers(-(10**20), 10**20).map(str)
+    | st.sampled_from(
+        ["true", "false", "1.5", "-0.0", "2026-12-01T09:00:00", "9999-12-31", "[]", '["weekends", 3]', "{}"]
+    )
+)
+
+
+@pytest.mark.parametrize("option", [o for o in OPTIONS], ids=lambda o: o.key)
+@FUZZ
+@given(value=toml_values)
+def test_every_plan_file_key_takes_any_value_without_a_traceback(option, value):
+    top = {"schema": "1", "drug": '"atezolizumab"', "every": '"3w"', "start": "2026-12-01"}
+    clinic: dict[str, str] = {}
+    (clinic if option.section else top)[option.key] = value
+    text = "".join(f"{k} = {v}\n" for k, v in top.items())
+    if clinic:
+        text += "[clinic]\n" + "".join(f"{k} = {v}\n" for k, v in clinic.items())
+    Path("p.toml").write_text(text, encoding="utf-8", errors="surrogatepass")
+    code, stderr = invoke(["plan", "--plan-file", "p.toml"])
+    assert_handled(code, stderr)
+
+
+GOLDEN = (Path(__file__).parent / "golden" / "afami-cel-new-york.ics").read_bytes()
+hostile_bytes = st.binary(max_size=3000) | st.builds(
+    lambda cut, junk: GOLDEN[:cut] + junk + GOLDEN[cut:], st.integers(0, len(GOLDEN)), st.binary(max_size=40)
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        ("in.ics", ["check", "in.ics"]),
+        ("in.ics", ["load", "in.ics"]),
+        ("in.ics", [*shlex.split(BASE), "--closed", "in.ics"]),
+        ("in.txt", [*shlex.split(BASE), "--closed", "in.txt"]),
+        ("in.csv", ["batch", "in.csv", "--out-dir", "out"]),
+        ("in.toml", ["plan", "--plan-file", "in.toml"]),
+        ("in.toml", ["validate", "in.toml"]),
+        ("plan.ics", [*shlex.split(BASE), "-o", "plan.ics"]),
+    ],
+)
+@FUZZ
+@given(data=hostile_bytes)
+def test_every_reader_takes_hostile_bytes_without_a_traceback(name, command, data):
+    Path(name).write_bytes(data)
+    code, stderr = invoke(command)
+    assert_handled(code, stderr)
+    if name == "plan.ics" and code:
+        assert Path(name).read_bytes() == data
+
+
+class Answer(http.server.BaseHTTPRequestHandler):
+    body = b""
+
+    def _reply(self) -> None:
+        self.send_response(207)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    do_PROPFIND = do_REPORT = do_PUT = do_MKCALENDAR = _reply
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    running = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=running.serve_forever, daemon=True).start()
+    yield running
+    running.shutdown()
+    running.server_close()
+
+
+@FUZZ
+@given(
+    body=st.binary(max_size=2000) | st.builds(lambda b: b"<D:multistatus xmlns:D='DAV:'>" + b, st.binary(max_size=500))
+)
+def test_publish_takes_any_server_answer_without_a_traceback(server, body, monkeypatch):
+    monkeypatch.setattr(Answer, "body", body)
+    monkeypatch.setenv("TXCAL_CALDAV_USER", "u")
+    monkeypatch.setenv("TXCAL_CALDAV_PASSWORD", "p")
+    url = f"http://127.0.0.1:{server.server_address[1]}/cal/"
+    code, stderr = invoke(["publish", "--to", url, *shlex.split(BASE)[1:], "--state", "state.json"])
+    assert_handled(code, stderr)

@@ -449,3 +449,25 @@ def test_a_state_file_of_the_wrong_shape_is_named(txcal, hostile, monkeypatch, t
     url = f"http://127.0.0.1:{hostile.server_address[1]}/cal/"
     result = txcal(f"publish --to {url} {PLAN} --doses 2 --state {tmp_path / 'state.json'}")
     assert "cannot read the publish state" in one_error_line(result)
+
+
+def test_a_full_disk_during_a_batch_leaves_no_half_files(txcal, tmp_path, monkeypatch):
+    import errno
+
+    from scheduler.app import batch
+
+    def full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(batch.os, "replace", full)
+    (tmp_path / "list.csv").write_text(
+        "patient,drug,every,start,doses\nP-1,atezolizumab,3w,2026-12-01,2\n", encoding="utf-8"
+    )
+    result = txcal(f"batch {tmp_path / 'list.csv'} --out-dir {tmp_path / 'out'}")
+    assert "No space left on device; nothing of this run was kept" in one_error_line(result)
+    assert not [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+def test_a_device_is_written_as_a_stream_never_replaced(txcal):
+    result = txcal(f"plan {PLAN} --doses 2 -o /dev/null --format ics --force")
+    assert result.exit_code == 0 and Path("/dev/null").is_char_device()

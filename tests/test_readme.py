@@ -40,3 +40,20 @@ def test_readme_example_output_is_real(command, expected, monkeypatch, request):
         )
         return
     assert actual == expected
+
+
+def test_every_test_the_readme_points_a_promise_at_exists():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    promises = (root / "README.md").read_text(encoding="utf-8").split("## What txcal promises")[1]
+    named = set(re.findall(r"\b(test_[a-z0-9_]+)\b", promises))
+    defined = set(
+        re.findall(
+            r"^def (test_[a-z0-9_]+)",
+            "\n".join(p.read_text(encoding="utf-8") for p in (root / "tests").glob("test_*.py")),
+            re.M,
+        )
+    )
+    assert named and named <= defined, named - defined

@@ -48,7 +48,7 @@ def test_every_test_the_readme_points_a_promise_at_exists():
 
     root = Path(__file__).parent.parent
     promises = (root / "README.md").read_text(encoding="utf-8").split("## What txcal promises")[1]
-    named = set(re.findall(r"\b(test_[a-z0-9_]+)\b", promises))
+    named = set(re.findall(r"(?:::|`)(test_[a-z0-9_]+)`", promises))
     defined = set(
         re.findall(
             r"^def (test_[a-z0-9_]+)",

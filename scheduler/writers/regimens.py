@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from scheduler.model import Dose, Regimen, Step
@@ -82,7 +83,11 @@ def render_regimen(regimen: Regimen, width: int = 80) -> str:
     lines += ["", "Sources:"]
     for source in regimen.sources:
         lines += wrap_field("  ", f"[{source.mark}] {source.address}: {source.supports}", width)
-    lines += ["", f"Template:  {regimen.path} ({regimen.origin})"]
+    # A shipped template's place is an install detail; a user's own is theirs to find again.
+    where = (
+        f"{Path(regimen.path).name}, shipped with txcal" if regimen.origin == "shipped" else f"{regimen.path} (yours)"
+    )
+    lines += ["", *wrap_field("Template:  ", where, width)]
     return "\n".join(lines) + "\n"
 
 

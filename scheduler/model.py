@@ -20,7 +20,12 @@ EVENT_KINDS = (
     "monitoring",
     "milestone",
     "watch",
+    "lab",
+    "visit",
+    "imaging",
 )
+# The visits a clinic profile links to doses ([[linked]]); never added without one.
+LINKED_KINDS = ("lab", "visit", "imaging")
 
 # How sure a source is; see shared/clinical-facts.md "Verification marks".
 SOURCE_MARKS = (
@@ -234,6 +239,47 @@ class ClinicDays(Protocol):
 
 
 @dataclass(frozen=True)
+class LinkedVisit:
+    """A visit that comes with each dose, as a clinic sets it: labs the day before, a provider visit."""
+
+    kind: str  # LINKED_KINDS
+    title: str
+    minutes: int
+    before_days: int = 0  # days before the dose (0: the same day, before the dose)
+    every: int = 1  # with every Nth dose, from the first
+    every_weeks: int | None = None  # imaging: every N weeks from the start, not tied to a dose
+
+
+@dataclass(frozen=True)
+class ClinicProfile:
+    """A clinic described once: where, who to call, its hours and defaults, visit lengths, linked visits."""
+
+    name: str
+    path: str = ""
+    address: str = ""
+    phone: str = ""
+    after_hours_phone: str = ""
+    timezone: str | None = None
+    hours: tuple[tuple[int, time, time], ...] = ()  # (weekday 0-6, opens, closes); a closed weekday is absent
+    chairs: int | None = None
+    avoid: tuple[str, ...] = ()
+    holidays: str | None = None
+    closed: str | None = None  # a closures file, relative to the profile
+    time: time | None = None
+    remind: str | None = None
+    visit_minutes: tuple[tuple[str, int], ...] = ()  # chair time by event kind
+    linked: tuple[LinkedVisit, ...] = ()
+
+    def minutes_for(self, kind: str) -> int | None:
+        """Return how long a visit of this kind takes at this clinic, when the profile says."""
+        return dict(self.visit_minutes).get(kind)
+
+    @property
+    def location(self) -> str:
+        return ", ".join(part for part in (self.name, self.address) if part)
+
+
+@dataclass(frozen=True)
 class PlanRequest:
     """A patient's plan: which regimen and schedule, when, and how far."""
 
@@ -257,6 +303,8 @@ class PlanRequest:
     keep_grid: bool = False
     strict: bool = False
     records: tuple[Record, ...] = ()
+    profile: ClinicProfile | None = None  # the clinic's profile: lengths, linked visits, place, phones
+    reminders: tuple[timedelta, ...] = ()  # calendar reminders, kept with the plan
 
 
 # Who a fact is for: the patient's calendar shows "patient" facts; the clinic's views show both.

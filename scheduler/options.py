@@ -27,6 +27,7 @@ from scheduler.units import (
     parse_date,
     parse_interval,
     parse_period,
+    parse_reminders,
     parse_weight,
     parse_window,
     parse_yes_no,
@@ -78,6 +79,7 @@ INTERVAL = Value("interval", checked(parse_interval), "write intervals like 3w o
 PERIOD = Value("period", checked(parse_period), "write periods like 6m, 26w or 1y")
 WINDOW = Value("window", checked(parse_window), "write windows like -2,+3")
 HOLIDAYS = Value("code", check_holiday_code)
+REMINDERS = Value("reminders", checked(parse_reminders), "write lead times like 1d,2h,30min")
 COUNT = Value("count", parse_count, "write a whole number", int)
 WEIGHT = Value("kg", parse_weight, "write the weight in kilograms, e.g. 42.5", float)
 FLAG = Value("yes/no", parse_yes_no, "write yes or no", bool)
@@ -109,6 +111,7 @@ class PlanOption:
     column: str = ""
     default: Any = None
     many: bool = False
+    envvar: str = ""  # the environment variable the command line also reads
 
     def __post_init__(self) -> None:
         derived = self.name
@@ -150,6 +153,12 @@ OPTIONS: tuple[PlanOption, ...] = (
     PlanOption(
         "monitor_days", COUNT, "afami-cel: days of monitoring after the infusion (at least 7).", "--monitor-days"
     ),
+    PlanOption(
+        "remind",
+        REMINDERS,
+        "Calendar reminders before each event, e.g. 1d,2h (.ics only; kept in plan files).",
+        "--remind",
+    ),
     PlanOption("patient", TEXT, "A pseudonymous label for titles (no names or record numbers).", "--patient"),
     PlanOption(
         "plan_id",
@@ -165,6 +174,16 @@ OPTIONS: tuple[PlanOption, ...] = (
         section="clinic",
         default=(),
         many=True,
+    ),
+    PlanOption(
+        "clinic_profile",
+        TEXT,
+        "The clinic's profile (TOML): place, phones, hours, visit lengths, linked visits, defaults (also TXCAL_CLINIC).",
+        "--clinic",
+        key="profile",
+        section="clinic",
+        column="clinic",
+        envvar="TXCAL_CLINIC",
     ),
     PlanOption(
         "holidays",

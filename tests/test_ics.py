@@ -265,7 +265,8 @@ def plan_of(command: str):
     from scheduler.cli.plan import plan
 
     context = plan.make_context("plan", shlex.split(command)[1:])
-    return expand_plan(spec_from_options(context.params["drug"], context.params), ()), context.params["remind"] or []
+    result = expand_plan(spec_from_options(context.params["drug"], context.params), ())
+    return result, result.request.reminders
 
 
 @pytest.mark.parametrize("name", ICS_CASES)

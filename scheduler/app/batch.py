@@ -167,7 +167,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     try:
         plan = plan_from_spec(spec_from_row(cells, settings.base), catalog)
         previous = previous_output(path, FORMATS["ics"], plan, settings.force)
-        export = to_ics(plan, settings.stamp, settings.reminders, previous)
+        export = to_ics(plan, settings.stamp, plan.request.reminders or settings.reminders, previous)
         write_atomic(path, export.data)
     except TxcalError as exc:
         outcome.error = str(exc.in_terms_of(PATIENT_LIST.word)).replace("\n", "; ")

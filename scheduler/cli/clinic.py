@@ -37,7 +37,7 @@ from scheduler.units import parse_clock
 @click.option(
     "--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Where to write the calendars."
 )
-@click.option("--remind", type=REMINDERS, help="Calendar reminders before each event, e.g. 1d,2h.")
+@click.option("--remind", type=REMINDERS, help="Reminders for rows without a remind column, e.g. 1d,2h.")
 @click.option("--force", is_flag=True, help="Replace patient files that hold another plan.")
 @templates_option
 def batch(
@@ -167,7 +167,6 @@ def load(
 @click.option(
     "--state", type=click.Path(dir_okay=False, path_type=Path), help="Where the events' ETags are kept between runs."
 )
-@click.option("--remind", type=REMINDERS, help="Calendar reminders before each event, e.g. 1d,2h.")
 @templates_option
 @click.pass_context
 def publish(
@@ -181,7 +180,6 @@ def publish(
     allow_insecure: bool,
     overwrite: bool,
     state: Path | None,
-    remind: list[timedelta] | None,
     template_dirs: tuple[str, ...],
     **options: Any,
 ) -> None:
@@ -199,7 +197,12 @@ def publish(
     result = expand_plan(plan_spec_from(ctx, drug, plan_file, options), template_dirs)
     server = caldav.Server(collection, user, password)
     report = caldav.publish(
-        result, server, time_stamp(), state or caldav.default_state(collection, result.plan_id), remind or [], overwrite
+        result,
+        server,
+        time_stamp(),
+        state or caldav.default_state(collection, result.plan_id),
+        result.request.reminders,
+        overwrite,
     )
     click.echo(report.describe(collection), err=True)
     if report.edited:

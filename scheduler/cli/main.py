@@ -67,7 +67,7 @@ def spec_from_options(drug: str | None, options: dict[str, Any]) -> PlanSpec:
     if drug is None or options["start"] is None:
         raise click.UsageError("give DRUG and --start, or --plan-file FILE")
     values = {o.name: options[o.name] for o in PLAN_FLAGS}
-    if values["time"] is not None and values["tz"] is None:
+    if values["time"] is not None and values["tz"] is None and values["clinic_profile"] is None:
         values["tz"] = machine_zone_name()
         if values["tz"] is None:
             raise click.UsageError("cannot tell this machine's time zone by name: add --tz, e.g. --tz America/New_York")

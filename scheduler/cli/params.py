@@ -56,6 +56,7 @@ def _click_option(o: PlanOption) -> Callable[[Any], Any]:
         show_default=o.default not in (None, (), False),
         help=o.help,
         shell_complete=COMPLETERS.get(o.name),
+        envvar=o.envvar or None,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,6 @@ from scheduler.app.output import write_plan
 from scheduler.cli.main import colour_on, current_day, expand_plan, main, plan_spec_from, time_stamp, view_width
 from scheduler.cli.params import (
     DATE,
-    REMINDERS,
     complete_names,
     plan_options,
     templates_option,
@@ -39,7 +38,6 @@ from scheduler.writers.registry import FORMATS, Format, View, format_for_suffix,
 @click.option("--to", "last", type=DATE, help="Show only events on or before this date.")
 @click.option("--today", type=DATE, help="Count from this day instead of today (also TXCAL_TODAY).")
 @click.option("-o", "--output", help="Write to this file (.ics, .json, .csv, .txt); - is stdout.")
-@click.option("--remind", type=REMINDERS, help="Calendar reminders before each event, e.g. 1d,2h (.ics only).")
 @click.option(
     "--force", is_flag=True, help="Replace an output file that holds another plan or was not written by txcal."
 )
@@ -56,7 +54,6 @@ def plan(
     last: date | None,
     today: date | None,
     output: str | None,
-    remind: list[timedelta] | None,
     force: bool,
     template_dirs: tuple[str, ...],
     **options: Any,
@@ -67,7 +64,8 @@ def plan(
     result = expand_plan(plan_spec_from(ctx, drug, plan_file, options), template_dirs)
     path = None if output in (None, "-") else Path(output)
     chosen = FORMATS[fmt] if fmt else _format_for(path)
-    if remind and not chosen.reminders:
+    asked = ctx.get_parameter_source("remind") is click.core.ParameterSource.COMMANDLINE
+    if asked and not chosen.reminders:
         click.echo("Note: --remind applies to .ics output only.", err=True)
     day = today or current_day()
     if first and last and last < first:
@@ -80,7 +78,7 @@ def plan(
         stamp=time_stamp(),
         width=view_width(path is None),
         color=colour_on(path is None),
-        reminders=tuple(remind or ()),
+        reminders=result.request.reminders,
     )
     if path is None:
         click.echo(chosen.render(shown, view).data, nl=False)

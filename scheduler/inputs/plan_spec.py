@@ -7,6 +7,8 @@ names, loads the closures and checks the records, in one place for all of them.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
@@ -16,9 +18,9 @@ from scheduler.catalog.lookup import resolve
 from scheduler.engine.clinic_calendar import ClinicCalendar
 from scheduler.errors import PlanError, TxcalError, option
 from scheduler.inputs.closures import load_closures
-from scheduler.model import PlanRequest, Record
+from scheduler.model import ClinicProfile, PlanRequest, Record
 from scheduler.options import COMMAND_LINE, Vocabulary
-from scheduler.units import parse_window
+from scheduler.units import parse_reminders, parse_window
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,12 @@ class PlanSpec:
     infusion: date | None = None
     product_arrival: date | None = None
     monitor_days: int | None = None
+    remind: str | None = None
     patient: str | None = None
     plan_id: str | None = None
     avoid: tuple[str, ...] = ()
     holidays: str | None = None
+    clinic_profile: str | None = None
     closed: str | None = None
     window: str | None = None
     shift: str = "next"
@@ -81,15 +85,49 @@ class PlanSpec:
     origin: Vocabulary = field(default=COMMAND_LINE, compare=False)  # where the user gave it, for messages
 
 
-def clinic_calendar(spec: PlanSpec) -> ClinicCalendar | None:
-    """Return the clinic's calendar the plan asks for, or None when it asks for none."""
-    if not (spec.avoid or spec.holidays or spec.closed):
+def clinic_calendar(spec: PlanSpec, profile: ClinicProfile | None = None) -> ClinicCalendar | None:
+    """Return the clinic's calendar the plan asks for (its own closures, else the profile's), or None."""
+    profile_closed = Path(profile.path).parent / profile.closed if profile and profile.closed else None
+    if not (spec.avoid or spec.holidays or spec.closed or profile_closed):
         return None
-    closures = load_closures(_inside(spec, spec.closed)) if spec.closed else {}
+    if spec.closed:
+        closures = load_closures(_inside(spec, spec.closed, "closed"))
+    else:
+        closures = load_closures(profile_closed) if profile_closed else {}
     return ClinicCalendar(weekends="weekends" in spec.avoid, holiday_code=spec.holidays, closures=closures)
 
 
-def _inside(spec: PlanSpec, name: str) -> Path:
+@functools.lru_cache(maxsize=64)
+def _profile(path: Path) -> ClinicProfile:
+    from scheduler.inputs.clinic_profile import load_profile
+
+    return load_profile(path)
+
+
+def with_profile(spec: PlanSpec) -> tuple[PlanSpec, ClinicProfile | None]:
+    """Return the plan with the clinic profile's defaults filled in, and the profile (or None).
+
+    What the plan says itself wins; the profile fills what it leaves out.
+
+    Raises:
+        TemplateError: the profile cannot be read or is not valid.
+        TxcalError: a list or plan file names a profile outside its folder.
+    """
+    if not spec.clinic_profile:
+        return spec, None
+    profile = _profile(_inside(spec, spec.clinic_profile, "clinic_profile").resolve())
+    filled = dataclasses.replace(
+        spec,
+        time=spec.time or profile.time,
+        tz=spec.tz or profile.timezone,
+        avoid=spec.avoid or profile.avoid,
+        holidays=spec.holidays or profile.holidays,
+        remind=spec.remind or profile.remind,
+    )
+    return filled, profile
+
+
+def _inside(spec: PlanSpec, name: str, key: str) -> Path:
     """Return a path a plan file or patient list names, which must stay inside its folder.
 
     A list or plan file may come from someone else: a path out of its folder could make txcal read,
@@ -101,8 +139,8 @@ def _inside(spec: PlanSpec, name: str) -> Path:
     path = spec.base / name
     if spec.origin is not COMMAND_LINE and not path.resolve().is_relative_to(spec.base.resolve()):
         raise TxcalError(
-            f"{option('closed', name)} is outside the folder of the {spec.origin.name} ({spec.base}): "
-            "keep the closures file beside it"
+            f"{option(key, name)} is outside the folder of the {spec.origin.name} ({spec.base}): "
+            "keep the file beside it"
         )
     return path
 
@@ -126,6 +164,7 @@ def build_request(spec: PlanSpec, catalog: Catalog) -> PlanRequest:
         PlanError: a record does not fit the plan.
         TxcalError: the closures file cannot be read.
     """
+    spec, profile = with_profile(spec)
     choice = resolve(
         catalog,
         spec.drug,
@@ -164,10 +203,12 @@ def build_request(spec: PlanSpec, catalog: Catalog) -> PlanRequest:
         monitor_days=spec.monitor_days,
         patient=spec.patient,
         plan_id=spec.plan_id,
-        clinic=clinic_calendar(spec),
+        clinic=clinic_calendar(spec, profile),
         window=parse_window(spec.window) if spec.window else None,
         shift=spec.shift,
         keep_grid=spec.keep_grid,
         strict=spec.strict,
         records=tuple(records),
+        profile=profile,
+        reminders=tuple(parse_reminders(spec.remind)) if spec.remind else (),
     )

@@ -1,0 +1,157 @@
+"""Clinic profiles: a TOML file describing a clinic once (examples/clinic.toml documents every key).
+
+Read and checked like templates: every problem of a file at once, with its key path, the expected
+form and the bad value. What a profile gives is a default: an option on the command line, a
+plan-file key or a patient-list cell overrides it, and it overrides the template's own defaults.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from scheduler.catalog.tomlcheck import TableReader
+from scheduler.errors import TemplateError, TxcalError
+from scheduler.files import read_input
+from scheduler.model import EVENT_KINDS, LINKED_KINDS, ClinicProfile, LinkedVisit
+from scheduler.options import BY_NAME
+from scheduler.units import check_text, parse_clock
+
+SCHEMA = 1
+PROFILE_ENV = "TXCAL_CLINIC"
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_TOP = {
+    "schema", "name", "address", "phone", "after_hours_phone", "timezone", "hours", "chairs", "avoid", "holidays",
+    "closed", "time", "remind", "visit_minutes", "linked",
+}  # fmt: skip
+_LINKED = {"kind", "title", "minutes", "before_days", "every", "every_weeks"}
+
+
+def _hours(text: str) -> tuple[time, time] | None:
+    """Return (opens, closes) from "08:00-18:00", or None for "closed"."""
+    if text.strip().lower() == "closed":
+        return None
+    opening, _, closing = text.partition("-")
+    opens, closes = parse_clock(opening), parse_clock(closing)
+    if closes <= opens:
+        raise ValueError("closing must come after opening")
+    return opens, closes
+
+
+def _read_hours(top: TableReader) -> tuple[tuple[int, time, time], ...]:
+    """Return opening hours by weekday: one "08:00-18:00" for every day, or a table by day."""
+    if not top.has("hours"):
+        return ()
+    raw = top.data["hours"]
+    by_day: dict[int, str] = {}
+    if isinstance(raw, str):
+        by_day = dict.fromkeys(range(7), raw)
+    else:
+        table = top.table("hours", set(_DAYS))
+        if table is None:
+            return ()
+        by_day = {_DAYS.index(day): table.text(day) for day in _DAYS if table.has(day)}
+    found = []
+    for day, text in sorted(by_day.items()):
+        try:
+            span = _hours(text)
+        except ValueError as exc:
+            top.problems.append(f'hours: {text!r}: {exc}; write opening hours like "08:00-18:00", or "closed"')
+            continue
+        if span:
+            found.append((day, *span))
+    return tuple(found)
+
+
+def _option(top: TableReader, name: str, key: str) -> Any:
+    """Return a plan option's value from the profile, read as the options table reads it."""
+    if not top.has(key):
+        return None
+    option = BY_NAME[name]
+    raw = top.data[key]
+    text = ",".join(raw) if isinstance(raw, list) else raw if isinstance(raw, str) else None
+    if text is None:
+        top.bad(key, option.value.hint or f"a {option.value.name}")
+        return None
+    try:
+        return option.read(text)
+    except ValueError as exc:
+        top.problems.append(f"{key}: {text!r}: {exc}")
+        return None
+
+
+def load_profile(path: Path) -> ClinicProfile:
+    """Read and check a clinic profile; every problem is reported at once.
+
+    Raises:
+        TemplateError: the file is unreadable, not TOML, or breaks the profile schema.
+    """
+    try:
+        data = tomllib.loads(read_input(path, 2**20).decode("utf-8"))
+    except TxcalError as exc:
+        raise TemplateError(str(path), [f"cannot read the clinic profile ({exc}); check the path"]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TemplateError(str(path), [f"not valid TOML: {exc}"]) from None
+    problems: list[str] = []
+    top = TableReader(data, "", problems, _TOP)
+    schema = top.get("schema", int, f"schema = {SCHEMA}", required=True)
+    if schema is not None and schema != SCHEMA:
+        top.bad("schema", f"{SCHEMA} (the only clinic-profile schema this txcal reads)")
+    texts = {}
+    for key in ("name", "address", "phone", "after_hours_phone"):
+        try:
+            texts[key] = check_text(top.text(key, required=key == "name"))
+        except ValueError as exc:
+            problems.append(f"{key}: {exc}")
+    chairs = top.integer("chairs")
+    if chairs is not None and not 1 <= chairs <= 500:
+        top.bad("chairs", "a number of infusion chairs, 1 to 500")
+    minutes = top.table("visit_minutes", set(EVENT_KINDS))
+    visit_minutes = []
+    for kind in EVENT_KINDS:
+        value = minutes.integer(kind) if minutes is not None else None
+        if value is not None and not 1 <= value <= 24 * 60:
+            minutes.bad(kind, "minutes from 1 to 1440")  # type: ignore[union-attr]
+        elif value is not None:
+            visit_minutes.append((kind, value))
+    linked = []
+    for table in top.tables("linked", _LINKED):
+        kind = table.choice("kind", LINKED_KINDS, required=True)
+        length = table.integer("minutes", required=True)
+        before = table.integer("before_days") or 0
+        every = table.integer("every") or 1
+        weeks = table.integer("every_weeks")
+        if length is not None and not 1 <= length <= 24 * 60:
+            table.bad("minutes", "minutes from 1 to 1440")
+        if not 0 <= before <= 14:
+            table.bad("before_days", "0 (the same day) to 14 days before the dose")
+        if not 1 <= every <= 52:
+            table.bad("every", "with every Nth dose, N from 1 to 52")
+        if weeks is not None and not 1 <= weeks <= 52:
+            table.bad("every_weeks", "every 1 to 52 weeks")
+        if weeks is not None and (table.has("before_days") or table.has("every")):
+            problems.append(f"{table.where}: every_weeks is counted from the start; leave out before_days and every")
+        title = table.text("title", required=True)
+        linked.append(LinkedVisit(kind, title, length or 0, before, every, weeks))
+    profile = ClinicProfile(
+        name=texts.get("name", ""),
+        path=str(path),
+        address=texts.get("address", ""),
+        phone=texts.get("phone", ""),
+        after_hours_phone=texts.get("after_hours_phone", ""),
+        timezone=_option(top, "tz", "timezone"),
+        hours=_read_hours(top),
+        chairs=chairs,
+        avoid=_option(top, "avoid", "avoid") or (),
+        holidays=_option(top, "holidays", "holidays"),
+        closed=_option(top, "closed", "closed"),
+        time=_option(top, "time", "time"),
+        remind=_option(top, "remind", "remind"),
+        visit_minutes=tuple(visit_minutes),
+        linked=tuple(linked),
+    )
+    if problems:
+        raise TemplateError(str(path), problems)
+    return profile

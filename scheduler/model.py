@@ -137,7 +137,7 @@ class Step:
     days: tuple[int, int] | None = None
     span: tuple[int, int] | None = None
     all_day: bool = False
-    offset_min: int = 0
+    audience: str = "patient"  # "clinic": a clinic task, kept out of the patient's calendar
     length_min: int | None = None
     dose: Dose | None = None
     route: str = ""
@@ -393,6 +393,9 @@ class PlannedEvent:
     moves: tuple[Move, ...] = ()  # what changed its day, in order
     clash: Conflict | None = None  # why it is on a closed day it could not leave
     beyond_label: bool = False  # planned past the label's duration limit
+    location: str = ""  # where it happens, from the clinic profile: for visits at the clinic
+    audience: str = "patient"  # "clinic": a clinic task (product arrival) kept out of the patient's calendar
+    remind: bool = True  # gets the calendar reminders (not the second and later days of a daily run)
     minutes: int | None = None  # how long the visit takes, all-day events included, where known
 
     @property

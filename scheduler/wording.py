@@ -213,6 +213,17 @@ def fact_line(fact: Fact) -> str:
     if kind == "step-dose":
         dose, route = args
         return f"Dose: {dose_text(dose)} {route}".rstrip() + "."
+    if kind == "contact":
+        name, phone, after_hours = args
+        text = f"Your clinic: {name}" + (f", {phone}" if phone else "")
+        return text + (f"; after hours: {after_hours}." if after_hours else ".")
+    if kind == "visit-length":
+        minutes, place = args
+        return f"Plan on about {describe_minutes(minutes)} at {place}: check-in, preparation, the treatment and observation."
+    if kind == "linked":
+        number, days = args
+        when = "the same day, before it" if days == 0 else f"{plural(days, 'day')} before it"
+        return f"Comes with dose {number}, {when} (your clinic's schedule)."
     if kind == "clinician":
         return f"For the care team: {args[0]}"
     if kind == "beyond-label":
@@ -321,9 +332,14 @@ def calendar_title(regimen_title: str, patient: str | None) -> str:
     return " ".join(name.replace(",", " ").replace(";", " ").split())
 
 
-def event_summary(event: PlannedEvent) -> str:
-    """Return the event title as calendars show it: step, day or dose number, and dose."""
-    text = ("Held: " if event.status == "held" else "Conflict: " if event.conflict else "") + event.title
+def event_summary(event: PlannedEvent, clinic: bool = False) -> str:
+    """Return the event title as calendars show it: step, day or dose number, and dose.
+
+    The clinic's calendar puts a conflict first in the title; the patient's calendar never does
+    (the description says what the clinic will do about it).
+    """
+    conflict = clinic and event.conflict
+    text = ("Held: " if event.status == "held" else "Conflict: " if conflict else "") + event.title
     if event.day is not None:
         text += f", {day_label(event.day)}"
     if event.dose:

@@ -172,6 +172,8 @@ def test_json_shape_is_the_documented_one(txcal):
         "notes",
         "clinic_notes",
         "beyond_label",
+        "audience",
+        "location",
     }
     assert data["events"][0]["start"] == "2026-12-01T09:00:00+01:00"
     assert data["events"][0]["end"] == "2026-12-01T10:00:00+01:00"

@@ -162,8 +162,9 @@ def test_afami_cel_pathway_with_default_infusion_six_weeks_after_collection(cata
     assert fludarabine == [-7, -6, -5, -4] and cyclophosphamide == [-7, -6, -5]
     assert {e.dose for e in chemo} == {"30 mg/m²", "600 mg/m²"}
     premed, infusion = (next(e for e in result.events if e.kind == k) for k in ("premedication", "infusion"))
-    assert (premed.start.strftime("%H:%M"), premed.end.strftime("%H:%M")) == ("08:00", "08:30")
-    assert infusion.start.strftime("%H:%M") == "09:00"
+    # One after the other from the appointment time: premedication ends when the infusion starts.
+    assert (premed.start.strftime("%H:%M"), premed.end.strftime("%H:%M")) == ("09:00", "09:30")
+    assert infusion.start == premed.end
     watch = next(e for e in result.events if e.kind == "watch")
     # Four weeks after the infusion: Days 2 to 29, an all-day span ending (exclusive) 2027-03-16.
     assert (watch.start, watch.end, watch.all_day) == (date(2027, 2, 16), date(2027, 3, 16), True)
@@ -210,3 +211,11 @@ def test_event_uids_are_rfc_4122_uuid5_of_plan_and_key():
 
     for plan_id, key in [("a" * 32, "dose-1"), ("0f" * 16, "fludarabine-day-7"), ("x", "crs-watch")]:
         assert event_uid(plan_id, key) == f"{uuid.uuid5(UID_NAMESPACE, f'{plan_id}/{key}')}@txcal"
+
+
+def test_a_day_of_visits_that_would_run_past_midnight_is_refused(txcal):
+    result = txcal("plan afami-cel --start 2027-01-04 --time 23:30 --tz Europe/Berlin")
+    assert result.exit_code == 1
+    assert (
+        "the visits of Day -7 run past midnight from an appointment at 23:30: give an earlier --time" in result.stderr
+    )

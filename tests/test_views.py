@@ -72,8 +72,8 @@ def test_csv_columns_and_spreadsheet_dates(txcal, tmp_path):
     ]  # fmt: skip
     infusion = next(r for r in rows if r["kind"] == "infusion")
     assert (infusion["start"], infusion["end"], infusion["timezone"]) == (
-        "2027-02-15 08:30",
-        "2027-02-15 09:30",
+        "2027-02-15 09:00",
+        "2027-02-15 10:00",
         "Europe/Berlin",
     )
     watch = next(r for r in rows if r["kind"] == "watch")

@@ -28,9 +28,18 @@ from scheduler.inputs.patient_list import iter_rows, spec_from_row
 from scheduler.model import PlannedEvent
 from scheduler.options import PATIENT_LIST
 from scheduler.units import check_zone
-from scheduler.wording import clinic_description
+from scheduler.wording import clinic_description, event_summary
 from scheduler.writers.csv import safe_writer
-from scheduler.writers.ical.export import EventBlock, calendar_head, escape, fold, timezones_text, to_ics, zone_years
+from scheduler.writers.ical.export import (
+    EventBlock,
+    calendar_head,
+    escape,
+    event_block,
+    fold,
+    timezones_text,
+    to_ics,
+    zone_years,
+)
 from scheduler.writers.ical.read import txcal_plan_id
 from scheduler.writers.registry import FORMATS
 
@@ -150,7 +159,11 @@ def clinic_event(block: EventBlock, event: PlannedEvent, calendar_file: str) -> 
     line = _clinic_description(
         event.dose, event.route, event.kind, event.reason, event.conflict, event.clinic_notes, calendar_file
     )
-    return EventBlock(block.uid, {**block.props, "DESCRIPTION": line}, block.alarms, block.zones)
+    props = {**block.props, "DESCRIPTION": line}
+    if event.conflict:
+        props["SUMMARY"] = fold("SUMMARY:" + escape(event_summary(event, clinic=True)))
+    # The clinic's calendar carries no reminders: the patient's own does.
+    return EventBlock(block.uid, props, (), block.zones)
 
 
 @functools.lru_cache(maxsize=256)
@@ -177,8 +190,13 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
         outcome.first, outcome.last = str(plan.events[0].first_day), str(max(e.last_day for e in plan.events))
     outcome.changed, outcome.cancelled = export.changed, export.cancelled
     # The plan's events come first in the export, then any it cancels (kept as they were).
-    current = [clinic_event(b, e, name) for b, e in zip(export.blocks, plan.events, strict=False)]
-    blocks = [*current, *export.blocks[len(plan.events) :]]
+    # Every event of the plan, clinic tasks included; those not in the patient's file are made here.
+    patient = {block.uid: block for block in export.blocks[: export.shown]}
+    # A clinic task is in no patient file to keep its stamp: it takes the patient file's latest
+    # stamp, so a rerun with nothing new writes the same bytes.
+    stamp = max((block.stamp for block in patient.values()), default=settings.stamp)
+    current = [clinic_event(patient.get(e.uid) or event_block(e, (), stamp), e, name) for e in plan.events]
+    blocks = [*current, *export.blocks[export.shown :]]
     return RowResult(outcome, "".join(block.text for block in blocks), zone_years(blocks), plan.plan_id)
 
 

@@ -20,6 +20,7 @@ from scheduler.catalog.tomlcheck import TableReader
 from scheduler.errors import TemplateError, TxcalError
 from scheduler.files import read_input
 from scheduler.model import (
+    AUDIENCES,
     EVENT_KINDS,
     SOURCE_MARKS,
     Anchor,
@@ -124,7 +125,6 @@ def _read_step(table: TableReader) -> Step | None:
             f"{table.where}: expected exactly one of on, day, days, span; got " + (", ".join(placements) or "none")
         )
     all_day = bool(table.get("all_day", bool, "true or false"))
-    offset = table.parsed("offset", _signed_minutes, 'a signed length like "-60min"')
     step = Step(
         key=key,
         kind=kind,
@@ -134,7 +134,7 @@ def _read_step(table: TableReader) -> Step | None:
         days=days,
         span=span,
         all_day=all_day or span is not None,
-        offset_min=0 if offset is None else offset[1],
+        audience=table.choice("audience", AUDIENCES) or "patient",
         length_min=_minutes(table, "length"),
         dose=_read_dose(table.table("dose", _DOSE_KEYS)),
         route=table.text("route"),
@@ -147,12 +147,6 @@ def _read_step(table: TableReader) -> Step | None:
     if step.extendable and step.days is None:
         table.problems.append(f"{table.path('extendable')}: only a step placed with days can be extended")
     return step
-
-
-def _signed_minutes(text: str) -> int:
-    if text.startswith("-"):
-        return -parse_minutes(text[1:])
-    return parse_minutes(text.lstrip("+"))
 
 
 def _read(data: dict[str, Any], path: Path) -> Regimen:
@@ -223,7 +217,7 @@ def _read(data: dict[str, Any], path: Path) -> Regimen:
         "days",
         "span",
         "all_day",
-        "offset",
+        "audience",
         "length",
         "dose",
         "route",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
 from scheduler.engine.events import EventMaker, notes_facts, source_facts
+from scheduler.engine.linked import linked_visits
 from scheduler.engine.records import Records
 from scheduler.errors import PlanError, option
 from scheduler.model import (
@@ -16,6 +17,7 @@ from scheduler.model import (
     Fact,
     Horizon,
     Move,
+    PlannedEvent,
     Regimen,
     Schedule,
     Window,
@@ -79,6 +81,9 @@ class DoseBuilder(EventMaker):
                 if number == 1 and plan_schedule.length_first_min
                 else plan_schedule.length_min
             )
+            visit = self._visit_facts("dose")
+            # The chair time the clinic gives (check-in to observation), else the drug's own minutes.
+            length = (request.profile.minutes_for("dose") if request.profile else None) or length
             given = records.given.get(number)
             at = given.at if given is not None else None
             if at is not None and self.zone is None:
@@ -104,8 +109,9 @@ class DoseBuilder(EventMaker):
                     shifted_from=planned if day != planned else None,
                     moves=moves,
                     clash=clash,
-                    facts=(*situation, self._length_fact(current, plan_schedule, number), *timing, *shared),
+                    facts=(*situation, self._length_fact(current, plan_schedule, number), *visit, *timing, *shared),
                     unconfirmed=False,
+                    location=self.location(True),
                 )
             )
             previous, previous_every = day, plan_schedule.every_days
@@ -114,6 +120,10 @@ class DoseBuilder(EventMaker):
                 raise PlanError(
                     f"a plan of more than {_MAX_DOSES} doses is not a schedule: give {option('doses')}, {option('until')} or {option('period')}"
                 )
+        if request.profile is not None and request.profile.linked:
+            self.events = sorted(
+                [*self.events, *linked_visits(self, self.events)], key=lambda e: (e.first_day, _clock(e))
+            )
         if regimen.duration.rule == "months" and regimen.duration.months:
             horizon = self._mark_beyond_label(horizon, regimen.duration.months, warnings)
         if records.stop:
@@ -126,12 +136,17 @@ class DoseBuilder(EventMaker):
             )
         return horizon, warnings
 
+    def _visit_facts(self, kind: str) -> list[Fact]:
+        profile = self.request.profile
+        minutes = profile.minutes_for(kind) if profile else None
+        return [Fact("visit-length", (minutes, profile.name))] if profile and minutes else []
+
     def _mark_beyond_label(self, horizon: Horizon, months: int, warnings: list[str]) -> Horizon:
         """Say on every dose past the label's duration limit, and in the horizon, that it is beyond it."""
         limit = self.request.start + relativedelta(months=months)
         beyond = 0
         for index, event in enumerate(self.events):
-            if event.first_day >= limit:
+            if event.kind == "dose" and event.first_day >= limit:
                 beyond += 1
                 fact = Fact(
                     "beyond-label", (months, limit), self.request.schedule.sources if self.request.schedule else ()
@@ -243,5 +258,10 @@ class DoseBuilder(EventMaker):
         if schedule.window and self.request.clinic is not None:
             facts.append(Fact("window", (schedule.window,)))
         facts += notes_facts(regimen.notes, ())
+        facts += self.contact_facts()
         facts += source_facts(regimen, schedule.sources)
         return tuple(facts)
+
+
+def _clock(event: PlannedEvent) -> float:
+    return event.start.timestamp() if isinstance(event.start, datetime) else 0.0

@@ -69,6 +69,18 @@ class EventMaker:
             facts.append(Fact("placeholder"))
         return start, end, tuple(facts)
 
+    def location(self, at_clinic: bool) -> str:
+        """Return where a visit at the clinic happens, from the profile ("" without one)."""
+        profile = self.request.profile
+        return profile.location if profile is not None and at_clinic else ""
+
+    def contact_facts(self) -> list[Fact]:
+        """Return the clinic's name and phone numbers as a fact, when the profile gives them."""
+        profile = self.request.profile
+        if profile is None or not (profile.phone or profile.after_hours_phone):
+            return []
+        return [Fact("contact", (profile.name, profile.phone, profile.after_hours_phone))]
+
     def event(self, key: str, name: str, **fields: Any) -> PlannedEvent:
         """Return an event; its title adds the dose number and, when asked for, the patient label."""
         title = event_title(name, fields.get("dose_number"), self.request.patient)

@@ -12,6 +12,7 @@ from scheduler.model import (
     Fact,
     Horizon,
     PlannedEvent,
+    PlanRequest,
     Step,
 )
 from scheduler.wording import day_label
@@ -32,6 +33,10 @@ def step_order(event: PlannedEvent) -> tuple[date, bool, float]:
 
 class PathwayBuilder(EventMaker):
     """Builds the events of a one-time pathway."""
+
+    def __init__(self, request: PlanRequest, plan_id: str) -> None:
+        super().__init__(request, plan_id)
+        self._cursor: dict[date, int] = {}  # minutes already booked from the appointment time, by day
 
     def build(self) -> tuple[Horizon, list[str]]:
         request, regimen = self.request, self.regimen
@@ -203,6 +208,7 @@ class PathwayBuilder(EventMaker):
         shared += notes_facts(step.notes, step.sources)
         # Every event carries what the regimen says to expect and report, as doses do.
         shared += notes_facts(regimen.notes, ())
+        shared += self.contact_facts()
         if unconfirmed:
             shared.append(Fact("unconfirmed", tuple(unconfirmed), confirmed=False))
         shared += source_facts(regimen, step.sources)
@@ -215,9 +221,19 @@ class PathwayBuilder(EventMaker):
                 end: date | datetime = end_date
                 timing: tuple[Fact, ...] = (Fact("through", (end_date - timedelta(days=1), step.span[1])),)
             else:
-                start, end, timing = self.times(
-                    on, step.offset_min, step.length_min or regimen.slot_min, step.length_min is None, step.all_day
-                )
+                # Steps of one day run one after the other from the appointment time, in the
+                # template's order: premedication ends when the infusion starts.
+                profile_minutes = request.profile.minutes_for(step.kind) if request.profile else None
+                length = profile_minutes or step.length_min or regimen.slot_min
+                placeholder = profile_minutes is None and step.length_min is None
+                start, end, timing = self.times(on, self._cursor.get(on, 0), length, placeholder, step.all_day)
+                if not step.all_day and length is not None:
+                    self._cursor[on] = self._cursor.get(on, 0) + length
+                    if isinstance(start, datetime) and start.date() != on:
+                        raise PlanError(
+                            f"the visits of {day_label(day)} run past midnight from an appointment at "
+                            f"{request.time:%H:%M}: give an earlier {option('time')}"
+                        )
             clash = conflicts.get((step.key, day))
             self.events.append(
                 self.event(
@@ -232,6 +248,10 @@ class PathwayBuilder(EventMaker):
                     facts=(*label, *timing, *([Fact("conflict", (clash,))] if clash else []), *shared),
                     unconfirmed=bool(unconfirmed),
                     clash=clash,
+                    location=self.location(step.clinic or step.kind == "monitoring"),
+                    audience=step.audience,
+                    # A daily run (monitoring) reminds once, on its first day, not every morning.
+                    remind=step.audience == "patient" and (step.days is None or day == days[0]),
                     minutes=None if step.all_day or step.span else step.length_min or regimen.slot_min,
                 )
             )

@@ -39,6 +39,8 @@ def event_to_dict(event: PlannedEvent) -> dict[str, Any]:
         "notes": list(event.notes),
         "clinic_notes": list(event.clinic_notes),
         "beyond_label": event.beyond_label,
+        "audience": event.audience,
+        "location": event.location or None,
     }
 
 

@@ -34,6 +34,8 @@ TRANSPARENT = frozenset({"milestone", "watch"})
 # icalendar writes these first, in this order, and the other properties alphabetically after.
 _EVENT_ORDER = ("SUMMARY", "DTSTART", "DTEND", "DURATION", "DTSTAMP", "UID", "RECURRENCE-ID", "SEQUENCE")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# An all-day event's reminder rings at 18:00 the evening before: 6 hours before its midnight start.
+EVENING_BEFORE = timedelta(hours=6)
 # Control characters a TEXT value may not carry (RFC 5545 3.3.11 allows HTAB); LF is escaped instead.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -169,6 +171,11 @@ class EventBlock:
     alarms: tuple[tuple[str, ...], ...] = ()
     zones: frozenset[tuple[str, int]] = frozenset()  # (TZID, year) of its start and end
 
+    @property
+    def stamp(self) -> datetime:
+        """Return the event's DTSTAMP."""
+        return datetime.strptime(self.props["DTSTAMP"], "DTSTAMP:%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
     def same_content(self, other: EventBlock) -> bool:
         """Return True when both say the same, stamps aside."""
         mine = {k: v for k, v in self.props.items() if k not in VOLATILE}
@@ -212,6 +219,21 @@ def _zones(*values: date | datetime) -> frozenset[tuple[str, int]]:
     return frozenset(found)
 
 
+def alarm_triggers(event: PlannedEvent, reminders: Sequence[timedelta]) -> list[timedelta]:
+    """Return when an event reminds, as offsets from its start (negative: before).
+
+    None for a held dose or an event that does not remind (a clinic task, the later days of a daily
+    run). An all-day event starts at midnight, so a lead time would ring in the night: it reminds
+    at 18:00 instead, the evening before (or that many days before, for leads of days).
+    """
+    if event.status == "held" or not event.remind:
+        return []
+    if not event.all_day:
+        return [-before for before in reminders]
+    evenings = sorted({max(before.days, 1) for before in reminders}, reverse=True)
+    return [-(timedelta(days=days - 1) + EVENING_BEFORE) for days in evenings]
+
+
 def event_block(event: PlannedEvent, reminders: Sequence[timedelta], stamp: datetime, sequence: int = 0) -> EventBlock:
     """Return an event's VEVENT, stamped (SEQUENCE, DTSTAMP and LAST-MODIFIED)."""
     title = escape(event_summary(event))
@@ -230,9 +252,11 @@ def event_block(event: PlannedEvent, reminders: Sequence[timedelta], stamp: date
         "STATUS": f"STATUS:{STATUS[event.status]}",
         "TRANSP": f"TRANSP:{'TRANSPARENT' if event.kind in TRANSPARENT or event.status == 'held' else 'OPAQUE'}",
     }
+    if event.location:
+        props["LOCATION"] = folded(f"LOCATION:{escape(event.location)}")
     alarms = tuple(
-        ("ACTION:DISPLAY", folded(f"DESCRIPTION:{reminder_text(title)}"), f"TRIGGER:{_duration(-before)}")
-        for before in (reminders if event.status != "held" else ())
+        ("ACTION:DISPLAY", folded(f"DESCRIPTION:{reminder_text(title)}"), f"TRIGGER:{_duration(trigger)}")
+        for trigger in alarm_triggers(event, reminders)
     )
     return EventBlock(event.uid, props, alarms, _zones(start, end))
 
@@ -291,9 +315,10 @@ class IcsExport:
     """A plan's events as VEVENT blocks, and what changed against the file they replace."""
 
     plan: Plan
-    blocks: tuple[EventBlock, ...]
+    blocks: tuple[EventBlock, ...]  # the patient's events in plan order, then those that left the plan
     changed: int = 0
     cancelled: int = 0
+    shown: int = 0  # how many of the blocks are the plan's own events (the rest left it)
 
     @property
     def data(self) -> bytes:
@@ -338,7 +363,9 @@ def to_ics(
             ) from None
     blocks = []
     changed = 0
-    for event in plan.events:
+    # The patient's calendar: what the patient does, without the clinic's own tasks.
+    shown = [event for event in plan.events if event.audience == "patient"]
+    for event in shown:
         block = event_block(event, reminders, stamp)
         before = old.pop(event.uid, None)
         if before is None:
@@ -351,7 +378,7 @@ def to_ics(
     # Events that left the plan, in the order they were planned; a cancelled one stays as it was.
     leaving = sorted(old.values(), key=lambda p: p.block.props.get("DTSTART", ""))
     blocks += [p.block if p.cancelled else cancelled_event(p.block, p.sequence + 1, stamp) for p in leaving]
-    return IcsExport(plan, tuple(blocks), changed, sum(1 for p in leaving if not p.cancelled))
+    return IcsExport(plan, tuple(blocks), changed, sum(1 for p in leaving if not p.cancelled), len(shown))
 
 
 # -- time zones and the calendar ------------------------------------------------------------------

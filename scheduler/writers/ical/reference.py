@@ -15,7 +15,15 @@ from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, Timezo
 
 from scheduler.model import Plan, PlannedEvent
 from scheduler.wording import event_summary, reminder_text
-from scheduler.writers.ical.export import PRODID, STATUS, TRANSPARENT, calendar_name, description, unambiguous
+from scheduler.writers.ical.export import (
+    PRODID,
+    STATUS,
+    TRANSPARENT,
+    alarm_triggers,
+    calendar_name,
+    description,
+    unambiguous,
+)
 from scheduler.writers.ical.read import PLAN_PROPERTY
 from scheduler.writers.ical.vtimezone import observances
 
@@ -31,11 +39,13 @@ def reference_event(event: PlannedEvent, reminders: Sequence[timedelta], stamp: 
     vevent.add("categories", [event.kind.capitalize()])
     vevent.add("status", STATUS[event.status])
     vevent.add("transp", "TRANSPARENT" if event.kind in TRANSPARENT or event.status == "held" else "OPAQUE")
-    for before in reminders if event.status != "held" else ():
+    if event.location:
+        vevent.add("location", event.location)
+    for trigger in alarm_triggers(event, reminders):
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", reminder_text(event_summary(event)))
-        alarm.add("trigger", -before)
+        alarm.add("trigger", trigger)
         vevent.add_component(alarm)
     vevent.add("dtstamp", stamp)
     vevent.add("last-modified", stamp)
@@ -81,9 +91,10 @@ def reference_ics(plan: Plan, stamp: datetime, reminders: Sequence[timedelta] = 
     calendar.add("name", calendar_name(plan))
     calendar.add("x-wr-calname", calendar_name(plan))
     calendar.add(PLAN_PROPERTY, plan.plan_id)
-    for component in _timezones(list(plan.events)):
+    shown = [event for event in plan.events if event.audience == "patient"]  # as the string writer
+    for component in _timezones(shown):
         calendar.add_component(component)
-    for event in plan.events:
+    for event in shown:
         calendar.add_component(reference_event(event, reminders, stamp))
     data: bytes = calendar.to_ical()
     return data

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 # A minimal valid template; tests break one thing in it at a time.
 GOOD_TEMPLATE = """\
 schema = 1
@@ -76,6 +78,13 @@ def _shipped_cases() -> dict[str, str]:
 
 
 ICS_CASES.update(_shipped_cases())
+
+# A clinic profile's calendars: LOCATION, visit lengths, linked visits, all-day reminders at 18:00.
+CLINIC_PROFILE = Path(__file__).parent.parent / "examples" / "clinic.toml"
+ICS_CASES["clinic-pembrolizumab-linked"] = (
+    f"plan pembrolizumab --every 3w --start 2026-12-01 --doses 6 --clinic {CLINIC_PROFILE}"
+)
+ICS_CASES["clinic-afami-cel"] = f"plan afami-cel --start 2027-01-04 --clinic {CLINIC_PROFILE} --patient P-021"
 
 # The time stamp of every golden export (2026-11-20T00:00:00Z): same input, same bytes.
 SOURCE_DATE_EPOCH = "1795132800"

@@ -112,6 +112,7 @@ class Settings:
     reminders: tuple[timedelta, ...] = ()
     force: bool = False
     template_dirs: tuple[str, ...] = ()
+    profile: Path | None = None  # the clinic profile of rows that name none
 
 
 @dataclass
@@ -178,7 +179,8 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     outcome = Outcome(number, cells.get("patient", ""))
     path = settings.out_dir / name
     try:
-        plan = plan_from_spec(spec_from_row(cells, settings.base), catalog)
+        spec = dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.profile)
+        plan = plan_from_spec(spec, catalog)
         previous = previous_output(path, FORMATS["ics"], plan, settings.force)
         export = to_ics(plan, settings.stamp, plan.request.reminders or settings.reminders, previous)
         write_atomic(path, export.data)

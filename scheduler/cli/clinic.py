@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,22 @@ from scheduler.units import parse_clock
     "--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Where to write the calendars."
 )
 @click.option("--remind", type=REMINDERS, help="Reminders for rows without a remind column, e.g. 1d,2h.")
+@click.option(
+    "--clinic",
+    "profile_path",
+    envvar="TXCAL_CLINIC",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The clinic profile of rows without a clinic column (also TXCAL_CLINIC).",
+)
 @click.option("--force", is_flag=True, help="Replace patient files that hold another plan.")
 @templates_option
 def batch(
-    patients: Path, out_dir: Path, remind: list[timedelta] | None, force: bool, template_dirs: tuple[str, ...]
+    patients: Path,
+    out_dir: Path,
+    remind: list[timedelta] | None,
+    profile_path: Path | None,
+    force: bool,
+    template_dirs: tuple[str, ...],
 ) -> None:
     """Plan every patient of PATIENTS (CSV): a calendar each, a clinic calendar, a manifest.
 
@@ -56,7 +69,7 @@ def batch(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise TxcalError(f"cannot make the folder {out_dir}: {exc.strerror}") from None
-    settings = Settings(out_dir, time_stamp(), patients.parent, tuple(remind or ()), force, template_dirs)
+    settings = Settings(out_dir, time_stamp(), patients.parent, tuple(remind or ()), force, template_dirs, profile_path)
     if sys.stderr.isatty():
         with click.progressbar(length=total, label="Planning", file=sys.stderr) as bar:
             result = run_batch(patients, settings, bar.update)
@@ -75,6 +88,10 @@ def batch(
         )
 
 
+def _minutes(clock: time) -> int:
+    return clock.hour * 60 + clock.minute
+
+
 def _hours(text: str) -> int:
     """Return the minutes between opening and closing, from "08:00-18:00"."""
     opening, _, closing = text.partition("-")
@@ -90,7 +107,14 @@ HOURS = Parsed("hours", _hours, "write opening hours like 08:00-18:00")
 @main.command(short_help="Daily visits and chair minutes against capacity.")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--chairs", type=click.IntRange(min=1), help="Infusion chairs; with --hours, flags days over capacity.")
-@click.option("--hours", "open_minutes", type=HOURS, default="08:00-18:00", show_default=True, help="Opening hours.")
+@click.option("--hours", "open_minutes", type=HOURS, help="Opening hours (default: the profile's, else 08:00-18:00).")
+@click.option(
+    "--clinic",
+    "profile_path",
+    envvar="TXCAL_CLINIC",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The clinic's profile: its chairs and hours (also TXCAL_CLINIC).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "month"]), default="text", show_default=True)
 @click.option("--from", "first", type=DATE, help="Count days on or after this date.")
 @click.option("--to", "last", type=DATE, help="Count days on or before this date.")
@@ -99,7 +123,8 @@ HOURS = Parsed("hours", _hours, "write opening hours like 08:00-18:00")
 def load(
     source: Path,
     chairs: int | None,
-    open_minutes: int,
+    open_minutes: int | None,
+    profile_path: Path | None,
     fmt: str,
     first: date | None,
     last: date | None,
@@ -115,6 +140,15 @@ def load(
     from scheduler.model import Load
     from scheduler.writers import chair_load as views
 
+    if profile_path is not None:
+        from scheduler.inputs.clinic_profile import load_profile
+
+        profile = load_profile(profile_path)
+        chairs = chairs or profile.chairs
+        # The longest opening day sets the capacity; --hours gives another.
+        longest = max((_minutes(closes) - _minutes(opens) for _, opens, closes in profile.hours), default=None)
+        open_minutes = open_minutes or longest
+    open_minutes = open_minutes or _hours("08:00-18:00")
     result = Load(capacity=chairs * open_minutes if chairs else None)
     if source.is_dir():
         from scheduler.app.batch import CLINIC_FILE
@@ -128,7 +162,8 @@ def load(
         catalog = load_catalog(template_dirs)
         for number, cells in iter_rows(source):
             try:
-                plan = plan_from_spec(spec_from_row(cells, source.parent), catalog)
+                spec = dataclasses.replace(spec_from_row(cells, source.parent), default_profile=profile_path)
+                plan = plan_from_spec(spec, catalog)
             except TxcalError as exc:
                 click.echo(f"{source}: row {number} left out: {exc}", err=True)
                 continue

@@ -65,19 +65,28 @@ def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str
     if plan_file.exists() and not force:
         raise TxcalError(f"{plan_file} exists: record into it, choose another name, or add --force to replace it")
     spec = spec_from_options(drug, options)
-    if spec.closed:
-        # Kept relative to the plan file, so the file and its closures can move together.
-        closed = os.path.relpath(Path(spec.closed).resolve(), plan_file.resolve().parent)
-        if closed.startswith(".."):
-            raise TxcalError(
-                f"keep the closures file {spec.closed} in the plan file's folder, so the two move together"
-            )
-        spec = dataclasses.replace(spec, closed=closed, base=plan_file.parent)
+    # Files the plan names are kept relative to the plan file, so they move together.
+    spec = dataclasses.replace(
+        spec,
+        closed=_beside(plan_file, spec.closed, "closures file"),
+        clinic_profile=_beside(plan_file, spec.clinic_profile, "clinic profile"),
+        base=plan_file.parent,
+    )
     built = expand_plan(spec, template_dirs)
     # Fix the plan's identity now, so later records and re-exports keep every event's UID.
     spec = dataclasses.replace(spec, plan_id=built.plan_id)
     save_plan(spec, plan_file)
     click.echo(f"Wrote {plan_file}: {built.regimen.id}, first day {spec.start}.", err=True)
+
+
+def _beside(plan_file: Path, given: str | None, what: str) -> str | None:
+    """Return a file's path relative to the plan file's folder, which it must be in (or below)."""
+    if not given:
+        return given
+    kept = os.path.relpath(Path(given).resolve(), plan_file.resolve().parent)
+    if kept.startswith(".."):
+        raise TxcalError(f"keep the {what} {given} in the plan file's folder, so the two move together")
+    return kept
 
 
 def _record(plan_file: Path, entry: RecordSpec, template_dirs: tuple[str, ...]) -> None:

@@ -65,9 +65,17 @@ def _every_weeks(maker: EventMaker, visit: LinkedVisit, doses: list[PlannedEvent
     events = []
     last = doses[-1].first_day
     count = 1
+    by_day = {dose.first_day: dose for dose in doses}
     while (day := maker.request.start + timedelta(weeks=visit.every_weeks * count)) <= last:
         day, clash = _open_day(maker, day, _LATER, None)
-        start, end, timing = maker.times(day, 0, visit.minutes, placeholder=False)
+        dose = by_day.get(day)
+        if dose is not None and isinstance(dose.end, datetime):
+            # On a dose day, after the dose: a patient is in one place at a time.
+            start: date | datetime = dose.end
+            end: date | datetime = dose.end + timedelta(minutes=visit.minutes)
+            timing: tuple[Fact, ...] = ()
+        else:
+            start, end, timing = maker.times(day, 0, visit.minutes, placeholder=False)
         events.append(_event(maker, visit, f"{visit.kind}-{count}", start, end, clash, list(timing)))
         count += 1
     return events

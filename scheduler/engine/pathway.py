@@ -250,8 +250,9 @@ class PathwayBuilder(EventMaker):
                     clash=clash,
                     location=self.location(step.clinic or step.kind == "monitoring"),
                     audience=step.audience,
-                    # A daily run (monitoring) reminds once, on its first day, not every morning.
-                    remind=step.audience == "patient" and (step.days is None or day == days[0]),
+                    # A daily run of all-day events (monitoring) reminds once, on its first day; each
+                    # timed visit (a chemotherapy day) reminds on its own.
+                    remind=step.audience == "patient" and (step.days is None or not step.all_day or day == days[0]),
                     minutes=None if step.all_day or step.span else step.length_min or regimen.slot_min,
                 )
             )

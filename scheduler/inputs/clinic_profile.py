@@ -45,24 +45,24 @@ def _read_hours(top: TableReader) -> tuple[tuple[int, time, time], ...]:
     if not top.has("hours"):
         return ()
     raw = top.data["hours"]
-    by_day: dict[int, str] = {}
+    entries: list[tuple[str, tuple[int, ...], str]] = []  # (key path, weekdays, text)
     if isinstance(raw, str):
-        by_day = dict.fromkeys(range(7), raw)
+        entries.append(("hours", tuple(range(7)), raw))
     else:
         table = top.table("hours", set(_DAYS))
         if table is None:
             return ()
-        by_day = {_DAYS.index(day): table.text(day) for day in _DAYS if table.has(day)}
+        entries += [(table.path(day), (_DAYS.index(day),), table.text(day)) for day in _DAYS if table.has(day)]
     found = []
-    for day, text in sorted(by_day.items()):
+    for where, days, text in entries:
         try:
             span = _hours(text)
         except ValueError as exc:
-            top.problems.append(f'hours: {text!r}: {exc}; write opening hours like "08:00-18:00", or "closed"')
+            top.problems.append(f'{where}: {text!r}: {exc}; write opening hours like "08:00-18:00", or "closed"')
             continue
         if span:
-            found.append((day, *span))
-    return tuple(found)
+            found += [(day, *span) for day in days]
+    return tuple(sorted(found))
 
 
 def _option(top: TableReader, name: str, key: str) -> Any:

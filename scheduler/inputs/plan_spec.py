@@ -83,6 +83,8 @@ class PlanSpec:
     records: tuple[RecordSpec, ...] = ()
     base: Path = field(default=Path("."), compare=False)
     origin: Vocabulary = field(default=COMMAND_LINE, compare=False)  # where the user gave it, for messages
+    # The clinic profile the command line gives every row of a list that names none (the user's own path).
+    default_profile: Path | None = field(default=None, compare=False)
 
 
 def clinic_calendar(spec: PlanSpec, profile: ClinicProfile | None = None) -> ClinicCalendar | None:
@@ -113,9 +115,13 @@ def with_profile(spec: PlanSpec) -> tuple[PlanSpec, ClinicProfile | None]:
         TemplateError: the profile cannot be read or is not valid.
         TxcalError: a list or plan file names a profile outside its folder.
     """
-    if not spec.clinic_profile:
+    if spec.clinic_profile:
+        path = _inside(spec, spec.clinic_profile, "clinic_profile").resolve()
+    elif spec.default_profile is not None:
+        path = spec.default_profile.resolve()
+    else:
         return spec, None
-    profile = _profile(_inside(spec, spec.clinic_profile, "clinic_profile").resolve())
+    profile = _profile(path)
     filled = dataclasses.replace(
         spec,
         time=spec.time or profile.time,

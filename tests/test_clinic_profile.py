@@ -54,7 +54,7 @@ def test_the_profile_fills_what_the_plan_leaves_out_and_the_plan_wins(txcal):
     assert doses[0]["start"] == "2026-12-01T09:00:00-05:00"  # time and zone from the profile
     assert doses[0]["end"] == "2026-12-01T10:30:00-05:00"  # a 90-minute visit, not the drug's 30 minutes
     own = events(txcal, f"{PEMBRO} --time 13:00 --tz Europe/Berlin")
-    assert [e for e in own if e["kind"] == "dose"][0]["start"] == "2026-12-01T13:00:00+01:00"
+    assert next(e for e in own if e["kind"] == "dose")["start"] == "2026-12-01T13:00:00+01:00"
 
 
 def test_visits_at_the_clinic_say_where_and_who_to_call(txcal, tmp_path, monkeypatch):

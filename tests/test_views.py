@@ -157,7 +157,7 @@ WRONG = [
         2,
         "an .ics export always holds the whole plan",
     ),
-    ("plan atezolizumab --every 3w --start 2026-12-01 --format pdf", 2, "'pdf' is not one of"),
+    ("plan atezolizumab --every 3w --start 2026-12-01 --format docx", 2, "'docx' is not one of"),
     ("plan atezolizumab --every 3w --start 2026-12-01 --remind 1 day --format ics", 2, "is not a lead time"),
     ("plan atezolizumab --pediatric --start 2026-12-01", 1, "add --weight-kg"),
     ("plan afami-cel --start 2027-01-04 --infusion 2027-01-05", 1, "choose an infusion date on or after"),
@@ -180,6 +180,9 @@ def test_wrong_invocation_leaves_an_existing_output_file_alone(txcal, tmp_path, 
 
 
 def test_unknown_suffix_names_the_known_ones(txcal, tmp_path):
-    result = txcal(f"plan atezolizumab --every 3w --start 2026-12-01 -o {tmp_path / 'plan.pdf'}")
+    result = txcal(f"plan atezolizumab --every 3w --start 2026-12-01 -o {tmp_path / 'plan.docx'}")
     assert result.exit_code == 2
-    assert "cannot tell the format of plan.pdf: name it .txt, .json, .csv, .ics, or add --format" in result.stderr
+    assert (
+        "cannot tell the format of plan.docx: name it .txt, .json, .csv, .ics, .html, .htm, .pdf, or add --format"
+        in result.stderr
+    )

@@ -31,8 +31,13 @@ from scheduler.writers.registry import FORMATS, Format, View, format_for_suffix,
     "--format",
     "fmt",
     type=click.Choice(list(FORMATS)),
-    help="text: timeline by month; month: calendar grids; json; csv; ics (default: from the -o suffix, else text).",
+    help="text: timeline by month; month: calendar grids; json; csv; ics; html and pdf: the patient's handout "
+    "(default: from the -o suffix, else text).",
 )
+@click.option(
+    "--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True, help="Handout pages (html, pdf)."
+)
+@click.option("--large-type", "large", is_flag=True, help="Handout in large type (html, pdf).")
 @click.option("--next", "next_count", type=click.IntRange(min=1), help="Show only the next N events from today.")
 @click.option("--from", "first", type=DATE, help="Show only events on or after this date.")
 @click.option("--to", "last", type=DATE, help="Show only events on or before this date.")
@@ -55,6 +60,8 @@ def plan(
     today: date | None,
     output: str | None,
     force: bool,
+    paper: str,
+    large: bool,
     template_dirs: tuple[str, ...],
     **options: Any,
 ) -> None:
@@ -79,6 +86,8 @@ def plan(
         width=view_width(path is None),
         color=colour_on(path is None),
         reminders=result.request.reminders,
+        paper=paper,
+        large=large,
     )
     if path is None:
         click.echo(chosen.render(shown, view).data, nl=False)

@@ -132,6 +132,14 @@ class PathwayBuilder(EventMaker):
                 f"date is known, give it with {option('product_arrival')} (before the first treatment tied to Day 1)"
             )
 
+    def _profile_minutes(self, step: Step) -> int | None:
+        profile = self.request.profile
+        return profile.minutes_for(step.kind) if profile else None
+
+    def _length(self, step: Step) -> int | None:
+        """Return a timed step's length: the clinic's visit minutes, the template's length, or its slot."""
+        return self._profile_minutes(step) or step.length_min or self.regimen.slot_min
+
     def _clashes(self, placed: list[tuple[Step, list[int]]], anchor_date: date) -> list[tuple[Step, int, date, str]]:
         """Return the clinic steps that fall on a closed day: (step, day number, date, why closed)."""
         clinic = self.request.clinic
@@ -223,9 +231,8 @@ class PathwayBuilder(EventMaker):
             else:
                 # Steps of one day run one after the other from the appointment time, in the
                 # template's order: premedication ends when the infusion starts.
-                profile_minutes = request.profile.minutes_for(step.kind) if request.profile else None
-                length = profile_minutes or step.length_min or regimen.slot_min
-                placeholder = profile_minutes is None and step.length_min is None
+                length = self._length(step)
+                placeholder = self._profile_minutes(step) is None and step.length_min is None
                 start, end, timing = self.times(on, self._cursor.get(on, 0), length, placeholder, step.all_day)
                 if not step.all_day and length is not None:
                     self._cursor[on] = self._cursor.get(on, 0) + length
@@ -253,6 +260,6 @@ class PathwayBuilder(EventMaker):
                     # A daily run of all-day events (monitoring) reminds once, on its first day; each
                     # timed visit (a chemotherapy day) reminds on its own.
                     remind=step.audience == "patient" and (step.days is None or not step.all_day or day == days[0]),
-                    minutes=None if step.all_day or step.span else step.length_min or regimen.slot_min,
+                    minutes=None if step.all_day or step.span else self._length(step),
                 )
             )

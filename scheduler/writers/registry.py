@@ -30,6 +30,8 @@ class View:
     reminders: Sequence[timedelta] = ()
     previous: bytes | None = None  # the file of the same plan this output replaces
     to_file: bool = False
+    paper: str = "a4"  # printed pages: "a4" or "letter"
+    large: bool = False  # large type
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ FORMATS: dict[str, Format] = {
         Format("json", (".json",), "scheduler.writers.json"),
         Format("csv", (".csv",), "scheduler.writers.csv"),
         Format("ics", (".ics",), "scheduler.writers.ical.export", whole_plan=True, reminders=True),
+        Format("html", (".html", ".htm"), "scheduler.writers.handout"),
+        Format("pdf", (".pdf",), "scheduler.writers.pdf"),
     )
 }
 

@@ -1,0 +1,227 @@
+"""The patient's handout: one self-contained HTML page (no network; styles inline) to print or keep.
+
+What the patient does, in plain words: the plan in a sentence, a month grid for every month of
+the plan (each appointment marked by kind with a colour and a letter, so it prints in grey), the
+appointments with date, time, place, what happens and how long, what to expect, the side effects
+to report and whom to call, and the facts not confirmed against the label marked. It says when it
+was prepared, never "in N days". Print styles for A4 and US Letter keep rows and month grids whole;
+`large` sets large type. The same page becomes a PDF in scheduler.writers.pdf.
+"""
+
+from __future__ import annotations
+
+import calendar
+import html
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from scheduler.model import Fact, Plan, PlannedEvent
+from scheduler.wording import (
+    DISCLAIMER,
+    UNCONFIRMED_MARK,
+    day_label,
+    describe_minutes,
+    fact_line,
+    plan_heading,
+)
+from scheduler.writers.registry import Rendered, View
+
+# Kinds as the page shows them: a letter (prints in grey), a name, and a colour with AA contrast.
+KINDS = {
+    "dose": ("D", "treatment (dose)", "#0b5d1e"),
+    "infusion": ("I", "infusion", "#0b5d1e"),
+    "chemotherapy": ("X", "chemotherapy", "#6a1b9a"),
+    "collection": ("C", "T-cell collection", "#005f73"),
+    "premedication": ("P", "premedication", "#7a4b00"),
+    "monitoring": ("M", "monitoring", "#0d47a1"),
+    "watch": ("~", "watch period", "#424242"),
+    "milestone": ("!", "check", "#7a4b00"),
+    "lab": ("L", "blood tests", "#8a1c1c"),
+    "visit": ("V", "visit with your doctor", "#37474f"),
+    "imaging": ("S", "scan", "#4e342e"),
+}
+_OWNER = re.compile(rb'<meta name="txcal-plan" content="([\w.@-]+)">')
+_STYLE = """
+@page { size: %(paper)s; margin: 14mm 12mm; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: %(size)s; line-height: 1.4;
+       color: #111; background: #fff; margin: 0 auto; max-width: 190mm; padding: 6mm; }
+h1 { font-size: 1.6em; margin: 0 0 .3em; } h2 { font-size: 1.25em; margin: 1.2em 0 .4em; border-bottom: 1px solid #555; }
+table { border-collapse: collapse; width: 100%%; }
+th, td { border: 1px solid #777; padding: .25em .4em; text-align: left; vertical-align: top; }
+th { background: #eee; }
+.months { display: flex; flex-wrap: wrap; gap: 4mm; }
+table.month { width: auto; flex: 0 0 auto; break-inside: avoid; page-break-inside: avoid; }
+table.month caption { font-weight: bold; text-align: left; padding: .2em 0; }
+table.month td, table.month th { width: 2.4em; height: 2.2em; text-align: center; padding: .1em; }
+.mark { display: inline-block; min-width: 1.2em; font-weight: bold; border-radius: 3px; color: #fff; padding: 0 .15em; }
+td.marked { background: #f4f4f4; }
+.legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .4em 1.2em; }
+tr { break-inside: avoid; page-break-inside: avoid; }
+.status { font-weight: bold; }
+.held td { color: #444; } .held .what { text-decoration: line-through; }
+.note { font-size: .9em; color: #333; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+footer { margin-top: 1.5em; font-size: .9em; }
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _mark(kind: str, spoken: bool = True) -> str:
+    """Return a kind's letter in its colour; in the grid, its name for screen readers beside it."""
+    letter, name, colour = KINDS.get(kind, ("•", kind, "#333"))
+    mark = f'<span class="mark" style="background:{colour}" aria-hidden="true">{_e(letter)}</span>'
+    return mark + f'<span class="sr">{_e(name)}</span>' if spoken else mark
+
+
+def _months(events: list[PlannedEvent]) -> str:
+    """Return a month grid for every month the plan touches, each appointment day marked."""
+    days: dict[date, list[str]] = {}
+    for event in events:
+        days.setdefault(event.first_day, [])
+        if event.kind not in days[event.first_day]:
+            days[event.first_day].append(event.kind)
+    if not days:
+        return ""
+    first, last = min(days), max(days)
+    grids = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        rows = []
+        for week in calendar.Calendar().monthdatescalendar(year, month):
+            cells = []
+            for day in week:
+                if day.month != month:
+                    cells.append("<td></td>")
+                elif day in days:
+                    marks = "".join(_mark(k) for k in days[day])
+                    cells.append(f'<td class="marked">{day.day}<br>{marks}</td>')
+                else:
+                    cells.append(f"<td>{day.day}</td>")
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        head = "".join(f'<th scope="col"><abbr title="{name}">{name[:2]}</abbr></th>' for name in calendar.day_name)
+        grids.append(
+            f'<table class="month"><caption>{calendar.month_name[month]} {year}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    used = [k for k in KINDS if any(k in v for v in days.values())]
+    legend = "".join(f"<li>{_mark(k, spoken=False)} {_e(KINDS[k][1])}</li>" for k in used)
+    return (
+        f'<div class="months">{"".join(grids)}</div><ul class="legend" aria-label="What the letters mean">{legend}</ul>'
+    )
+
+
+def _when(event: PlannedEvent) -> tuple[str, str]:
+    time = (
+        f"{event.start:%H:%M}–{event.end:%H:%M}"
+        if isinstance(event.start, datetime) and isinstance(event.end, datetime)
+        else "all day"
+    )
+    last = event.last_day
+    span = f" to {last:%a %d %b %Y}" if last != event.first_day else ""
+    return f"{event.first_day:%a %d %b %Y}{span}", time
+
+
+def _row(event: PlannedEvent, where: bool) -> str:
+    day, time = _when(event)
+    what = _e(event.name)
+    if event.dose_number is not None:
+        what += f", dose {event.dose_number}"
+    if event.day is not None:
+        what += f" ({_e(day_label(event.day))})"
+    if event.unconfirmed:
+        what += ' <span title="not confirmed against the label">*</span>'
+    status = ""
+    if event.status == "held":
+        status = '<div class="status">Held: not given</div>'
+    elif event.status == "given":
+        status = '<div class="status">Given</div>'
+    remarks = "".join(f'<div class="note">{_e(line)}</div>' for line in (event.reason,) if line)
+    dose = _e(f"{event.dose} {event.route}".strip()) if event.dose else ""
+    length = _e(describe_minutes(event.minutes)) if event.minutes and not event.all_day else ""
+    held = ' class="held"' if event.status == "held" else ""
+    return (
+        f'<tr{held}><td>{_e(day)}</td><td>{_e(time)}</td><td>{status}<span class="what">{what}</span>{remarks}</td>'
+        f"<td>{dose}</td><td>{length}</td>" + (f"<td>{_e(event.location)}</td>" if where else "") + "</tr>"
+    )
+
+
+def _facts(events: Iterable[PlannedEvent], kinds: tuple[str, ...]) -> list[Fact]:
+    """Return the distinct facts of some kinds the plan's events carry, in the order first met."""
+    seen: dict[Fact, None] = {}
+    for event in events:
+        for fact in event.facts:
+            if fact.kind in kinds and fact.audience == "patient":
+                seen.setdefault(fact, None)
+    return list(seen)
+
+
+def render_handout(plan: Plan, view: View) -> str:
+    """Return the handout page as HTML text."""
+    events = [e for e in plan.events if e.audience == "patient"]
+    label = plan.request.patient
+    places = sorted({e.location for e in events if e.location})
+    where = len(places) > 1  # one place for all is said once, above the list
+    style = _STYLE % {"paper": "letter" if view.paper == "letter" else "A4", "size": "14pt" if view.large else "11pt"}
+    expect = _facts(events, ("expect",))
+    report = _facts(events, ("report",))
+    call = _facts(events, ("call", "contact"))
+    sources = _facts(events, ("source",))
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="generator" content="txcal">',
+        f'<meta name="txcal-plan" content="{_e(plan.plan_id)}">',
+        f'<meta name="keywords" content="txcal-plan:{_e(plan.plan_id)}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Treatment schedule: {_e(plan.regimen.title)}{' for ' + _e(label) if label else ''}</title>",
+        f"<style>{style}</style></head><body>",
+        "<header><h1>Your treatment schedule</h1>",
+        f"<p><strong>{_e(plan_heading(plan))}</strong></p>",
+        f"<p>For: {_e(label)}</p>" if label else "",
+        f"<p>Prepared on {view.today:%A %d %B %Y}. {_e(plan.horizon)}</p></header>",
+        '<main><section aria-labelledby="calendar"><h2 id="calendar">Calendar</h2>',
+        _months(events),
+        '</section><section aria-labelledby="appointments"><h2 id="appointments">Appointments</h2>',
+        f"<p>All at <strong>{_e(places[0])}</strong>.</p>" if len(places) == 1 else "",
+        '<table><thead><tr><th scope="col">Date</th><th scope="col">Time</th><th scope="col">What</th>'
+        '<th scope="col">Dose</th><th scope="col">How long</th>'
+        + ('<th scope="col">Where</th>' if where else "")
+        + "</tr></thead><tbody>",
+        "".join(_row(e, where) for e in events),
+        "</tbody></table>",
+        f'<p class="note">{_e(UNCONFIRMED_MARK)}</p>' if any(e.unconfirmed for e in events) else "",
+        "</section>",
+    ]
+    if expect:
+        parts += ['<section aria-labelledby="expect"><h2 id="expect">What to expect</h2>']
+        parts += [f"<p>{_e(fact_line(f).removeprefix('What to expect: '))}</p>" for f in expect]
+        parts.append("</section>")
+    if report or call:
+        parts += ['<section aria-labelledby="report"><h2 id="report">Side effects to report, and whom to call</h2>']
+        for fact in report:
+            parts.append("<ul>" + "".join(f"<li>{_e(item)}</li>" for item in fact.args) + "</ul>")
+        parts += [f"<p><strong>{_e(fact_line(f))}</strong></p>" for f in call]
+        parts.append("</section>")
+    if sources:
+        parts += ['<section aria-labelledby="sources"><h2 id="sources">Where these facts come from</h2><ul>']
+        parts += [f"<li>{_e(fact_line(f).removeprefix('Source: '))}</li>" for f in sources]
+        parts.append("</ul></section>")
+    parts += [f"</main><footer><p>{_e(DISCLAIMER)}</p></footer></body></html>"]
+    return "\n".join(part for part in parts if part) + "\n"
+
+
+def render(plan: Plan, view: View) -> Rendered:
+    """Return the handout (the `html` format)."""
+    return Rendered(render_handout(plan, view).encode("utf-8"))
+
+
+def owner(data: bytes) -> str | None:
+    """Return the plan id of a handout txcal wrote, or None for any other file."""
+    found = _OWNER.search(data[:4000])
+    return found.group(1).decode() if found and b'<meta name="generator" content="txcal">' in data[:4000] else None

@@ -1,0 +1,163 @@
+"""The patient's handout, opened in a real browser (Debian's Chromium, driven by Playwright).
+
+For every shipped regimen, with and without a clinic profile, and for plans with records (given,
+delayed, held, switched, stopped): nothing overflows an A4 or a Letter page's width; every
+appointment date and dose of the plan's JSON is in the rendered text; axe-core (from npm, run in
+the page) finds no serious or critical accessibility violation. The PDF has the pages it should.
+Screenshots of two pages go to build/test-artifacts/ for a reviewer. `.ci/run` installs Chromium,
+poppler-utils and axe-core and makes a missing one a failure; elsewhere these tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from scheduler.catalog.loader import shipped_template_paths
+from tests_support import CLINIC_PROFILE, template_cases
+
+ROOT = Path(__file__).parent.parent
+AXE = Path(__file__).parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "build" / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+REQUIRED = os.environ.get("TXCAL_REQUIRE_INTEROP") == "1"
+# Page widths in CSS pixels (96 per inch), less the 12 mm side margins of the print styles.
+WIDTHS = {"a4": round((210 - 24) / 25.4 * 96), "letter": round((8.5 * 25.4 - 24) / 25.4 * 96)}
+
+
+def unavailable(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"{reason} (TXCAL_REQUIRE_INTEROP=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright is not installed: pip install '.[test]'")
+    if not Path(CHROMIUM).exists():
+        unavailable("Chromium is not installed: apt-get install chromium")
+    if not AXE.exists():
+        unavailable("axe-core is not installed: npm ci --prefix tests/browser")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield chromium
+        chromium.close()
+
+
+def cases() -> dict[str, str]:
+    found = {}
+    for name, command in template_cases(shipped_template_paths()).items():
+        found[name] = command
+        found[f"{name}-clinic"] = command.replace("--time 09:00 --tz America/New_York", f"--clinic {CLINIC_PROFILE}")
+    found["records"] = f"plan --plan-file {ROOT / 'examples' / 'p017.toml'}"
+    return found
+
+
+CASES = cases()
+
+
+def handout(txcal, tmp_path: Path, command: str, paper: str = "a4") -> tuple[Path, dict]:
+    path = tmp_path / f"handout-{paper}.html"
+    result = txcal(f"{command} --paper {paper} -o {path}")
+    assert result.exit_code == 0, result.stderr
+    plan = json.loads(txcal(f"{command} --format json").stdout)
+    return path, plan
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_handout_fits_the_page_says_every_date_and_dose_and_is_accessible(browser, txcal, tmp_path, name):
+    for paper, width in WIDTHS.items():
+        path, plan = handout(txcal, tmp_path, CASES[name], paper)
+        page = browser.new_page(viewport={"width": width, "height": 1100})
+        page.goto(path.as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} overflows {paper}"
+        text = " ".join(page.inner_text("body").split())
+        for event in plan["events"]:
+            if event["audience"] != "patient":
+                continue
+            day = date.fromisoformat(event["start"][:10])
+            assert f"{day:%a %d %b %Y}" in text, (name, event["title"])
+            if event["dose"]:
+                assert event["dose"] in text, (name, event["dose"])
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate("async () => (await axe.run(document)).violations")
+        serious = [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
+        assert serious == [], name
+        page.close()
+
+
+def test_a_held_and_a_moved_dose_are_marked_on_their_own_line(browser, txcal, tmp_path):
+    path, _ = handout(txcal, tmp_path, CASES["records"])
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    held = page.locator("tr.held")
+    assert held.count() == 1 and "Held: not given" in held.inner_text()
+    assert "Delayed 7 days from" in page.inner_text("body")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "handout-records.png"), full_page=True)
+    page.close()
+
+
+def test_the_pdf_has_its_pages_and_two_are_kept_as_pictures(txcal, tmp_path):
+    if shutil.which("pdfinfo") is None or shutil.which("pdftoppm") is None:
+        unavailable("poppler-utils is not installed: apt-get install poppler-utils")
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        unavailable("WeasyPrint is not installed: pip install '.[pdf]'")
+    pdf = tmp_path / "afami-cel.pdf"
+    command = f"plan afami-cel --start 2027-01-04 --infusion 2027-02-23 --clinic {CLINIC_PROFILE} --patient P-021"
+    assert txcal(f"{command} -o {pdf}").exit_code == 0
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    # Calendar (3 months), 18 appointments, what to expect, side effects and sources: four A4 pages.
+    assert "Pages:           4" in info and "(A4)" in info
+    letter = tmp_path / "letter.pdf"
+    assert txcal(f"{command} --paper letter -o {letter}").exit_code == 0
+    assert "(letter)" in subprocess.run(["pdfinfo", str(letter)], capture_output=True, text=True, check=True).stdout
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf), str(ARTIFACTS / "handout-page")], check=True
+    )
+    assert len(list(ARTIFACTS.glob("handout-page-*.png"))) >= 2
+    again = txcal(f"{command} -o {pdf}")  # txcal knows its own PDF and updates it
+    assert again.exit_code == 0, again.stderr
+
+
+def test_a_pdf_without_weasyprint_says_what_to_install(txcal, tmp_path, monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def missing(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise ImportError("No module named 'weasyprint'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", missing)
+    result = txcal(f"plan atezolizumab --every 3w --start 2026-12-01 --doses 1 -o {tmp_path / 'x.pdf'}")
+    assert result.exit_code == 1 and "a PDF needs WeasyPrint: pip install 'txcal[pdf]'" in result.stderr
+    assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_the_handout_is_self_contained_and_prepared_on_a_date(txcal, tmp_path, large):
+    path = tmp_path / "h.html"
+    flag = " --large-type" if large else ""
+    assert txcal(f"plan keytruda --every 6w --start 2026-12-01 --doses 2 -o {path}{flag}").exit_code == 0
+    page = path.read_text(encoding="utf-8")
+    assert '<html lang="en">' in page and "Prepared on Thursday 26 November 2026" in page
+    assert "http://" not in page and "https://" not in page.split('<h2 id="sources">')[0]  # no network
+    assert " in 5 days" not in page
+    assert ("font-size: 14pt" in page) is large

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from scheduler.model import PlanRequest
 from scheduler.writers.ical.check import check_ics
 from scheduler.writers.ical.export import to_ics
 from scheduler.writers.ical.reference import reference_ics
-from tests_support import ICS_CASES, SOURCE_DATE_EPOCH, atezolizumab_every_3_weeks
+from tests_support import ICS_CASES, SOURCE_DATE_EPOCH, atezolizumab_every_3_weeks, plan_of_command
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -263,12 +262,8 @@ def test_an_infusion_ending_in_the_repeated_hour_ends_after_it_starts():
 
 
 def plan_of(command: str):
-    """Return the Plan a `txcal plan ...` command line expands, through the CLI's own option parsing."""
-    from scheduler.cli.main import expand_plan, spec_from_options
-    from scheduler.cli.plan import plan
-
-    context = plan.make_context("plan", shlex.split(command)[1:])
-    result = expand_plan(spec_from_options(context.params["drug"], context.params), ())
+    """Return the Plan of a `txcal plan ...` command line, and its reminders."""
+    result = plan_of_command(command)
     return result, result.request.reminders
 
 

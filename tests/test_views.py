@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import pty
 import subprocess
@@ -41,7 +42,16 @@ def test_view_matches_golden_file(txcal, golden, name):
 
 
 def test_timeline_marks_today_and_what_is_ahead(txcal):
-    out = txcal(VIEWS["timeline-afami-cel.txt"]).stdout.splitlines()
+    from datetime import date
+
+    from scheduler.writers.terminal import render_timeline
+    from tests_support import plan_of_command
+
+    piped = txcal(VIEWS["timeline-afami-cel.txt"]).stdout
+    assert " in 5 days" not in piped and "tomorrow" not in piped  # "in N days" is true only on the day it is shown
+    out = render_timeline(
+        plan_of_command(VIEWS["timeline-afami-cel.txt"]), date(2027, 2, 10), relative=True
+    ).splitlines()
     marker = out.index("  ── today, Wed 10 Feb 2027 ──")
     assert out[marker - 1].startswith("  Tue 09") and out[marker + 1].startswith("  Wed 10")
     assert out[marker + 1].endswith("today") and out[marker + 3].endswith("tomorrow")
@@ -186,3 +196,39 @@ def test_unknown_suffix_names_the_known_ones(txcal, tmp_path):
         "cannot tell the format of plan.docx: name it .txt, .json, .csv, .ics, .html, .htm, .pdf, or add --format"
         in result.stderr
     )
+
+
+def _never_cut_cases() -> list[str]:
+    from scheduler.catalog.loader import shipped_template_paths
+    from tests_support import template_cases
+
+    return [*template_cases(shipped_template_paths()).values(), "plan --plan-file examples/p017.toml"]
+
+
+@pytest.mark.parametrize("width", [80, 60])
+@pytest.mark.parametrize("command", _never_cut_cases())
+def test_a_narrow_view_never_cuts_the_dose_route_day_or_mark(txcal, monkeypatch, command, width):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).parent.parent)
+    text = txcal(f"{command} --width {width}").stdout
+    assert max(len(line) for line in text.splitlines()) <= width
+    lines = text.splitlines()
+    joined = " ".join(text.split())  # a long dose may wrap onto the next line, never be cut
+    for event in json.loads(txcal(f"{command} --format json").stdout)["events"]:
+        if event["dose"]:
+            assert " ".join(f"{event['dose']} {event['route']}".split()) in joined, event["title"]
+        if event["day"] is not None:
+            assert f"Day {event['day']}" in text
+    assert text.count(" *") >= sum(1 for line in lines if "*" in line and "rests on a fact" not in line)
+
+
+def test_a_held_or_moved_dose_is_marked_on_its_own_line_and_a_file_keeps_whole_lines(txcal, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).parent.parent)
+    text = txcal("plan --plan-file examples/p017.toml").stdout
+    assert "dose 5  Held: Atezolizumab" in text and "dose 3  Moved: Atezolizumab" in text
+    assert txcal(f"plan --plan-file examples/p017.toml -o {tmp_path / 'p.txt'}").exit_code == 0
+    kept = (tmp_path / "p.txt").read_text(encoding="utf-8")
+    assert "…" not in kept and "Given: Atezolizumab (Tecentriq) IV infusion  1,200 mg IV" in kept

@@ -98,3 +98,14 @@ def atezolizumab_every_3_weeks(start, **options):
 
     regimen = load_regimens().get("atezolizumab-iv")
     return expand(PlanRequest(regimen=regimen, schedule=regimen.schedules[1], start=start, **options))
+
+
+def plan_of_command(command: str):
+    """Return the Plan a `txcal plan ...` command line expands, through the CLI's own option parsing."""
+    import shlex
+
+    from scheduler.cli.main import expand_plan, spec_from_options
+    from scheduler.cli.plan import plan
+
+    context = plan.make_context("plan", shlex.split(command)[1:])
+    return expand_plan(spec_from_options(context.params["drug"], context.params), ())

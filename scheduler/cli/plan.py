@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,11 @@ from scheduler.writers.registry import FORMATS, Format, View, format_for_suffix,
     "--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True, help="Handout pages (html, pdf)."
 )
 @click.option("--large-type", "large", is_flag=True, help="Handout in large type (html, pdf).")
+@click.option(
+    "--width",
+    type=click.IntRange(40, 1000),
+    help="Columns for text views (default: the terminal's; 80 when piped; a file gets whole lines).",
+)
 @click.option("--next", "next_count", type=click.IntRange(min=1), help="Show only the next N events from today.")
 @click.option("--from", "first", type=DATE, help="Show only events on or after this date.")
 @click.option("--to", "last", type=DATE, help="Show only events on or before this date.")
@@ -62,6 +68,7 @@ def plan(
     force: bool,
     paper: str,
     large: bool,
+    width: int | None,
     template_dirs: tuple[str, ...],
     **options: Any,
 ) -> None:
@@ -83,7 +90,8 @@ def plan(
     view = View(
         today=day,
         stamp=time_stamp(),
-        width=view_width(path is None),
+        width=width or (view_width(path is None) if path is None else _UNCUT),
+        terminal=path is None and sys.stdout.isatty(),
         color=colour_on(path is None),
         reminders=result.request.reminders,
         paper=paper,
@@ -93,6 +101,10 @@ def plan(
         click.echo(chosen.render(shown, view).data, nl=False)
     else:
         click.echo(write_plan(path, chosen, shown, view, force), err=True)
+
+
+# A text view written to a file keeps whole lines: nothing is shortened for a screen it is not on.
+_UNCUT = 1000
 
 
 def _format_for(path: Path | None) -> Format:

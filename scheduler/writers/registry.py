@@ -31,6 +31,7 @@ class View:
     previous: bytes | None = None  # the file of the same plan this output replaces
     to_file: bool = False
     paper: str = "a4"  # printed pages: "a4" or "letter"
+    terminal: bool = False  # shown on a terminal now: "in 5 days" is true only there
     large: bool = False  # large type
 
 

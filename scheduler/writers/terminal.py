@@ -65,6 +65,18 @@ def situation(event: PlannedEvent) -> list[str]:
     return remarks
 
 
+_SHORTEST_NAME = 16  # a title shortened below this says too little: the dose goes below it instead
+
+
+def _status(event: PlannedEvent) -> str:
+    """Return the label that marks a dose that is held, given, or not on its planned day."""
+    if event.status == "held":
+        return "Held: "
+    if event.status == "given":
+        return "Given: "
+    return "Moved: " if event.moves else ""
+
+
 def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
@@ -77,7 +89,7 @@ def _closing(plan: Plan, width: int) -> list[str]:
     return lines
 
 
-def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = False) -> str:
+def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = False, relative: bool = True) -> str:
     """Return the plan as a timeline grouped by month, marking today and what lies ahead.
 
     Args:
@@ -85,6 +97,10 @@ def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = Fals
         today: the day to count from ("in 5 days").
         width: the columns to fit; titles are shortened with "…" to fit.
         color: colour kinds with ANSI codes.
+        relative: say "in 5 days" (on a terminal; a page kept or printed says dates only).
+
+    A title may be shortened to fit; the dose, its unit, the route, the pathway day and the "not
+    confirmed" mark never are: when they do not fit beside the title, they go on the next line.
     """
     lines = textwrap.wrap(plain(plan_heading(plan)), width)
     if plan.request.patient:
@@ -107,7 +123,7 @@ def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = Fals
         if not marked and day >= today:
             lines.append(today_line)
             marked = True
-        ahead = relative_day(day, today)
+        ahead = relative_day(day, today) if relative else ""
         columns = [f"  {day:%a %d} "]
         if time_width:
             columns.append(f"{when:<{time_width}}")
@@ -115,12 +131,19 @@ def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = Fals
             columns.append(f"{event_label(event):<{label_width}}")
         lead = " ".join(columns) + " "
         room = width - len(lead) - (len(ahead) + 1 if ahead else 0)
-        # The dose stays whole; a long name gives way first.
-        tail = (f"  {event.dose}" if event.dose else "") + (" *" if event.unconfirmed else "")
-        what = _fit(_fit(plain(event.name), max(room - len(tail), 20)) + plain(tail), room)
+        indent = " " * len(lead)
+        # What must never be cut: the dose with its unit and route, and the mark of an unconfirmed fact.
+        dose = plain(f"{event.dose} {event.route}".strip()) if event.dose else ""
+        tail = (f"  {dose}" if dose else "") + (" *" if event.unconfirmed else "")
+        name = _status(event) + plain(event.name)
+        if len(name) + len(tail) <= room or len(tail) <= room - _SHORTEST_NAME:
+            what, below = _fit(name, room - len(tail)) + tail, ""
+        else:  # the dose does not fit beside the title: the title stays whole, the dose goes below
+            what, below = _fit(name, room), tail.strip()
         gap = " " * (room - len(what) + 1) if ahead else ""
         lines.append((lead + paint(what, KIND_COLORS.get(event.kind, ""), color) + gap + ahead).rstrip())
-        indent = " " * len(lead)
+        if below:
+            lines.extend(textwrap.wrap(below, width, initial_indent=indent, subsequent_indent=indent))
         for remark in map(plain, situation(event)):
             code = "1;31" if remark.startswith("!") else "3"
             lines.extend(
@@ -239,7 +262,8 @@ def _text(plan: Plan, text: str, view: View) -> Rendered:
 
 def render(plan: Plan, view: View) -> Rendered:
     """Return the timeline view (the `text` format)."""
-    return _text(plan, render_timeline(plan, view.today, max(view.width, 40), view.color), view)
+    text = render_timeline(plan, view.today, max(view.width, 40), view.color, relative=view.terminal)
+    return _text(plan, text, view)
 
 
 def render_month_view(plan: Plan, view: View) -> Rendered:

@@ -79,7 +79,7 @@ BROKEN = [
         "wrong schema and population",
         GOOD_TEMPLATE.format(id="case").replace("schema = 1", "schema = 2").replace('"adult"', '"elderly"'),
         [
-            "schema: expected 1 (the only schema this txcal reads), got 2",
+            "schema: expected 1 (the only template schema this txcal reads), got 2",
             'population: expected one of "adult", "pediatric", got \'elderly\'',
         ],
     ),

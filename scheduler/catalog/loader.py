@@ -10,15 +10,13 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import os
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scheduler.catalog.tomlcheck import TableReader
+from scheduler.catalog.tomlcheck import TableReader, read_toml
 from scheduler.errors import TemplateError, TxcalError
-from scheduler.files import read_input
 from scheduler.model import (
     AUDIENCES,
     EVENT_KINDS,
@@ -152,9 +150,7 @@ def _read_step(table: TableReader) -> Step | None:
 def _read(data: dict[str, Any], path: Path) -> Regimen:
     problems: list[str] = []
     top = TableReader(data, "", problems, _TOP_KEYS)
-    schema = top.get("schema", int, f"schema = {SCHEMA}", required=True)
-    if schema is not None and schema != SCHEMA:
-        top.bad("schema", f"{SCHEMA} (the only schema this txcal reads)")
+    top.schema(SCHEMA, "template")
     regimen_id = top.text("id", required=True)
     if regimen_id and regimen_id != path.stem:
         top.bad("id", f'"{path.stem}", the file name without .toml')
@@ -293,14 +289,7 @@ def load_template(path: Path | str, origin: str = "user") -> Regimen:
         TemplateError: the file is unreadable, not TOML, or breaks schema 1; lists every problem.
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(read_input(path, 2**20).decode("utf-8"))
-    except TxcalError as exc:
-        raise TemplateError(str(path), [f"cannot read the file ({exc}); check the path"]) from None
-    except UnicodeDecodeError:
-        raise TemplateError(str(path), ["not UTF-8 text: a template is a TOML text file"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise TemplateError(str(path), [f"not valid TOML: {exc}"]) from None
+    data = read_toml(path, "the template")
     return dataclasses.replace(_read(data, path), origin=origin)
 
 

@@ -6,8 +6,13 @@ same words: `steps[2].every: expected an interval like "3w", got '3 weeks'`.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
+
+from scheduler.errors import TemplateError, TxcalError
+from scheduler.files import read_input
 
 T = TypeVar("T")
 
@@ -107,6 +112,12 @@ class TableReader:
             return None
         return value[0], value[1]
 
+    def schema(self, version: int, what: str) -> None:
+        """Check the file's `schema` key: the one version of this kind of file this txcal reads."""
+        schema = self.get("schema", int, f"schema = {version}", required=True)
+        if schema is not None and schema != version:
+            self.bad("schema", f"{version} (the only {what} schema this txcal reads)")
+
     def table(self, key: str, allowed: set[str], required: bool = False) -> TableReader | None:
         if key not in self.data:
             if required:
@@ -120,3 +131,25 @@ class TableReader:
             return []
         # Positions are counted from 1, as a person reading the file counts them.
         return [TableReader(item, f"{self.path(key)}[{i}]", self.problems, allowed) for i, item in enumerate(value, 1)]
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """Return a TOML file's tables: a regular UTF-8 text file of at most 1 MB.
+
+    Args:
+        path: the file.
+        what: what it is, for the message ("the plan file", "the clinic profile").
+
+    Raises:
+        TemplateError: it cannot be read, is not UTF-8 text, or is not TOML.
+    """
+    try:
+        return tomllib.loads(read_input(path, 2**20).decode("utf-8"))
+    except TxcalError as exc:
+        raise TemplateError(str(path), [f"cannot read {what} ({exc}); check the path"]) from None
+    except UnicodeDecodeError:
+        raise TemplateError(str(path), [f"not UTF-8 text: {what} is a TOML text file"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(str(path), [f"not valid TOML: {exc}"]) from None
+    except ValueError:  # a NUL in the path
+        raise TemplateError(repr(str(path)), ["not a file name; check the path"]) from None

@@ -25,6 +25,7 @@ from scheduler.cli.params import (
     DATE,
     REMINDERS,
     Parsed,
+    clinic_option,
     complete_names,
     plan_options,
     templates_option,
@@ -39,13 +40,7 @@ from scheduler.units import parse_clock
     "--out-dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Where to write the calendars."
 )
 @click.option("--remind", type=REMINDERS, help="Reminders for rows without a remind column, e.g. 1d,2h.")
-@click.option(
-    "--clinic",
-    "profile_path",
-    envvar="TXCAL_CLINIC",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The clinic profile of rows without a clinic column (also TXCAL_CLINIC).",
-)
+@clinic_option("The clinic profile of rows without a clinic column (also TXCAL_CLINIC).")
 @click.option("--force", is_flag=True, help="Replace patient files that hold another plan.")
 @templates_option
 def batch(
@@ -108,13 +103,7 @@ HOURS = Parsed("hours", _hours, "write opening hours like 08:00-18:00")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--chairs", type=click.IntRange(min=1), help="Infusion chairs; with --hours, flags days over capacity.")
 @click.option("--hours", "open_minutes", type=HOURS, help="Opening hours (default: the profile's, else 08:00-18:00).")
-@click.option(
-    "--clinic",
-    "profile_path",
-    envvar="TXCAL_CLINIC",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The clinic's profile: its chairs and hours (also TXCAL_CLINIC).",
-)
+@clinic_option("The clinic's profile: its chairs and hours (also TXCAL_CLINIC).")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "month"]), default="text", show_default=True)
 @click.option("--from", "first", type=DATE, help="Count days on or after this date.")
 @click.option("--to", "last", type=DATE, help="Count days on or before this date.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -127,3 +128,14 @@ COMPLETERS: dict[str, Callable[[click.Context, click.Parameter, str], list[str]]
     "every": _complete_intervals,
     "holidays": _complete_holidays,
 }
+
+
+def clinic_option(help_text: str) -> Callable[[Any], Any]:
+    """Return the --clinic option of commands that take a profile beside the plan options."""
+    return click.option(
+        "--clinic",
+        "profile_path",
+        envvar="TXCAL_CLINIC",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=help_text,
+    )

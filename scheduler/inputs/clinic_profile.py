@@ -7,14 +7,12 @@ plan-file key or a patient-list cell overrides it, and it overrides the template
 
 from __future__ import annotations
 
-import tomllib
 from datetime import time
 from pathlib import Path
 from typing import Any
 
-from scheduler.catalog.tomlcheck import TableReader
-from scheduler.errors import TemplateError, TxcalError
-from scheduler.files import read_input
+from scheduler.catalog.tomlcheck import TableReader, read_toml
+from scheduler.errors import TemplateError
 from scheduler.model import EVENT_KINDS, LINKED_KINDS, ClinicProfile, LinkedVisit
 from scheduler.options import BY_NAME
 from scheduler.units import check_text, parse_clock
@@ -88,17 +86,10 @@ def load_profile(path: Path) -> ClinicProfile:
     Raises:
         TemplateError: the file is unreadable, not TOML, or breaks the profile schema.
     """
-    try:
-        data = tomllib.loads(read_input(path, 2**20).decode("utf-8"))
-    except TxcalError as exc:
-        raise TemplateError(str(path), [f"cannot read the clinic profile ({exc}); check the path"]) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise TemplateError(str(path), [f"not valid TOML: {exc}"]) from None
+    data = read_toml(path, "the clinic profile")
     problems: list[str] = []
     top = TableReader(data, "", problems, _TOP)
-    schema = top.get("schema", int, f"schema = {SCHEMA}", required=True)
-    if schema is not None and schema != SCHEMA:
-        top.bad("schema", f"{SCHEMA} (the only clinic-profile schema this txcal reads)")
+    top.schema(SCHEMA, "clinic-profile")
     texts = {}
     for key in ("name", "address", "phone", "after_hours_phone"):
         try:

@@ -28,15 +28,14 @@ import dataclasses
 import json
 import os
 import re
-import tomllib
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from scheduler.catalog.tomlcheck import TableReader
+from scheduler.catalog.tomlcheck import TableReader, read_toml
 from scheduler.errors import TemplateError, TxcalError
-from scheduler.files import read_existing, read_input, write_atomic
+from scheduler.files import read_existing, write_atomic
 from scheduler.inputs.plan_spec import PlanSpec, RecordSpec
 from scheduler.model import RECORD_KINDS
 from scheduler.options import OPTIONS, PLAN_FILE, PlanOption
@@ -124,19 +123,10 @@ def load_plan(path: Path) -> PlanSpec:
     Raises:
         TemplateError: the file is unreadable, not TOML, or breaks the plan-file schema.
     """
-    try:
-        data = tomllib.loads(read_input(path, 2**20).decode("utf-8"))
-    except TxcalError as exc:
-        raise TemplateError(str(path), [f"cannot read the plan file ({exc}); check the path"]) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise TemplateError(str(path), [f"not valid TOML: {exc}"]) from None
-    except ValueError:  # a NUL in the path
-        raise TemplateError(repr(str(path)), ["not a file name; check the path"]) from None
+    data = read_toml(path, "the plan file")
     problems: list[str] = []
     top = TableReader(data, "", problems, _TOP)
-    schema = top.get("schema", int, f"schema = {SCHEMA}", required=True)
-    if schema is not None and schema != SCHEMA:
-        top.bad("schema", f"{SCHEMA} (the only plan-file schema this txcal reads)")
+    top.schema(SCHEMA, "plan-file")
     for required in ("drug", "start"):
         if not top.has(required):
             problems.append(f"{required}: missing; a plan file names its drug and start")

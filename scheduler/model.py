@@ -268,6 +268,7 @@ class ClinicProfile:
     time: time | None = None
     remind: str | None = None
     visit_minutes: tuple[tuple[str, int], ...] = ()  # chair time by event kind
+    same_visit: tuple[str, ...] = ()  # kinds whose steps of one day are given in one visit, together
     linked: tuple[LinkedVisit, ...] = ()
 
     def minutes_for(self, kind: str) -> int | None:

@@ -38,7 +38,7 @@ def test_a_profile_reports_every_problem_at_once(tmp_path):
         load_profile(path)
     assert list(caught.value.problems) == [
         "colour: unknown key; expected one of: address, after_hours_phone, avoid, chairs, closed, holidays, hours, "
-        "linked, name, phone, remind, schema, time, timezone, visit_minutes",
+        "linked, name, phone, remind, same_visit, schema, time, timezone, visit_minutes",
         "chairs: expected a number of infusion chairs, 1 to 500, got 0",
         "visit_minutes.dose: expected minutes from 1 to 1440, got 0",
         'linked[1].kind: expected one of "lab", "visit", "imaging", got \'lunch\'',
@@ -177,3 +177,18 @@ def test_linked_visits_fall_on_open_days_before_their_dose_or_are_flagged(start,
         if number > 1:
             assert lab.first_day > doses[number - 1].first_day or lab.conflict
         assert calendar.closed(lab.first_day) is None or lab.conflict
+
+
+def test_a_clinic_may_give_two_chemotherapy_drugs_in_one_visit(txcal, tmp_path):
+    together = tmp_path / "clinic.toml"
+    together.write_text(
+        CLINIC_PROFILE.read_text(encoding="utf-8")
+        .replace("same_visit = []", 'same_visit = ["chemotherapy"]')
+        .replace('closed = "closures.txt"', ""),
+        encoding="utf-8",
+    )
+    command = "plan afami-cel --start 2027-01-04 --infusion 2027-02-23 --clinic {}"
+    chemo = [e for e in events(txcal, command.format(together)) if e["day"] == -7 and e["kind"] == "chemotherapy"]
+    assert [e["start"][11:16] for e in chemo] == ["09:00", "09:00"]
+    apart = [e for e in events(txcal, command.format(CLINIC_PROFILE)) if e["day"] == -7 and e["kind"] == "chemotherapy"]
+    assert [e["start"][11:16] for e in apart] == ["09:00", "10:30"]

@@ -65,6 +65,15 @@ def cases() -> dict[str, str]:
     return found
 
 
+def stopped_plan(tmp_path: Path) -> str:
+    """Return the command of the worked example's plan file with a stop recorded too."""
+    text = (ROOT / "examples" / "p017.toml").read_text(encoding="utf-8")
+    shutil.copy(ROOT / "examples" / "closures.txt", tmp_path / "closures.txt")  # a plan file's files sit beside it
+    text += '\n[[record]]\nkind = "stop"\ndate = 2027-06-01\nreason = "progression"\nrecorded = 2026-11-26\n'
+    (tmp_path / "stopped.toml").write_text(text, encoding="utf-8")
+    return f"plan --plan-file {tmp_path / 'stopped.toml'}"
+
+
 CASES = cases()
 
 
@@ -96,6 +105,29 @@ def test_the_handout_fits_the_page_says_every_date_and_dose_and_is_accessible(br
         serious = [f"{v['id']}: {v['help']}" for v in found if v["impact"] in ("serious", "critical")]
         assert serious == [], name
         page.close()
+
+
+def test_a_stopped_plan_says_so_and_shows_nothing_after_the_stop(browser, txcal, tmp_path):
+    path, plan = handout(txcal, tmp_path, stopped_plan(tmp_path))
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    text = " ".join(page.inner_text("body").split())
+    assert "Treatment stopped on 2027-06-01 (progression)" in text
+    assert max(e["start"][:10] for e in plan["events"]) <= "2027-06-01"
+    page.close()
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if not n.endswith("-clinic")])
+def test_every_handout_renders_as_pdf(txcal, tmp_path, name):
+    if shutil.which("pdfinfo") is None:
+        unavailable("poppler-utils is not installed: apt-get install poppler-utils")
+    pdf = tmp_path / "h.pdf"
+    result = txcal(f"{CASES[name]} -o {pdf}")
+    if "a PDF needs WeasyPrint" in result.stderr:
+        unavailable("WeasyPrint is not installed: pip install '.[pdf]'")
+    assert result.exit_code == 0, result.stderr
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert int(info.split("Pages:")[1].split()[0]) >= 1
 
 
 def test_a_held_and_a_moved_dose_are_marked_on_their_own_line(browser, txcal, tmp_path):

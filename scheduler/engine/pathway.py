@@ -37,6 +37,7 @@ class PathwayBuilder(EventMaker):
     def __init__(self, request: PlanRequest, plan_id: str) -> None:
         super().__init__(request, plan_id)
         self._cursor: dict[date, int] = {}  # minutes already booked from the appointment time, by day
+        self._shared: dict[tuple[date, str], int] = {}  # where a visit of kinds given together starts
 
     def build(self) -> tuple[Horizon, list[str]]:
         request, regimen = self.request, self.regimen
@@ -231,11 +232,16 @@ class PathwayBuilder(EventMaker):
             else:
                 # Steps of one day run one after the other from the appointment time, in the
                 # template's order: premedication ends when the infusion starts.
+                # A clinic that gives some kinds in one visit (two chemotherapy drugs) starts them together.
                 length = self._length(step)
                 placeholder = self._profile_minutes(step) is None and step.length_min is None
-                start, end, timing = self.times(on, self._cursor.get(on, 0), length, placeholder, step.all_day)
+                together = request.profile is not None and step.kind in request.profile.same_visit
+                offset = self._cursor.get(on, 0)
+                if together:
+                    offset = self._shared.setdefault((on, step.kind), offset)
+                start, end, timing = self.times(on, offset, length, placeholder, step.all_day)
                 if not step.all_day and length is not None:
-                    self._cursor[on] = self._cursor.get(on, 0) + length
+                    self._cursor[on] = max(self._cursor.get(on, 0), offset + length)
                     if isinstance(start, datetime) and start.date() != on:
                         raise PlanError(
                             f"the visits of {day_label(day)} run past midnight from an appointment at "

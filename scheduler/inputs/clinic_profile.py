@@ -22,7 +22,7 @@ PROFILE_ENV = "TXCAL_CLINIC"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TOP = {
     "schema", "name", "address", "phone", "after_hours_phone", "timezone", "hours", "chairs", "avoid", "holidays",
-    "closed", "time", "remind", "visit_minutes", "linked",
+    "closed", "time", "remind", "visit_minutes", "linked", "same_visit",
 }  # fmt: skip
 _LINKED = {"kind", "title", "minutes", "before_days", "every", "every_weeks"}
 
@@ -78,6 +78,14 @@ def _option(top: TableReader, name: str, key: str) -> Any:
     except ValueError as exc:
         top.problems.append(f"{key}: {text!r}: {exc}")
         return None
+
+
+def _kinds(top: TableReader, key: str) -> tuple[str, ...]:
+    kinds = top.texts(key)
+    if any(kind not in EVENT_KINDS for kind in kinds):
+        top.bad(key, 'a list of event kinds, such as ["chemotherapy"]')
+        return ()
+    return kinds
 
 
 def load_profile(path: Path) -> ClinicProfile:
@@ -141,6 +149,7 @@ def load_profile(path: Path) -> ClinicProfile:
         time=_option(top, "time", "time"),
         remind=_option(top, "remind", "remind"),
         visit_minutes=tuple(visit_minutes),
+        same_visit=_kinds(top, "same_visit"),
         linked=tuple(linked),
     )
     if problems:

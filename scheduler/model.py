@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
@@ -411,27 +412,27 @@ class PlannedEvent:
             return self.end.date()
         return self.end - timedelta(days=1)
 
-    @property
+    @cached_property  # words are asked for by several writers; computed once
     def dose(self) -> str:
         """Return the dose in words ("1,200 mg"), or "" when the event has none."""
         return wording.dose_text(self.dosage) if self.dosage else ""
 
-    @property
+    @cached_property  # words are asked for by several writers; computed once
     def notes(self) -> tuple[str, ...]:
         """Return the patient's notes as plain-text lines: dose and how it is given, what to expect, sources."""
         return wording.note_lines(tuple(f for f in self.facts if f.audience == "patient"))
 
-    @property
+    @cached_property  # words are asked for by several writers; computed once
     def clinic_notes(self) -> tuple[str, ...]:
         """Return the notes for the clinic's views only (clinician-only instructions)."""
         return wording.note_lines(tuple(f for f in self.facts if f.audience == "clinic"))
 
-    @property
+    @cached_property  # words are asked for by several writers; computed once
     def reason(self) -> str:
         """Return why it moved, was given on another day, or was held, in words."""
         return wording.reason_text(self.moves) if self.moves else ""
 
-    @property
+    @cached_property  # words are asked for by several writers; computed once
     def conflict(self) -> str:
         """Return why it is on a closed day it could not leave, in words, or ""."""
         return wording.conflict_text(self.clash) if self.clash else ""

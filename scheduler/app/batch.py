@@ -196,7 +196,8 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     patient = {block.uid: block for block in export.blocks[: export.shown]}
     # A clinic task is in no patient file to keep its stamp: it takes the patient file's latest
     # stamp, so a rerun with nothing new writes the same bytes.
-    stamp = max((block.stamp for block in patient.values()), default=settings.stamp)
+    hidden = any(e.audience != "patient" for e in plan.events)
+    stamp = max((block.stamp for block in patient.values()), default=settings.stamp) if hidden else settings.stamp
     current = [clinic_event(patient.get(e.uid) or event_block(e, (), stamp), e, name) for e in plan.events]
     blocks = [*current, *export.blocks[export.shown :]]
     return RowResult(outcome, "".join(block.text for block in blocks), zone_years(blocks), plan.plan_id)

@@ -158,6 +158,19 @@ def _stamp_text(stamp: datetime) -> str:
 # -- events ---------------------------------------------------------------------------------------
 
 
+def utc_stamp(text: str) -> datetime:
+    """Return a UTC DATE-TIME value such as 20261120T000000Z (read by hand: strptime is slow).
+
+    Raises:
+        ValueError: it is not one.
+    """
+    if len(text) != 16 or text[8] != "T" or text[15] != "Z" or not (text[:8] + text[9:15]).isdigit():
+        raise ValueError(f"{text!r} is not a UTC time stamp like 20261120T000000Z")
+    return datetime(
+        int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]), int(text[13:15]), tzinfo=UTC
+    )
+
+
 @dataclass(frozen=True)
 class EventBlock:
     """One VEVENT: its properties as written (folded content lines) by name, its alarms, its zones.
@@ -174,7 +187,7 @@ class EventBlock:
     @property
     def stamp(self) -> datetime:
         """Return the event's DTSTAMP."""
-        return datetime.strptime(self.props["DTSTAMP"], "DTSTAMP:%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        return utc_stamp(self.props["DTSTAMP"].removeprefix("DTSTAMP:"))
 
     def same_content(self, other: EventBlock) -> bool:
         """Return True when both say the same, stamps aside."""
@@ -304,7 +317,7 @@ def _previous_events(data: bytes) -> dict[str, _Previous]:
         found[block.uid] = _Previous(
             block,
             int(sequence.value) if sequence else 0,
-            datetime.strptime(dtstamp.value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) if dtstamp else _EPOCH,
+            utc_stamp(dtstamp.value) if dtstamp else _EPOCH,
             bool(status and status.value == "CANCELLED"),
         )
     return found

@@ -83,6 +83,15 @@ def exclusive_temporary(folder: Path, name: str) -> Path:
 MAX_INPUT = 64 * 2**20
 
 
+def is_stream(path: Path) -> bool:
+    """Return True for a pipe or a character device (/dev/stdout): written as a stream, never replaced."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
 def check_regular(path: Path) -> None:
     """Refuse to read anything but a regular file: /dev/zero or a pipe would never end.
 

@@ -56,7 +56,7 @@ class Value:
         """Return the value a text gives; ValueError names the reason and the right form."""
         try:
             return self.parse(text)
-        except (ValueError, KeyError):
+        except ValueError:
             raise
         except Exception as exc:  # a parser's unexpected failure is still the user's bad value
             raise ValueError(str(exc)) from None
@@ -87,6 +87,10 @@ TEXT = Value("text", check_text)
 IDENTITY = Value("id", check_identity, "for example course-17")
 
 
+# The environment variable that names the clinic profile, for every command that takes one.
+CLINIC_ENV = "TXCAL_CLINIC"
+
+
 @dataclass(frozen=True)
 class PlanOption:
     """One plan option, in every vocabulary txcal reads.
@@ -114,8 +118,8 @@ class PlanOption:
     envvar: str = ""  # the environment variable the command line also reads
 
     def __post_init__(self) -> None:
-        derived = self.name
-        object.__setattr__(self, "key", self.key or derived)
+        # Unless said otherwise, the plan-file key is the name and the column is the key.
+        object.__setattr__(self, "key", self.key or self.name)
         object.__setattr__(self, "column", self.column or self.key)
 
     @property
@@ -183,7 +187,7 @@ OPTIONS: tuple[PlanOption, ...] = (
         key="profile",
         section="clinic",
         column="clinic",
-        envvar="TXCAL_CLINIC",
+        envvar=CLINIC_ENV,
     ),
     PlanOption(
         "holidays",

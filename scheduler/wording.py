@@ -332,6 +332,15 @@ def calendar_title(regimen_title: str, patient: str | None) -> str:
     return " ".join(name.replace(",", " ").replace(";", " ").split())
 
 
+def status_label(event: PlannedEvent) -> str:
+    """Return the word that marks a dose held, given, or not on its planned day ("" for none)."""
+    if event.status == "held":
+        return "Held"
+    if event.status == "given":
+        return "Given"
+    return "Moved" if event.moves else ""
+
+
 def event_summary(event: PlannedEvent, clinic: bool = False) -> str:
     """Return the event title as calendars show it: step, day or dose number, and dose.
 

@@ -8,22 +8,12 @@ back or replaced, and a file is written through a temporary file and a rename.
 from __future__ import annotations
 
 import dataclasses
-import os
-import stat
 from pathlib import Path
 
 from scheduler.errors import TxcalError, option
-from scheduler.files import read_existing, write_atomic
+from scheduler.files import is_stream, read_existing, write_atomic
 from scheduler.model import Plan
 from scheduler.writers.registry import Format, View
-
-
-def _is_stream(path: Path) -> bool:
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
 
 
 def previous_output(path: Path, fmt: Format, plan: Plan, force: bool) -> bytes | None:
@@ -55,7 +45,7 @@ def write_plan(path: Path, fmt: Format, plan: Plan, view: View, force: bool) -> 
     Raises:
         TxcalError: the file is not txcal's, holds another plan (without `force`), or cannot be written.
     """
-    if _is_stream(path):
+    if is_stream(path):
         # A pipe or a device (/dev/stdout): written as a stream, never read back or replaced.
         rendered = fmt.render(plan, view)
         with open(path, "wb") as stream:

@@ -124,13 +124,16 @@ def time_stamp() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def view_width(to_terminal: bool = True) -> int:
+def on_terminal(to_stdout: bool = True) -> bool:
+    """Return whether a view is shown on a terminal now (stdout, not piped)."""
+    return to_stdout and sys.stdout.isatty()
+
+
+def view_width(to_stdout: bool = True) -> int:
     """Return the columns a view may use: the terminal's width, or 80 when piped or written to a file."""
-    if to_terminal and sys.stdout.isatty():
-        return max(shutil.get_terminal_size().columns, 40)
-    return 80
+    return max(shutil.get_terminal_size().columns, 40) if on_terminal(to_stdout) else 80
 
 
-def colour_on(to_terminal: bool = True) -> bool:
+def colour_on(to_stdout: bool = True) -> bool:
     """Return whether to colour a view: on a terminal, unless NO_COLOR is set."""
-    return to_terminal and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return on_terminal(to_stdout) and "NO_COLOR" not in os.environ

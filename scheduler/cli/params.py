@@ -10,8 +10,8 @@ import click
 
 from scheduler.catalog.loader import TEMPLATES_ENV, load_regimens
 from scheduler.errors import TxcalError
+from scheduler.options import CLINIC_ENV, OPTIONS, PlanOption, Value
 from scheduler.options import DATE as DATE_VALUE
-from scheduler.options import OPTIONS, PlanOption, Value
 from scheduler.units import parse_reminders
 
 
@@ -135,7 +135,7 @@ def clinic_option(help_text: str) -> Callable[[Any], Any]:
     return click.option(
         "--clinic",
         "profile_path",
-        envvar="TXCAL_CLINIC",
+        envvar=CLINIC_ENV,
         type=click.Path(dir_okay=False, path_type=Path),
         help=help_text,
     )

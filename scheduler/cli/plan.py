@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,16 @@ from typing import Any
 import click
 
 from scheduler.app.output import write_plan
-from scheduler.cli.main import colour_on, current_day, expand_plan, main, plan_spec_from, time_stamp, view_width
+from scheduler.cli.main import (
+    colour_on,
+    current_day,
+    expand_plan,
+    main,
+    on_terminal,
+    plan_spec_from,
+    time_stamp,
+    view_width,
+)
 from scheduler.cli.params import (
     DATE,
     complete_names,
@@ -91,7 +99,7 @@ def plan(
         today=day,
         stamp=time_stamp(),
         width=width or (view_width(path is None) if path is None else _UNCUT),
-        terminal=path is None and sys.stdout.isatty(),
+        terminal=on_terminal(path is None),
         color=colour_on(path is None),
         reminders=result.request.reminders,
         paper=paper,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from scheduler.engine.doses import DoseBuilder
+from scheduler.engine.events import event_order
 from scheduler.engine.identity import derive_plan_id
-from scheduler.engine.pathway import PathwayBuilder, step_order
+from scheduler.engine.pathway import PathwayBuilder
 from scheduler.errors import PlanError, option
 from scheduler.model import (
     Plan,
@@ -34,5 +35,5 @@ def expand(request: PlanRequest) -> Plan:
     horizon, warnings = builder.build()
     # Doses come out in order (a given date out of order is refused); pathway steps are sorted by
     # day, all-day first, then by time.
-    events = builder.events if regimen.schedules else sorted(builder.events, key=step_order)
+    events = builder.events if regimen.schedules else sorted(builder.events, key=event_order)
     return Plan(request, plan_id, tuple(events), horizon, tuple(warnings))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from scheduler.engine.events import EventMaker, notes_facts, source_facts
+from scheduler.engine.events import EventMaker, event_order, notes_facts, source_facts
 from scheduler.engine.linked import linked_visits
 from scheduler.engine.records import Records
 from scheduler.errors import PlanError, option
@@ -17,7 +17,6 @@ from scheduler.model import (
     Fact,
     Horizon,
     Move,
-    PlannedEvent,
     Regimen,
     Schedule,
     Window,
@@ -121,9 +120,7 @@ class DoseBuilder(EventMaker):
                     f"a plan of more than {_MAX_DOSES} doses is not a schedule: give {option('doses')}, {option('until')} or {option('period')}"
                 )
         if request.profile is not None and request.profile.linked:
-            self.events = sorted(
-                [*self.events, *linked_visits(self, self.events)], key=lambda e: (e.first_day, _clock(e))
-            )
+            self.events = sorted([*self.events, *linked_visits(self, self.events)], key=event_order)
         if regimen.duration.rule == "months" and regimen.duration.months:
             horizon = self._mark_beyond_label(horizon, regimen.duration.months, warnings)
         if records.stop:
@@ -261,7 +258,3 @@ class DoseBuilder(EventMaker):
         facts += self.contact_facts()
         facts += source_facts(regimen, schedule.sources)
         return tuple(facts)
-
-
-def _clock(event: PlannedEvent) -> float:
-    return event.start.timestamp() if isinstance(event.start, datetime) else 0.0

@@ -31,6 +31,11 @@ def notes_facts(notes: Notes, sources: tuple[str, ...]) -> list[Fact]:
     return facts
 
 
+def event_order(event: PlannedEvent) -> tuple[date, bool, float]:
+    """Return how events sort in a plan: by day, all-day ones first, then by the time they start."""
+    return event.first_day, not event.all_day, event.start.timestamp() if isinstance(event.start, datetime) else 0.0
+
+
 class EventMaker:
     """Makes the events of one plan: wall-clock times in its zone, stable UIDs, titles."""
 

@@ -11,7 +11,6 @@ from scheduler.model import (
     Conflict,
     Fact,
     Horizon,
-    PlannedEvent,
     PlanRequest,
     Step,
 )
@@ -25,10 +24,6 @@ def pathway_day_date(anchor: date, day: int) -> date:
 
 def _label(step: Step, day: int) -> str:
     return step.title if step.on_start else f"{step.title} ({day_label(day)})"
-
-
-def step_order(event: PlannedEvent) -> tuple[date, bool, float]:
-    return event.first_day, not event.all_day, event.start.timestamp() if isinstance(event.start, datetime) else 0.0
 
 
 class PathwayBuilder(EventMaker):

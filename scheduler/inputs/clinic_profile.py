@@ -18,7 +18,6 @@ from scheduler.options import BY_NAME
 from scheduler.units import check_text, parse_clock
 
 SCHEMA = 1
-PROFILE_ENV = "TXCAL_CLINIC"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TOP = {
     "schema", "name", "address", "phone", "after_hours_phone", "timezone", "hours", "chairs", "avoid", "holidays",

@@ -24,6 +24,7 @@ from scheduler.wording import (
     describe_minutes,
     fact_line,
     plan_heading,
+    status_label,
 )
 from scheduler.writers.registry import Rendered, View
 
@@ -136,11 +137,8 @@ def _row(event: PlannedEvent, where: bool) -> str:
         what += f" ({_e(day_label(event.day))})"
     if event.unconfirmed:
         what += ' <span title="not confirmed against the label">*</span>'
-    status = ""
-    if event.status == "held":
-        status = '<div class="status">Held: not given</div>'
-    elif event.status == "given":
-        status = '<div class="status">Given</div>'
+    label = status_label(event) if event.status in ("held", "given") else ""
+    status = f'<div class="status">{label}{": not given" if event.status == "held" else ""}</div>' if label else ""
     remarks = "".join(f'<div class="note">{_e(line)}</div>' for line in (event.reason,) if line)
     dose = _e(f"{event.dose} {event.route}".strip()) if event.dose else ""
     length = _e(describe_minutes(event.minutes)) if event.minutes and not event.all_day else ""

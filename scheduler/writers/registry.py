@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import ModuleType
 
@@ -53,12 +53,10 @@ class Format:
     entry: str = "render"  # the module's render function, where a module renders two formats
     whole_plan: bool = False  # never narrowed (--next, --from, --to): an export must not cancel events
     reminders: bool = False  # carries calendar reminders
-    _loaded: dict[str, ModuleType] = field(default_factory=dict, compare=False, repr=False)
 
     def writer(self) -> ModuleType:
-        if "module" not in self._loaded:
-            self._loaded["module"] = importlib.import_module(self.module)
-        return self._loaded["module"]
+        """Return the writer module, imported on first use (Python keeps it once imported)."""
+        return importlib.import_module(self.module)
 
     def render(self, plan: Plan, view: View) -> Rendered:
         rendered: Rendered = getattr(self.writer(), self.entry)(plan, view)

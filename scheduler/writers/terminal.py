@@ -12,7 +12,15 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from scheduler.model import Plan, PlannedEvent
-from scheduler.wording import DISCLAIMER, UNCONFIRMED_MARK, day_label, plan_heading, plan_summary, relative_day
+from scheduler.wording import (
+    DISCLAIMER,
+    UNCONFIRMED_MARK,
+    day_label,
+    plan_heading,
+    plan_summary,
+    relative_day,
+    status_label,
+)
 from scheduler.writers.registry import Rendered, View
 
 # ANSI colours per event kind (SGR codes).
@@ -66,15 +74,6 @@ def situation(event: PlannedEvent) -> list[str]:
 
 
 _SHORTEST_NAME = 16  # a title shortened below this says too little: the dose goes below it instead
-
-
-def _status(event: PlannedEvent) -> str:
-    """Return the label that marks a dose that is held, given, or not on its planned day."""
-    if event.status == "held":
-        return "Held: "
-    if event.status == "given":
-        return "Given: "
-    return "Moved: " if event.moves else ""
 
 
 def _fit(text: str, width: int) -> str:
@@ -135,7 +134,8 @@ def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = Fals
         # What must never be cut: the dose with its unit and route, and the mark of an unconfirmed fact.
         dose = plain(f"{event.dose} {event.route}".strip()) if event.dose else ""
         tail = (f"  {dose}" if dose else "") + (" *" if event.unconfirmed else "")
-        name = _status(event) + plain(event.name)
+        label = status_label(event)
+        name = (f"{label}: " if label else "") + plain(event.name)
         if len(name) + len(tail) <= room or len(tail) <= room - _SHORTEST_NAME:
             what, below = _fit(name, room - len(tail)) + tail, ""
         else:  # the dose does not fit beside the title: the title stays whole, the dose goes below

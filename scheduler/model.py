@@ -312,7 +312,8 @@ class PlanRequest:
 # Who a fact is for: the patient's calendar shows "patient" facts; the clinic's views show both.
 AUDIENCES = ("patient", "clinic")
 # Why an event is not on its planned day: given on another day, delayed, moved off a closed day, held.
-MOVE_CODES = ("given", "delayed", "moved", "held")
+# levelled: the clinic set its time (and perhaps day) so no moment has more patients than chairs.
+MOVE_CODES = ("given", "delayed", "moved", "held", "levelled")
 # Why an event stays on a closed day: no open day in its window; tied to Day 1 (pathways).
 CONFLICT_CODES = ("no-open-day", "tied-to-day-1")
 
@@ -327,6 +328,8 @@ class Move:
     days: int | None = None  # delayed: by how many days
     why: str = ""  # the reason recorded, or why the clinic is closed
     window: Window | None = None  # moved: the window it moved within
+    at: time | None = None  # levelled: the appointment time the clinic set
+    was: time | None = None  # levelled: the time it was planned for
 
 
 @dataclass(frozen=True, slots=True)
@@ -473,34 +476,99 @@ NOT_VISITS = ("milestone", "watch")
 
 @dataclass
 class DayLoad:
-    """What one day holds: visits by kind, chair minutes, and visits whose length is unknown."""
+    """What one day holds: patients, visits by kind, chair minutes, and when each patient sits in a chair."""
 
     visits: Counter[str] = field(default_factory=Counter)
+    patients: set[str] = field(default_factory=set)
     chair_minutes: int = 0
     unknown_minutes: int = 0
+    spans: list[tuple[str, int, int]] = field(default_factory=list)  # (patient, first minute, end minute)
+
+    def in_chairs(self) -> list[tuple[int, int]]:
+        """Return (minute, change) steps of the chairs in use: a patient's overlapping chair visits are one chair."""
+        by_patient: dict[str, list[tuple[int, int]]] = {}
+        for patient, start, end in self.spans:
+            by_patient.setdefault(patient, []).append((start, end))
+        steps = []
+        for spans in by_patient.values():
+            spans.sort()
+            merged = [list(spans[0])]
+            for start, end in spans[1:]:
+                if start < merged[-1][1]:  # two drugs in one sitting (same_visit) take one chair
+                    merged[-1][1] = max(merged[-1][1], end)
+                else:
+                    merged.append([start, end])
+            steps += [step for start, end in merged for step in ((start, 1), (end, -1))]
+        return sorted(steps)  # an end sorts before a start at the same minute: the chair is free again
+
+    @property
+    def peak_chairs(self) -> int:
+        """Return the most chairs in use at one moment, from appointment times and lengths."""
+        peak = used = 0
+        for _, change in self.in_chairs():
+            used += change
+            peak = max(peak, used)
+        return peak
 
 
 @dataclass
 class Load:
-    """The clinic's days, and the capacity they are compared with (None when not given)."""
+    """The clinic's days, and the chairs and opening minutes they are compared with (None when not given)."""
 
     days: dict[date, DayLoad] = field(default_factory=dict)
-    capacity: int | None = None  # chair minutes a day
+    chairs: int | None = None
+    open_minutes: int | None = None  # the longest opening day, in minutes
 
-    def add(self, day: date, kind: str, minutes: int | None) -> None:
+    @property
+    def capacity(self) -> int | None:
+        """Return the chair minutes a day holds: chairs times opening minutes."""
+        return None if self.chairs is None or self.open_minutes is None else self.chairs * self.open_minutes
+
+    def add(self, day: date, kind: str, minutes: int | None, patient: str = "", at: int | None = None) -> None:
+        """Count one visit: its kind, its patient and, for a chair visit, its minutes from minute `at` of the day."""
         if kind in NOT_VISITS:
             return
         load = self.days.setdefault(day, DayLoad())
         load.visits[kind] += 1
+        load.patients.add(patient)
         if kind in CHAIR_KINDS:
             if minutes is None:
                 load.unknown_minutes += 1
             else:
                 load.chair_minutes += minutes
+                if at is not None:
+                    load.spans.append((patient, at, at + minutes))
 
     def over(self, day: date) -> bool:
-        return self.capacity is not None and self.days[day].chair_minutes > self.capacity
+        """Return whether a day needs more than the clinic has: chair minutes, or chairs at one moment."""
+        d = self.days[day]
+        capacity = self.capacity
+        return (capacity is not None and d.chair_minutes > capacity) or (
+            self.chairs is not None and d.peak_chairs > self.chairs
+        )
 
     def window(self, first: date | None, last: date | None) -> Load:
         days = {d: v for d, v in self.days.items() if (first is None or d >= first) and (last is None or d <= last)}
-        return Load(days, self.capacity)
+        return Load(days, self.chairs, self.open_minutes)
+
+
+# -- the coordinator's day sheet (gathered by scheduler.app.agenda, shown by scheduler.writers.agenda)
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """One line of the day sheet."""
+
+    day: date
+    start: int | None  # minute of the day; None for an all-day item
+    minutes: int | None
+    patient: str
+    kind: str
+    what: str
+    prepare: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()
+    chair: int | None = None
+
+    @property
+    def end(self) -> int | None:
+        return None if self.start is None or self.minutes is None else self.start + self.minutes

@@ -27,6 +27,7 @@ from scheduler.units import (
     parse_date,
     parse_interval,
     parse_period,
+    parse_preference,
     parse_reminders,
     parse_weight,
     parse_window,
@@ -85,6 +86,7 @@ WEIGHT = Value("kg", parse_weight, "write the weight in kilograms, e.g. 42.5", f
 FLAG = Value("yes/no", parse_yes_no, "write yes or no", bool)
 TEXT = Value("text", check_text)
 IDENTITY = Value("id", check_identity, "for example course-17")
+PREFERENCE = Value("preference", parse_preference, "write morning, afternoon or a time such as 10:30")
 
 
 # The environment variable that names the clinic profile, for every command that takes one.
@@ -225,6 +227,13 @@ OPTIONS: tuple[PlanOption, ...] = (
         "--keep-grid",
         section="clinic",
         default=False,
+    ),
+    PlanOption(
+        "prefer",
+        PREFERENCE,
+        "When a batch levels the chairs (batch --level): morning, afternoon or a time such as 10:30.",
+        "--prefer",
+        section="clinic",
     ),
     PlanOption(
         "strict",

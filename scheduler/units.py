@@ -231,6 +231,24 @@ def parse_clock(text: str) -> time:
     return time(hour, minute)
 
 
+PREFERENCES = ("morning", "afternoon")
+
+
+def parse_preference(text: str) -> str:
+    """Return a preferred appointment time: "morning", "afternoon" or a time of day as HH:MM.
+
+    Raises:
+        ValueError: neither a part of the day nor a time of day.
+    """
+    word = text.strip().lower()
+    if word in PREFERENCES:
+        return word
+    try:
+        return f"{parse_clock(word):%H:%M}"
+    except ValueError:
+        raise ValueError("expected morning, afternoon or a time such as 10:30") from None
+
+
 def parse_yes_no(text: str) -> bool:
     """Return True for yes, true, y or 1 and False for no, false, n or 0, in any case.
 

@@ -145,6 +145,17 @@ def reason_text(moves: tuple[Move, ...]) -> str:
             assert move.planned is not None and move.window is not None
             verb = "then moved" if parts else "Moved"
             parts.append(f"{verb} from {move.planned:%a %d %b}: {move.why} (window {window_text(move.window)})")
+        elif move.code == "levelled":
+            assert move.at is not None and move.was is not None and move.planned is not None
+            if move.day is not None and move.day != move.planned:
+                parts.append(
+                    f"Moved by the clinic from {move.planned:%a %d %b} to {move.day:%a %d %b} at {move.at:%H:%M}: "
+                    "every chair was taken that day"
+                )
+            else:
+                parts.append(
+                    f"Appointment at {move.at:%H:%M} (planned {move.was:%H:%M}), set by the clinic so every patient has a chair"
+                )
         else:  # held
             parts.append("Held" + _because(move.why))
     return "; ".join(parts)
@@ -375,6 +386,63 @@ def clinic_description(
     lines += clinic_notes
     lines += [f"Patient calendar: {calendar_file}", DISCLAIMER]
     return "\n".join(lines)
+
+
+def preparation(
+    facts: tuple[Fact, ...], dosage: Dose | None, kind: str, premedication: str, arrival: date | None
+) -> tuple[str, ...]:
+    """Return what the clinic prepares for a visit: the weight a dose assumes, body surface area, premedication, the product."""
+    lines = []
+    if dosage is not None and dosage.per == "m²":
+        lines.append(f"Weigh and measure the patient: the dose is {dose_text(dosage)} of body surface area")
+    for fact in facts:
+        if fact.kind == "weight":
+            dose, weight = fact.args
+            lines.append(
+                f"Weigh the patient: the dose assumes {format_number(weight)} kg ({weight_arithmetic(dose, weight)})"
+            )
+    if premedication:
+        lines.append(f"First: {premedication}")
+    if kind == "infusion":
+        lines.append(
+            f"Product arrival planned {arrival:%a %d %b}: confirm it has arrived"
+            if arrival
+            else "Confirm the T-cell product has arrived (no arrival date given)"
+        )
+    return tuple(lines)
+
+
+NO_CHAIR = "no chair free at this time: every chair is taken"
+
+
+def levelling_summary(
+    visits: int, days: int, times: int, moved: int, unfit: int, honoured: int, preferences: int
+) -> str:
+    """Return what levelling did, in one sentence for the coordinator."""
+    text = (
+        f"Levelled {plural(visits, 'chair visit')} on {plural(days, 'day')}: {plural(times, 'visit')} given another "
+        f"time, {moved} moved to another day within its window"
+    )
+    if preferences:
+        text += f", {honoured} of {plural(preferences, 'preference')} met"
+    if unfit:
+        text += f"; {unfit} fit no chair (see the manifest's conflicts column)"
+    return text + "."
+
+
+def batch_conflicts(patients: list[tuple[int, str, str]], over: list[date], manifest: str) -> list[str]:
+    """Return the lines naming the patients (row, label, what) with a visit on a closed day or over the chairs."""
+    if not patients and not over:
+        return []
+    lines = []
+    if over:
+        shown = ", ".join(str(day) for day in over[:5]) + (" ..." if len(over) > 5 else "")
+        lines.append(f"{plural(len(over), 'day')} over the clinic's chairs: {shown}.")
+    lines.append(f"{plural(len(patients), 'patient')} with conflicts (the {manifest} conflicts column says each):")
+    lines += [f"  row {row} {label}: {what}" for row, label, what in patients[:20]]
+    if len(patients) > 20:
+        lines.append(f"  ... and {len(patients) - 20} more in {manifest}")
+    return lines
 
 
 def reminder_text(summary: str) -> str:

@@ -56,6 +56,10 @@ def _in_a_folder(tmp_path_factory, monkeypatch):
     monkeypatch.chdir(folder)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795132800")
     (folder / "existing.ics").write_bytes(b"not txcal's\r\n")
+    (folder / "clinic.toml").write_text(
+        'schema = 1\nname = "Fuzz"\ntimezone = "America/New_York"\nchairs = 2\nhours = "08:00-12:00"\n',
+        encoding="utf-8",
+    )
 
 
 @pytest.mark.parametrize("flag", [o.flag for o in OPTIONS if o.flag and not o.is_flag])
@@ -117,6 +121,10 @@ hostile_bytes = st.binary(max_size=3000) | st.builds(
     [
         ("in.ics", ["check", "in.ics"]),
         ("in.ics", ["load", "in.ics"]),
+        ("in.ics", ["load", "in.ics", "--chairs", "2", "--format", "chart", "--date", "2026-12-01"]),
+        ("in.ics", ["agenda", "in.ics", "--date", "2026-12-01", "--days", "31"]),
+        ("in.csv", ["agenda", "in.csv", "--date", "2026-12-01"]),
+        ("in.csv", ["batch", "in.csv", "--out-dir", "out", "--level", "--clinic", "clinic.toml"]),
         ("in.ics", [*shlex.split(BASE), "--closed", "in.ics"]),
         ("in.txt", [*shlex.split(BASE), "--closed", "in.txt"]),
         ("in.csv", ["batch", "in.csv", "--out-dir", "out"]),

@@ -280,7 +280,8 @@ def test_an_event_that_ends_before_it_starts_adds_no_chair_minutes(txcal, tmp_pa
         encoding="utf-8",
     )
     table = txcal(f"load {tmp_path / 'odd.ics'} --format csv").stdout
-    assert "2026-12-01,1,1,0,0,0,0,0,1," in table
+    # date, patients, visits, dose ... chair_minutes 0, one visit of unknown length, no chair counted at once
+    assert "2026-12-01,1,1,1,0,0,0,0,0,1,0," in table
 
 
 # -- one clear line, never a traceback -------------------------------------------------------------

@@ -267,3 +267,36 @@ def test_a_batch_folder_publishes_each_patient_to_a_collection_of_its_own(txcal,
     statuses = sorted(e["STATUS"] for e in radicale.events("P-1").values())
     assert statuses == ["CANCELLED", "CANCELLED", "TENTATIVE", "TENTATIVE"]
     assert "clinic" not in {p.name for p in (radicale.folder / "store" / "collection-root" / USER).iterdir()}
+
+
+def test_a_corrected_plan_replaces_the_old_one_only_when_asked(txcal, radicale, env):
+    assert txcal(PLAN).exit_code == 0
+    assert txcal(f"publish --plan-file p.toml --to {radicale.url()}").exit_code == 0
+    old = set(radicale.events())
+    # The start was wrong: a new plan file (another start, so another plan) for the same calendar.
+    corrected = PLAN.replace("-f p.toml", "-f q.toml").replace("2026-12-01", "2026-12-03")
+    assert txcal(corrected).exit_code == 0
+    refused = txcal(f"publish --plan-file q.toml --to {radicale.url()}")
+    assert refused.exit_code == 1 and "holds another txcal plan" in refused.stderr and "--replace" in refused.stderr
+    assert set(radicale.events()) == old  # nothing written
+    replaced = txcal(f"publish --plan-file q.toml --to {radicale.url()} --replace")
+    assert replaced.exit_code == 0, replaced.stderr
+    assert "6 new, 0 updated, 6 cancelled" in replaced.stderr
+    events = radicale.events()
+    assert {uid for uid, e in events.items() if e["STATUS"] == "CANCELLED"} == old
+    live = sorted(e["DTSTART"][:8] for e in events.values() if e["STATUS"] != "CANCELLED")
+    assert live[0] == "20261203" and len(live) == 6
+    again = txcal(f"publish --plan-file q.toml --to {radicale.url()}")
+    assert again.exit_code == 0 and "0 new, 0 updated, 0 cancelled, 12 unchanged" in again.stderr
+
+
+def test_a_restarted_plan_file_moves_its_events_in_place(txcal, radicale, env):
+    assert txcal(PLAN).exit_code == 0
+    assert txcal(f"publish --plan-file p.toml --to {radicale.url()}").exit_code == 0
+    before = set(radicale.events())
+    moved = txcal("record restart -f p.toml 2026-12-03")
+    assert moved.exit_code == 0 and "kept" in moved.stderr
+    again = txcal(f"publish --plan-file p.toml --to {radicale.url()}")
+    assert again.exit_code == 0 and "0 new, 6 updated, 0 cancelled" in again.stderr
+    events = radicale.events()
+    assert set(events) == before and min(e["DTSTART"][:8] for e in events.values()) == "20261203"

@@ -15,17 +15,20 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from scheduler.app.levelling import Levelling, Sitting, level, sittings
 from scheduler.app.output import previous_output
 from scheduler.app.plans import plan_from_spec
+from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
+from scheduler.engine.slots import Rebooking, reschedule
 from scheduler.errors import TxcalError
 from scheduler.files import exclusive_temporary, read_existing, write_atomic
 from scheduler.inputs.patient_list import iter_rows, spec_from_row
-from scheduler.model import PlannedEvent
+from scheduler.model import CHAIR_KINDS, ClinicProfile, Load, Plan, PlannedEvent
 from scheduler.options import PATIENT_LIST
 from scheduler.units import check_zone
 from scheduler.wording import clinic_description, event_summary
@@ -57,9 +60,18 @@ MANIFEST_COLUMNS = (
     "last",
     "changed",
     "cancelled",
+    "levelled",
+    "conflicts",
     "status",
     "error",
 )
+# Manifests of earlier versions, which a batch still knows as its own.
+OLDER_MANIFESTS = (
+    ("row", "patient", "file", "regimen", "events", "first", "last", "changed", "cancelled", "status", "error"),
+)
+PATIENT_PROPERTY = "X-TXCAL-PATIENT"  # the patient an event of the clinic calendar belongs to: its label
+PREPARE_PROPERTY = "X-TXCAL-PREPARE"  # what to prepare for a chair visit
+CONFLICT_PROPERTY = "X-TXCAL-CONFLICT"  # why a visit stays on a closed day
 
 
 def file_stem(label: str, row: int) -> str:
@@ -84,12 +96,14 @@ class Outcome:
     last: str = ""
     changed: int = 0
     cancelled: int = 0
+    levelled: str = ""  # the visits the clinic gave a time or day to level its chairs
+    conflicts: str = ""  # visits on closed days, over the chairs, or fitting no chair
     error: str = ""
 
     def cells(self) -> list[object]:
-        status = "error" if self.error else "ok"
+        status = "error" if self.error else "conflict" if self.conflicts else "ok"
         return [self.row, self.patient, self.file, self.regimen, self.events, self.first, self.last,
-                self.changed, self.cancelled, status, self.error]  # fmt: skip
+                self.changed, self.cancelled, self.levelled, self.conflicts, status, self.error]  # fmt: skip
 
 
 def survey(path: Path) -> tuple[int, dict[str, set[int]]]:
@@ -113,6 +127,8 @@ class Settings:
     force: bool = False
     template_dirs: tuple[str, ...] = ()
     profile: Path | None = None  # the clinic profile of rows that name none
+    replace: bool = False  # a patient file holding another plan: cancel its events and write this one
+    rebookings: dict[int, tuple[Rebooking, ...]] | None = None  # by row: the days a levelled batch set
 
 
 @dataclass
@@ -123,6 +139,7 @@ class RowResult:
     clinic_text: str = ""
     years: dict[str, set[int]] = field(default_factory=dict)
     plan_id: str = ""
+    chair: tuple[tuple[date, int | None, int | None], ...] = ()  # chair visits: day, minutes, minute of the day
 
 
 def assign_files(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[int, dict[str, str], str]]:
@@ -143,26 +160,43 @@ _CATALOGS: dict[tuple[str, ...], Catalog] = {}
 
 def plan_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[RowResult]:
     """Plan and write the calendars of some rows; runs in the main process or in a worker."""
+    catalog = _catalog(settings)
+    return [_plan_row(settings, catalog, number, cells, name) for number, cells, name in chunk]
+
+
+def _catalog(settings: Settings) -> Catalog:
     from scheduler.catalog.loader import load_regimens
 
     if settings.template_dirs not in _CATALOGS:
         _CATALOGS[settings.template_dirs] = load_regimens(settings.template_dirs)
-    catalog = _CATALOGS[settings.template_dirs]
-    return [_plan_row(settings, catalog, number, cells, name) for number, cells, name in chunk]
+    return _CATALOGS[settings.template_dirs]
 
 
-def clinic_event(block: EventBlock, event: PlannedEvent, calendar_file: str) -> EventBlock:
+def clinic_event(
+    block: EventBlock, event: PlannedEvent, calendar_file: str, patient: str, prepare: tuple[str, ...]
+) -> EventBlock:
     """Return a patient's event as the clinic calendar shows it: the patient's notes left out.
 
-    Coordinators need who, what, when and what changed; the side effects and sources are in the
-    patient's own calendar, which the description names. A quarter of the bytes, for a whole clinic.
+    Coordinators need who, what, when, what to prepare and what changed; the side effects and
+    sources are in the patient's own calendar, which the description names. A quarter of the
+    bytes, for a whole clinic. The patient, the preparation and a conflict are also properties of
+    their own, so the day sheet and the load read them back as data.
     """
     line = _clinic_description(
-        event.dose, event.route, event.kind, event.reason, event.conflict, event.clinic_notes, calendar_file
+        event.dose,
+        event.route,
+        event.kind,
+        event.reason,
+        event.conflict,
+        (*prepare, *event.clinic_notes),
+        calendar_file,
     )
-    props = {**block.props, "DESCRIPTION": line}
+    props = {**block.props, "DESCRIPTION": line, PATIENT_PROPERTY: fold(f"{PATIENT_PROPERTY}:{escape(patient)}")}
+    if prepare:
+        props[PREPARE_PROPERTY] = fold(f"{PREPARE_PROPERTY}:{escape('; '.join(prepare))}")
     if event.conflict:
         props["SUMMARY"] = fold("SUMMARY:" + escape(event_summary(event, clinic=True)))
+        props[CONFLICT_PROPERTY] = fold(f"{CONFLICT_PROPERTY}:{escape(event.conflict)}")
     # The clinic's calendar carries no reminders: the patient's own does.
     return EventBlock(block.uid, props, (), block.zones)
 
@@ -175,13 +209,30 @@ def _clinic_description(
     return fold("DESCRIPTION:" + escape(text))
 
 
+def _row_plan(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str]) -> Plan:
+    """Return a row's plan, at the times and days a levelled batch set for it."""
+    spec = dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.profile)
+    plan = plan_from_spec(spec, catalog)
+    if settings.rebookings:
+        plan = reschedule(plan, settings.rebookings.get(number, ()))
+    return plan
+
+
+def _closed_day_conflicts(plan: Plan) -> list[str]:
+    """Return the plan's visits left on closed days, briefly: "dose 3 on 2026-12-25 (Christmas Day)"."""
+    return [
+        f"{f'dose {e.dose_number}' if e.dose_number else e.name} on {e.first_day} ({e.clash.closed})"
+        for e in plan.events
+        if e.clash is not None and e.status != "held"
+    ]
+
+
 def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str], name: str) -> RowResult:
     outcome = Outcome(number, cells.get("patient", ""))
     path = settings.out_dir / name
     try:
-        spec = dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.profile)
-        plan = plan_from_spec(spec, catalog)
-        previous = previous_output(path, FORMATS["ics"], plan, settings.force)
+        plan = _row_plan(settings, catalog, number, cells)
+        previous = previous_output(path, FORMATS["ics"], plan, settings.force, settings.replace)
         export = to_ics(plan, settings.stamp, plan.request.reminders or settings.reminders, previous)
         write_atomic(path, export.data)
     except TxcalError as exc:
@@ -191,6 +242,11 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     if plan.events:
         outcome.first, outcome.last = str(plan.events[0].first_day), str(max(e.last_day for e in plan.events))
     outcome.changed, outcome.cancelled = export.changed, export.cancelled
+    outcome.conflicts = "; ".join(_closed_day_conflicts(plan))
+    levelled = [e for e in plan.events if e.kind in CHAIR_KINDS and any(m.code == "levelled" for m in e.moves)]
+    if levelled:
+        days = [f"{e.first_day} {e.start:%H:%M}" for e in levelled if isinstance(e.start, datetime)]
+        outcome.levelled = "; ".join(days)
     # The plan's events come first in the export, then any it cancels (kept as they were).
     # Every event of the plan, clinic tasks included; those not in the patient's file are made here.
     patient = {block.uid: block for block in export.blocks[: export.shown]}
@@ -198,9 +254,36 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     # stamp, so a rerun with nothing new writes the same bytes.
     hidden = any(e.audience != "patient" for e in plan.events)
     stamp = max((block.stamp for block in patient.values()), default=settings.stamp) if hidden else settings.stamp
-    current = [clinic_event(patient.get(e.uid) or event_block(e, (), stamp), e, name) for e in plan.events]
+    label = plan.request.patient or outcome.patient or name
+    prepare = plan_preparation(plan)
+    current = [
+        clinic_event(patient.get(e.uid) or event_block(e, (), stamp), e, name, label, prepare.get(e.uid, ()))
+        for e in plan.events
+    ]
     blocks = [*current, *export.blocks[export.shown :]]
-    return RowResult(outcome, "".join(block.text for block in blocks), zone_years(blocks), plan.plan_id)
+    chair = tuple(
+        (e.first_day, e.minutes, e.start.hour * 60 + e.start.minute if isinstance(e.start, datetime) else None)
+        for e in plan.events
+        if e.kind in CHAIR_KINDS and e.status != "held"
+    )
+    return RowResult(outcome, "".join(block.text for block in blocks), zone_years(blocks), plan.plan_id, chair)
+
+
+def sitting_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[Sitting]:
+    """Return the chair visits of some rows as planned, for levelling; runs in the main process or a worker."""
+    catalog = _catalog(settings)
+    found: list[Sitting] = []
+    profile = str(settings.profile.resolve()) if settings.profile else None
+    for number, cells, _ in chunk:
+        try:
+            spec = dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.profile)
+            plan = plan_from_spec(spec, catalog)
+        except TxcalError:
+            continue  # the row fails again when it is written, with its message
+        if plan.request.profile is None or plan.request.profile.path != profile:
+            continue  # another clinic's chairs
+        found += sittings(plan, number, plan.request.patient or cells.get("patient", ""), spec.prefer)
+    return found
 
 
 def _worker_count(rows: int) -> int:
@@ -215,50 +298,91 @@ def _chunk_size(rows: int, workers: int) -> int:
 
 @dataclass
 class BatchResult:
-    """What a batch did: rows planned, events written, and the rows that failed."""
+    """What a batch did: rows planned, events written, the rows that failed, and the clinic's conflicts."""
 
     rows: int = 0
     events: int = 0
     failed: list[Outcome] = field(default_factory=list)
+    conflicts: list[Outcome] = field(default_factory=list)  # rows with a visit on a closed day or over the chairs
+    over: list[date] = field(default_factory=list)  # days over the chairs or their minutes
+    levelling: Levelling | None = None
 
 
-def run_batch(patients: Path, settings: Settings, progress: Callable[[int], None] = lambda n: None) -> BatchResult:
+def _clinic_profile(settings: Settings) -> ClinicProfile | None:
+    from scheduler.inputs.clinic_profile import load_profile
+
+    return load_profile(settings.profile.resolve()) if settings.profile is not None else None
+
+
+def _opening(profile: ClinicProfile) -> Callable[[date], tuple[int, int] | None]:
+    """Return a day's opening and closing minute at the clinic, or None on a day it is closed."""
+    from scheduler.inputs.plan_spec import profile_calendar
+
+    spans = {day: (o.hour * 60 + o.minute, c.hour * 60 + c.minute) for day, o, c in profile.hours}
+    calendar = profile_calendar(profile)
+
+    def hours(day: date) -> tuple[int, int] | None:
+        if calendar is not None and calendar.closed(day):
+            return None
+        return spans.get(day.weekday(), None if profile.hours else (8 * 60, 18 * 60))
+
+    return hours
+
+
+def run_batch(
+    patients: Path, settings: Settings, progress: Callable[[int], None] = lambda n: None, levelled: bool = False
+) -> BatchResult:
     """Plan every row of a patient list into settings.out_dir: a calendar each, the clinic calendar, the manifest.
 
     Rows are read, planned (by worker processes when the list is large) and written a chunk at a
-    time, and the clinic calendar and manifest are written as rows finish, in row order, so memory
-    stays flat however long the list. The clinic calendar's time zones are written first, for the
-    zones and years the list names; should its events use others, it is written again with them.
+    time, and the clinic calendar is written as rows finish, in row order, so its memory stays flat
+    however long the list. The clinic calendar's time zones are written first, for the zones and
+    years the list names; should its events use others, it is written again with them. The
+    manifest is written last, when the days over the chairs are known.
+
+    With `levelled`, every row is planned once first to collect its chair visits, which are given
+    times (scheduler.app.levelling) before the calendars are written.
     """
     total, expected = survey(patients)
     workers = _worker_count(total)
-    chunks = _chunks(assign_files(iter_rows(patients)), _chunk_size(total, workers))
+    profile = _clinic_profile(settings)
     result = BatchResult()
+    if levelled:
+        if profile is None or profile.chairs is None:
+            raise TxcalError("levelling needs the clinic's chairs: give --clinic FILE with chairs and hours")
+        sittings_found = _in_workers(sitting_chunk, patients, settings, total, workers, lambda n: None)
+        result.levelling = level((s for chunk in sittings_found for s in chunk), profile.chairs, _opening(profile))
+        settings = dataclasses.replace(
+            settings, rebookings={row: tuple(r) for row, r in result.levelling.rebookings.items()}
+        )
     used: dict[str, set[int]] = {}
     if not settings.force:
         _check_own_files(settings.out_dir)
     clinic = exclusive_temporary(settings.out_dir, CLINIC_FILE)
     manifest = exclusive_temporary(settings.out_dir, MANIFEST_FILE)
+    load = Load(chairs=profile.chairs, open_minutes=_longest_day(profile)) if profile else None
+    outcomes: list[Outcome] = []
+    chair_days: dict[int, set[date]] = {}
     try:
-        with (
-            clinic.open("w", encoding="utf-8", newline="") as out,
-            manifest.open("w", encoding="utf-8", newline="") as table,
-        ):
-            rows = safe_writer(table)
-            rows.writerow(MANIFEST_COLUMNS)
+        with clinic.open("w", encoding="utf-8", newline="") as out:
             out.write(calendar_head("txcal clinic calendar", CLINIC_PLAN))
             out.write(timezones_text(expected))
-            if workers == 1:
-                results: Iterator[list[RowResult]] = (plan_chunk(settings, chunk) for chunk in chunks)
-                _collect(results, out, rows, result, used, progress)
-            else:
-                import multiprocessing
-
-                with multiprocessing.get_context("fork").Pool(workers) as pool:
-                    _collect(_bounded(pool, settings, chunks, workers * 2), out, rows, result, used, progress)
+            for row in _collect(_in_workers(plan_chunk, patients, settings, total, workers, progress), result, used):
+                out.write(row.clinic_text)
+                outcomes.append(row.outcome)
+                if load is not None and row.chair:
+                    for day, minutes, at in row.chair:
+                        load.add(day, "dose", minutes, str(row.outcome.row), at)
+                    chair_days[row.outcome.row] = {day for day, _, _ in row.chair}
             out.write("END:VCALENDAR\r\n")
         if any(not years <= expected.get(zone, set()) for zone, years in used.items()):
             _rewrite_zones(clinic, expected, used)
+        _add_clinic_conflicts(outcomes, result, load, chair_days)
+        with manifest.open("w", encoding="utf-8", newline="") as table:
+            rows = safe_writer(table)
+            rows.writerow(MANIFEST_COLUMNS)
+            for outcome in outcomes:
+                rows.writerow(outcome.cells())
         os.replace(clinic, settings.out_dir / CLINIC_FILE)
         os.replace(manifest, settings.out_dir / MANIFEST_FILE)
     except OSError as exc:
@@ -267,6 +391,52 @@ def run_batch(patients: Path, settings: Settings, progress: Callable[[int], None
         clinic.unlink(missing_ok=True)
         manifest.unlink(missing_ok=True)
     return result
+
+
+def _longest_day(profile: ClinicProfile) -> int:
+    return max(((c.hour - o.hour) * 60 + c.minute - o.minute for _, o, c in profile.hours), default=10 * 60)
+
+
+def _add_clinic_conflicts(
+    outcomes: list[Outcome], result: BatchResult, load: Load | None, chair_days: dict[int, set[date]]
+) -> None:
+    """Add to each row the days it is over the chairs, and what levelling could not fit; collect the rows in conflict."""
+    if load is not None and load.chairs is not None:
+        result.over = sorted(day for day in load.days if load.over(day))
+    over = set(result.over)
+    unfit: dict[int, list[date]] = {}
+    for sitting in result.levelling.unfit if result.levelling else ():
+        unfit.setdefault(sitting.row, []).append(sitting.day)
+    for outcome in outcomes:
+        found = [outcome.conflicts] if outcome.conflicts else []
+        found += [f"{day}: no chair free in opening hours" for day in sorted(unfit.get(outcome.row, ()))]
+        found += [f"{day}: the clinic is over its chairs" for day in sorted(chair_days.get(outcome.row, set()) & over)]
+        outcome.conflicts = "; ".join(found)
+        if outcome.conflicts and not outcome.error:
+            result.conflicts.append(outcome)
+
+
+def _in_workers(
+    work: Callable[[Settings, list[Any]], list[Any]],
+    patients: Path,
+    settings: Settings,
+    total: int,
+    workers: int,
+    progress: Callable[[int], None],
+) -> Iterator[list[Any]]:
+    """Yield `work` done on every chunk of rows, in row order: in this process, or in worker processes."""
+    chunks = _chunks(assign_files(iter_rows(patients)), _chunk_size(total, workers))
+    if workers == 1:
+        for chunk in chunks:
+            yield work(settings, chunk)
+            progress(len(chunk))
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for done, size in _bounded(pool, work, settings, chunks, workers * 2):
+            yield done
+            progress(size)
 
 
 def _check_own_files(folder: Path) -> None:
@@ -281,7 +451,8 @@ def _check_own_files(folder: Path) -> None:
             f"{folder / CLINIC_FILE} exists and is not a txcal clinic calendar: move it away, or add --force to replace it"
         )
     manifest = read_existing(folder / MANIFEST_FILE)
-    if manifest is not None and manifest.split(b"\r\n", 1)[0] != ",".join(MANIFEST_COLUMNS).encode():
+    known = {",".join(columns).encode() for columns in (MANIFEST_COLUMNS, *OLDER_MANIFESTS)}
+    if manifest is not None and manifest.split(b"\r\n", 1)[0] not in known:
         raise TxcalError(
             f"{folder / MANIFEST_FILE} exists and is not a txcal manifest: move it away, or add --force to replace it"
         )
@@ -292,29 +463,37 @@ def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-def _bounded(pool: Any, settings: Settings, chunks: Iterable[Any], window: int) -> Iterator[list[RowResult]]:
-    """Yield the workers' results in row order, with at most `window` chunks in flight.
+def _bounded(
+    pool: Any, work: Callable[[Settings, list[Any]], list[Any]], settings: Settings, chunks: Iterable[Any], window: int
+) -> Iterator[tuple[list[Any], int]]:
+    """Yield the workers' results in row order (with each chunk's size), at most `window` chunks in flight.
 
     Pool.imap would queue every finished chunk while the clinic file is written; this keeps the
     memory flat however long the list.
     """
     pending: collections.deque[Any] = collections.deque()
     for chunk in chunks:
-        pending.append(pool.apply_async(plan_chunk, (settings, chunk)))
+        pending.append((pool.apply_async(work, (_for_chunk(settings, chunk), chunk)), len(chunk)))
         if len(pending) >= window:
-            yield pending.popleft().get()
+            job, size = pending.popleft()
+            yield job.get(), size
     while pending:
-        yield pending.popleft().get()
+        job, size = pending.popleft()
+        yield job.get(), size
+
+
+def _for_chunk(settings: Settings, chunk: list[Any]) -> Settings:
+    """Return the settings a worker needs for a chunk: only its rows' rebookings travel with it."""
+    if not settings.rebookings:
+        return settings
+    rows = {number for number, _, _ in chunk}
+    return dataclasses.replace(settings, rebookings={n: r for n, r in settings.rebookings.items() if n in rows})
 
 
 def _collect(
-    results: Iterator[list[RowResult]],
-    out: Any,
-    manifest: Any,
-    summary: BatchResult,
-    years: dict[str, set[int]],
-    progress: Callable[[int], None],
-) -> None:
+    results: Iterator[list[RowResult]], summary: BatchResult, years: dict[str, set[int]]
+) -> Iterator[RowResult]:
+    """Yield each row in order, a second row of the same plan turned into an error; count rows, events, failures."""
     seen: dict[str, int] = {}
     for chunk in results:
         for row in chunk:
@@ -328,15 +507,13 @@ def _collect(
                         "or give each its own plan_id; its calendar is left out of the clinic calendar",
                     )
                 )
-            out.write(row.clinic_text)
-            manifest.writerow(row.outcome.cells())
             summary.rows += 1
             summary.events += row.outcome.events
             if row.outcome.error:
                 summary.failed.append(row.outcome)
             for zone, found in row.years.items():
                 years.setdefault(zone, set()).update(found)
-        progress(len(chunk))
+            yield row
 
 
 def _expect_zone(cells: dict[str, str], found: dict[str, set[int]]) -> None:

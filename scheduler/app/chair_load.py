@@ -1,27 +1,36 @@
-"""Daily load of a clinic: visits by kind and chair minutes per day, against the chairs it has.
+"""Daily load of a clinic: patients, visits by kind, chair minutes and the peak of chairs in use at once.
 
 Counted from plans (a patient list, planned here) or from a calendar file (a batch's clinic.ics),
 read a line at a time so a whole clinic's calendar fits in little memory. Chair minutes are the
-lengths of the visits that take an infusion chair: doses, chemotherapy and infusions.
+lengths of the visits that take an infusion chair: doses, chemotherapy and infusions; their
+appointment times give how many chairs are in use at each moment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time
 from pathlib import Path
 
+from scheduler.app.plans import list_plans
+from scheduler.catalog.loader import Catalog
 from scheduler.errors import TxcalError
 from scheduler.files import check_regular
-from scheduler.model import EVENT_KINDS, Load, PlannedEvent
+from scheduler.model import EVENT_KINDS, ClinicProfile, Load, Plan
 from scheduler.writers.ical.read import ContentLine, moment, stream_events
 
 
-def from_events(events: Iterable[PlannedEvent], load: Load) -> None:
-    """Add planned events (not held ones) to a load."""
-    for event in events:
+def minute_of_day(moment: date | datetime) -> int | None:
+    """Return the wall-clock minute of the day a timed event starts at (None for an all-day one)."""
+    return moment.hour * 60 + moment.minute if isinstance(moment, datetime) else None
+
+
+def from_plan(plan: Plan, load: Load) -> None:
+    """Add a plan's events (not held ones) to a load; its patient is its label, else its plan id."""
+    patient = plan.request.patient or plan.plan_id
+    for event in plan.events:
         if event.status != "held":
-            load.add(event.first_day, event.kind, event.minutes)
+            load.add(event.first_day, event.kind, event.minutes, patient, minute_of_day(event.start))
 
 
 def _kind(categories: str) -> str:
@@ -35,7 +44,9 @@ def _local(line: ContentLine) -> date | datetime | None:
     return value.replace(tzinfo=None) if isinstance(value, datetime) else value
 
 
-_WANTED = frozenset({"DTSTART", "DTEND", "CATEGORIES", "STATUS"})
+# The patient an event of a clinic calendar belongs to (a calendar of one plan has no such line).
+PATIENT_PROPERTY = "X-TXCAL-PATIENT"
+_WANTED = frozenset({"DTSTART", "DTEND", "CATEGORIES", "STATUS", PATIENT_PROPERTY})
 
 
 def from_ics_lines(lines: Iterator[str], load: Load) -> None:
@@ -57,7 +68,8 @@ def from_ics_lines(lines: Iterator[str], load: Load) -> None:
                 minutes = None  # an event that ends before it starts has no length to count
         day = start.date() if isinstance(start, datetime) else start
         categories = event.get("CATEGORIES")
-        load.add(day, _kind(categories.value if categories else ""), minutes)
+        patient = event[PATIENT_PROPERTY].value if PATIENT_PROPERTY in event else ""
+        load.add(day, _kind(categories.value if categories else ""), minutes, patient, minute_of_day(start))
 
 
 def read_ics(path: Path, load: Load) -> None:
@@ -72,3 +84,44 @@ def read_ics(path: Path, load: Load) -> None:
             from_ics_lines(handle, load)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise TxcalError(f"cannot read {path} as a calendar: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def count(
+    source: Path,
+    default_profile: Path | None,
+    chairs: int | None,
+    open_minutes: int | None,
+    catalog: Callable[[], Catalog],
+    left_out: Callable[[str], None],
+) -> Load:
+    """Return the load of a patient list (planned here), a calendar file or a batch folder's clinic calendar."""
+    from scheduler.app.batch import CLINIC_FILE
+
+    load = Load(chairs=chairs, open_minutes=open_minutes)
+    if source.is_dir():
+        read_ics(source / CLINIC_FILE, load)
+    elif source.suffix.lower() == ".ics":
+        read_ics(source, load)
+    else:
+        for plan in list_plans(source, default_profile, catalog(), left_out):
+            from_plan(plan, load)
+    return load
+
+
+def _minutes(clock: time) -> int:
+    return clock.hour * 60 + clock.minute
+
+
+def opening_hours(profile: ClinicProfile | None, day: date) -> tuple[int, int] | None:
+    """Return the minutes of the day the clinic opens and closes on `day`, when its profile says."""
+    if profile is None:
+        return None
+    return next(((_minutes(o), _minutes(c)) for weekday, o, c in profile.hours if weekday == day.weekday()), None)
+
+
+def opening_minutes(profile: ClinicProfile | None, hours: tuple[int, int] | None) -> int:
+    """Return the minutes a day's chairs are open: given hours, else the profile's longest day, else 08:00-18:00."""
+    if hours is not None:
+        return hours[1] - hours[0]
+    spans = [_minutes(closes) - _minutes(opens) for _, opens, closes in (profile.hours if profile else ())]
+    return max(spans, default=10 * 60)

@@ -16,11 +16,15 @@ from scheduler.model import Plan
 from scheduler.writers.registry import Format, View
 
 
-def previous_output(path: Path, fmt: Format, plan: Plan, force: bool) -> bytes | None:
-    """Return txcal's earlier file of this plan at path (to update), or None when there is none to keep.
+def previous_output(path: Path, fmt: Format, plan: Plan, force: bool, replace: bool = False) -> bytes | None:
+    """Return txcal's earlier file at path (to update, or with `replace` to cancel), or None when there is none to keep.
+
+    A corrected plan (another start date, another drug) is another plan: `replace` writes it into
+    the file of the old one and cancels every event of the old one, so each calendar that imported
+    the file strikes them.
 
     Raises:
-        TxcalError: without `force`, the file is not txcal's or holds another plan.
+        TxcalError: without `force`, the file is not txcal's, or holds another plan and `replace` is not given.
     """
     existing = read_existing(path)
     if existing is None or force:
@@ -28,15 +32,15 @@ def previous_output(path: Path, fmt: Format, plan: Plan, force: bool) -> bytes |
     owner = fmt.owner(existing)
     if owner is None:
         raise TxcalError(f"{path} exists and txcal did not write it: choose another file, or add --force to replace it")
-    if owner and owner != plan.plan_id:
+    if owner and owner != plan.plan_id and not replace:
         raise TxcalError(
-            f"{path} holds another txcal plan: give the same {option('plan_id')} to update it, choose another file, "
-            "or add --force to replace it (its events are then not cancelled in calendars)"
+            f"{path} holds another txcal plan ({owner}): add --replace to write this plan into it and cancel every "
+            f"event of {owner}, set {option('plan_id', owner)} to update that plan, or choose another file"
         )
     return existing
 
 
-def write_plan(path: Path, fmt: Format, plan: Plan, view: View, force: bool) -> str:
+def write_plan(path: Path, fmt: Format, plan: Plan, view: View, force: bool, replace: bool = False) -> str:
     """Write a plan to a file in a format, updating txcal's own earlier file of the same plan.
 
     Returns:
@@ -51,7 +55,7 @@ def write_plan(path: Path, fmt: Format, plan: Plan, view: View, force: bool) -> 
         with open(path, "wb") as stream:
             stream.write(rendered.data)
         return f"Wrote {len(plan.events)} events to {path}."
-    previous = previous_output(path, fmt, plan, force)
+    previous = previous_output(path, fmt, plan, force, replace)
     try:
         rendered = fmt.render(plan, dataclasses.replace(view, previous=previous, to_file=True))
     except TxcalError as exc:

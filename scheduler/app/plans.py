@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
 from scheduler.catalog.loader import Catalog
 from scheduler.engine import expand
 from scheduler.errors import TxcalError, worded
@@ -20,6 +24,20 @@ def plan_from_spec(spec: PlanSpec, catalog: Catalog) -> Plan:
         return expand(build_request(spec, catalog))
     except TxcalError as exc:
         raise exc.in_terms_of(spec.origin.word) from None
+
+
+def list_plans(
+    path: Path, default_profile: Path | None, catalog: Catalog, left_out: Callable[[str], None]
+) -> Iterator[Plan]:
+    """Yield the plan of every row of a patient list; a row that cannot be planned is told to `left_out`."""
+    from scheduler.inputs.patient_list import iter_rows, spec_from_row
+
+    for number, cells in iter_rows(path):
+        try:
+            spec = dataclasses.replace(spec_from_row(cells, path.parent), default_profile=default_profile)
+            yield plan_from_spec(spec, catalog)
+        except TxcalError as exc:
+            left_out(f"{path}: row {number} left out: {exc}")
 
 
 def plan_notes(plan: Plan, spec: PlanSpec) -> list[str]:

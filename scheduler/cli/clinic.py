@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -10,7 +9,6 @@ from typing import Any
 
 import click
 
-from scheduler.app.plans import plan_from_spec
 from scheduler.cli.main import (
     colour_on,
     current_day,
@@ -41,7 +39,20 @@ from scheduler.units import parse_clock
 )
 @click.option("--remind", type=REMINDERS, help="Reminders for rows without a remind column, e.g. 1d,2h.")
 @clinic_option("The clinic profile of rows without a clinic column (also TXCAL_CLINIC).")
-@click.option("--force", is_flag=True, help="Replace patient files that hold another plan.")
+@click.option("--force", is_flag=True, help="Replace patient files that hold another plan, without cancelling it.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="A patient file holding another plan (a corrected start): write the new plan into it, cancelling the old one.",
+)
+@click.option(
+    "--level",
+    is_flag=True,
+    help="Give chair visits start times so no moment has more patients in chairs than the clinic's chairs.",
+)
+@click.option(
+    "--strict", is_flag=True, help="Exit 1 when a visit is on a closed day, over the chairs or fits no chair."
+)
 @templates_option
 def batch(
     patients: Path,
@@ -49,12 +60,22 @@ def batch(
     remind: list[timedelta] | None,
     profile_path: Path | None,
     force: bool,
+    replace: bool,
+    level: bool,
+    strict: bool,
     template_dirs: tuple[str, ...],
 ) -> None:
     """Plan every patient of PATIENTS (CSV): a calendar each, a clinic calendar, a manifest.
 
     Bad rows are reported with their line number and skipped; the others are written. Exit 1
-    when any row failed. Re-running updates each patient's calendar as `txcal plan -o` does.
+    when any row failed (and with --strict, when any patient has a conflict). Re-running updates
+    each patient's calendar as `txcal plan -o` does; a corrected row (another start date) needs
+    its old plan_id in the plan_id column, or --replace.
+
+    With --level and a clinic profile (chairs, hours), each chair visit gets a start time within
+    opening hours so the chairs are never double-booked; a `prefer` column (morning, afternoon or
+    a time) is honoured where it can be, and a dose whose day is full moves to an open day within
+    its window. Every time and move is in the event's description and the manifest.
     """
     from scheduler.app.batch import CLINIC_FILE, MANIFEST_FILE, Settings, run_batch, survey
 
@@ -64,12 +85,14 @@ def batch(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise TxcalError(f"cannot make the folder {out_dir}: {exc.strerror}") from None
-    settings = Settings(out_dir, time_stamp(), patients.parent, tuple(remind or ()), force, template_dirs, profile_path)
+    settings = Settings(
+        out_dir, time_stamp(), patients.parent, tuple(remind or ()), force, template_dirs, profile_path, replace
+    )
     if sys.stderr.isatty():
         with click.progressbar(length=total, label="Planning", file=sys.stderr) as bar:
-            result = run_batch(patients, settings, bar.update)
+            result = run_batch(patients, settings, bar.update, level)
     else:
-        result = run_batch(patients, settings)
+        result = run_batch(patients, settings, levelled=level)
     for outcome in result.failed:
         click.echo(f"{patients}: row {outcome.row}: {outcome.error}", err=True)
     click.echo(
@@ -77,9 +100,27 @@ def batch(
         f"{out_dir}: one .ics each, {CLINIC_FILE}, {MANIFEST_FILE}.",
         err=True,
     )
+    from scheduler.wording import batch_conflicts, levelling_summary
+
+    done = result.levelling
+    if done is not None:
+        placed = sum(len(d.placed) for d in done.days.values())
+        days = sum(1 for d in done.days.values() if d.placed)
+        times = sum(len(r) for r in done.rebookings.values())
+        click.echo(
+            levelling_summary(placed, days, times, len(done.moved), len(done.unfit), done.honoured, done.preferences),
+            err=True,
+        )
+    found = [(o.row, o.patient, o.conflicts) for o in result.conflicts]
+    for line in batch_conflicts(found, result.over, MANIFEST_FILE):
+        click.echo(line, err=True)
     if result.failed:
         raise click.ClickException(
             f"{len(result.failed)} of {result.rows} rows failed; see the lines above and {MANIFEST_FILE}"
+        )
+    if strict and result.conflicts:
+        raise click.ClickException(
+            f"{len(result.conflicts)} patients have conflicts (--strict); see the lines above and {MANIFEST_FILE}"
         )
 
 
@@ -87,24 +128,31 @@ def _minutes(clock: time) -> int:
     return clock.hour * 60 + clock.minute
 
 
-def _hours(text: str) -> int:
-    """Return the minutes between opening and closing, from "08:00-18:00"."""
+def _hours(text: str) -> tuple[int, int]:
+    """Return the minutes of the day a clinic opens and closes, from "08:00-18:00"."""
     opening, _, closing = text.partition("-")
-    minutes = [clock.hour * 60 + clock.minute for clock in (parse_clock(opening), parse_clock(closing))]
-    if minutes[1] <= minutes[0]:
+    opens, closes = (_minutes(parse_clock(opening)), _minutes(parse_clock(closing)))
+    if closes <= opens:
         raise ValueError("closing must come after opening")
-    return minutes[1] - minutes[0]
+    return opens, closes
 
 
 HOURS = Parsed("hours", _hours, "write opening hours like 08:00-18:00")
+DEFAULT_HOURS = (8 * 60, 18 * 60)
 
 
-@main.command(short_help="Daily visits and chair minutes against capacity.")
+@main.command(short_help="Daily patients, visits, chair minutes and chairs in use against capacity.")
 @click.argument("source", type=click.Path(path_type=Path))
-@click.option("--chairs", type=click.IntRange(min=1), help="Infusion chairs; with --hours, flags days over capacity.")
-@click.option("--hours", "open_minutes", type=HOURS, help="Opening hours (default: the profile's, else 08:00-18:00).")
+@click.option(
+    "--chairs", type=click.IntRange(min=1), help="Infusion chairs; flags days over capacity or over the chairs."
+)
+@click.option("--hours", type=HOURS, help="Opening hours (default: the profile's, else 08:00-18:00).")
 @clinic_option("The clinic's profile: its chairs and hours (also TXCAL_CLINIC).")
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "month"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "csv", "month", "chart"]), default="text", show_default=True,
+    help="chart: one day's chairs in use through opening hours (with --date).",
+)  # fmt: skip
+@click.option("--date", "on", type=DATE, help="The day of the chart.")
 @click.option("--from", "first", type=DATE, help="Count days on or after this date.")
 @click.option("--to", "last", type=DATE, help="Count days on or before this date.")
 @click.option("--today", type=DATE, help="Mark this day in the month view (also TXCAL_TODAY).")
@@ -112,58 +160,101 @@ HOURS = Parsed("hours", _hours, "write opening hours like 08:00-18:00")
 def load(
     source: Path,
     chairs: int | None,
-    open_minutes: int | None,
+    hours: tuple[int, int] | None,
     profile_path: Path | None,
     fmt: str,
+    on: date | None,
     first: date | None,
     last: date | None,
     today: date | None,
     template_dirs: tuple[str, ...],
 ) -> None:
-    """Daily load: visits by kind and chair minutes per day, from a patient list or a calendar.
+    """Daily load: patients, visits by kind, chair minutes and the peak of chairs in use at once.
 
     SOURCE is a patient list (CSV, as for txcal batch), a calendar file, or a batch's output folder
-    (its clinic.ics). With --chairs, days whose chair minutes pass chairs x opening hours are flagged.
+    (its clinic.ics). With --chairs (or a profile's), a day is flagged when its chair minutes pass
+    chairs x opening hours, or when more patients sit in chairs at one moment than there are chairs.
     """
     from scheduler.app import chair_load as daily
-    from scheduler.model import Load
     from scheduler.writers import chair_load as views
 
+    if fmt == "chart" and on is None:
+        raise click.UsageError("--format chart shows one day: add --date, e.g. --date 2026-12-01")
+    profile = None
     if profile_path is not None:
         from scheduler.inputs.clinic_profile import load_profile
 
         profile = load_profile(profile_path)
         chairs = chairs or profile.chairs
-        # The longest opening day sets the capacity; --hours gives another.
-        longest = max((_minutes(closes) - _minutes(opens) for _, opens, closes in profile.hours), default=None)
-        open_minutes = open_minutes or longest
-    open_minutes = open_minutes or _hours("08:00-18:00")
-    result = Load(capacity=chairs * open_minutes if chairs else None)
-    if source.is_dir():
-        from scheduler.app.batch import CLINIC_FILE
-
-        daily.read_ics(source / CLINIC_FILE, result)
-    elif source.suffix.lower() == ".ics":
-        daily.read_ics(source, result)
-    else:
-        from scheduler.inputs.patient_list import iter_rows, spec_from_row
-
-        catalog = load_catalog(template_dirs)
-        for number, cells in iter_rows(source):
-            try:
-                spec = dataclasses.replace(spec_from_row(cells, source.parent), default_profile=profile_path)
-                plan = plan_from_spec(spec, catalog)
-            except TxcalError as exc:
-                click.echo(f"{source}: row {number} left out: {exc}", err=True)
-                continue
-            daily.from_events(plan.events, result)
+    result = daily.count(
+        source,
+        profile_path,
+        chairs,
+        daily.opening_minutes(profile, hours),
+        lambda: load_catalog(template_dirs),
+        lambda message: click.echo(message, err=True),
+    )
     shown = result.window(first, last)
     if fmt == "csv":
         click.echo(views.to_csv(shown), nl=False)
     elif fmt == "month":
         click.echo(views.render_months(shown, today or current_day(), view_width(), colour_on()), nl=False)
+    elif fmt == "chart":
+        assert on is not None
+        span = hours or daily.opening_hours(profile, on) or DEFAULT_HOURS
+        click.echo(views.render_chart(result, on, span, view_width(), colour_on()), nl=False)
     else:
         click.echo(views.render_table(shown, view_width()), nl=False)
+
+
+@main.command(short_help="The day sheet: each visit's time, chair, patient, preparation and conflicts.")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--date", "first", type=DATE, required=True, help="The day, or the first of --days days.")
+@click.option("--days", type=click.IntRange(1, 31), default=1, show_default=True, help="How many days (7: a week).")
+@clinic_option("The clinic's profile: its name and chairs (also TXCAL_CLINIC).")
+@click.option("--chairs", type=click.IntRange(min=1), help="Infusion chairs (default: the profile's).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True)
+@templates_option
+def agenda(
+    sources: tuple[Path, ...],
+    first: date,
+    days: int,
+    profile_path: Path | None,
+    chairs: int | None,
+    fmt: str,
+    template_dirs: tuple[str, ...],
+) -> None:
+    """The coordinator's day sheet for a day or a week, from a batch folder, a patient list or plan files.
+
+    Each visit: time, chair (numbered in time order; none when every chair is taken), patient
+    label, what (labs, provider visit, chair visit with drug and dose, collection, monitoring),
+    minutes, what to prepare (premedication, product arrival, the weight a dose assumes) and
+    conflicts. SOURCES: a batch's output folder (its clinic.ics), a calendar file, a patient list
+    (CSV) or plan files (.toml).
+    """
+    from scheduler.app.agenda import gather, seat
+    from scheduler.writers import agenda as sheet
+
+    place = ""
+    if profile_path is not None:
+        from scheduler.inputs.clinic_profile import load_profile
+
+        profile = load_profile(profile_path)
+        chairs, place = chairs or profile.chairs, profile.name
+    items = gather(
+        sources,
+        profile_path,
+        first,
+        days,
+        lambda: load_catalog(template_dirs),
+        lambda message: click.echo(message, err=True),
+    )
+    seated = seat(items, chairs)
+    if fmt == "csv":
+        click.echo(sheet.to_csv(seated), nl=False)
+    else:
+        wanted = [first + timedelta(days=n) for n in range(days)]
+        click.echo(sheet.render_text(seated, wanted, place, chairs, view_width()), nl=False)
 
 
 @main.command(short_help="Keep a CalDAV calendar in step with a plan.")
@@ -189,6 +280,11 @@ def load(
 @click.option("--allow-insecure", is_flag=True, help="Allow plain http to another machine.")
 @click.option("--overwrite", is_flag=True, help="Replace events edited in a calendar app since txcal wrote them.")
 @click.option(
+    "--replace",
+    is_flag=True,
+    help="The calendar holds another txcal plan: publish into it and cancel that plan's events.",
+)
+@click.option(
     "--state", type=click.Path(dir_okay=False, path_type=Path), help="Where the events' ETags are kept between runs."
 )
 @templates_option
@@ -203,6 +299,7 @@ def publish(
     credentials: Path | None,
     allow_insecure: bool,
     overwrite: bool,
+    replace: bool,
     state: Path | None,
     template_dirs: tuple[str, ...],
     **options: Any,
@@ -216,7 +313,7 @@ def publish(
     collection = caldav.check_url(url, allow_insecure)
     user, password = caldav.credentials(credentials)
     if folder is not None:
-        _publish_folder(folder, collection, user, password, state, overwrite)
+        _publish_folder(folder, collection, user, password, state, overwrite, replace)
         return
     result = expand_plan(plan_spec_from(ctx, drug, plan_file, options), template_dirs)
     server = caldav.Server(collection, user, password)
@@ -227,6 +324,7 @@ def publish(
         state or caldav.default_state(collection, result.plan_id),
         result.request.reminders,
         overwrite,
+        replace,
     )
     click.echo(report.describe(collection), err=True)
     if report.edited:
@@ -234,7 +332,7 @@ def publish(
 
 
 def _publish_folder(
-    folder: Path, collection: str, user: str, password: str, state: Path | None, overwrite: bool
+    folder: Path, collection: str, user: str, password: str, state: Path | None, overwrite: bool, replace: bool
 ) -> None:
     """Publish each patient calendar of a batch folder to a collection of its own under `collection`."""
     from scheduler.app.batch import CLINIC_FILE
@@ -257,7 +355,7 @@ def _publish_folder(
         )
         try:
             report = caldav.publish_file(
-                data, caldav.Server(target, user, password), time_stamp(), state_path, overwrite
+                data, caldav.Server(target, user, password), time_stamp(), state_path, overwrite, replace
             )
         except caldav.PublishError as exc:
             raise TxcalError(f"{path.name}: {exc}") from None

@@ -60,6 +60,11 @@ from scheduler.writers.registry import FORMATS, Format, View, format_for_suffix,
 @click.option(
     "--force", is_flag=True, help="Replace an output file that holds another plan or was not written by txcal."
 )
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Write this plan into a file that holds another plan (a corrected start, drug or label), cancelling its events.",
+)
 @templates_option
 @click.pass_context
 def plan(
@@ -74,6 +79,7 @@ def plan(
     today: date | None,
     output: str | None,
     force: bool,
+    replace: bool,
     paper: str,
     large: bool,
     width: int | None,
@@ -108,7 +114,7 @@ def plan(
     if path is None:
         click.echo(chosen.render(shown, view).data, nl=False)
     else:
-        click.echo(write_plan(path, chosen, shown, view, force), err=True)
+        click.echo(write_plan(path, chosen, shown, view, force, replace), err=True)
 
 
 # A text view written to a file keeps whole lines: nothing is shortened for a screen it is not on.

@@ -191,6 +191,39 @@ def record_switch(
     )
 
 
+@record.command("restart", short_help="Move the plan's start to DATE (a corrected start date).")
+@_PLAN_FILE
+@click.argument("day", metavar="DATE", type=DATE)
+@templates_option
+def record_restart(plan_file: Path, day: date, template_dirs: tuple[str, ...]) -> None:
+    """Move the plan's start to DATE, keeping its plan id: re-exporting moves its events, none duplicate.
+
+    For a start date that was wrong or has changed before treatment began; once a dose is given,
+    record delays instead.
+    """
+    from scheduler.inputs.plan_file import load_plan, locked, save_plan
+
+    with locked(plan_file):
+        spec = load_plan(plan_file)
+        given = [r for r in spec.records if r.kind == "given"]
+        if given:
+            raise TxcalError(
+                f"{plan_file} records {given[0].describe()}: a restart moves a plan not yet begun; "
+                f"record a delay instead (txcal record delay -f {plan_file} DOSE DAYS)"
+            )
+        if day == spec.start:
+            raise TxcalError(f"{plan_file} already starts on {day}: give another date")
+        before = expand_plan(spec, template_dirs)  # its identity, kept so calendars update in place
+        moved = dataclasses.replace(spec, start=day, plan_id=before.plan_id)
+        expand_plan(moved, template_dirs)  # still builds from the new start
+        save_plan(moved, plan_file)
+    click.echo(
+        f"Moved the start of {plan_file} from {spec.start} to {day}; plan id {before.plan_id} kept, so exporting or "
+        "publishing it again moves its events in every calendar.",
+        err=True,
+    )
+
+
 @record.command("undo", short_help="Take back the last record.")
 @_PLAN_FILE
 @click.option("--yes", is_flag=True, help="Remove it without asking.")

@@ -79,6 +79,7 @@ class PlanSpec:
     window: str | None = None
     shift: str = "next"
     keep_grid: bool = False
+    prefer: str | None = None  # the appointment time a levelled batch tries to give: morning, afternoon, HH:MM
     strict: bool = False
     records: tuple[RecordSpec, ...] = ()
     base: Path = field(default=Path("."), compare=False)
@@ -90,13 +91,22 @@ class PlanSpec:
 def clinic_calendar(spec: PlanSpec, profile: ClinicProfile | None = None) -> ClinicCalendar | None:
     """Return the clinic's calendar the plan asks for (its own closures, else the profile's), or None."""
     profile_closed = Path(profile.path).parent / profile.closed if profile and profile.closed else None
-    if not (spec.avoid or spec.holidays or spec.closed or profile_closed):
+    closed = _inside(spec, spec.closed, "closed") if spec.closed else profile_closed
+    return _calendar(spec.avoid, spec.holidays, closed)
+
+
+def profile_calendar(profile: ClinicProfile) -> ClinicCalendar | None:
+    """Return the clinic's own calendar, from its profile alone: its weekends, holidays and closures."""
+    return _calendar(
+        profile.avoid, profile.holidays, Path(profile.path).parent / profile.closed if profile.closed else None
+    )
+
+
+def _calendar(avoid: tuple[str, ...], holidays: str | None, closed: Path | None) -> ClinicCalendar | None:
+    if not (avoid or holidays or closed):
         return None
-    if spec.closed:
-        closures = load_closures(_inside(spec, spec.closed, "closed"))
-    else:
-        closures = load_closures(profile_closed) if profile_closed else {}
-    return ClinicCalendar(weekends="weekends" in spec.avoid, holiday_code=spec.holidays, closures=closures)
+    closures = load_closures(closed) if closed else {}
+    return ClinicCalendar(weekends="weekends" in avoid, holiday_code=holidays, closures=closures)
 
 
 @functools.lru_cache(maxsize=64)

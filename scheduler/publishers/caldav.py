@@ -311,6 +311,7 @@ def publish(
     state_path: Path,
     reminders: Sequence[timedelta] = (),
     overwrite: bool = False,
+    replace: bool = False,
 ) -> Report:
     """Bring the collection in line with the plan: create, update and cancel its events, nothing else.
 
@@ -324,13 +325,15 @@ def publish(
         PublishError: the server cannot be reached, refuses the credentials, or rejects a write.
     """
     name = calendar_name(plan)
-    remote = _prepare(server, name, plan.plan_id, state_path)
+    remote = _prepare(server, name, plan.plan_id, state_path, replace)
     previous = calendar_head(name, plan.plan_id) + "".join(r.block.text for r in remote.values()) + "END:VCALENDAR\r\n"
     export = to_ics(plan, stamp, reminders, previous.encode("utf-8"))
     return _sync(server, name, plan.plan_id, export.blocks, remote, state_path, overwrite)
 
 
-def publish_file(data: bytes, server: Server, stamp: datetime, state_path: Path, overwrite: bool = False) -> Report:
+def publish_file(
+    data: bytes, server: Server, stamp: datetime, state_path: Path, overwrite: bool = False, replace: bool = False
+) -> Report:
     """Publish a calendar file txcal wrote (a batch's patient file) as it stands.
 
     Its events go to the collection as they are; the collection's events of the same plan that the
@@ -345,7 +348,7 @@ def publish_file(data: bytes, server: Server, stamp: datetime, state_path: Path,
     calendar = parse(data.decode("utf-8"))[0]
     title = calendar.first("NAME")
     name = title.value if title else "txcal"
-    remote = _prepare(server, name, plan_id, state_path)
+    remote = _prepare(server, name, plan_id, state_path, replace)
     blocks = [read_event(component) for component in calendar.walk("VEVENT")]
     kept = {block.uid for block in blocks}
     for uid, resource in remote.items():
@@ -355,11 +358,31 @@ def publish_file(data: bytes, server: Server, stamp: datetime, state_path: Path,
     return _sync(server, name, plan_id, blocks, remote, state_path, overwrite)
 
 
-def _prepare(server: Server, name: str, plan_id: str, state_path: Path) -> dict[str, _Resource]:
-    """Make sure the collection exists; return the plan's events already in it, by UID."""
+def _prepare(server: Server, name: str, plan_id: str, state_path: Path, replace: bool) -> dict[str, _Resource]:
+    """Make sure the collection exists; return the plan's events already in it, by UID.
+
+    With `replace`, every txcal event of the collection counts as the plan's, so those of another
+    plan (before a corrected start date) are cancelled; events txcal did not write stay untouched.
+
+    Raises:
+        PublishError: the collection holds another txcal plan's live events and `replace` is not given.
+    """
     _ensure_collection(server, name)
     state_path.parent.mkdir(parents=True, exist_ok=True)
-    return {uid: r for uid, r in _resources(server).items() if r.plan_id == plan_id}
+    found = _resources(server)
+    others = sorted(
+        {
+            r.plan_id
+            for r in found.values()
+            if r.plan_id not in (None, plan_id) and r.block.props.get("STATUS") != "STATUS:CANCELLED"
+        }
+    )
+    if others and not replace:
+        raise PublishError(
+            f"the calendar {_safe(server.url)} holds another txcal plan ({', '.join(others)}): add --replace to "
+            "publish this plan into it and cancel every event of the other, or publish to another calendar"
+        )
+    return {uid: r for uid, r in found.items() if r.plan_id == plan_id or (replace and r.plan_id is not None)}
 
 
 def _title(block: EventBlock) -> str:

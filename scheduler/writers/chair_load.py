@@ -1,4 +1,4 @@
-"""The chair load as text, CSV and shaded month grids (scheduler.app.chair_load counts it)."""
+"""The chair load as text, CSV, shaded month grids and a day's chart of chairs in use (scheduler.app.chair_load counts it)."""
 
 from __future__ import annotations
 
@@ -25,18 +25,22 @@ def _use(load: Load, day: date) -> str:
 
 
 def render_table(load: Load, width: int = 80) -> str:
-    """Return the load as a terminal table: a row a day, over-capacity days flagged."""
-    header = ["DATE", "DAY", "VISITS", "DOSE", "CHEMO", "INFUS", "COLL", "MON", "MINUTES", "USE", ""]
+    """Return the load as a terminal table: a row a day, days over capacity or over the chairs flagged."""
+    header = ["DATE", "DAY", "PAT", "VISITS", "DOSE", "CHEMO", "INFUS", "COLL", "MON", "MINUTES", "USE", "PEAK", ""]
     rows = [header]
     for day in sorted(load.days):
         d = load.days[day]
         minutes = f"{d.chair_minutes}" + ("+?" if d.unknown_minutes else "")
+        peak = f"{d.peak_chairs}" + ("" if load.chairs is None else f"/{load.chairs}")
         rows.append(
-            [f"{day}", f"{day:%a}", f"{sum(d.visits.values())}", *(f"{d.visits[k]}" for k in _COLUMNS),
-             minutes, _use(load, day), "OVER" if load.over(day) else ""]
+            [f"{day}", f"{day:%a}", f"{len(d.patients)}", f"{sum(d.visits.values())}",
+             *(f"{d.visits[k]}" for k in _COLUMNS), minutes, _use(load, day), peak, "OVER" if load.over(day) else ""]
         )  # fmt: skip
     lines = fit_table(rows, width, right=range(2, len(header)))
-    key = "INFUS infusion, COLL T-cell collection, MON monitoring, MINUTES chair minutes, USE share of capacity"
+    key = (
+        "PAT patients, INFUS infusion, COLL T-cell collection, MON monitoring, MINUTES chair minutes, "
+        "USE share of capacity, PEAK most chairs in use at once (of the chairs)"
+    )
     return "\n".join([*lines, "", *textwrap.wrap(key, width), *textwrap.wrap(summary(load), width)]) + "\n"
 
 
@@ -47,8 +51,11 @@ def summary(load: Load) -> str:
     busiest = max(load.days, key=lambda d: load.days[d].chair_minutes)
     text = f"{plural(len(load.days), 'day')} with visits; busiest {busiest} ({load.days[busiest].chair_minutes} chair minutes)"
     if load.capacity is not None:
+        text += f"; capacity {load.capacity} chair minutes a day"
+    if load.chairs is not None:
         over = sum(1 for d in load.days if load.over(d))
-        text += f"; capacity {load.capacity} chair minutes a day; {plural(over, 'day')} over"
+        crowded = sum(1 for d in load.days.values() if d.peak_chairs > load.chairs)
+        text += f"; {plural(over, 'day')} over ({crowded} with more patients in chairs at once than the {plural(load.chairs, 'chair')})"
     if any(d.unknown_minutes for d in load.days.values()):
         text += "; +? marks all-day visits of unknown length, not counted"
     return text + "."
@@ -58,11 +65,15 @@ def to_csv(load: Load) -> str:
     """Return the load as CSV: a row a day, dates as spreadsheets read them."""
     out = io.StringIO()
     writer = safe_writer(out)
-    writer.writerow(["date", "visits", *_COLUMNS, "chair_minutes", "unknown_length_visits", "capacity", "over"])
+    writer.writerow(
+        ["date", "patients", "visits", *_COLUMNS, "chair_minutes", "unknown_length_visits", "peak_chairs", "chairs",
+         "capacity", "over"]
+    )  # fmt: skip
     for day in sorted(load.days):
         d = load.days[day]
         writer.writerow(
-            [f"{day}", sum(d.visits.values()), *(d.visits[k] for k in _COLUMNS), d.chair_minutes, d.unknown_minutes,
+            [f"{day}", len(d.patients), sum(d.visits.values()), *(d.visits[k] for k in _COLUMNS), d.chair_minutes,
+             d.unknown_minutes, d.peak_chairs, "" if load.chairs is None else load.chairs,
              "" if load.capacity is None else load.capacity, "TRUE" if load.over(day) else "FALSE"]
         )  # fmt: skip
     return out.getvalue()
@@ -90,3 +101,48 @@ def render_months(load: Load, today: date, width: int = 80, color: bool = False)
         )
         + "\n"
     )
+
+
+def in_use(load: Load, day: date, first: int, last: int, step: int) -> list[tuple[int, int]]:
+    """Return (minute, most chairs in use during [minute, minute + step)) from `first` to `last`."""
+    steps = load.days[day].in_chairs() if day in load.days else []
+    used, index, slots = 0, 0, []
+    for minute in range(first, last, step):
+        while index < len(steps) and steps[index][0] <= minute:  # the chairs taken when the slot begins
+            used += steps[index][1]
+            index += 1
+        most = used
+        while index < len(steps) and steps[index][0] < minute + step:  # and any taken during it
+            used += steps[index][1]
+            most = max(most, used)
+            index += 1
+        slots.append((minute, most))
+    return slots
+
+
+def render_chart(load: Load, day: date, hours: tuple[int, int], width: int = 80, color: bool = False) -> str:
+    """Return a day's chairs in use through opening hours, a bar each half hour, the chairs marked."""
+    d = load.days.get(day)
+    first, last = hours
+    if d is not None and d.spans:  # visits outside the opening hours are shown too
+        first = min(first, min(start for _, start, _ in d.spans) // 30 * 30)
+        last = max(last, max(end for _, _, end in d.spans))
+    chairs = load.chairs
+    title = f"Chairs in use on {day:%a} {day} ({'no chair count given' if chairs is None else plural(chairs, 'chair')})"
+    lines = [title, ""]
+    slots = in_use(load, day, first, last, 30)
+    scale = max(1, min(4, (width - 16) // max(chairs or 1, max((n for _, n in slots), default=1))))
+    for minute, used in slots:
+        over = chairs is not None and used > chairs
+        bar = "█" * min(used, chairs if chairs is not None else used) * scale
+        extra = "▓" * (used - chairs) * scale if over and chairs is not None else ""  # the patients without a chair
+        label = f"{minute // 60:02d}:{minute % 60:02d}"
+        lines.append(f"{label}  {bar}{paint(extra, '1;31', color)} {used}" + ("  OVER" if over else ""))
+    if d is None:
+        lines += ["", "No chair visits that day."]
+    else:
+        lines += [
+            "",
+            f"{plural(len(d.patients), 'patient')}, {d.chair_minutes} chair minutes, at most {d.peak_chairs} at once.",
+        ]
+    return "\n".join(lines) + "\n"

@@ -351,23 +351,24 @@ def to_ics(
         plan: the expanded plan.
         stamp: the UTC time stamp for new and changed events (DTSTAMP, LAST-MODIFIED).
         reminders: how long before each event to remind (VALARM); clients may drop them.
-        previous: the txcal file of the same plan this one replaces: unchanged events keep their
-            SEQUENCE and DTSTAMP, changed ones get SEQUENCE+1 and `stamp`, and events no longer
-            in the plan are kept once more as CANCELLED.
+        previous: the txcal file this one replaces: unchanged events keep their SEQUENCE and
+            DTSTAMP, changed ones get SEQUENCE+1 and `stamp`, and events no longer in the plan
+            are kept once more as CANCELLED (all of them, when it holds another plan the user
+            chose to replace).
 
     Returns:
         The export: `.data` is the file (CRLF line endings, lines folded at 75 octets).
 
     Raises:
-        TxcalError: `previous` is not a txcal file of this plan.
+        TxcalError: `previous` is not a txcal calendar.
     """
     if stamp.tzinfo is None or stamp.utcoffset() != timedelta(0):
         raise ValueError("stamp must be a UTC datetime")
     stamp = stamp.astimezone(UTC).replace(microsecond=0)
     old: dict[str, _Previous] = {}
     if previous is not None:
-        if txcal_plan_id(previous) != plan.plan_id:
-            raise TxcalError("the previous file is not a txcal calendar of this plan")
+        if txcal_plan_id(previous) is None:
+            raise TxcalError("the previous file is not a txcal calendar")
         try:
             old = _previous_events(previous)
         except (ValueError, IndexError, UnicodeDecodeError) as exc:

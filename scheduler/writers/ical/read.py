@@ -7,6 +7,7 @@ clinic calendar a line at a time (`txcal load`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -118,13 +119,18 @@ def parse(text: str) -> list[Component]:
 def stream_events(lines: Iterable[str], names: frozenset[str]) -> Iterator[dict[str, ContentLine]]:
     """Yield each VEVENT's properties among `names`, reading a line at a time (a whole clinic's calendar).
 
-    For calendars txcal wrote, whose properties of interest are never folded; alarms' lines are
-    left out (a VALARM nests inside its VEVENT).
+    A folded property of interest is unfolded; alarms' lines are left out (a VALARM nests inside
+    its VEVENT).
     """
     event: dict[str, ContentLine] | None = None
     depth = 0
+    key = ""  # the property of interest being read, while its folded lines follow
     for raw in lines:
         line = raw.rstrip("\r\n")
+        if event is not None and key and line[:1] in (" ", "\t"):
+            event[key] = parse_line(event[key].text + line[1:])
+            continue
+        key = ""
         if line == "BEGIN:VEVENT":
             event, depth = {}, 0
         elif event is None:
@@ -137,9 +143,15 @@ def stream_events(lines: Iterable[str], names: frozenset[str]) -> Iterator[dict[
         elif line.startswith("END:"):
             depth -= 1
         elif depth == 0 and line[:1] not in (" ", "\t"):
-            key = line.partition(":")[0].partition(";")[0].upper()
-            if key in names:
-                event[key] = parse_line(line)
+            name = line.partition(":")[0].partition(";")[0].upper()
+            if name in names:
+                event[name] = parse_line(line)
+                key = name
+
+
+def unescape(value: str) -> str:
+    """Return a TEXT value as written by its author: RFC 5545 escapes undone."""
+    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
 
 
 def txcal_plan_id(data: bytes) -> str | None:

@@ -1,0 +1,168 @@
+"""The coordinator's day sheet: every visit of a day (or a week) with its time, chair, patient,
+what happens, its minutes, what to prepare and its conflicts.
+
+Read from a batch folder's clinic calendar (its X-TXCAL-PATIENT, -PREPARE and -CONFLICT lines),
+or planned here from a patient list or plan files. Chairs are numbered per day in time order, a
+patient's overlapping chair visits (two drugs in one sitting) on one chair; a chair visit that
+finds every chair taken gets none, and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from scheduler.app.plans import list_plans, plan_from_spec
+from scheduler.app.preparation import plan_preparation
+from scheduler.catalog.loader import Catalog
+from scheduler.errors import TxcalError
+from scheduler.files import check_regular
+from scheduler.model import CHAIR_KINDS, EVENT_KINDS, AgendaItem, Plan
+from scheduler.wording import NO_CHAIR, event_summary
+from scheduler.writers.ical.read import moment, stream_events, unescape
+
+# Watch periods bring nobody in; a clinic task (a milestone for the clinic) is on the sheet.
+_LEFT_OUT = frozenset({"watch"})
+
+
+def _what(summary: str, patient: str) -> str:
+    """Return a title without the clinic's "Conflict: " mark and the patient label, which have columns of their own."""
+    summary = summary.removeprefix("Conflict: ")
+    return summary.removeprefix(f"{patient}: ") if patient else summary
+
+
+def from_plan(plan: Plan, first: date, last: date) -> Iterator[AgendaItem]:
+    """Yield a plan's items from `first` to `last`, held doses left out."""
+    patient = plan.request.patient or plan.plan_id
+    prepare = plan_preparation(plan)
+    for event in plan.events:
+        if event.status == "held" or event.kind in _LEFT_OUT or not first <= event.first_day <= last:
+            continue
+        start = event.start.hour * 60 + event.start.minute if isinstance(event.start, datetime) else None
+        yield AgendaItem(
+            event.first_day,
+            start,
+            event.minutes if start is not None else None,
+            patient,
+            event.kind,
+            _what(event_summary(event), plan.request.patient or ""),
+            prepare.get(event.uid, ()),
+            (event.conflict,) if event.conflict else (),
+        )
+
+
+_WANTED = frozenset(
+    {"DTSTART", "DTEND", "SUMMARY", "CATEGORIES", "STATUS", "X-TXCAL-PATIENT", "X-TXCAL-PREPARE", "X-TXCAL-CONFLICT"}
+)
+
+
+def from_calendar(path: Path, first: date, last: date) -> Iterator[AgendaItem]:
+    """Yield the items of a clinic calendar from `first` to `last`, cancelled events left out.
+
+    Raises:
+        TxcalError: the file cannot be read as a calendar.
+    """
+    try:
+        check_regular(path)
+        with path.open(encoding="utf-8", newline="") as handle:
+            for event in stream_events(handle, _WANTED):
+                item = _calendar_item(event, first, last)
+                if item is not None:
+                    yield item
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise TxcalError(f"cannot read {path} as a calendar: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _calendar_item(event: dict, first: date, last: date) -> AgendaItem | None:  # type: ignore[type-arg]
+    start = moment(event["DTSTART"]) if "DTSTART" in event else None
+    status = event.get("STATUS")
+    if start is None or (status is not None and status.value == "CANCELLED"):
+        return None
+    day = start.date() if isinstance(start, datetime) else start
+    categories = event.get("CATEGORIES")
+    kind = (categories.value.split(",")[0].strip().lower() if categories else "") or "other"
+    if not first <= day <= last or kind in _LEFT_OUT:
+        return None
+    minute = minutes = None
+    end = moment(event["DTEND"]) if "DTEND" in event else None
+    if isinstance(start, datetime):
+        minute = start.hour * 60 + start.minute
+        if isinstance(end, datetime) and end >= start:
+            minutes = int((end - start).total_seconds() // 60)
+    text = {name: unescape(event[name].value) if name in event else "" for name in _WANTED}
+    patient = text["X-TXCAL-PATIENT"]
+    return AgendaItem(
+        day,
+        minute,
+        minutes,
+        patient,
+        kind if kind in EVENT_KINDS else "other",
+        _what(text["SUMMARY"], patient),
+        tuple(line for line in text["X-TXCAL-PREPARE"].split("; ") if line),
+        (text["X-TXCAL-CONFLICT"],) if text["X-TXCAL-CONFLICT"] else (),
+    )
+
+
+def seat(items: Iterable[AgendaItem], chairs: int | None) -> list[AgendaItem]:
+    """Return the items in time order, each chair visit on a chair numbered from 1 (first free, per day).
+
+    A patient keeps one chair for overlapping chair visits. With `chairs`, a visit that finds
+    them all taken gets no chair and the conflict says so.
+    """
+    ordered = sorted(items, key=lambda i: (i.day, i.start is not None, i.start or 0, i.patient, i.what))
+    seated: list[AgendaItem] = []
+    free_at: dict[int, int] = {}  # chair -> the minute it is free again, for the day being seated
+    sitting: dict[str, tuple[int, int]] = {}  # patient -> (chair, until)
+    day = None
+    for item in ordered:
+        if item.day != day:
+            day, free_at, sitting = item.day, {}, {}
+        if item.kind not in CHAIR_KINDS or item.start is None or item.end is None:
+            seated.append(item)
+            continue
+        current = sitting.get(item.patient)
+        chair: int | None
+        if current is not None and item.start < current[1]:
+            chair = current[0]
+        else:
+            chair = next((c for c in sorted(free_at) if free_at[c] <= item.start), None)
+            if chair is None and (chairs is None or len(free_at) < chairs):
+                chair = len(free_at) + 1
+        if chair is None:
+            seated.append(replace(item, conflicts=(*item.conflicts, NO_CHAIR)))
+            continue
+        until = max(item.end, free_at.get(chair, 0))
+        free_at[chair] = until
+        sitting[item.patient] = (chair, until)
+        seated.append(replace(item, chair=chair))
+    return seated
+
+
+def gather(
+    sources: tuple[Path, ...],
+    default_profile: Path | None,
+    first: date,
+    days: int,
+    catalog: Callable[[], Catalog],
+    left_out: Callable[[str], None],
+) -> list[AgendaItem]:
+    """Return the unseated items of the days asked for, from a batch folder, a calendar, a patient list or plan files."""
+    from scheduler.app.batch import CLINIC_FILE
+    from scheduler.inputs.plan_file import load_plan
+
+    last = first + timedelta(days=days - 1)
+    items: list[AgendaItem] = []
+    for source in sources:
+        if source.is_dir():
+            items += from_calendar(source / CLINIC_FILE, first, last)
+        elif source.suffix.lower() == ".ics":
+            items += from_calendar(source, first, last)
+        elif source.suffix.lower() == ".toml":
+            spec = replace(load_plan(source), default_profile=default_profile)
+            items += from_plan(plan_from_spec(spec, catalog()), first, last)
+        else:
+            for plan in list_plans(source, default_profile, catalog(), left_out):
+                items += from_plan(plan, first, last)
+    return items

@@ -1,0 +1,73 @@
+"""Appointment times a clinic sets when it levels its chairs: a plan's visits of a day moved together.
+
+The engine plans every visit of a day from the plan's appointment time; a levelled batch
+(scheduler.app.levelling) then gives each patient's day a time, and sometimes another open day
+within the dose's window. The whole day moves as one (labs and the provider visit stay right
+before the chair), a visit tied to the dose on another day (labs the day before) moves with its
+day, and every moved event says so in its reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduler.engine.events import event_order
+from scheduler.model import Fact, Move, Plan, PlannedEvent
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Rebooking:
+    """A patient's day the clinic rebooked: its chair visit starts at `at` on `day` instead of `planned` at `was`."""
+
+    planned: date
+    day: date
+    at: time
+    was: time
+
+
+def _shift(event: PlannedEvent, days: int, minutes: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    assert isinstance(event.start, datetime) and isinstance(event.end, datetime)
+    wall = event.start.replace(tzinfo=None) + timedelta(days=days, minutes=minutes)
+    length = event.end.astimezone(UTC) - event.start.astimezone(UTC)
+    start = wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+    return start, (start.astimezone(UTC) + length).astimezone(zone)
+
+
+def reschedule(plan: Plan, rebookings: tuple[Rebooking, ...]) -> Plan:
+    """Return the plan with each rebooked day's timed visits at their new time (and day), reasons added."""
+    if not rebookings or plan.request.tz is None:
+        return plan
+    zone = ZoneInfo(plan.request.tz)
+    by_day = {r.planned: r for r in rebookings}
+    # A dose's own visits on other days (labs the day before) follow its day: their keys end "-dose-N".
+    dose_days = {e.dose_number: e.first_day for e in plan.events if e.kind == "dose" and e.dose_number}
+    events = []
+    for event in plan.events:
+        rebooking = by_day.get(event.first_day)
+        same_day = rebooking is not None
+        if rebooking is None and "-dose-" in event.key:
+            number = int(event.key.rpartition("-dose-")[2])
+            rebooking = by_day.get(dose_days.get(number, event.first_day))
+        if rebooking is None or not isinstance(event.start, datetime) or event.status == "given":
+            events.append(event)
+            continue
+        days = (rebooking.day - rebooking.planned).days
+        minutes = (rebooking.at.hour - rebooking.was.hour) * 60 + rebooking.at.minute - rebooking.was.minute
+        start, end = _shift(event, days, minutes if same_day else 0, zone)
+        move = Move("levelled", planned=rebooking.planned, day=rebooking.day, at=rebooking.at, was=rebooking.was)
+        moves = (*event.moves, move)
+        # The reason is the first thing the event's notes say, as the engine puts it.
+        facts = (Fact("reason", (moves,)), *(f for f in event.facts if f.kind != "reason"))
+        events.append(
+            dataclasses.replace(
+                event,
+                start=start,
+                end=end,
+                moves=moves,
+                facts=facts,
+                shifted_from=event.shifted_from or (event.first_day if days else None),
+            )
+        )
+    return dataclasses.replace(plan, events=tuple(sorted(events, key=event_order)))

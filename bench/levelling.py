@@ -99,8 +99,10 @@ def days_of(folder: Path, profile: Path) -> list[dict[str, int]]:
         [TXCAL, "load", str(folder), "--clinic", str(profile), "--format", "csv"],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if done.returncode:
+        sys.exit(f"txcal load {folder} failed:\n{done.stderr}")
     rows = csv.DictReader(io.StringIO(done.stdout))
     return [
         {"minutes": int(r["chair_minutes"]), "peak": int(r["peak_chairs"])} for r in rows if int(r["chair_minutes"]) > 0

@@ -251,6 +251,20 @@ class LinkedVisit:
     every_weeks: int | None = None  # imaging: every N weeks from the start, not tied to a dose
 
 
+# The hours a clinic whose profile states none is taken to keep, in minutes of the day: 08:00-18:00.
+DEFAULT_HOURS = (8 * 60, 18 * 60)
+
+
+def clock_minutes(clock: time) -> int:
+    """Return a time of day as minutes since midnight."""
+    return clock.hour * 60 + clock.minute
+
+
+def minute_of_day(moment: date | datetime) -> int | None:
+    """Return the wall-clock minute of the day a timed event starts at (None for an all-day one)."""
+    return clock_minutes(moment.time()) if isinstance(moment, datetime) else None
+
+
 @dataclass(frozen=True)
 class ClinicProfile:
     """A clinic described once: where, who to call, its hours and defaults, visit lengths, linked visits."""
@@ -271,6 +285,18 @@ class ClinicProfile:
     visit_minutes: tuple[tuple[str, int], ...] = ()  # chair time by event kind
     same_visit: tuple[str, ...] = ()  # kinds whose steps of one day are given in one visit, together
     linked: tuple[LinkedVisit, ...] = ()
+
+    def opening(self, day: date) -> tuple[int, int] | None:
+        """Return the minutes of the day the clinic opens and closes on day's weekday (None: closed that weekday)."""
+        if not self.hours:
+            return DEFAULT_HOURS
+        return next(((clock_minutes(o), clock_minutes(c)) for d, o, c in self.hours if d == day.weekday()), None)
+
+    @property
+    def longest_day(self) -> int:
+        """Return the minutes of its longest opening day: the day its chairs' capacity is counted on."""
+        spans = [clock_minutes(c) - clock_minutes(o) for _, o, c in self.hours]
+        return max(spans, default=DEFAULT_HOURS[1] - DEFAULT_HOURS[0])
 
     def minutes_for(self, kind: str) -> int | None:
         """Return how long a visit of this kind takes at this clinic, when the profile says."""

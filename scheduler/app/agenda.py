@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+from scheduler.app.chair_load import read_calendar
 from scheduler.app.plans import list_plans, plan_from_spec
 from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
-from scheduler.errors import TxcalError
-from scheduler.files import check_regular
-from scheduler.model import CHAIR_KINDS, EVENT_KINDS, AgendaItem, Plan
+from scheduler.model import CHAIR_KINDS, AgendaItem, Plan, minute_of_day
 from scheduler.wording import NO_CHAIR, event_summary
-from scheduler.writers.ical.read import moment, stream_events, unescape
+from scheduler.writers.ical.read import CONFLICT_PROPERTY, PREPARE_PROPERTY, unescape
 
 # Watch periods bring nobody in; a clinic task (a milestone for the clinic) is on the sheet.
 _LEFT_OUT = frozenset({"watch"})
@@ -40,7 +39,7 @@ def from_plan(plan: Plan, first: date, last: date) -> Iterator[AgendaItem]:
     for event in plan.events:
         if event.status == "held" or event.kind in _LEFT_OUT or not first <= event.first_day <= last:
             continue
-        start = event.start.hour * 60 + event.start.minute if isinstance(event.start, datetime) else None
+        start = minute_of_day(event.start)
         yield AgendaItem(
             event.first_day,
             start,
@@ -53,9 +52,7 @@ def from_plan(plan: Plan, first: date, last: date) -> Iterator[AgendaItem]:
         )
 
 
-_WANTED = frozenset(
-    {"DTSTART", "DTEND", "SUMMARY", "CATEGORIES", "STATUS", "X-TXCAL-PATIENT", "X-TXCAL-PREPARE", "X-TXCAL-CONFLICT"}
-)
+_SHOWN = frozenset({"SUMMARY", PREPARE_PROPERTY, CONFLICT_PROPERTY})
 
 
 def from_calendar(path: Path, first: date, last: date) -> Iterator[AgendaItem]:
@@ -64,45 +61,20 @@ def from_calendar(path: Path, first: date, last: date) -> Iterator[AgendaItem]:
     Raises:
         TxcalError: the file cannot be read as a calendar.
     """
-    try:
-        check_regular(path)
-        with path.open(encoding="utf-8", newline="") as handle:
-            for event in stream_events(handle, _WANTED):
-                item = _calendar_item(event, first, last)
-                if item is not None:
-                    yield item
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise TxcalError(f"cannot read {path} as a calendar: {getattr(exc, 'strerror', None) or exc}") from None
-
-
-def _calendar_item(event: dict, first: date, last: date) -> AgendaItem | None:  # type: ignore[type-arg]
-    start = moment(event["DTSTART"]) if "DTSTART" in event else None
-    status = event.get("STATUS")
-    if start is None or (status is not None and status.value == "CANCELLED"):
-        return None
-    day = start.date() if isinstance(start, datetime) else start
-    categories = event.get("CATEGORIES")
-    kind = (categories.value.split(",")[0].strip().lower() if categories else "") or "other"
-    if not first <= day <= last or kind in _LEFT_OUT:
-        return None
-    minute = minutes = None
-    end = moment(event["DTEND"]) if "DTEND" in event else None
-    if isinstance(start, datetime):
-        minute = start.hour * 60 + start.minute
-        if isinstance(end, datetime) and end >= start:
-            minutes = int((end - start).total_seconds() // 60)
-    text = {name: unescape(event[name].value) if name in event else "" for name in _WANTED}
-    patient = text["X-TXCAL-PATIENT"]
-    return AgendaItem(
-        day,
-        minute,
-        minutes,
-        patient,
-        kind if kind in EVENT_KINDS else "other",
-        _what(text["SUMMARY"], patient),
-        tuple(line for line in text["X-TXCAL-PREPARE"].split("; ") if line),
-        (text["X-TXCAL-CONFLICT"],) if text["X-TXCAL-CONFLICT"] else (),
-    )
+    for visit in read_calendar(path, _SHOWN):
+        if not first <= visit.day <= last or visit.kind in _LEFT_OUT:
+            continue
+        text = {name: unescape(visit.lines[name].value) if name in visit.lines else "" for name in _SHOWN}
+        yield AgendaItem(
+            visit.day,
+            visit.start,
+            visit.minutes if visit.start is not None else None,
+            visit.patient,
+            visit.kind,
+            _what(text["SUMMARY"], visit.patient),
+            tuple(line for line in text[PREPARE_PROPERTY].split("; ") if line),
+            (text[CONFLICT_PROPERTY],) if text[CONFLICT_PROPERTY] else (),
+        )
 
 
 def seat(items: Iterable[AgendaItem], chairs: int | None) -> list[AgendaItem]:

@@ -28,7 +28,8 @@ from scheduler.engine.slots import Rebooking, reschedule
 from scheduler.errors import TxcalError
 from scheduler.files import exclusive_temporary, read_existing, write_atomic
 from scheduler.inputs.patient_list import iter_rows, spec_from_row
-from scheduler.model import CHAIR_KINDS, ClinicProfile, Load, Plan, PlannedEvent
+from scheduler.inputs.plan_spec import PlanSpec
+from scheduler.model import CHAIR_KINDS, ClinicProfile, Load, Plan, PlannedEvent, minute_of_day
 from scheduler.options import PATIENT_LIST
 from scheduler.units import check_zone
 from scheduler.wording import clinic_description, event_summary
@@ -43,7 +44,7 @@ from scheduler.writers.ical.export import (
     to_ics,
     zone_years,
 )
-from scheduler.writers.ical.read import txcal_plan_id
+from scheduler.writers.ical.read import CONFLICT_PROPERTY, PATIENT_PROPERTY, PREPARE_PROPERTY, txcal_plan_id
 from scheduler.writers.registry import FORMATS
 
 CLINIC_FILE = "clinic.ics"
@@ -69,9 +70,6 @@ MANIFEST_COLUMNS = (
 OLDER_MANIFESTS = (
     ("row", "patient", "file", "regimen", "events", "first", "last", "changed", "cancelled", "status", "error"),
 )
-PATIENT_PROPERTY = "X-TXCAL-PATIENT"  # the patient an event of the clinic calendar belongs to: its label
-PREPARE_PROPERTY = "X-TXCAL-PREPARE"  # what to prepare for a chair visit
-CONFLICT_PROPERTY = "X-TXCAL-CONFLICT"  # why a visit stays on a closed day
 
 
 def file_stem(label: str, row: int) -> str:
@@ -209,13 +207,13 @@ def _clinic_description(
     return fold("DESCRIPTION:" + escape(text))
 
 
-def _row_plan(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str]) -> Plan:
-    """Return a row's plan, at the times and days a levelled batch set for it."""
+def _row_plan(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str]) -> tuple[Plan, PlanSpec]:
+    """Return a row's plan, at the times and days a levelled batch set for it, and the spec it came from."""
     spec = dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.profile)
     plan = plan_from_spec(spec, catalog)
     if settings.rebookings:
         plan = reschedule(plan, settings.rebookings.get(number, ()))
-    return plan
+    return plan, spec
 
 
 def _closed_day_conflicts(plan: Plan) -> list[str]:
@@ -231,7 +229,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     outcome = Outcome(number, cells.get("patient", ""))
     path = settings.out_dir / name
     try:
-        plan = _row_plan(settings, catalog, number, cells)
+        plan = _row_plan(settings, catalog, number, cells)[0]
         previous = previous_output(path, FORMATS["ics"], plan, settings.force, settings.replace)
         export = to_ics(plan, settings.stamp, plan.request.reminders or settings.reminders, previous)
         write_atomic(path, export.data)
@@ -262,7 +260,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     ]
     blocks = [*current, *export.blocks[export.shown :]]
     chair = tuple(
-        (e.first_day, e.minutes, e.start.hour * 60 + e.start.minute if isinstance(e.start, datetime) else None)
+        (e.first_day, e.minutes, minute_of_day(e.start))
         for e in plan.events
         if e.kind in CHAIR_KINDS and e.status != "held"
     )
@@ -276,8 +274,7 @@ def sitting_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str
     profile = str(settings.profile.resolve()) if settings.profile else None
     for number, cells, _ in chunk:
         try:
-            spec = dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.profile)
-            plan = plan_from_spec(spec, catalog)
+            plan, spec = _row_plan(settings, catalog, number, cells)
         except TxcalError:
             continue  # the row fails again when it is written, with its message
         if plan.request.profile is None or plan.request.profile.path != profile:
@@ -318,13 +315,10 @@ def _opening(profile: ClinicProfile) -> Callable[[date], tuple[int, int] | None]
     """Return a day's opening and closing minute at the clinic, or None on a day it is closed."""
     from scheduler.inputs.plan_spec import profile_calendar
 
-    spans = {day: (o.hour * 60 + o.minute, c.hour * 60 + c.minute) for day, o, c in profile.hours}
     calendar = profile_calendar(profile)
 
     def hours(day: date) -> tuple[int, int] | None:
-        if calendar is not None and calendar.closed(day):
-            return None
-        return spans.get(day.weekday(), None if profile.hours else (8 * 60, 18 * 60))
+        return None if calendar is not None and calendar.closed(day) else profile.opening(day)
 
     return hours
 
@@ -360,7 +354,7 @@ def run_batch(
         _check_own_files(settings.out_dir)
     clinic = exclusive_temporary(settings.out_dir, CLINIC_FILE)
     manifest = exclusive_temporary(settings.out_dir, MANIFEST_FILE)
-    load = Load(chairs=profile.chairs, open_minutes=_longest_day(profile)) if profile else None
+    load = Load(chairs=profile.chairs, open_minutes=profile.longest_day) if profile else None
     outcomes: list[Outcome] = []
     chair_days: dict[int, set[date]] = {}
     try:
@@ -391,10 +385,6 @@ def run_batch(
         clinic.unlink(missing_ok=True)
         manifest.unlink(missing_ok=True)
     return result
-
-
-def _longest_day(profile: ClinicProfile) -> int:
-    return max(((c.hour - o.hour) * 60 + c.minute - o.minute for _, o, c in profile.hours), default=10 * 60)
 
 
 def _add_clinic_conflicts(

@@ -8,21 +8,17 @@ appointment times give how many chairs are in use at each moment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import date, datetime, time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from scheduler.app.plans import list_plans
 from scheduler.catalog.loader import Catalog
 from scheduler.errors import TxcalError
 from scheduler.files import check_regular
-from scheduler.model import EVENT_KINDS, ClinicProfile, Load, Plan
-from scheduler.writers.ical.read import ContentLine, moment, stream_events
-
-
-def minute_of_day(moment: date | datetime) -> int | None:
-    """Return the wall-clock minute of the day a timed event starts at (None for an all-day one)."""
-    return moment.hour * 60 + moment.minute if isinstance(moment, datetime) else None
+from scheduler.model import DEFAULT_HOURS, EVENT_KINDS, ClinicProfile, Load, Plan, minute_of_day
+from scheduler.writers.ical.read import PATIENT_PROPERTY, ContentLine, moment, stream_events, unescape
 
 
 def from_plan(plan: Plan, load: Load) -> None:
@@ -44,18 +40,28 @@ def _local(line: ContentLine) -> date | datetime | None:
     return value.replace(tzinfo=None) if isinstance(value, datetime) else value
 
 
-# The patient an event of a clinic calendar belongs to (a calendar of one plan has no such line).
-PATIENT_PROPERTY = "X-TXCAL-PATIENT"
-_WANTED = frozenset({"DTSTART", "DTEND", "CATEGORIES", "STATUS", PATIENT_PROPERTY})
+@dataclass(frozen=True, slots=True)
+class CalendarVisit:
+    """An event of a calendar as the clinic's views count it: its day, kind, patient, start and length."""
+
+    day: date
+    kind: str
+    patient: str
+    start: int | None  # minute of the day; None for an all-day event
+    minutes: int | None  # None when unknown (all-day) or nonsensical (ends before it starts)
+    lines: dict[str, ContentLine]  # the properties asked for, for what else a view shows
 
 
-def from_ics_lines(lines: Iterator[str], load: Load) -> None:
-    """Add the events of a calendar file, read a line at a time, to a load (cancelled ones left out).
+_COUNTED = frozenset({"DTSTART", "DTEND", "CATEGORIES", "STATUS", PATIENT_PROPERTY})
+
+
+def calendar_visits(lines: Iterable[str], more: frozenset[str] = frozenset()) -> Iterator[CalendarVisit]:
+    """Yield the events of a calendar file read a line at a time, cancelled ones left out.
 
     Minutes come from DTEND minus DTSTART in local time for timed events; an all-day visit's
-    length is unknown.
+    length is unknown. The patient is a clinic calendar's X-TXCAL-PATIENT ("" in a one-plan file).
     """
-    for event in stream_events(lines, _WANTED):
+    for event in stream_events(lines, _COUNTED | more):
         start = _local(event["DTSTART"]) if "DTSTART" in event else None
         status = event.get("STATUS")
         if start is None or (status is not None and status.value == "CANCELLED"):
@@ -68,8 +74,24 @@ def from_ics_lines(lines: Iterator[str], load: Load) -> None:
                 minutes = None  # an event that ends before it starts has no length to count
         day = start.date() if isinstance(start, datetime) else start
         categories = event.get("CATEGORIES")
-        patient = event[PATIENT_PROPERTY].value if PATIENT_PROPERTY in event else ""
-        load.add(day, _kind(categories.value if categories else ""), minutes, patient, minute_of_day(start))
+        patient = unescape(event[PATIENT_PROPERTY].value) if PATIENT_PROPERTY in event else ""
+        yield CalendarVisit(
+            day, _kind(categories.value if categories else ""), patient, minute_of_day(start), minutes, event
+        )
+
+
+def read_calendar(path: Path, more: frozenset[str] = frozenset()) -> Iterator[CalendarVisit]:
+    """Yield a calendar file's visits (see calendar_visits).
+
+    Raises:
+        TxcalError: the file cannot be read as a calendar.
+    """
+    try:
+        check_regular(path)
+        with path.open(encoding="utf-8", newline="") as handle:
+            yield from calendar_visits(handle, more)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise TxcalError(f"cannot read {path} as a calendar: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def read_ics(path: Path, load: Load) -> None:
@@ -78,12 +100,8 @@ def read_ics(path: Path, load: Load) -> None:
     Raises:
         TxcalError: the file cannot be read.
     """
-    try:
-        check_regular(path)
-        with path.open(encoding="utf-8", newline="") as handle:
-            from_ics_lines(handle, load)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise TxcalError(f"cannot read {path} as a calendar: {getattr(exc, 'strerror', None) or exc}") from None
+    for visit in read_calendar(path):
+        load.add(visit.day, visit.kind, visit.minutes, visit.patient, visit.start)
 
 
 def count(
@@ -108,20 +126,8 @@ def count(
     return load
 
 
-def _minutes(clock: time) -> int:
-    return clock.hour * 60 + clock.minute
-
-
-def opening_hours(profile: ClinicProfile | None, day: date) -> tuple[int, int] | None:
-    """Return the minutes of the day the clinic opens and closes on `day`, when its profile says."""
-    if profile is None:
-        return None
-    return next(((_minutes(o), _minutes(c)) for weekday, o, c in profile.hours if weekday == day.weekday()), None)
-
-
 def opening_minutes(profile: ClinicProfile | None, hours: tuple[int, int] | None) -> int:
     """Return the minutes a day's chairs are open: given hours, else the profile's longest day, else 08:00-18:00."""
     if hours is not None:
         return hours[1] - hours[0]
-    spans = [_minutes(closes) - _minutes(opens) for _, opens, closes in (profile.hours if profile else ())]
-    return max(spans, default=10 * 60)
+    return profile.longest_day if profile else DEFAULT_HOURS[1] - DEFAULT_HOURS[0]

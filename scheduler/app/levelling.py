@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from scheduler.engine.slots import Rebooking
-from scheduler.model import CHAIR_KINDS, Plan
+from scheduler.model import CHAIR_KINDS, Plan, clock_minutes
 
 NOON = 12 * 60
 
@@ -64,10 +64,6 @@ class Sitting:
         return True
 
 
-def _minute(moment: datetime) -> int:
-    return moment.hour * 60 + moment.minute
-
-
 def sittings(plan: Plan, row: int, patient: str, prefer: str | None) -> list[Sitting]:
     """Return a plan's chair visits, a day at a time (timed and not yet given or held)."""
     days: dict[date, list[tuple[int, int, bool]]] = {}
@@ -77,8 +73,8 @@ def sittings(plan: Plan, row: int, patient: str, prefer: str | None) -> list[Sit
             continue
         if event.audience != "patient" or (not event.location and event.kind not in CHAIR_KINDS):
             continue  # a clinic task, or somewhere else than the clinic
-        end = _minute(event.end) if event.end.date() == event.start.date() else 24 * 60
-        days.setdefault(event.first_day, []).append((_minute(event.start), end, event.kind in CHAIR_KINDS))
+        end = clock_minutes(event.end.time()) if event.end.date() == event.start.date() else 24 * 60
+        days.setdefault(event.first_day, []).append((clock_minutes(event.start.time()), end, event.kind in CHAIR_KINDS))
         if event.kind == "dose":
             movable.add(event.first_day)
     window = plan.request.window or (plan.request.schedule.window if plan.request.schedule else None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,21 +124,18 @@ def batch(
         )
 
 
-def _minutes(clock: time) -> int:
-    return clock.hour * 60 + clock.minute
-
-
 def _hours(text: str) -> tuple[int, int]:
     """Return the minutes of the day a clinic opens and closes, from "08:00-18:00"."""
+    from scheduler.model import clock_minutes
+
     opening, _, closing = text.partition("-")
-    opens, closes = (_minutes(parse_clock(opening)), _minutes(parse_clock(closing)))
+    opens, closes = (clock_minutes(parse_clock(opening)), clock_minutes(parse_clock(closing)))
     if closes <= opens:
         raise ValueError("closing must come after opening")
     return opens, closes
 
 
 HOURS = Parsed("hours", _hours, "write opening hours like 08:00-18:00")
-DEFAULT_HOURS = (8 * 60, 18 * 60)
 
 
 @main.command(short_help="Daily patients, visits, chair minutes and chairs in use against capacity.")
@@ -201,7 +198,9 @@ def load(
         click.echo(views.render_months(shown, today or current_day(), view_width(), colour_on()), nl=False)
     elif fmt == "chart":
         assert on is not None
-        span = hours or daily.opening_hours(profile, on) or DEFAULT_HOURS
+        from scheduler.model import DEFAULT_HOURS
+
+        span = hours or (profile.opening(on) if profile else None) or DEFAULT_HOURS
         click.echo(views.render_chart(result, on, span, view_width(), colour_on()), nl=False)
     else:
         click.echo(views.render_table(shown, view_width()), nl=False)

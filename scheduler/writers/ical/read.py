@@ -17,6 +17,11 @@ from zoneinfo import ZoneInfo
 MAX_DEPTH = 16
 # The calendar property that names the plan a txcal file holds.
 PLAN_PROPERTY = "X-TXCAL-PLAN"
+# A clinic calendar's events say whose they are, what to prepare and why they stay on a closed day,
+# so the clinic's views read them back as data (scheduler.app.batch writes them).
+PATIENT_PROPERTY = "X-TXCAL-PATIENT"
+PREPARE_PROPERTY = "X-TXCAL-PREPARE"
+CONFLICT_PROPERTY = "X-TXCAL-CONFLICT"
 
 
 @dataclass(frozen=True)

@@ -103,9 +103,16 @@ def days_of(folder: Path, profile: Path) -> list[dict[str, int]]:
     )
     if done.returncode:
         sys.exit(f"txcal load {folder} failed:\n{done.stderr}")
+    from scheduler.inputs.clinic_profile import load_profile
+    from scheduler.inputs.plan_spec import profile_calendar
+
+    calendar = profile_calendar(load_profile(profile))
     rows = csv.DictReader(io.StringIO(done.stdout))
+    # Days the clinic is closed are not levelled (their visits are each plan's conflicts): left out here.
     return [
-        {"minutes": int(r["chair_minutes"]), "peak": int(r["peak_chairs"])} for r in rows if int(r["chair_minutes"]) > 0
+        {"minutes": int(r["chair_minutes"]), "peak": int(r["peak_chairs"])}
+        for r in rows
+        if int(r["chair_minutes"]) > 0 and not (calendar and calendar.closed(date.fromisoformat(r["date"])))
     ]
 
 
@@ -119,6 +126,7 @@ def figures(days: list[dict[str, int]], chairs: int) -> dict[str, float]:
         "within +1": sum(g <= 1 for g in gaps) / max(len(gaps), 1),
         "over chairs": sum(d["peak"] > chairs for d in fits),
         "utilization": statistics.mean(d["minutes"] / (chairs * OPEN_MINUTES) for d in days) if days else 0.0,
+        "in use": statistics.mean(d["minutes"] / (max(d["peak"], 1) * OPEN_MINUTES) for d in days) if days else 0.0,
     }
 
 
@@ -154,10 +162,12 @@ def main() -> None:
         )
         found = re.search(r"Levelled .*?(\d+) moved to another day", stderr)
         moved = int(found.group(1)) if found else 0
+        stuck = re.search(r"(\d+) fit no chair", stderr)
+        unfit = int(stuck.group(1)) if stuck else 0
         met = re.search(r"(\d+) of (\d+) preferences? met", stderr)
         print(
             f"txcal levelling benchmark: {options.patients} patients, {chairs} chairs open {OPEN_MINUTES} minutes, "
-            f"{levelled['days']:.0f} days with chair visits; {options.runs} runs of each side, interleaved"
+            f"{levelled['days']:.0f} open days with chair visits; {options.runs} runs of each side, interleaved"
         )
         print(f"{'':34}{'unlevelled':>12}{'levelled':>12}")
         print(f"{'worst day: peak chairs - bound':34}{plain['worst']:>12.0f}{levelled['worst']:>12.0f}")
@@ -165,7 +175,9 @@ def main() -> None:
         print(f"{'days within bound + 1':34}{plain['within +1']:>12.1%}{levelled['within +1']:>12.1%}")
         print(f"{'days over the chairs (that fit)':34}{plain['over chairs']:>12.0f}{levelled['over chairs']:>12.0f}")
         print(f"{'chair utilization (mean of days)':34}{plain['utilization']:>12.1%}{levelled['utilization']:>12.1%}")
+        print(f"{'  of the chairs in use at the peak':34}{plain['in use']:>12.1%}{levelled['in use']:>12.1%}")
         print(f"{'doses moved to another day':34}{0:>12}{moved:>12}")
+        print(f"{'visits that fit no chair':34}{'':>12}{unfit:>12}")
         if met:
             print(f"{'preferences met':34}{'':>12}{met.group(1) + ' of ' + met.group(2):>12}")
         for label, index in (("wall s", 0), ("CPU s", 1)):

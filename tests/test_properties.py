@@ -119,3 +119,32 @@ def test_afami_cel_block_follows_the_infusion_day(start, gap, monitor, at, zone)
 def test_an_infusion_sooner_than_manufacturing_allows_is_refused_without_an_arrival_date(start, gap):
     with pytest.raises(PlanError, match="the earliest plausible infusion is"):
         expand(PlanRequest(regimen=CATALOG.get("afami-cel"), start=start, infusion=start + timedelta(days=gap)))
+
+
+def _strptime_moment(value: str, is_date: bool) -> date | datetime | None:
+    """The reading of DATE and DATE-TIME values txcal had before its fast path: the reference."""
+    try:
+        if is_date or len(value) == 8:
+            return datetime.strptime(value, "%Y%m%d").date()  # noqa: DTZ007
+        if value.endswith("Z"):
+            return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        return datetime.strptime(value, "%Y%m%dT%H%M%S")  # noqa: DTZ007
+    except ValueError:
+        return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.datetimes(datetime(1900, 1, 1), datetime(2199, 12, 31)).map(lambda d: f"{d:%Y%m%dT%H%M%S}"),
+        st.datetimes(datetime(1900, 1, 1), datetime(2199, 12, 31)).map(lambda d: f"{d:%Y%m%dT%H%M%S}Z"),
+        st.dates(date(1900, 1, 1), date(2199, 12, 31)).map(lambda d: f"{d:%Y%m%d}"),
+        st.text(alphabet="0123456789TZ:+-", max_size=17),
+    ),
+    st.booleans(),
+)
+def test_the_fast_date_reader_reads_what_strptime_reads(value, is_date):
+    from scheduler.writers.ical.read import moment, parse_line
+
+    line = parse_line(f"DTSTART{';VALUE=DATE' if is_date else ''}:{value}")
+    assert moment(line) == _strptime_moment(value, is_date)

@@ -13,12 +13,12 @@ gives the same times on every run.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from scheduler.engine.slots import Rebooking
 from scheduler.model import CHAIR_KINDS, Plan, clock_minutes
@@ -114,14 +114,35 @@ def _longest_first(job: Sitting) -> tuple[int, int, date]:
     return -job.minutes - job.lead, job.row, job.day
 
 
-def _pack(
-    jobs: list[Sitting], chairs: int, opens: int, closes: int, order: Callable[[Sitting], Any]
-) -> tuple[list[list[Sitting]], list[Sitting]]:
-    """Put jobs on chairs in an order, each on the chair free soonest; return the chairs and what did not fit."""
+Packing = tuple[list[list[Sitting]], list[Sitting]]  # the visits on each chair, and those that fit on none
+
+
+def _pack_tightest(jobs: list[Sitting], chairs: int, opens: int, closes: int) -> Packing:
+    """Put jobs on chairs longest first, each on the fullest chair that still holds it (best fit decreasing).
+
+    Fills chairs one by one, so a day fits on as few chairs as this can find.
+    """
+    free = [(opens, chair) for chair in range(chairs)]  # sorted: when each chair is free again
+    lanes: list[list[Sitting]] = [[] for _ in range(chairs)]
+    left = []
+    for job in sorted(jobs, key=_longest_first):
+        latest = closes - job.minutes - job.tail  # the latest it may start
+        at = bisect.bisect_right(free, (latest, chairs)) - 1
+        if at < 0 or opens + job.lead > latest:
+            left.append(job)
+            continue
+        soonest, chair = free.pop(at)
+        lanes[chair].append(job)
+        bisect.insort(free, (max(soonest, opens + job.lead) + job.minutes, chair))
+    return lanes, left
+
+
+def _pack_by_wish(jobs: list[Sitting], chairs: int, opens: int, closes: int) -> Packing:
+    """Put jobs on chairs in the order of the patients' wishes, each on the chair free soonest."""
     free = [(opens, chair) for chair in range(chairs)]  # a heap: the chair free soonest first
     lanes: list[list[Sitting]] = [[] for _ in range(chairs)]
     left = []
-    for job in sorted(jobs, key=order):
+    for job in sorted(jobs, key=_preference_order):
         soonest, chair = free[0]
         start = max(soonest, opens + job.lead)
         if start + job.minutes + job.tail > closes:
@@ -158,11 +179,11 @@ def _times(lane: list[Sitting], opens: int, closes: int) -> list[int] | None:
 
 
 def _on_chairs(jobs: list[Sitting], used: int, opens: int, closes: int, bound: int) -> tuple[DayResult, list[Sitting]]:
-    """Return the day on `used` chairs: packed longest first (fits the most) or in the order of the
+    """Return the day on `used` chairs: packed tightest (fits the most) or in the order of the
     patients' wishes (meets the most preferences), whichever fits more, then meets more."""
     best: tuple[DayResult, list[Sitting]] | None = None
-    for order in (_longest_first, _preference_order):
-        lanes, left = _pack(jobs, used, opens, closes, order)
+    for pack in (_pack_tightest, _pack_by_wish):
+        lanes, left = pack(jobs, used, opens, closes)
         result = DayResult(bound, used)
         for chair, lane in enumerate(lanes):
             starts = _times(lane, opens, closes)
@@ -193,9 +214,9 @@ def level_day(jobs: list[Sitting], chairs: int, opens: int, closes: int) -> tupl
             continue  # the day does not fit on so few chairs
         if fewest is None:
             fewest = (result, left)
-            if left or used == chairs or _met(result) == len(result.placed):
+            if left or used == chairs or used > bound or _met(result) == len(result.placed):
                 return fewest
-            continue  # one more chair may meet the preferences
+            continue  # one more chair, still within the bound plus one, may meet the preferences
         return (result, left) if not left and _met(result) > _met(fewest[0]) else fewest
     assert fewest is not None  # the loop always reaches the clinic's chairs
     return fewest
@@ -246,9 +267,8 @@ def level(found: Iterable[Sitting], chairs: int, hours: Callable[[date], tuple[i
         jobs = pending.pop(day)
         span = hours(day)
         if span is None:
-            left, placed = jobs, DayResult(0, 0)
-        else:
-            placed, left = level_day(jobs, chairs, *span)
+            continue  # the clinic is closed: the visits stay as planned, each plan's conflict says so
+        placed, left = level_day(jobs, chairs, *span)
         result.days[day] = placed
         done.add(day)
         for job in left:

@@ -1,14 +1,23 @@
 """Benchmark: a synthetic clinic through `txcal batch`, with every ratio measured in this run.
 
-    python bench/batch_speed.py [--patients 10000] [--sample 300]
+    python bench/batch_speed.py [--patients 10000] [--runs 3] [--huge] [--readme README.md]
 
-Prints, against baselines measured here and now on this machine:
-- batch speed versus building and serializing the same events one by one with icalendar's
-  component API (measured on a sample of the patients, as events per second), and versus the
-  floor: merely writing the same bytes the batch wrote;
-- peak memory of the batch for 1/10 of the patients and for all of them (flat, not growing);
-- one `txcal plan ... -o x.ics` versus `python -c "import icalendar, click, dateutil"`;
-- whether the text preview imported icalendar (it must not).
+Each side runs --runs times, interleaved, and the figures print as min / median. Against
+baselines measured here and now on this machine:
+- per-stage CPU per event, in this process on --stage-sample patients: reading rows into
+  requests, the engine's `expand`, the .ics text (`to_ics`), writing the files;
+- the batch's wall and CPU seconds (the process and its workers) in memory (/dev/shm) and on
+  disk, against the naive full pipeline (per patient: build the calendar with icalendar's
+  component API, serialize it, write a file; on --sample patients, per event), icalendar's
+  events-only baseline, and the floor (the same bytes written to as many files from memory, in
+  this process, the minimum of five runs);
+- a rerun over the batch's own unchanged output against a fresh batch, and `txcal load` on the
+  clinic calendar;
+- peak memory with the workers (PSS) at 1/10 of the patients and all of them (--huge: ten times,
+  once);
+- one `txcal plan ... -o x.ics` against `python -c "import icalendar, click, dateutil"`, and
+  whether the text preview imports icalendar.
+Every goal gets a verdict. --readme rewrites the README's speed table from these figures.
 Needs txcal installed in the running Python's environment.
 """
 
@@ -16,15 +25,19 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 BIN = Path(sys.executable).parent
 TXCAL = str(BIN / "txcal")
@@ -108,8 +121,18 @@ def _tree_pss_kib(pid: int) -> int:
     return total
 
 
-def timed(command: list[str]) -> tuple[float, int]:
-    """Run a command; return its wall time and the peak memory of it and its workers together (KiB)."""
+@dataclass
+class Run:
+    """One run of a command: wall and CPU seconds (it and its workers) and peak memory (KiB, PSS)."""
+
+    wall: float
+    cpu: float
+    kib: int
+
+
+def timed(command: list[str]) -> Run:
+    """Run a command; return its wall time, its CPU time with its workers', and their peak memory together."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -119,7 +142,9 @@ def timed(command: list[str]) -> tuple[float, int]:
     elapsed = time.perf_counter() - started
     if process.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{process.stderr.read().decode() if process.stderr else ''}")
-    return elapsed, peak
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return Run(elapsed, cpu, peak)
 
 
 def median_time(command: list[str], runs: int = 21) -> float:
@@ -131,96 +156,235 @@ def median_time(command: list[str], runs: int = 21) -> float:
     return statistics.median(times)
 
 
-def icalendar_baseline(patients_csv: Path, sample: int) -> tuple[int, float]:
-    """Build and serialize the sample's events one by one with icalendar's component API."""
+STAMP = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def _requests(patients_csv: Path, sample: int) -> list[Any]:
+    from itertools import islice
+
+    from scheduler.catalog.loader import load_regimens
+    from scheduler.inputs.patient_list import iter_rows, spec_from_row
+    from scheduler.inputs.plan_spec import build_request
+
+    catalog = load_regimens()
+    return [
+        build_request(spec_from_row(cells, patients_csv.parent), catalog)
+        for _, cells in islice(iter_rows(patients_csv), sample)
+    ]
+
+
+def stages(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
+    """Return CPU seconds per event of each stage of the batch, in this process, for the first `sample` rows."""
     from itertools import islice
 
     from scheduler.catalog.loader import load_regimens
     from scheduler.engine import expand
+    from scheduler.files import write_atomic
     from scheduler.inputs.patient_list import iter_rows, spec_from_row
     from scheduler.inputs.plan_spec import build_request
-    from scheduler.writers.ical.reference import reference_event
+    from scheduler.writers.ical.export import to_ics
 
     catalog = load_regimens()
-    plans = [
-        expand(build_request(spec_from_row(cells, patients_csv.parent), catalog))
+    clock = time.process_time
+    began = clock()
+    requests = [
+        build_request(spec_from_row(cells, patients_csv.parent), catalog)
         for _, cells in islice(iter_rows(patients_csv), sample)
     ]
-    stamp = datetime(2026, 11, 20, tzinfo=UTC)
+    parsed = clock()
+    plans = [expand(request) for request in requests]
+    expanded = clock()
+    files = [to_ics(plan, STAMP).data for plan in plans]
+    rendered = clock()
+    scratch.mkdir(exist_ok=True)
+    for number, data in enumerate(files):
+        write_atomic(scratch / f"p{number}.ics", data)
+    written = clock()
+    events = sum(len(plan.events) for plan in plans)
+    return {
+        "parse rows": (parsed - began) / events,
+        "expand": (expanded - parsed) / events,
+        "render": (rendered - expanded) / events,
+        "write": (written - rendered) / events,
+    }
+
+
+def naive_pipeline(patients_csv: Path, sample: int, scratch: Path) -> tuple[int, float, float]:
+    """The naive full pipeline on `sample` patients: per patient, build the calendar with icalendar's
+    component API, serialize it and write a file. Returns events, wall and CPU seconds."""
+    from scheduler.engine import expand
+    from scheduler.writers.ical.reference import reference_ics
+
+    requests = _requests(patients_csv, sample)
+    scratch.mkdir(exist_ok=True)
     events = 0
-    started = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
+    for number, request in enumerate(requests):
+        plan = expand(request)
+        (scratch / f"n{number}.ics").write_bytes(reference_ics(plan, STAMP))
+        events += len(plan.events)
+    return events, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def events_only(patients_csv: Path, sample: int) -> tuple[int, float]:
+    """icalendar's component API event by event (no calendar, no file): events and CPU seconds."""
+    from scheduler.engine import expand
+    from scheduler.writers.ical.reference import reference_event
+
+    plans = [expand(request) for request in _requests(patients_csv, sample)]
+    events = 0
+    began = time.process_time()
     for plan in plans:
         for event in plan.events:
-            reference_event(event, [], stamp).to_ical()
+            reference_event(event, [], STAMP).to_ical()
             events += 1
-    return events, time.perf_counter() - started
+    return events, time.process_time() - began
 
 
-def floor(out_dir: Path, scratch: Path) -> float:
-    """Return the time to write the bytes the batch wrote, read beforehand: the floor."""
-    contents = [(path.name, path.read_bytes()) for path in sorted(out_dir.iterdir())]
-    scratch.mkdir()
-    started = time.perf_counter()
-    for name, data in contents:
-        (scratch / name).write_bytes(data)
-    return time.perf_counter() - started
+def floor(out_dir: Path, scratch: Path, runs: int = 5) -> float:
+    """Return the time to write the bytes the batch wrote to as many files, read beforehand (min of runs)."""
+    contents = [(path.name, path.read_bytes()) for path in sorted(out_dir.iterdir()) if path.is_file()]
+    best = float("inf")
+    for run in range(runs):
+        target = scratch / f"floor-{run}"
+        target.mkdir()
+        started = time.perf_counter()
+        for name, data in contents:
+            (target / name).write_bytes(data)
+        best = min(best, time.perf_counter() - started)
+        shutil.rmtree(target)
+    return best
+
+
+def _mm(values: list[float], unit: str = "s", scale: float = 1.0, digits: int = 2) -> str:
+    return f"{min(values) * scale:.{digits}f} / {statistics.median(values) * scale:.{digits}f} {unit}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--patients", type=int, default=10_000)
-    parser.add_argument("--sample", type=int, default=300, help="patients for the icalendar baseline")
+    parser.add_argument("--sample", type=int, default=300, help="patients for the icalendar baselines")
+    parser.add_argument("--stage-sample", type=int, default=2000, help="patients for the per-stage times")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--huge", action="store_true", help="also measure memory at ten times --patients, once")
+    parser.add_argument("--readme", type=Path, help="rewrite the speed table of this README from the figures")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="txcal-bench-"))
+    shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else work
+    memory_root = Path(tempfile.mkdtemp(prefix="txcal-bench-", dir=shm))
     try:
-        env_note = f"python {sys.version.split()[0]}, {BIN}"
-        print(f"txcal batch benchmark ({env_note})")
+        cores = os.cpu_count() or 1
+        print(f"txcal batch benchmark: python {sys.version.split()[0]}, {cores} cores, {datetime.now(UTC).date()}; "
+              f"{args.runs} runs of each side, interleaved; min / median")  # fmt: skip
         small, large = work / "small.csv", work / "large.csv"
         make_clinic(small, max(args.patients // 10, 1))
         make_clinic(large, args.patients)
-        base_events, base_time = icalendar_baseline(large, args.sample)
-        theirs = base_events / base_time
-        print(f"baseline, icalendar's component API event by event ({base_events} events of {args.sample} patients): "
-              f"{theirs:,.0f} events/s")  # fmt: skip
-        # The output goes to memory (/dev/shm) where the machine has it, to time txcal rather than the
-        # disk's write-back, and to disk as well, as a user's batch would.
-        places = [("in memory", Path("/dev/shm"))] if Path("/dev/shm").is_dir() else []
-        places.append(("on disk", work))
-        for where, root in places:
-            out = Path(tempfile.mkdtemp(prefix="txcal-bench-out-", dir=root))
-            try:
-                small_kib = timed([TXCAL, "batch", str(small), "--out-dir", str(out / "small")])[1]
-                large_time, large_kib = timed([TXCAL, "batch", str(large), "--out-dir", str(out / "large")])
-                with (out / "large" / "manifest.csv").open(encoding="utf-8") as handle:
-                    events = sum(int(row["events"]) for row in csv.DictReader(handle))
-                floor_time = floor(out / "large", out / "floor")
-            finally:
+        m: dict[str, list[float]] = {}
+
+        def note(name: str, value: float) -> None:
+            m.setdefault(name, []).append(value)
+
+        events = 0
+        small_kib = large_kib = 0
+        for run in range(args.runs):
+            for name, per_event in stages(large, args.stage_sample, work / f"stage-{run}").items():
+                note(name, per_event)
+            naive_events, naive_wall, naive_cpu = naive_pipeline(large, args.sample, work / f"naive-{run}")
+            note("naive wall/event", naive_wall / naive_events)
+            note("naive cpu/event", naive_cpu / naive_events)
+            only_events, only_cpu = events_only(large, args.sample)
+            note("events-only cpu/event", only_cpu / only_events)
+            for where, root in (("memory", memory_root), ("disk", work)):
+                out = root / f"out-{run}"
+                fresh = timed([TXCAL, "batch", str(large), "--out-dir", str(out)])
+                if not events:
+                    with (out / "manifest.csv").open(encoding="utf-8") as handle:
+                        events = sum(int(row["events"]) for row in csv.DictReader(handle))
+                note(f"batch {where} wall", fresh.wall)
+                note(f"batch {where} cpu", fresh.cpu)
+                large_kib = max(large_kib, fresh.kib)
+                if where == "memory":
+                    again = timed([TXCAL, "batch", str(large), "--out-dir", str(out)])
+                    note("rerun wall", again.wall)
+                    note("rerun cpu", again.cpu)
+                    load = timed([TXCAL, "load", str(out)])
+                    note("load cpu", load.cpu)
+                    note("floor", floor(out, root))
                 shutil.rmtree(out, ignore_errors=True)
-            ours = events / large_time
-            print(
-                f"batch {where}: {args.patients} patients, {events} events in {large_time:.2f} s = {ours:,.0f} events/s"
-            )
-            print(f"  speed-up over icalendar: {ours / theirs:.1f}x (target: at least 10x)")
-            print(f"  floor, writing the same bytes: {floor_time:.2f} s; batch / floor: {large_time / floor_time:.1f}x")
-            print(f"  peak memory (PSS, with its workers): {small_kib / 1024:.0f} MB for {args.patients // 10} patients, "
-                  f"{large_kib / 1024:.0f} MB for {args.patients} (ratio {large_kib / small_kib:.2f}; target: at most 150 MB, flat)")  # fmt: skip
+            small_kib = max(small_kib, timed([TXCAL, "batch", str(small), "--out-dir", str(memory_root / "small")]).kib)
+            shutil.rmtree(memory_root / "small", ignore_errors=True)
+        huge_kib = 0
+        if args.huge:
+            huge = work / "huge.csv"
+            make_clinic(huge, args.patients * 10)
+            huge_kib = timed([TXCAL, "batch", str(huge), "--out-dir", str(work / "huge")]).kib
+            shutil.rmtree(work / "huge", ignore_errors=True)
         command = [TXCAL, "plan", "atezolizumab", "--every", "3w", "--start", "2026-12-01", "--time", "09:00",
                    "--tz", "America/New_York", "-o", str(work / "one.ics"), "--force"]  # fmt: skip
         single = median_time(command)
         imports = median_time([sys.executable, "-c", "import icalendar, click, dateutil"])
-        print(
-            f"one plan to .ics: {single * 1000:.0f} ms; `import icalendar, click, dateutil`: {imports * 1000:.0f} ms; "
-            f"ratio {single / imports:.2f} (target: at most 1.3)"
-        )
         probe = subprocess.run(
             [sys.executable, "-c", "import sys; from scheduler.cli import main\n"
              "try: main(['plan', 'atezolizumab', '--every', '3w', '--start', '2026-12-01'])\n"
              "except SystemExit: pass\nprint('icalendar' in sys.modules, file=sys.stderr)"],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
-        print(f"text preview imports icalendar: {probe.stderr.strip().splitlines()[-1]} (target: False)")
+        preview_imports = probe.stderr.strip().splitlines()[-1] == "True"
+
+        best = {name: min(values) for name, values in m.items()}
+        per_cpu = best["naive cpu/event"] * events / best["batch memory cpu"]
+        per_wall = best["naive wall/event"] * events / best["batch memory wall"]
+        per_wall_disk = best["naive wall/event"] * events / best["batch disk wall"]
+        rerun = best["rerun cpu"] / best["batch memory cpu"]
+        rows = [
+            ("engine `expand`, CPU per event", _mm(m["expand"], "us", 1e6, 1), "at most 8 us",
+             best["expand"] * 1e6 <= 8),
+            (".ics text (`to_ics`), CPU per event", _mm(m["render"], "us", 1e6, 1), "at most 10 us",
+             best["render"] * 1e6 <= 10),
+            ("reading rows and requests, CPU per event", _mm(m["parse rows"], "us", 1e6, 1), "", None),
+            ("writing files, CPU per event", _mm(m["write"], "us", 1e6, 1), "", None),
+            (f"batch of {args.patients:,} patients ({events:,} events) in memory, wall", _mm(m["batch memory wall"]), "", None),
+            ("the same, CPU (with its workers)", _mm(m["batch memory cpu"]), "", None),
+            ("batch on disk, wall", _mm(m["batch disk wall"]), "", None),
+            ("batch vs the naive full pipeline, events per CPU-second", f"{per_cpu:.1f}x", "at least 25x", per_cpu >= 25),
+            ("batch vs the naive full pipeline, wall, in memory", f"{per_wall:.1f}x", "at least 25x", per_wall >= 25),
+            ("batch vs the naive full pipeline, wall, on disk", f"{per_wall_disk:.1f}x", "reported", None),
+            ("batch vs icalendar's events-only baseline, per CPU-second",
+             f"{best['events-only cpu/event'] * events / best['batch memory cpu']:.1f}x", "reported", None),
+            ("batch vs the floor (the same bytes written, in memory)",
+             f"{best['batch memory wall'] / best['floor']:.1f}x ({best['floor']:.2f} s)", "reported", None),
+            ("rerun over its own unchanged output, CPU vs a fresh batch", f"{rerun:.2f}x ({_mm(m['rerun cpu'])})",
+             "at most 1.3x", rerun <= 1.3),
+            ("`txcal load` on the clinic calendar, CPU", _mm(m["load cpu"]), "at most 2 s", best["load cpu"] <= 2),
+            (f"peak memory with workers (PSS): {max(args.patients // 10, 1):,} / {args.patients:,}"
+             + (f" / {args.patients * 10:,}" if huge_kib else "") + " patients",
+             f"{small_kib / 1024:.0f} / {large_kib / 1024:.0f}" + (f" / {huge_kib / 1024:.0f}" if huge_kib else "") + " MB",
+             "at most 150 MB", max(small_kib, large_kib, huge_kib) <= 150 * 1024),
+            ("one `txcal plan ... -o x.ics` vs `import icalendar, click, dateutil`",
+             f"{single * 1000:.0f} vs {imports * 1000:.0f} ms: {single / imports:.2f}x", "at most 1.2x",
+             single / imports <= 1.2),
+            ("the text preview imports icalendar", "yes" if preview_imports else "no", "no", not preview_imports),
+        ]  # fmt: skip
+        table = ["| measure | result (min / median) | goal | verdict |", "|---|---|---|---|"]
+        for measure, result, goal, met in rows:
+            verdict = "" if met is None else ("met" if met else "NOT met")
+            table.append(f"| {measure} | {result} | {goal} | {verdict} |")
+            print(f"{measure:70} {result:>26}  {goal:14} {verdict}")
+        if args.readme:
+            stamp = (f"Measured {datetime.now(UTC).date()} on this project's machine ({cores} cores) with "
+                     f"`python bench/batch_speed.py --runs {args.runs}`:")  # fmt: skip
+            text = args.readme.read_text(encoding="utf-8")
+            start, end = text.index(TABLE_START), text.index(TABLE_END)
+            block = "\n".join([TABLE_START, stamp, "", *table, TABLE_END.rstrip()])
+            args.readme.write_text(text[:start] + block + text[end + len(TABLE_END.rstrip()) :], encoding="utf-8")
+            print(f"wrote the table into {args.readme}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(memory_root, ignore_errors=True)
+
+
+TABLE_START = "<!-- speed table: bench/batch_speed.py --readme README.md -->"
+TABLE_END = "<!-- end of speed table -->"
 
 
 if __name__ == "__main__":

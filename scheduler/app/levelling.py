@@ -178,21 +178,28 @@ def _times(lane: list[Sitting], opens: int, closes: int) -> list[int] | None:
     return starts
 
 
+def _timed(lanes: list[list[Sitting]], used: int, opens: int, closes: int, bound: int) -> DayResult:
+    """Return the day with a start for each visit of each chair."""
+    result = DayResult(bound, used)
+    for chair, lane in enumerate(lanes):
+        starts = _times(lane, opens, closes)
+        if starts is None:  # preferences could not be met in this order: keep the packed order
+            starts = _times_packed(lane, opens)
+        result.placed.update({job: (chair, start) for job, start in zip(lane, starts, strict=True)})
+    return result
+
+
 def _on_chairs(jobs: list[Sitting], used: int, opens: int, closes: int, bound: int) -> tuple[DayResult, list[Sitting]]:
-    """Return the day on `used` chairs: packed tightest (fits the most) or in the order of the
-    patients' wishes (meets the most preferences), whichever fits more, then meets more."""
-    best: tuple[DayResult, list[Sitting]] | None = None
-    for pack in (_pack_tightest, _pack_by_wish):
-        lanes, left = pack(jobs, used, opens, closes)
-        result = DayResult(bound, used)
-        for chair, lane in enumerate(lanes):
-            starts = _times(lane, opens, closes)
-            if starts is None:  # preferences could not be met in this order: keep the packed order
-                starts = _times_packed(lane, opens)
-            result.placed.update({job: (chair, start) for job, start in zip(lane, starts, strict=True)})
-        if best is None or (len(left), -_met(result)) < (len(best[1]), -_met(best[0])):
-            best = (result, left)
-    assert best is not None
+    """Return the day on `used` chairs: packed tightest (fits the most) or, when patients have
+    preferences, in the order of their wishes if that fits as many and meets more."""
+    lanes, left = _pack_tightest(jobs, used, opens, closes)
+    best = (_timed(lanes, used, opens, closes, bound), left)
+    if any(job.prefer for job in jobs):
+        wished, left_out = _pack_by_wish(jobs, used, opens, closes)
+        if len(left_out) <= len(left):
+            other = _timed(wished, used, opens, closes, bound)
+            if len(left_out) < len(left) or _met(other) > _met(best[0]):
+                best = (other, left_out)
     return best
 
 
@@ -209,9 +216,11 @@ def level_day(jobs: list[Sitting], chairs: int, opens: int, closes: int) -> tupl
     bound = lower_bound(sum(j.minutes for j in jobs), closes - opens)
     fewest: tuple[DayResult, list[Sitting]] | None = None
     for used in range(min(max(bound, 1), chairs), chairs + 1):
-        result, left = _on_chairs(jobs, used, opens, closes, bound)
-        if left and used < chairs:
+        if used < chairs and (
+            _pack_tightest(jobs, used, opens, closes)[1] and _pack_by_wish(jobs, used, opens, closes)[1]
+        ):
             continue  # the day does not fit on so few chairs
+        result, left = _on_chairs(jobs, used, opens, closes, bound)
         if fewest is None:
             fewest = (result, left)
             if left or used == chairs or used > bound or _met(result) == len(result.placed):

@@ -129,33 +129,48 @@ def stream_events(lines: Iterable[str], names: frozenset[str]) -> Iterator[dict[
     """Yield each VEVENT's properties among `names`, reading a line at a time (a whole clinic's calendar).
 
     A folded property of interest is unfolded; alarms' lines are left out (a VALARM nests inside
-    its VEVENT).
+    its VEVENT). Names written in capitals, as txcal and most apps write them, are matched by
+    prefix; any other line is read in full, as property names are not case-sensitive.
     """
+    prefixes = tuple(f"{name}{separator}" for name in names for separator in ":;")
     event: dict[str, ContentLine] | None = None
     depth = 0
     key = ""  # the property of interest being read, while its folded lines follow
     for raw in lines:
-        line = raw.rstrip("\r\n")
-        if event is not None and key and line[:1] in (" ", "\t"):
-            event[key] = parse_line(event[key].text + line[1:])
+        first = raw[:1]
+        if first in (" ", "\t"):
+            if event is not None and key:
+                event[key] = parse_line(event[key].text + raw.rstrip("\r\n")[1:])
             continue
         key = ""
-        if line == "BEGIN:VEVENT":
-            event, depth = {}, 0
-        elif event is None:
-            continue
-        elif line == "END:VEVENT":
-            yield event
-            event = None
-        elif line.startswith("BEGIN:"):
-            depth += 1
-        elif line.startswith("END:"):
-            depth -= 1
-        elif depth == 0 and line[:1] not in (" ", "\t"):
-            name = line.partition(":")[0].partition(";")[0].upper()
-            if name in names:
-                event[name] = parse_line(line)
-                key = name
+        if first == "B" or first == "E" or event is None:
+            line = raw.rstrip("\r\n")
+            if line == "BEGIN:VEVENT":
+                event, depth = {}, 0
+            elif event is None:
+                continue
+            elif line == "END:VEVENT":
+                yield event
+                event = None
+            elif line.startswith("BEGIN:"):
+                depth += 1
+            elif line.startswith("END:"):
+                depth -= 1
+            else:
+                key = _wanted(line, names, depth, event)
+        elif depth == 0 and (raw.startswith(prefixes) or not first.isupper()):
+            key = _wanted(raw.rstrip("\r\n"), names, depth, event)
+
+
+def _wanted(line: str, names: frozenset[str], depth: int, event: dict[str, ContentLine]) -> str:
+    """Keep a line of the event when it is a property of interest; return its name ("" when it is not)."""
+    if depth:
+        return ""
+    name = line.partition(":")[0].partition(";")[0].upper()
+    if name not in names:
+        return ""
+    event[name] = parse_line(line)
+    return name
 
 
 def unescape(value: str) -> str:

@@ -300,16 +300,25 @@ def check_holiday_code(code: str) -> str:
     Raises:
         ValueError: the country or subdivision is unknown.
     """
+    country, _, subdivision = code.strip().upper().partition("-")
+    problem = _holiday_code_problem(country, subdivision)
+    if problem:
+        raise ValueError(
+            f"{problem}; use a country code such as US or DE, or country-subdivision such as US-NY or GB-ENG"
+        )
+    return f"{country}-{subdivision}" if subdivision else country
+
+
+@lru_cache(maxsize=64)
+def _holiday_code_problem(country: str, subdivision: str) -> str:
+    """Return why the `holidays` package does not know a code ("" when it does); asked once per code, not per row."""
     import holidays  # loaded only when a plan asks for holidays
 
-    country, _, subdivision = code.strip().upper().partition("-")
     try:
         holidays.country_holidays(country, subdiv=subdivision or None, years=2026)
     except NotImplementedError as exc:
-        raise ValueError(
-            f"{exc}; use a country code such as US or DE, or country-subdivision such as US-NY or GB-ENG"
-        ) from None
-    return f"{country}-{subdivision}" if subdivision else country
+        return str(exc)
+    return ""
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

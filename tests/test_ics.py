@@ -288,3 +288,51 @@ def test_string_writer_matches_icalendar_for_moved_given_held_and_switched_doses
     assert {e.status for e in plan.events} == {"planned", "given", "held"} and any(e.shifted_from for e in plan.events)
     stamp = datetime(2026, 11, 20, tzinfo=UTC)
     assert to_ics(plan, stamp, [timedelta(hours=2)]).data == reference_ics(plan, stamp, [timedelta(hours=2)])
+
+
+GOLDEN_ICS = sorted((Path(__file__).parent / "golden").glob("*.ics"))
+
+
+def _library_reading(text: str) -> dict:
+    """The previous events as the full parser reads them: the reference for the fast reader."""
+    from scheduler.writers.ical import export
+
+    found = {}
+    for component in export.parse(text)[0].walk("VEVENT"):
+        block = export.read_event(component)
+        sequence, stamp, status = component.first("SEQUENCE"), component.first("DTSTAMP"), component.first("STATUS")
+        found[block.uid] = (block, sequence.value if sequence else None, stamp.value if stamp else None,
+                            bool(status and status.value == "CANCELLED"))  # fmt: skip
+    return found
+
+
+@pytest.mark.parametrize("path", GOLDEN_ICS, ids=[p.name for p in GOLDEN_ICS])
+def test_txcals_own_files_read_back_as_the_full_parser_reads_them(path):
+    from scheduler.writers.ical.export import _own_events
+
+    text = path.read_bytes().decode("utf-8")  # as a rerun reads it: line endings as written
+    own = _own_events(text)
+    assert own is not None
+    reference = _library_reading(text)
+    assert list(own) == list(reference)
+    for uid, previous in own.items():
+        block, sequence, stamp, cancelled = reference[uid]
+        assert previous.block == block and previous.cancelled == cancelled
+        assert previous.sequence == int(sequence or 0) and f"{previous.stamp:%Y%m%dT%H%M%SZ}" == stamp
+
+
+def test_a_cancelled_and_updated_file_reads_back_as_the_full_parser_reads_it(tmp_path):
+    from scheduler.writers.ical.export import _own_events
+
+    first = to_ics(atezolizumab_every_3_weeks(date(2026, 12, 1), doses=4), datetime(2026, 11, 1, tzinfo=UTC))
+    later = to_ics(
+        atezolizumab_every_3_weeks(date(2026, 12, 1), doses=2),
+        datetime(2026, 11, 2, tzinfo=UTC),
+        (timedelta(days=1),),
+        first.data,
+    )
+    text = later.data.decode("utf-8")
+    own = _own_events(text)
+    assert own is not None and sum(p.cancelled for p in own.values()) == 2
+    assert {uid: p.block for uid, p in own.items()} == {uid: r[0] for uid, r in _library_reading(text).items()}
+    assert _own_events(text.replace("\r\n", "\n")) is None  # bare line feeds: the full reader

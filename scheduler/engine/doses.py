@@ -49,6 +49,11 @@ class DoseBuilder(EventMaker):
         count, last, horizon = self._horizon()
         records = Records(request.records, regimen, schedule)
         shared_by: dict[tuple[str, str], tuple[Dose, tuple[Fact, ...]]] = {}  # per regimen and schedule
+        length_facts: dict[tuple[str, str, bool], Fact] = {}  # per regimen, schedule, and first dose or not
+        visit = self._visit_facts("dose")
+        location = self.location(True)
+        # The chair time the clinic gives (check-in to observation), else the drug's own minutes.
+        chair_minutes = request.profile.minutes_for("dose") if request.profile else None
         number, previous, previous_every, grid = 1, request.start, 0, request.start
         while count is None or number <= count:
             current, plan_schedule = records.schedule_for(number)
@@ -80,9 +85,10 @@ class DoseBuilder(EventMaker):
                 if number == 1 and plan_schedule.length_first_min
                 else plan_schedule.length_min
             )
-            visit = self._visit_facts("dose")
-            # The chair time the clinic gives (check-in to observation), else the drug's own minutes.
-            length = (request.profile.minutes_for("dose") if request.profile else None) or length
+            length = chair_minutes or length
+            first = number == 1 and bool(plan_schedule.length_first_min)
+            if (current.id, plan_schedule.every, first) not in length_facts:
+                length_facts[current.id, plan_schedule.every, first] = self._length_fact(current, plan_schedule, number)
             given = records.given.get(number)
             at = given.at if given is not None else None
             if at is not None and self.zone is None:
@@ -108,9 +114,9 @@ class DoseBuilder(EventMaker):
                     shifted_from=planned if day != planned else None,
                     moves=moves,
                     clash=clash,
-                    facts=(*situation, self._length_fact(current, plan_schedule, number), *visit, *timing, *shared),
+                    facts=(*situation, length_facts[current.id, plan_schedule.every, first], *visit, *timing, *shared),
                     unconfirmed=False,
-                    location=self.location(True),
+                    location=location,
                 )
             )
             previous, previous_every = day, plan_schedule.every_days

@@ -248,10 +248,24 @@ def fact_line(fact: Fact) -> str:
     raise ValueError(f"no wording for a fact of kind {kind!r}")
 
 
-@lru_cache(maxsize=2048)
+# The line of each fact object seen, by identity: the doses of a plan share most of their fact
+# objects, and hashing a fact (its sources, its dose) costs more than wording it once. The fact is
+# kept with its line, so its identity cannot be reused while the entry lives.
+_LINES: dict[int, tuple[Fact, str]] = {}
+_LINES_KEPT = 50_000
+
+
 def note_lines(facts: tuple[Fact, ...]) -> tuple[str, ...]:
     """Return an event's notes: one line per fact, in order."""
-    return tuple(fact_line(fact) for fact in facts)
+    lines = []
+    for fact in facts:
+        entry = _LINES.get(id(fact))
+        if entry is None or entry[0] is not fact:
+            if len(_LINES) >= _LINES_KEPT:
+                _LINES.clear()
+            entry = _LINES[id(fact)] = (fact, fact_line(fact))
+        lines.append(entry[1])
+    return tuple(lines)
 
 
 # -- plans ----------------------------------------------------------------------------------------

@@ -336,3 +336,40 @@ def test_a_cancelled_and_updated_file_reads_back_as_the_full_parser_reads_it(tmp
     assert own is not None and sum(p.cancelled for p in own.values()) == 2
     assert {uid: p.block for uid, p in own.items()} == {uid: r[0] for uid, r in _library_reading(text).items()}
     assert _own_events(text.replace("\r\n", "\n")) is None  # bare line feeds: the full reader
+
+
+_VIEW_NAMES = frozenset(
+    {
+        "DTSTART",
+        "DTEND",
+        "SUMMARY",
+        "CATEGORIES",
+        "STATUS",
+        "UID",
+        "X-TXCAL-PATIENT",
+        "X-TXCAL-PREPARE",
+        "X-TXCAL-CONFLICT",
+    }
+)
+
+
+@pytest.mark.parametrize("piece", [97, 1 << 20])
+def test_the_fast_reader_of_txcals_calendars_reads_what_the_line_reader_reads(txcal, tmp_path, monkeypatch, piece):
+    import io
+
+    from scheduler.writers.ical.read import is_txcal_text, stream_events, stream_own_events
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "list.csv").write_text(
+        "patient,drug,start,infusion,product_arrival,time,tz,avoid\n"
+        '"A, 1",afami-cel,2026-11-02,2026-12-15,2026-12-07,09:00,America/New_York,weekends\n',
+        encoding="utf-8",
+    )
+    assert txcal("batch list.csv --out-dir out").exit_code == 0
+    for path in [*GOLDEN_ICS, tmp_path / "out" / "clinic.ics"]:
+        text = path.read_bytes().decode("utf-8")
+        assert is_txcal_text(text[:4096])
+        pieces = [text[i : i + piece] for i in range(0, len(text), piece)]
+        own = list(stream_own_events(pieces, _VIEW_NAMES))
+        assert own == list(stream_events(io.StringIO(text, newline=""), _VIEW_NAMES)), path.name
+        assert len(own) == text.count("BEGIN:VEVENT")

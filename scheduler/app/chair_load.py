@@ -8,6 +8,7 @@ appointment times give how many chairs are in use at each moment.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,7 +19,15 @@ from scheduler.catalog.loader import Catalog
 from scheduler.errors import TxcalError
 from scheduler.files import check_regular
 from scheduler.model import DEFAULT_HOURS, EVENT_KINDS, ClinicProfile, Load, Plan, minute_of_day
-from scheduler.writers.ical.read import PATIENT_PROPERTY, ContentLine, moment, stream_events, unescape
+from scheduler.writers.ical.read import (
+    PATIENT_PROPERTY,
+    ContentLine,
+    is_txcal_text,
+    moment,
+    stream_events,
+    stream_own_events,
+    unescape,
+)
 
 
 def from_plan(plan: Plan, load: Load) -> None:
@@ -52,16 +61,17 @@ class CalendarVisit:
     lines: dict[str, ContentLine]  # the properties asked for, for what else a view shows
 
 
+_PIECE = 1 << 20  # characters read at a time: a whole clinic's calendar in little memory
 _COUNTED = frozenset({"DTSTART", "DTEND", "CATEGORIES", "STATUS", PATIENT_PROPERTY})
 
 
-def calendar_visits(lines: Iterable[str], more: frozenset[str] = frozenset()) -> Iterator[CalendarVisit]:
-    """Yield the events of a calendar file read a line at a time, cancelled ones left out.
+def calendar_visits(events: Iterable[dict[str, ContentLine]]) -> Iterator[CalendarVisit]:
+    """Yield the events of a calendar file (as the streaming readers give them), cancelled ones left out.
 
     Minutes come from DTEND minus DTSTART in local time for timed events; an all-day visit's
     length is unknown. The patient is a clinic calendar's X-TXCAL-PATIENT ("" in a one-plan file).
     """
-    for event in stream_events(lines, _COUNTED | more):
+    for event in events:
         start = _local(event["DTSTART"]) if "DTSTART" in event else None
         status = event.get("STATUS")
         if start is None or (status is not None and status.value == "CANCELLED"):
@@ -86,10 +96,17 @@ def read_calendar(path: Path, more: frozenset[str] = frozenset()) -> Iterator[Ca
     Raises:
         TxcalError: the file cannot be read as a calendar.
     """
+    names = _COUNTED | more
     try:
         check_regular(path)
         with path.open(encoding="utf-8", newline="") as handle:
-            yield from calendar_visits(handle, more)
+            head = handle.read(_PIECE)
+            if is_txcal_text(head):  # txcal's own file: read in large pieces
+                pieces = itertools.chain((head,), iter(lambda: handle.read(_PIECE), ""))
+                yield from calendar_visits(stream_own_events(pieces, names))
+            else:
+                handle.seek(0)
+                yield from calendar_visits(stream_events(handle, names))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise TxcalError(f"cannot read {path} as a calendar: {getattr(exc, 'strerror', None) or exc}") from None
 

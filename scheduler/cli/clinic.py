@@ -26,6 +26,7 @@ from scheduler.cli.params import (
     clinic_option,
     complete_names,
     plan_options,
+    replace_option,
     templates_option,
 )
 from scheduler.errors import TxcalError
@@ -40,11 +41,7 @@ from scheduler.units import parse_clock
 @click.option("--remind", type=REMINDERS, help="Reminders for rows without a remind column, e.g. 1d,2h.")
 @clinic_option("The clinic profile of rows without a clinic column (also TXCAL_CLINIC).")
 @click.option("--force", is_flag=True, help="Replace patient files that hold another plan, without cancelling it.")
-@click.option(
-    "--replace",
-    is_flag=True,
-    help="A patient file holding another plan (a corrected start): write the new plan into it, cancelling the old one.",
-)
+@replace_option("A patient file")
 @click.option(
     "--level",
     is_flag=True,
@@ -278,11 +275,7 @@ def agenda(
 )
 @click.option("--allow-insecure", is_flag=True, help="Allow plain http to another machine.")
 @click.option("--overwrite", is_flag=True, help="Replace events edited in a calendar app since txcal wrote them.")
-@click.option(
-    "--replace",
-    is_flag=True,
-    help="The calendar holds another txcal plan: publish into it and cancel that plan's events.",
-)
+@replace_option("The calendar")
 @click.option(
     "--state", type=click.Path(dir_okay=False, path_type=Path), help="Where the events' ETags are kept between runs."
 )

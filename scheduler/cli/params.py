@@ -139,3 +139,12 @@ def clinic_option(help_text: str) -> Callable[[Any], Any]:
         type=click.Path(dir_okay=False, path_type=Path),
         help=help_text,
     )
+
+
+def replace_option(what: str) -> Callable[[Any], Any]:
+    """Return the --replace option: write a corrected plan where another one is, cancelling that one's events."""
+    return click.option(
+        "--replace",
+        is_flag=True,
+        help=f"{what} holds another plan (a corrected start, drug or label): write this plan there, cancelling its events.",
+    )

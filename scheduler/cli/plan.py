@@ -23,6 +23,7 @@ from scheduler.cli.params import (
     DATE,
     complete_names,
     plan_options,
+    replace_option,
     templates_option,
 )
 from scheduler.writers.registry import FORMATS, Format, View, format_for_suffix, known_suffixes
@@ -60,11 +61,7 @@ from scheduler.writers.registry import FORMATS, Format, View, format_for_suffix,
 @click.option(
     "--force", is_flag=True, help="Replace an output file that holds another plan or was not written by txcal."
 )
-@click.option(
-    "--replace",
-    is_flag=True,
-    help="Write this plan into a file that holds another plan (a corrected start, drug or label), cancelling its events.",
-)
+@replace_option("The output file")
 @templates_option
 @click.pass_context
 def plan(

@@ -2,13 +2,16 @@
 patients in chairs than the clinic has chairs, and a day that cannot hold them all sends doses to
 another open day within their window.
 
-Per day it packs the chair visits onto as few chairs as it can, longest first (LPT list
-scheduling), trying from the lower bound ceil(chair minutes / open minutes) up to the clinic's
-chairs; within a chair, visits run one after another in the order of the patients' preferences
-(morning first, then set times, then no preference, afternoon last), each as close to its
-preferred time as the chair's other visits allow. Labs and the provider visit before the chair
-(`lead`) and a scan after it (`tail`) stay within opening hours too. Deterministic: the same list
-gives the same times on every run.
+Per day it packs the chair visits onto as few chairs as it can, from the lower bound
+ceil(chair minutes / open minutes) up to the clinic's chairs: longest first onto the fullest chair
+that still holds each (best fit decreasing), or, when patients have preferences, in the order of
+their wishes onto the chair free soonest, whichever fits more and then meets more preferences; one
+chair more than the fewest is used only when it meets preferences the fewest cannot. Within a
+chair, visits run one after another in the order of the wishes (morning first, then set and
+planned times, afternoon last), each as near its wish as the chair's other visits allow. Labs and
+the provider visit before the chair (`lead`) and a scan after it (`tail`) stay within opening
+hours too. A heuristic, measured against the bound by bench/levelling.py. Deterministic: the same
+list gives the same times on every run.
 """
 
 from __future__ import annotations

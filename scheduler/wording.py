@@ -179,7 +179,14 @@ def fact_line(fact: Fact) -> str:
     if kind == "reason":
         return reason_text(args[0])
     if kind == "conflict":
-        return f"Conflict: {conflict_text(args[0])}"
+        # The patient's words: what it means for them; the clinic's views carry conflict_text.
+        clash = args[0]
+        why = (
+            "this step is tied to Day 1 of your treatment"
+            if clash.code == "tied-to-day-1"
+            else "there is no open day near it"
+        )
+        return f"The clinic is closed that day ({clash.closed}) and {why}: your care team will confirm the date."
     if kind == "how-given":
         return f"How it is given: {args[0]}"
     if kind == "infusion-length":

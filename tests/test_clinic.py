@@ -83,7 +83,11 @@ def test_a_dose_with_no_open_day_in_its_window_is_a_conflict_and_strict_makes_it
     events = plan(date(2026, 12, 1), clinic, doses=3)
     conflict = events[1]
     assert conflict.first_day == date(2026, 12, 22) and conflict.conflict.startswith("renovation; no open day")
-    assert any(n.startswith("Conflict: renovation") for n in conflict.notes)
+    # The patient reads what it means for them; the clinic reads the window (conflict above).
+    assert (
+        "The clinic is closed that day (renovation) and there is no open day near it: your care team will confirm the date."
+        in conflict.notes
+    )
     with pytest.raises(PlanError, match="--strict: doses on closed days: dose 2 on 2026-12-22"):
         plan(date(2026, 12, 1), clinic, doses=3, strict=True)
 

@@ -25,6 +25,7 @@ from datetime import date, datetime, time, timedelta
 
 from scheduler.engine.slots import Rebooking
 from scheduler.model import CHAIR_KINDS, Plan, clock_minutes
+from scheduler.wording import levelling_summary
 
 NOON = 12 * 60
 
@@ -253,6 +254,18 @@ class Levelling:
     moved: list[tuple[Sitting, date]] = field(default_factory=list)
     honoured: int = 0
     preferences: int = 0
+
+    def summary(self) -> str:
+        """Return what levelling did, in a sentence for the coordinator."""
+        return levelling_summary(
+            sum(len(d.placed) for d in self.days.values()),
+            sum(1 for d in self.days.values() if d.placed),
+            sum(len(r) for r in self.rebookings.values()),
+            len(self.moved),
+            len(self.unfit),
+            self.honoured,
+            self.preferences,
+        )
 
 
 def _clock(minute: int) -> time:

@@ -97,17 +97,10 @@ def batch(
         f"{out_dir}: one .ics each, {CLINIC_FILE}, {MANIFEST_FILE}.",
         err=True,
     )
-    from scheduler.wording import batch_conflicts, levelling_summary
+    from scheduler.wording import batch_conflicts
 
-    done = result.levelling
-    if done is not None:
-        placed = sum(len(d.placed) for d in done.days.values())
-        days = sum(1 for d in done.days.values() if d.placed)
-        times = sum(len(r) for r in done.rebookings.values())
-        click.echo(
-            levelling_summary(placed, days, times, len(done.moved), len(done.unfit), done.honoured, done.preferences),
-            err=True,
-        )
+    if result.levelling is not None:
+        click.echo(result.levelling.summary(), err=True)
     found = [(o.row, o.patient, o.conflicts) for o in result.conflicts]
     for line in batch_conflicts(found, result.over, MANIFEST_FILE):
         click.echo(line, err=True)

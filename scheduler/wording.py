@@ -21,6 +21,7 @@ CONFIRM = "Confirm with your care team."
 DISCLAIMER = "txcal is a scheduling aid: confirm every date and dose with your care team."
 UNCONFIRMED_MARK = "* rests on a fact not confirmed against the label: confirm with your care team."
 CANCELLED_PREFIX = "Cancelled: "
+CONFLICT_PREFIX = "Conflict: "  # the clinic calendar's titles of visits stuck on a closed day
 PLACEHOLDER = "Calendar block only: no source gives a length for this step; your care team sets it."
 
 _PERIOD = re.compile(r"(\d+)([dwmy])")
@@ -380,7 +381,7 @@ def event_summary(event: PlannedEvent, clinic: bool = False) -> str:
     (the description says what the clinic will do about it).
     """
     conflict = clinic and event.conflict
-    text = ("Held: " if event.status == "held" else "Conflict: " if conflict else "") + event.title
+    text = ("Held: " if event.status == "held" else CONFLICT_PREFIX if conflict else "") + event.title
     if event.day is not None:
         text += f", {day_label(event.day)}"
     if event.dose:

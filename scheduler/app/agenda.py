@@ -19,7 +19,7 @@ from scheduler.app.plans import list_plans, plan_from_spec
 from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
 from scheduler.model import CHAIR_KINDS, AgendaItem, Plan, minute_of_day
-from scheduler.wording import NO_CHAIR, event_summary
+from scheduler.wording import CONFLICT_PREFIX, NO_CHAIR, event_summary
 from scheduler.writers.ical.read import CONFLICT_PROPERTY, PREPARE_PROPERTY, unescape
 
 # Watch periods bring nobody in; a clinic task (a milestone for the clinic) is on the sheet.
@@ -27,8 +27,8 @@ _LEFT_OUT = frozenset({"watch"})
 
 
 def _what(summary: str, patient: str) -> str:
-    """Return a title without the clinic's "Conflict: " mark and the patient label, which have columns of their own."""
-    summary = summary.removeprefix("Conflict: ")
+    """Return a title without the clinic's conflict mark and the patient label, which have columns of their own."""
+    summary = summary.removeprefix(CONFLICT_PREFIX)
     return summary.removeprefix(f"{patient}: ") if patient else summary
 
 

@@ -129,3 +129,15 @@ def test_a_format_is_one_registry_entry_with_a_writer_module(fmt):
 
     writer = FORMATS[fmt].writer()
     assert callable(getattr(writer, FORMATS[fmt].entry)) and callable(writer.owner)
+
+
+def test_every_command_is_found_where_the_lazy_table_says():
+    import importlib
+
+    from scheduler.cli.main import COMMAND_MODULES, main
+
+    for module in set(COMMAND_MODULES.values()):
+        importlib.import_module(f"scheduler.cli.{module}")
+    assert set(main.commands) == set(COMMAND_MODULES)
+    for name, module in COMMAND_MODULES.items():
+        assert main.commands[name].callback.__module__ == f"scheduler.cli.{module}", name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import sys
@@ -22,9 +23,32 @@ from scheduler.inputs.plan_spec import PlanSpec
 from scheduler.model import Plan
 from scheduler.units import machine_zone_name
 
+# Which module of scheduler.cli defines each command: a command's module is imported only when that
+# command runs (or help lists them all), so `txcal plan` does not load the clinic's commands.
+COMMAND_MODULES = {
+    "plan": "plan",
+    "batch": "clinic",
+    "load": "clinic",
+    "agenda": "clinic",
+    "publish": "clinic",
+    "record": "record",
+    "regimens": "templates",
+    "show": "templates",
+    "validate": "templates",
+    "check": "templates",
+}
+
 
 class TxcalGroup(click.Group):
-    """Turns every TxcalError into `Error: ...` on stderr and exit 1, in this one place."""
+    """Turns every TxcalError into `Error: ...` on stderr and exit 1, in this one place; loads commands as they are asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(f"scheduler.cli.{COMMAND_MODULES[cmd_name]}")  # its decorators register it
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

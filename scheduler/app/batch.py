@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
-import gc
 import itertools
 import os
 import re
@@ -29,7 +28,7 @@ from scheduler.engine.slots import Rebooking, reschedule
 from scheduler.errors import TxcalError
 from scheduler.files import exclusive_temporary, read_existing, write_atomic
 from scheduler.inputs.patient_list import iter_rows, spec_from_row
-from scheduler.inputs.plan_spec import PlanSpec
+from scheduler.inputs.plan_spec import PlanSpec, cached_profile
 from scheduler.model import CHAIR_KINDS, ClinicProfile, Load, Plan, PlannedEvent, minute_of_day
 from scheduler.options import PATIENT_LIST
 from scheduler.units import check_zone
@@ -308,20 +307,8 @@ class BatchResult:
     levelling: Levelling | None = None
 
 
-def _fewer_collections() -> None:
-    """Let the cycle collector run less often: a batch makes millions of short-lived records and no cycles.
-
-    Objects are freed as their last reference goes; what is loaded before the rows (templates,
-    zones, holidays) is set aside from every later collection. Workers inherit both when forked.
-    """
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 50)
-
-
 def _clinic_profile(settings: Settings) -> ClinicProfile | None:
-    from scheduler.inputs.clinic_profile import load_profile
-
-    return load_profile(settings.profile.resolve()) if settings.profile is not None else None
+    return cached_profile(settings.profile.resolve()) if settings.profile is not None else None
 
 
 def _opening(profile: ClinicProfile) -> Callable[[date], tuple[int, int] | None]:
@@ -353,7 +340,6 @@ def run_batch(
     total, expected = survey(patients)
     workers = _worker_count(total)
     profile = _clinic_profile(settings)
-    _fewer_collections()
     result = BatchResult()
     if levelled:
         if profile is None or profile.chairs is None:

@@ -193,20 +193,6 @@ def _timed(lanes: list[list[Sitting]], used: int, opens: int, closes: int, bound
     return result
 
 
-def _on_chairs(jobs: list[Sitting], used: int, opens: int, closes: int, bound: int) -> tuple[DayResult, list[Sitting]]:
-    """Return the day on `used` chairs: packed tightest (fits the most) or, when patients have
-    preferences, in the order of their wishes if that fits as many and meets more."""
-    lanes, left = _pack_tightest(jobs, used, opens, closes)
-    best = (_timed(lanes, used, opens, closes, bound), left)
-    if any(job.prefer for job in jobs):
-        wished, left_out = _pack_by_wish(jobs, used, opens, closes)
-        if len(left_out) <= len(left):
-            other = _timed(wished, used, opens, closes, bound)
-            if len(left_out) < len(left) or _met(other) > _met(best[0]):
-                best = (other, left_out)
-    return best
-
-
 def _met(result: DayResult) -> int:
     return sum(job.honoured(start) for job, (_, start) in result.placed.items())
 
@@ -218,13 +204,19 @@ def level_day(jobs: list[Sitting], chairs: int, opens: int, closes: int) -> tupl
     fewest cannot: a levelled day stays within its lower bound plus one.
     """
     bound = lower_bound(sum(j.minutes for j in jobs), closes - opens)
+    preferences = any(job.prefer for job in jobs)
     fewest: tuple[DayResult, list[Sitting]] | None = None
     for used in range(min(max(bound, 1), chairs), chairs + 1):
-        if used < chairs and (
-            _pack_tightest(jobs, used, opens, closes)[1] and _pack_by_wish(jobs, used, opens, closes)[1]
-        ):
+        # Packed tightest (fits the most) or, in the order of the patients' wishes, each at most once.
+        tight = _pack_tightest(jobs, used, opens, closes)
+        wished = _pack_by_wish(jobs, used, opens, closes) if tight[1] or preferences else None
+        if used < chairs and tight[1] and wished is not None and wished[1]:
             continue  # the day does not fit on so few chairs
-        result, left = _on_chairs(jobs, used, opens, closes, bound)
+        result, left = _timed(tight[0], used, opens, closes, bound), tight[1]
+        if preferences and wished is not None and len(wished[1]) <= len(left):
+            other = _timed(wished[0], used, opens, closes, bound)
+            if len(wished[1]) < len(left) or _met(other) > _met(result):
+                result, left = other, wished[1]
         if fewest is None:
             fewest = (result, left)
             if left or used == chairs or used > bound or _met(result) == len(result.placed):

@@ -85,6 +85,13 @@ def batch(
     settings = Settings(
         out_dir, time_stamp(), patients.parent, tuple(remind or ()), force, template_dirs, profile_path, replace
     )
+    # A batch makes millions of short-lived records and no cycles: the cycle collector runs less
+    # often, and what is loaded so far (templates, zones) is set aside from it. Workers inherit both.
+    # A setting for this process, so it is made here and not inside the batch's own code.
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 50)
     if sys.stderr.isatty():
         with click.progressbar(length=total, label="Planning", file=sys.stderr) as bar:
             result = run_batch(patients, settings, bar.update, level)

@@ -32,6 +32,11 @@ def notes_facts(notes: Notes, sources: tuple[str, ...]) -> list[Fact]:
     return facts
 
 
+def zoned(wall: datetime, zone: ZoneInfo) -> datetime:
+    """Return a wall-clock time in a zone as RFC 5545 reads it: a time in a spring-forward gap moves past it."""
+    return wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+
+
 @lru_cache(maxsize=8192)
 def _steady(zone: ZoneInfo, day: date) -> bool:
     """Return whether the zone's clocks keep one offset through the whole day (no change to or from summer time)."""
@@ -79,7 +84,7 @@ class EventMaker:
             # (the same values the conversion through UTC below gives, at a quarter of the cost).
             start = wall.replace(tzinfo=self.zone)
             return start, start + length, (Fact("placeholder"),) if placeholder else ()
-        start = wall.replace(tzinfo=self.zone).astimezone(UTC).astimezone(self.zone)
+        start = zoned(wall, self.zone)
         end = (start.astimezone(UTC) + length).astimezone(self.zone)
         facts = []
         if start.replace(tzinfo=None) != wall:

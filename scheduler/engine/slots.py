@@ -13,7 +13,7 @@ import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.engine.events import event_order
+from scheduler.engine.events import event_order, zoned
 from scheduler.model import Fact, Move, Plan, PlannedEvent
 
 
@@ -31,7 +31,7 @@ def _shift(event: PlannedEvent, days: int, minutes: int, zone: ZoneInfo) -> tupl
     assert isinstance(event.start, datetime) and isinstance(event.end, datetime)
     wall = event.start.replace(tzinfo=None) + timedelta(days=days, minutes=minutes)
     length = event.end.astimezone(UTC) - event.start.astimezone(UTC)
-    start = wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+    start = zoned(wall, zone)
     return start, (start.astimezone(UTC) + length).astimezone(zone)
 
 

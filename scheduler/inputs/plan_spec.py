@@ -110,7 +110,8 @@ def _calendar(avoid: tuple[str, ...], holidays: str | None, closed: Path | None)
 
 
 @functools.lru_cache(maxsize=64)
-def _profile(path: Path) -> ClinicProfile:
+def cached_profile(path: Path) -> ClinicProfile:
+    """Return the clinic profile at a resolved path, read once however many plans name it."""
     from scheduler.inputs.clinic_profile import load_profile
 
     return load_profile(path)
@@ -131,7 +132,7 @@ def with_profile(spec: PlanSpec) -> tuple[PlanSpec, ClinicProfile | None]:
         path = spec.default_profile.resolve()
     else:
         return spec, None
-    profile = _profile(path)
+    profile = cached_profile(path)
     filled = dataclasses.replace(
         spec,
         time=spec.time or profile.time,

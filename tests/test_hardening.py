@@ -472,3 +472,13 @@ def test_a_full_disk_during_a_batch_leaves_no_half_files(txcal, tmp_path, monkey
 def test_a_device_is_written_as_a_stream_never_replaced(txcal):
     result = txcal(f"plan {PLAN} --doses 2 -o /dev/null --format ics --force")
     assert result.exit_code == 0 and Path("/dev/null").is_char_device()
+
+
+def test_a_closure_whose_start_icalendar_cannot_read_closes_no_day(txcal, tmp_path):
+    # Found by the fuzz suite: icalendar keeps an unreadable DTSTART as text, which once reached a date comparison.
+    (tmp_path / "closed.ics").write_bytes(
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\nBEGIN:VEVENT\r\nUID:c1\r\nDTSTAMP:20261101T000000Z\r\n"
+        b"DTSTART;TZID=America/New_York:\x0020261222T090000\r\nSUMMARY:Staff day\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    result = txcal(f"plan {PLAN} --doses 2 --closed {tmp_path / 'closed.ics'}")
+    assert result.exit_code == 0 and "Moved from" not in result.stdout

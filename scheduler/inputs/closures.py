@@ -74,6 +74,8 @@ def _ics_closures(path: Path, text: str) -> dict[date, str]:
                 end = event.decoded("DTEND") if "DTEND" in event else None
             except (KeyError, ValueError, TypeError):
                 continue  # an event with no readable start closes no day
+            if not isinstance(start, date):
+                continue  # icalendar keeps a value it cannot read as its text: no day either
             first = start.date() if isinstance(start, datetime) else start
             last = first
             if isinstance(end, datetime):

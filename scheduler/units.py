@@ -246,7 +246,7 @@ def parse_preference(text: str) -> str:
     try:
         return f"{parse_clock(word):%H:%M}"
     except ValueError:
-        raise ValueError("expected morning, afternoon or a time such as 10:30") from None
+        raise ValueError("neither a part of the day nor a time of day") from None  # the option's hint says the form
 
 
 def parse_yes_no(text: str) -> bool:

@@ -452,7 +452,7 @@ def levelling_summary(
     return text + "."
 
 
-def batch_conflicts(patients: list[tuple[int, str, str]], over: list[date], manifest: str) -> list[str]:
+def batch_conflicts(patients: list[tuple[int, str, list[str]]], over: list[date], manifest: str) -> list[str]:
     """Return the lines naming the patients (row, label, what) with a visit on a closed day or over the chairs."""
     if not patients and not over:
         return []
@@ -461,7 +461,9 @@ def batch_conflicts(patients: list[tuple[int, str, str]], over: list[date], mani
         shown = ", ".join(str(day) for day in over[:5]) + (" ..." if len(over) > 5 else "")
         lines.append(f"{plural(len(over), 'day')} over the clinic's chairs: {shown}.")
     lines.append(f"{plural(len(patients), 'patient')} with conflicts (the {manifest} conflicts column says each):")
-    lines += [f"  row {row} {label}: {what}" for row, label, what in patients[:20]]
+    for row, label, found in patients[:20]:
+        more = f"; and {len(found) - 3} more" if len(found) > 3 else ""  # a line a patient; the manifest has all
+        lines.append(f"  row {row} {label}: {'; '.join(found[:3])}{more}")
     if len(patients) > 20:
         lines.append(f"  ... and {len(patients) - 20} more in {manifest}")
     return lines

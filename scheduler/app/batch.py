@@ -95,13 +95,13 @@ class Outcome:
     changed: int = 0
     cancelled: int = 0
     levelled: str = ""  # the visits the clinic gave a time or day to level its chairs
-    conflicts: str = ""  # visits on closed days, over the chairs, or fitting no chair
+    conflicts: list[str] = field(default_factory=list)  # visits on closed days, over the chairs, or fitting no chair
     error: str = ""
 
     def cells(self) -> list[object]:
         status = "error" if self.error else "conflict" if self.conflicts else "ok"
         return [self.row, self.patient, self.file, self.regimen, self.events, self.first, self.last,
-                self.changed, self.cancelled, self.levelled, self.conflicts, status, self.error]  # fmt: skip
+                self.changed, self.cancelled, self.levelled, "; ".join(self.conflicts), status, self.error]  # fmt: skip
 
 
 def survey(path: Path) -> tuple[int, dict[str, set[int]]]:
@@ -242,7 +242,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     if plan.events:
         outcome.first, outcome.last = str(plan.events[0].first_day), str(max(e.last_day for e in plan.events))
     outcome.changed, outcome.cancelled = export.changed, export.cancelled
-    outcome.conflicts = "; ".join(_closed_day_conflicts(plan))
+    outcome.conflicts = _closed_day_conflicts(plan)
     levelled = [e for e in plan.events if e.kind in CHAIR_KINDS and any(m.code == "levelled" for m in e.moves)]
     if levelled:
         days = [f"{e.first_day} {e.start:%H:%M}" for e in levelled if isinstance(e.start, datetime)]
@@ -398,10 +398,10 @@ def _add_clinic_conflicts(
     for sitting in result.levelling.unfit if result.levelling else ():
         unfit.setdefault(sitting.row, []).append(sitting.day)
     for outcome in outcomes:
-        found = [outcome.conflicts] if outcome.conflicts else []
-        found += [f"{day}: no chair free in opening hours" for day in sorted(unfit.get(outcome.row, ()))]
-        found += [f"{day}: the clinic is over its chairs" for day in sorted(chair_days.get(outcome.row, set()) & over)]
-        outcome.conflicts = "; ".join(found)
+        outcome.conflicts += [f"{day}: no chair free in opening hours" for day in sorted(unfit.get(outcome.row, ()))]
+        outcome.conflicts += [
+            f"{day}: the clinic is over its chairs" for day in sorted(chair_days.get(outcome.row, set()) & over)
+        ]
         if outcome.conflicts and not outcome.error:
             result.conflicts.append(outcome)
 

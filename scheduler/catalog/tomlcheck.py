@@ -146,7 +146,7 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
     try:
         return tomllib.loads(read_input(path, 2**20).decode("utf-8"))
     except TxcalError as exc:
-        raise TemplateError(str(path), [f"cannot read {what} ({exc}); check the path"]) from None
+        raise TemplateError(str(path), [f"cannot read {what}: {exc}"]) from None  # its reason says the fix
     except UnicodeDecodeError:
         raise TemplateError(str(path), [f"not UTF-8 text: {what} is a TOML text file"]) from None
     except tomllib.TOMLDecodeError as exc:

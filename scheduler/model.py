@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cached_property
 from typing import Any, Protocol
 
 from scheduler import wording
@@ -396,13 +395,15 @@ class Horizon:
     limit_months: int | None = None  # that limit
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PlannedEvent:
     """One dated event of a plan; `uid` is its stable, opaque identity.
 
     `name` is what the event is (a step or the regimen's infusion); `title` adds the dose number
     and the patient label, for calendars and data. The rest is data; its words (`dose`, `notes`,
-    `reason`, `conflict`) come from scheduler.wording.
+    `reason`, `conflict`) come from scheduler.wording, which keeps them per fact, dose and move.
+    Slotted, not frozen: a clinic's worth of events is made in a batch, and a frozen record costs
+    three times as much to make. Treat it as a value: change an event with dataclasses.replace.
     """
 
     key: str
@@ -441,27 +442,27 @@ class PlannedEvent:
             return self.end.date()
         return self.end - timedelta(days=1)
 
-    @cached_property  # words are asked for by several writers; computed once
+    @property
     def dose(self) -> str:
         """Return the dose in words ("1,200 mg"), or "" when the event has none."""
-        return wording.dose_text(self.dosage) if self.dosage else ""
+        return wording.dose_words(self.dosage) if self.dosage else ""
 
-    @cached_property  # words are asked for by several writers; computed once
+    @property
     def notes(self) -> tuple[str, ...]:
         """Return the patient's notes as plain-text lines: dose and how it is given, what to expect, sources."""
-        return wording.note_lines(tuple(f for f in self.facts if f.audience == "patient"))
+        return wording.patient_notes(self.facts)
 
-    @cached_property  # words are asked for by several writers; computed once
+    @property
     def clinic_notes(self) -> tuple[str, ...]:
         """Return the notes for the clinic's views only (clinician-only instructions)."""
-        return wording.note_lines(tuple(f for f in self.facts if f.audience == "clinic"))
+        return wording.clinic_notes(self.facts)
 
-    @cached_property  # words are asked for by several writers; computed once
+    @property
     def reason(self) -> str:
         """Return why it moved, was given on another day, or was held, in words."""
         return wording.reason_text(self.moves) if self.moves else ""
 
-    @cached_property  # words are asked for by several writers; computed once
+    @property
     def conflict(self) -> str:
         """Return why it is on a closed day it could not leave, in words, or ""."""
         return wording.conflict_text(self.clash) if self.clash else ""

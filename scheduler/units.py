@@ -49,12 +49,34 @@ def parse_period(text: str) -> relativedelta:
     count, unit = int(match.group(1)), match.group(2)
     if count > _PERIOD_MOST[unit]:
         raise ValueError(f"plans reach at most {MAX_PLAN_YEARS} years: give at most {_PERIOD_MOST[unit]}{unit}")
-    return {
-        "d": relativedelta(days=count),
-        "w": relativedelta(weeks=count),
-        "m": relativedelta(months=count),
-        "y": relativedelta(years=count),
-    }[unit]
+    return _period(count, unit)
+
+
+def calendar_months(count: int) -> relativedelta:
+    """Return a period of whole calendar months (kept, like every period: plans share a few)."""
+    return _period(count, "m")
+
+
+@lru_cache(maxsize=1024)
+def minutes(count: int) -> timedelta:
+    """Return a length of minutes (kept: every plan asks for the same few)."""
+    return timedelta(minutes=count)
+
+
+@lru_cache(maxsize=1024)
+def days(count: int) -> timedelta:
+    """Return a length of days (kept: every plan asks for the same few)."""
+    return timedelta(days=count)
+
+
+@lru_cache(maxsize=256)
+def _period(count: int, unit: str) -> relativedelta:
+    # Kept: every plan of a clinic asks for one of a few periods, and a relativedelta is slow to make.
+    if unit == "y":
+        return relativedelta(years=count)
+    if unit == "m":
+        return relativedelta(months=count)
+    return relativedelta(days=count * 7 if unit == "w" else count)
 
 
 def checked(parse: Callable[[str], object]) -> Callable[[str], str]:

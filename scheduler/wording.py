@@ -9,10 +9,13 @@ typed them (scheduler.options), and only in messages.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+_Words = TypeVar("_Words")
 
 if TYPE_CHECKING:
     from scheduler.model import Conflict, Dose, Fact, Horizon, Move, Plan, PlannedEvent, Source, Window
@@ -256,24 +259,35 @@ def fact_line(fact: Fact) -> str:
     raise ValueError(f"no wording for a fact of kind {kind!r}")
 
 
-# The line of each fact object seen, by identity: the doses of a plan share most of their fact
-# objects, and hashing a fact (its sources, its dose) costs more than wording it once. The fact is
-# kept with its line, so its identity cannot be reused while the entry lives.
-_LINES: dict[int, tuple[Fact, str]] = {}
-_LINES_KEPT = 50_000
+class _ByIdentity(Generic[_Words]):
+    """Words of objects kept by identity: the doses of a plan share their facts and dose objects, and
+    hashing one (its sources, its dose) costs more than wording it once. Each object is kept with
+    its words, so its identity cannot be reused while the entry lives."""
+
+    def __init__(self, words: Callable[[Any], _Words], kept: int = 50_000) -> None:
+        self.words, self.kept, self.seen = words, kept, dict[int, tuple[Any, _Words]]()
+
+    def __call__(self, thing: Any) -> _Words:
+        entry = self.seen.get(id(thing))
+        if entry is None or entry[0] is not thing:
+            if len(self.seen) >= self.kept:
+                self.seen.clear()
+            entry = self.seen[id(thing)] = (thing, self.words(thing))
+        return entry[1]
+
+
+_fact_words = _ByIdentity(fact_line)
+dose_words = _ByIdentity(dose_text)  # an event's dose in words, as dose_text says it
 
 
 def note_lines(facts: tuple[Fact, ...]) -> tuple[str, ...]:
     """Return an event's notes: one line per fact, in order."""
-    lines = []
-    for fact in facts:
-        entry = _LINES.get(id(fact))
-        if entry is None or entry[0] is not fact:
-            if len(_LINES) >= _LINES_KEPT:
-                _LINES.clear()
-            entry = _LINES[id(fact)] = (fact, fact_line(fact))
-        lines.append(entry[1])
-    return tuple(lines)
+    return tuple(map(_fact_words, facts))
+
+
+# An event's notes for the patient and for the clinic only, from its facts (shared by most doses).
+patient_notes = _ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == "patient")))
+clinic_notes = _ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == "clinic")))
 
 
 # -- plans ----------------------------------------------------------------------------------------
@@ -384,9 +398,8 @@ def event_summary(event: PlannedEvent, clinic: bool = False) -> str:
     text = ("Held: " if event.status == "held" else CONFLICT_PREFIX if conflict else "") + event.title
     if event.day is not None:
         text += f", {day_label(event.day)}"
-    if event.dose:
-        text += f" ({event.dose})"
-    return text
+    dose = event.dose
+    return f"{text} ({dose})" if dose else text
 
 
 @lru_cache(maxsize=512)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
-
-from dateutil.relativedelta import relativedelta
+from datetime import date, datetime, timedelta
 
 from scheduler.engine.events import EventMaker, event_order, notes_facts, source_facts
 from scheduler.engine.linked import linked_visits
@@ -17,12 +15,13 @@ from scheduler.model import (
     Fact,
     Horizon,
     Move,
+    PlannedEvent,
     Regimen,
     Schedule,
     Window,
 )
-from scheduler.units import MAX_WEIGHT_KG, MIN_WEIGHT_KG, parse_period
-from scheduler.wording import CONFIRM, dose_text, format_number
+from scheduler.units import MAX_WEIGHT_KG, MIN_WEIGHT_KG, calendar_months, days, parse_period
+from scheduler.wording import CONFIRM, dose_text, event_title, format_number
 
 _MAX_DOSES = 1000
 
@@ -50,6 +49,8 @@ class DoseBuilder(EventMaker):
         records = Records(request.records, regimen, schedule)
         shared_by: dict[tuple[str, str], tuple[Dose, tuple[Fact, ...]]] = {}  # per regimen and schedule
         length_facts: dict[tuple[str, str, bool], Fact] = {}  # per regimen, schedule, and first dose or not
+        # The facts of the doses nothing happened to, one tuple for them all: their words are kept by it.
+        usual_facts: dict[tuple[str, str, bool], tuple[Fact, ...]] = {}
         visit = self._visit_facts("dose")
         location = self.location(True)
         # The chair time the clinic gives (check-in to observation), else the drug's own minutes.
@@ -64,8 +65,8 @@ class DoseBuilder(EventMaker):
                 )
             dosage, shared = shared_by[current.id, plan_schedule.every]
             # After a moved or late dose the next is counted from the actual date, unless --keep-grid.
-            grid += timedelta(days=previous_every)
-            planned = grid if request.keep_grid else previous + timedelta(days=previous_every)
+            grid += days(previous_every)
+            planned = grid if request.keep_grid else previous + days(previous_every)
             day, status, moves, clash = self._dose_day(number, planned, plan_schedule, records)
             if number > 1 and day <= previous:
                 delay = records.delays.get(number)
@@ -87,8 +88,9 @@ class DoseBuilder(EventMaker):
             )
             length = chair_minutes or length
             first = number == 1 and bool(plan_schedule.length_first_min)
-            if (current.id, plan_schedule.every, first) not in length_facts:
-                length_facts[current.id, plan_schedule.every, first] = self._length_fact(current, plan_schedule, number)
+            facts_key = (current.id, plan_schedule.every, first)
+            if facts_key not in length_facts:
+                length_facts[facts_key] = self._length_fact(current, plan_schedule, number)
             given = records.given.get(number)
             at = given.at if given is not None else None
             if at is not None and self.zone is None:
@@ -99,11 +101,22 @@ class DoseBuilder(EventMaker):
             start, end, timing = self.times(day, 0, length, placeholder=False, at=at)
             situation = [Fact("reason", (moves,))] if moves else []
             situation += [Fact("conflict", (clash,))] if clash else []
+            if situation or timing:
+                facts = (*situation, length_facts[facts_key], *visit, *timing, *shared)
+            elif facts_key in usual_facts:
+                facts = usual_facts[facts_key]
+            else:
+                facts = usual_facts[facts_key] = (length_facts[facts_key], *visit, *shared)
+            key, name = f"dose-{number}", current.event_title or current.title
             self.events.append(
-                self.event(
-                    key=f"dose-{number}",
+                # Made here, not through self.event: a clinic's worth of doses is made in a batch.
+                PlannedEvent(
+                    key=key,
+                    uid=self.uid(key),
                     kind="dose",
-                    name=current.event_title or current.title,
+                    name=name,
+                    title=event_title(name, number, request.patient),
+                    all_day=not isinstance(start, datetime),
                     start=start,
                     end=end,
                     dose_number=number,
@@ -114,7 +127,7 @@ class DoseBuilder(EventMaker):
                     shifted_from=planned if day != planned else None,
                     moves=moves,
                     clash=clash,
-                    facts=(*situation, length_facts[current.id, plan_schedule.every, first], *visit, *timing, *shared),
+                    facts=facts,
                     unconfirmed=False,
                     location=location,
                 )
@@ -131,7 +144,7 @@ class DoseBuilder(EventMaker):
             horizon = self._mark_beyond_label(horizon, regimen.duration.months, warnings)
         if records.stop:
             horizon = dataclasses.replace(horizon, stopped=records.stop.on, why_stopped=records.stop.reason)
-        conflicts = [e for e in self.events if e.conflict]
+        conflicts = [e for e in self.events if e.clash]
         if conflicts and request.strict:
             raise PlanError(
                 f"{option('strict')}: doses on closed days: "
@@ -146,7 +159,7 @@ class DoseBuilder(EventMaker):
 
     def _mark_beyond_label(self, horizon: Horizon, months: int, warnings: list[str]) -> Horizon:
         """Say on every dose past the label's duration limit, and in the horizon, that it is beyond it."""
-        limit = self.request.start + relativedelta(months=months)
+        limit = self.request.start + calendar_months(months)
         beyond = 0
         for index, event in enumerate(self.events):
             if event.kind == "dose" and event.first_day >= limit:
@@ -179,13 +192,14 @@ class DoseBuilder(EventMaker):
             day = planned + timedelta(days=delay.days)
             moves.append(Move("delayed", planned, days=delay.days, why=delay.reason))
         clash = None
-        if request.clinic is not None:
-            closed = request.clinic.closed(day)
+        closed = request.clinic.closed(day) if request.clinic is not None else None
+        if closed:
+            assert request.clinic is not None
             window = request.window or schedule.window or Window(0, 0)
             placed, found = request.clinic.place(day, window, request.shift)
-            if closed and not found:
+            if not found:
                 clash = Conflict("no-open-day", closed, window)
-            elif closed and placed != day:
+            elif placed != day:
                 moves.append(Move("moved", day, why=closed, window=window))
                 day = placed
         status = "held" if number in records.holds else "planned"
@@ -220,7 +234,7 @@ class DoseBuilder(EventMaker):
             last = request.start + parse_period(request.period) - timedelta(days=1)
             return None, last, Horizon("period", continues, last=last, period=request.period)
         if duration.rule == "months" and duration.months:
-            last = request.start + relativedelta(months=duration.months) - timedelta(days=1)
+            last = request.start + calendar_months(duration.months) - timedelta(days=1)
             return None, last, Horizon("label-months", continues, duration.months, last, why=duration.horizon_text)
         if duration.rule == "doses" and duration.doses:
             return duration.doses, None, Horizon("template-doses", continues, count=duration.doses)

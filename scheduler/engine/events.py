@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduler.engine.identity import event_uid
+from scheduler.engine.identity import EventUids
 from scheduler.model import (
     Fact,
     Notes,
@@ -15,6 +15,7 @@ from scheduler.model import (
     PlanRequest,
     Regimen,
 )
+from scheduler.units import minutes
 from scheduler.wording import event_title
 
 
@@ -35,6 +36,11 @@ def notes_facts(notes: Notes, sources: tuple[str, ...]) -> list[Fact]:
 def zoned(wall: datetime, zone: ZoneInfo) -> datetime:
     """Return a wall-clock time in a zone as RFC 5545 reads it: a time in a spring-forward gap moves past it."""
     return wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+
+
+_ONE_DAY = timedelta(days=1)
+_DAY_MINUTES = 24 * 60
+_PLACEHOLDER = Fact("placeholder")
 
 
 @lru_cache(maxsize=8192)
@@ -58,6 +64,7 @@ class EventMaker:
         self.plan_id = plan_id
         self.zone = ZoneInfo(request.tz) if request.time is not None and request.tz else None
         self.events: list[PlannedEvent] = []
+        self.uid = EventUids(plan_id)
 
     def times(
         self,
@@ -75,22 +82,27 @@ class EventMaker:
         An ambiguous time (fall back) is the first of the two, also as RFC 5545 says.
         """
         if all_day or self.request.time is None or self.zone is None:
-            return on, on + timedelta(days=1), ()
+            return on, on + _ONE_DAY, ()
         assert length_min is not None
-        wall = datetime.combine(on, at or self.request.time) + timedelta(minutes=offset_min)
+        clock = at or self.request.time
+        minute = clock.hour * 60 + clock.minute + offset_min
+        if minute >= 0 and minute + length_min < _DAY_MINUTES and _steady(self.zone, on):
+            # Starts and ends that day, and no clock change that day: the wall time is the time, and
+            # the end is the start plus the length (what the conversion through UTC below gives, at
+            # a fraction of the cost).
+            start = datetime.combine(on, clock, self.zone)
+            if offset_min:
+                start += minutes(offset_min)
+            return start, start + minutes(length_min), (_PLACEHOLDER,) if placeholder else ()
+        wall = datetime.combine(on, clock) + timedelta(minutes=offset_min)
         length = timedelta(minutes=length_min)
-        if _steady(self.zone, wall.date()) and (wall + length).date() == wall.date():
-            # No clock change that day: the wall time is the time, and the end is the start plus the length
-            # (the same values the conversion through UTC below gives, at a quarter of the cost).
-            start = wall.replace(tzinfo=self.zone)
-            return start, start + length, (Fact("placeholder"),) if placeholder else ()
         start = zoned(wall, self.zone)
         end = (start.astimezone(UTC) + length).astimezone(self.zone)
         facts = []
         if start.replace(tzinfo=None) != wall:
             facts.append(Fact("clock-gap", (wall, on, self.request.tz, start)))
         if placeholder:
-            facts.append(Fact("placeholder"))
+            facts.append(_PLACEHOLDER)
         return start, end, tuple(facts)
 
     def location(self, at_clinic: bool) -> str:
@@ -109,6 +121,4 @@ class EventMaker:
         """Return an event; its title adds the dose number and, when asked for, the patient label."""
         title = event_title(name, fields.get("dose_number"), self.request.patient)
         all_day = not isinstance(fields["start"], datetime)
-        return PlannedEvent(
-            key=key, uid=event_uid(self.plan_id, key), name=name, title=title, all_day=all_day, **fields
-        )
+        return PlannedEvent(key=key, uid=self.uid(key), name=name, title=title, all_day=all_day, **fields)

@@ -19,13 +19,26 @@ def derive_plan_id(regimen: Regimen, start: date, patient: str | None) -> str:
 
 
 def event_uid(plan_id: str, key: str) -> str:
-    """Return the stable, opaque UID of one event of a plan: uuid5 (RFC 4122) of plan id and key.
+    """Return the stable, opaque UID of one event of a plan: uuid5 (RFC 4122) of plan id and key."""
+    return EventUids(plan_id)(key)
 
-    Written out by hand because uuid.uuid5 builds objects a clinic's worth of events does not need;
-    a test holds it equal to uuid.uuid5.
+
+class EventUids:
+    """The UIDs of one plan's events: uuid5 (RFC 4122) of "plan id/key", written with a 5 and variant bits.
+
+    Written out by hand, hashing on from the plan's part, because uuid.uuid5 builds objects a
+    clinic's worth of events does not need; a test holds it equal to uuid.uuid5.
     """
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{plan_id}/{key}".encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}@txcal"
+
+    def __init__(self, plan_id: str) -> None:
+        self.plan = hashlib.sha1(_NAMESPACE_BYTES + f"{plan_id}/".encode())
+
+    def __call__(self, key: str) -> str:
+        digest = self.plan.copy()
+        digest.update(key.encode())
+        h = digest.hexdigest()
+        # Version 5 in the third group's first digit; the RFC 4122 variant (binary 10) in the fourth's.
+        return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}@txcal"
+
+
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from scheduler import __version__
 from scheduler.errors import TxcalError
@@ -64,7 +64,6 @@ def unambiguous(value: date | datetime) -> date | datetime:
 # -- content lines (RFC 5545 3.1), as icalendar writes them -------------------------------------
 
 
-@lru_cache(maxsize=512)
 def escape(text: str) -> str:
     """Return TEXT escaped (RFC 5545 3.3.11): the one path every text value takes into a calendar.
 
@@ -76,15 +75,15 @@ def escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)
 def fold(line: str) -> str:
     """Return a content line folded at 75 octets, split only between characters.
 
     As icalendar does it: each physical line holds at most 74 octets of content, and a fold never
     falls right after a backslash or caret, so escapes stay whole (icalendar issue #1501).
     """
-    if len(line) < 75 and line.isascii():
-        return line
+    if line.isascii():  # one octet a character: fold the text itself
+        return _fold_ascii(line)
     data = line.encode("utf-8")
     if len(data) < 75:
         return line
@@ -102,6 +101,21 @@ def fold(line: str) -> str:
     return b"\r\n ".join(parts).decode("utf-8")
 
 
+def _fold_ascii(line: str) -> str:
+    # fold() for ASCII, where a character is an octet: the same cuts without encoding.
+    if len(line) < 75:
+        return line
+    parts, start = [], 0
+    while len(line) - start >= 75:
+        end = start + 74
+        if line[end - 1] in "\\^" and end - start > 1:
+            end -= 1
+        parts.append(line[start:end])
+        start = end
+    parts.append(line[start:])
+    return "\r\n ".join(parts)
+
+
 def folded(line: str) -> str:
     """Return a content line folded, skipping the work for the short ASCII lines most are."""
     return line if len(line) < 75 and line.isascii() else fold(line)
@@ -112,7 +126,7 @@ def unfolded(line: str) -> str:
     return line.replace("\r\n ", "")
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=4096)
 def _description_line(kind: str, dose: str, route: str, notes: tuple[str, ...]) -> str:
     # The doses of a plan share it but for a line or two: escaped and folded once for them all.
     return fold("DESCRIPTION:" + escape(event_description(kind, dose, route, notes)))
@@ -123,10 +137,14 @@ def _value(value: date | datetime) -> str:
     if isinstance(value, datetime):
         key = getattr(value.tzinfo, "key", None)  # datetime.UTC has no key
         if key is None or key in ("UTC", "Etc/UTC"):
-            value = value.astimezone(UTC)
-            return f":{value.year:04d}{value.month:02d}{value.day:02d}T{value.hour:02d}{value.minute:02d}{value.second:02d}Z"
-        return f";TZID={key}:{value.year:04d}{value.month:02d}{value.day:02d}T{value.hour:02d}{value.minute:02d}{value.second:02d}"
-    return f";VALUE=DATE:{value.year:04d}{value.month:02d}{value.day:02d}"
+            return f":{_basic(value.astimezone(UTC))}Z"
+        return f";TZID={key}:{_basic(value)}"
+    return f";VALUE=DATE:{value.isoformat().replace('-', '')}"
+
+
+def _basic(value: datetime) -> str:
+    """Return a date-time's wall clock in the basic format, 20261201T090000 (from isoformat: 3x faster)."""
+    return value.isoformat()[:19].replace("-", "").replace(":", "")
 
 
 def _duration(value: timedelta) -> str:
@@ -206,29 +224,43 @@ class EventBlock:
         }
         return EventBlock(self.uid, props, self.alarms, self.zones)
 
-    @cached_property
+    @property
     def text(self) -> str:
         """Return the VEVENT, CRLF-terminated, properties in icalendar's order."""
         props = self.props
-        body = ["BEGIN:VEVENT", *(props[name] for name in _order(tuple(props)))]
-        for alarm in self.alarms:
-            body += ["BEGIN:VALARM", *alarm, "END:VALARM"]
-        body.append("END:VEVENT")
-        return "\r\n".join(body) + "\r\n"
+        names = tuple(props)
+        order = _order(names)
+        lines = props.values() if order is None else [props[name] for name in order]
+        alarms = "".join(f"BEGIN:VALARM\r\n{_lines(alarm)}END:VALARM\r\n" for alarm in self.alarms)
+        return f"BEGIN:VEVENT\r\n{_lines(lines)}{alarms}END:VEVENT\r\n"
+
+
+def _lines(lines: Iterable[str]) -> str:
+    return "\r\n".join(lines) + "\r\n"
 
 
 @lru_cache(maxsize=64)
-def _order(names: tuple[str, ...]) -> tuple[str, ...]:
-    """Return property names in icalendar's order: the canonical ones first, then alphabetically."""
-    return tuple(n for n in _EVENT_ORDER if n in names) + tuple(sorted(set(names) - set(_EVENT_ORDER)))
+def _order(names: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Return property names in icalendar's order: the canonical ones first, then alphabetically.
+
+    None when they are in that order already, as txcal writes them.
+    """
+    order = tuple(n for n in _EVENT_ORDER if n in names) + tuple(sorted(set(names) - set(_EVENT_ORDER)))
+    return None if order == names else order
 
 
-def _zones(*values: date | datetime) -> frozenset[tuple[str, int]]:
+def _zones(start: date | datetime, end: date | datetime) -> frozenset[tuple[str, int]]:
+    return _zone_set(getattr(start, "tzinfo", None), start.year, getattr(end, "tzinfo", None), end.year)
+
+
+@lru_cache(maxsize=1024)
+def _zone_set(start_zone: object, start_year: int, end_zone: object, end_year: int) -> frozenset[tuple[str, int]]:
+    # Kept: a clinic's events start and end in a few zones and years.
     found = set()
-    for value in values:
-        key = getattr(value.tzinfo, "key", None) if isinstance(value, datetime) else None
+    for zone, year in ((start_zone, start_year), (end_zone, end_year)):
+        key = getattr(zone, "key", None)
         if key and key not in ("UTC", "Etc/UTC"):
-            found.add((key, value.year))
+            found.add((key, year))
     return frozenset(found)
 
 
@@ -248,7 +280,7 @@ def alarm_triggers(event: PlannedEvent, reminders: Sequence[timedelta]) -> list[
 
 
 def event_block(event: PlannedEvent, reminders: Sequence[timedelta], stamp: datetime, sequence: int = 0) -> EventBlock:
-    """Return an event's VEVENT, stamped (SEQUENCE, DTSTAMP and LAST-MODIFIED)."""
+    """Return an event's VEVENT, stamped (SEQUENCE, DTSTAMP and LAST-MODIFIED), its lines in icalendar's order."""
     title = escape(event_summary(event))
     start, end = unambiguous(event.start), unambiguous(event.end)
     stamp_text = _stamp_text(stamp)
@@ -259,19 +291,33 @@ def event_block(event: PlannedEvent, reminders: Sequence[timedelta], stamp: date
         "DTSTAMP": f"DTSTAMP:{stamp_text}",
         "UID": folded(f"UID:{event.uid}"),
         "SEQUENCE": f"SEQUENCE:{sequence}",
-        "CATEGORIES": f"CATEGORIES:{escape(event.kind.capitalize())}",
+        "CATEGORIES": _categories(event.kind),
         "DESCRIPTION": _description_line(event.kind, event.dose, event.route, event.notes),
         "LAST-MODIFIED": f"LAST-MODIFIED:{stamp_text}",
-        "STATUS": f"STATUS:{STATUS[event.status]}",
-        "TRANSP": f"TRANSP:{'TRANSPARENT' if event.kind in TRANSPARENT or event.status == 'held' else 'OPAQUE'}",
     }
     if event.location:
         props["LOCATION"] = folded(f"LOCATION:{escape(event.location)}")
+    props["STATUS"] = _STATUS_LINE[event.status]
+    props["TRANSP"] = _TRANSPARENT if event.kind in TRANSPARENT or event.status == "held" else _OPAQUE
     alarms = tuple(
-        ("ACTION:DISPLAY", folded(f"DESCRIPTION:{reminder_text(title)}"), f"TRIGGER:{_duration(trigger)}")
+        ("ACTION:DISPLAY", folded(f"DESCRIPTION:{reminder_text(title)}"), _trigger(trigger))
         for trigger in alarm_triggers(event, reminders)
     )
     return EventBlock(event.uid, props, alarms, _zones(start, end))
+
+
+_STATUS_LINE = {status: f"STATUS:{value}" for status, value in STATUS.items()}
+_TRANSPARENT, _OPAQUE = "TRANSP:TRANSPARENT", "TRANSP:OPAQUE"
+
+
+@lru_cache(maxsize=64)
+def _categories(kind: str) -> str:
+    return f"CATEGORIES:{escape(kind.capitalize())}"
+
+
+@lru_cache(maxsize=64)
+def _trigger(trigger: timedelta) -> str:
+    return f"TRIGGER:{_duration(trigger)}"
 
 
 def read_event(component: Component) -> EventBlock:

@@ -4,8 +4,9 @@
 
 Each side runs --runs times, interleaved, and the figures print as min / median. Against
 baselines measured here and now on this machine:
-- per-stage CPU per event, in this process on --stage-sample patients: reading rows into
-  requests, the engine's `expand`, the .ics text (`to_ics`), writing the files;
+- per-stage CPU per event, in this process on --stage-sample patients, with the cycle collector
+  set as `txcal batch` sets it: reading rows into requests, the engine's `expand`, the .ics text
+  (`to_ics`), writing the files;
 - the batch's wall and CPU seconds (the process and its workers) in memory (/dev/shm) and on
   disk, against the naive full pipeline (per patient: build the calendar with icalendar's
   component API, serialize it, write a file; on --sample patients, per event), icalendar's
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import os
 import random
 import resource
@@ -178,6 +180,7 @@ def stages(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
     from itertools import islice
 
     from scheduler.catalog.loader import load_regimens
+    from scheduler.cli.clinic import collect_for_batch
     from scheduler.engine import expand
     from scheduler.files import write_atomic
     from scheduler.inputs.patient_list import iter_rows, spec_from_row
@@ -185,6 +188,8 @@ def stages(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
     from scheduler.writers.ical.export import to_ics
 
     catalog = load_regimens()
+    collector = gc.get_threshold()
+    collect_for_batch()  # as `txcal batch` runs its rows
     clock = time.process_time
     began = clock()
     requests = [
@@ -200,6 +205,8 @@ def stages(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
     for number, data in enumerate(files):
         write_atomic(scratch / f"p{number}.ics", data)
     written = clock()
+    gc.unfreeze()
+    gc.set_threshold(*collector)
     events = sum(len(plan.events) for plan in plans)
     return {
         "parse rows": (parsed - began) / events,

@@ -85,13 +85,7 @@ def batch(
     settings = Settings(
         out_dir, time_stamp(), patients.parent, tuple(remind or ()), force, template_dirs, profile_path, replace
     )
-    # A batch makes millions of short-lived records and no cycles: the cycle collector runs less
-    # often, and what is loaded so far (templates, zones) is set aside from it. Workers inherit both.
-    # A setting for this process, so it is made here and not inside the batch's own code.
-    import gc
-
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 50)
+    collect_for_batch()
     if sys.stderr.isatty():
         with click.progressbar(length=total, label="Planning", file=sys.stderr) as bar:
             result = run_batch(patients, settings, bar.update, level)
@@ -355,3 +349,16 @@ def _publish_folder(
         edited += len(report.edited)
     if edited:
         raise click.ClickException(f"{edited} events were edited in a calendar app and were not replaced (see above)")
+
+
+def collect_for_batch() -> None:
+    """Set this process's cycle collector for a batch (workers inherit it).
+
+    A batch makes millions of short-lived records and no cycles: the collector runs less often, and
+    what is loaded so far (templates, zones) is set aside from it. A setting for the process, so
+    the command makes it, not the batch's own code.
+    """
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 50)

@@ -71,7 +71,8 @@ def escape(text: str) -> str:
     character (C0 but tab, DEL, C1) is dropped, since a raw one starts a new property in some
     readers (vobject) or makes others reject the file (ical).
     """
-    text = _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if not text.isprintable():  # most text is: no line break or other control character to deal with
+        text = _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
@@ -143,8 +144,19 @@ def _value(value: date | datetime) -> str:
 
 
 def _basic(value: datetime) -> str:
-    """Return a date-time's wall clock in the basic format, 20261201T090000 (from isoformat: 3x faster)."""
-    return value.isoformat()[:19].replace("-", "").replace(":", "")
+    """Return a date-time's wall clock in the basic format, 20261201T090000.
+
+    The day's part is kept per day: formatting the fields (or isoformat, which asks the zone for
+    its offset) costs twice as much, for two values an event.
+    """
+    ordinal = value.toordinal()
+    day = _DAY_TEXT.get(ordinal)
+    if day is None:
+        day = _DAY_TEXT[ordinal] = value.date().isoformat().replace("-", "")
+    return f"{day}T{value.hour * 10000 + value.minute * 100 + value.second:06d}"
+
+
+_DAY_TEXT: dict[int, str] = {}  # a few thousand days at most: the years plans reach
 
 
 def _duration(value: timedelta) -> str:
@@ -228,15 +240,12 @@ class EventBlock:
     def text(self) -> str:
         """Return the VEVENT, CRLF-terminated, properties in icalendar's order."""
         props = self.props
-        names = tuple(props)
-        order = _order(names)
-        lines = props.values() if order is None else [props[name] for name in order]
-        alarms = "".join(f"BEGIN:VALARM\r\n{_lines(alarm)}END:VALARM\r\n" for alarm in self.alarms)
-        return f"BEGIN:VEVENT\r\n{_lines(lines)}{alarms}END:VEVENT\r\n"
-
-
-def _lines(lines: Iterable[str]) -> str:
-    return "\r\n".join(lines) + "\r\n"
+        order = _order(tuple(props))
+        lines = ["BEGIN:VEVENT", *(props.values() if order is None else map(props.__getitem__, order))]
+        for alarm in self.alarms:
+            lines += ("BEGIN:VALARM", *alarm, "END:VALARM")
+        lines += ("END:VEVENT", "")  # the last line's CRLF: the text is made in one piece
+        return "\r\n".join(lines)
 
 
 @lru_cache(maxsize=64)

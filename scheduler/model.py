@@ -510,32 +510,39 @@ class DayLoad:
     chair_minutes: int = 0
     unknown_minutes: int = 0
     spans: list[tuple[str, int, int]] = field(default_factory=list)  # (patient, first minute, end minute)
+    _peak: int | None = field(default=None, repr=False, compare=False)  # kept until a span is added
+
+    def add_span(self, patient: str, start: int, end: int) -> None:
+        """Count a patient in a chair from minute `start` of the day to `end`."""
+        self.spans.append((patient, start, end))
+        self._peak = None
 
     def in_chairs(self) -> list[tuple[int, int]]:
         """Return (minute, change) steps of the chairs in use: a patient's overlapping chair visits are one chair."""
-        by_patient: dict[str, list[tuple[int, int]]] = {}
-        for patient, start, end in self.spans:
-            by_patient.setdefault(patient, []).append((start, end))
-        steps = []
-        for spans in by_patient.values():
-            spans.sort()
-            merged = [list(spans[0])]
-            for start, end in spans[1:]:
-                if start < merged[-1][1]:  # two drugs in one sitting (same_visit) take one chair
-                    merged[-1][1] = max(merged[-1][1], end)
-                else:
-                    merged.append([start, end])
-            steps += [step for start, end in merged for step in ((start, 1), (end, -1))]
+        steps: list[tuple[int, int]] = []
+        sitting: tuple[str, int, int] | None = None  # the patient's chair visit being merged
+        for patient, start, end in sorted(self.spans):  # by patient, then by time
+            if sitting is not None and patient == sitting[0] and start < sitting[2]:
+                # Two drugs in one sitting (same_visit) take one chair.
+                sitting = (patient, sitting[1], max(sitting[2], end))
+                continue
+            if sitting is not None:
+                steps += ((sitting[1], 1), (sitting[2], -1))
+            sitting = (patient, start, end)
+        if sitting is not None:
+            steps += ((sitting[1], 1), (sitting[2], -1))
         return sorted(steps)  # an end sorts before a start at the same minute: the chair is free again
 
     @property
     def peak_chairs(self) -> int:
-        """Return the most chairs in use at one moment, from appointment times and lengths."""
-        peak = used = 0
-        for _, change in self.in_chairs():
-            used += change
-            peak = max(peak, used)
-        return peak
+        """Return the most chairs in use at one moment, from appointment times and lengths (kept: views ask often)."""
+        if self._peak is None:
+            peak = used = 0
+            for _, change in self.in_chairs():
+                used += change
+                peak = max(peak, used)
+            self._peak = peak
+        return self._peak
 
 
 @dataclass
@@ -555,7 +562,9 @@ class Load:
         """Count one visit: its kind, its patient and, for a chair visit, its minutes from minute `at` of the day."""
         if kind in NOT_VISITS:
             return
-        load = self.days.setdefault(day, DayLoad())
+        load = self.days.get(day)
+        if load is None:  # made only for a new day: a clinic's calendar adds a visit many times a day
+            load = self.days[day] = DayLoad()
         load.visits[kind] += 1
         load.patients.add(patient)
         if kind in CHAIR_KINDS:
@@ -564,7 +573,7 @@ class Load:
             else:
                 load.chair_minutes += minutes
                 if at is not None:
-                    load.spans.append((patient, at, at + minutes))
+                    load.add_span(patient, at, at + minutes)
 
     def over(self, day: date) -> bool:
         """Return whether a day needs more than the clinic has: chair minutes, or chairs at one moment."""

@@ -285,9 +285,10 @@ def note_lines(facts: tuple[Fact, ...]) -> tuple[str, ...]:
     return tuple(map(_fact_words, facts))
 
 
-# An event's notes for the patient and for the clinic only, from its facts (shared by most doses).
-patient_notes = _ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == "patient")))
-clinic_notes = _ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == "clinic")))
+# An event's notes for the patient and for the clinic only, from its facts: shared by a plan's
+# doses, so a few plans' worth are kept (each event's own tuple, kept longer, would hold memory).
+patient_notes = _ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == "patient")), 1000)
+clinic_notes = _ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == "clinic")), 1000)
 
 
 # -- plans ----------------------------------------------------------------------------------------

@@ -338,6 +338,23 @@ def test_a_cancelled_and_updated_file_reads_back_as_the_full_parser_reads_it(tmp
     assert _own_events(text.replace("\r\n", "\n")) is None  # bare line feeds: the full reader
 
 
+@pytest.mark.parametrize("doses_then", [4, 3, 5], ids=["unchanged", "shortened", "longer"])
+def test_a_rerun_gives_what_reading_the_previous_file_back_gives(monkeypatch, doses_then):
+    """The shortcut for files written in one run (render with their stamp, compare) against reading them back."""
+    from scheduler.writers.ical import export
+
+    first = to_ics(atezolizumab_every_3_weeks(date(2026, 12, 1), doses=4), datetime(2026, 11, 1, tzinfo=UTC))
+    later_plan = atezolizumab_every_3_weeks(date(2026, 12, 1), doses=doses_then)
+    stamp, reminders = datetime(2026, 11, 2, tzinfo=UTC), (timedelta(days=1),)
+    quick = to_ics(later_plan, stamp, reminders, first.data)
+    without_reminders = to_ics(later_plan, stamp, (), first.data)
+    monkeypatch.setattr(export, "_if_unchanged", lambda *args: None)
+    read_back = to_ics(later_plan, stamp, reminders, first.data)
+    assert (quick.data, quick.changed, quick.cancelled) == (read_back.data, read_back.changed, read_back.cancelled)
+    assert without_reminders.data == to_ics(later_plan, stamp, (), first.data).data
+    assert (without_reminders.data == first.data) == (doses_then == 4)  # only the unchanged plan is the same file
+
+
 _VIEW_NAMES = frozenset(
     {
         "DTSTART",
@@ -373,3 +390,45 @@ def test_the_fast_reader_of_txcals_calendars_reads_what_the_line_reader_reads(tx
         own = list(stream_own_events(pieces, _VIEW_NAMES))
         assert own == list(stream_events(io.StringIO(text, newline=""), _VIEW_NAMES)), path.name
         assert len(own) == text.count("BEGIN:VEVENT")
+
+
+@pytest.mark.parametrize("piece", [97, 1 << 20])
+def test_the_load_reads_txcals_calendars_as_the_line_reader_reads_them(txcal, tmp_path, monkeypatch, piece):
+    """`txcal load` reads five values an event from txcal's own bytes; held equal to the general reader."""
+    import io
+
+    from scheduler.app.chair_load import calendar_visits, own_visits
+    from scheduler.writers.ical.read import stream_events
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "list.csv").write_text(
+        "patient,drug,every,start,infusion,product_arrival,time,tz,avoid,doses\n"
+        '"A, 1;\\\\ and a label long enough to fold its line, with more words",afami-cel,,2026-11-02,2026-12-15,'
+        "2026-12-07,09:00,America/New_York,weekends,\n"
+        "B,pembrolizumab,3w,2026-11-02,,,23:30,Europe/Berlin,,3\n",
+        encoding="utf-8",
+    )
+    assert txcal("batch list.csv --out-dir out").exit_code == 0
+    clinic = (tmp_path / "out" / "clinic.ics").read_bytes().decode("utf-8")
+    # Forms txcal does not write, which go through the general reader: a date given as VALUE=DATE,
+    # a UTC time, an end before the start; and a cancelled event.
+    head, *events = clinic.split("BEGIN:VEVENT\r\n")
+    events[0] = re.sub(r"\r\nDTSTART;[^\r]*", "\r\nDTSTART;VALUE=DATE:20261215", events[0])
+    events[1] = re.sub(r"\r\nDTSTART;[^\r]*", "\r\nDTSTART:20261216T140000Z", events[1])
+    events[1] = re.sub(r"\r\nDTEND;[^\r]*", "\r\nDTEND:20261216T130000Z", events[1])
+    events[2] = re.sub(r"\r\nSTATUS:[^\r]*", "\r\nSTATUS:CANCELLED", events[2])
+    events[3] = re.sub(r"\r\nDTSTART;[^\r]*", "\r\nDTSTART;VALUE=DATE:20261217T090000", events[3])  # unreadable
+    odd = "BEGIN:VEVENT\r\n".join([head, *events])
+    assert odd.count("20261215") and odd.count("CANCELLED") == 1
+    for text in [*(p.read_bytes().decode("utf-8") for p in GOLDEN_ICS), clinic, odd]:
+        data = text.encode("utf-8")
+        pieces = [data[i : i + piece] for i in range(0, len(data), piece)]
+        general = [
+            (v.day, v.kind, v.minutes, v.patient, v.start)
+            for v in calendar_visits(stream_events(io.StringIO(text, newline=""), frozenset(
+                {"DTSTART", "DTEND", "CATEGORIES", "STATUS", "X-TXCAL-PATIENT"})))
+        ]  # fmt: skip
+        assert list(own_visits(pieces)) == general
+        assert general
+    labels = {visit[3] for visit in own_visits([clinic.encode()])}
+    assert labels == {"A, 1;\\\\ and a label long enough to fold its line, with more words", "B"}  # as in the list

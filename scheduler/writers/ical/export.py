@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from scheduler import __version__
 from scheduler.errors import TxcalError
@@ -76,7 +76,7 @@ def escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def fold(line: str) -> str:
     """Return a content line folded at 75 octets, split only between characters.
 
@@ -127,7 +127,7 @@ def unfolded(line: str) -> str:
     return line.replace("\r\n ", "")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _description_line(kind: str, dose: str, route: str, notes: tuple[str, ...]) -> str:
     # The doses of a plan share it but for a line or two: escaped and folded once for them all.
     return fold("DESCRIPTION:" + escape(event_description(kind, dose, route, notes)))
@@ -451,7 +451,7 @@ class IcsExport:
     cancelled: int = 0
     shown: int = 0  # how many of the blocks are the plan's own events (the rest left it)
 
-    @property
+    @cached_property  # compared with the previous file, then written
     def data(self) -> bytes:
         """Return the whole file for this plan."""
         return calendar_bytes(calendar_name(self.plan), self.plan.plan_id, [self])
@@ -487,6 +487,9 @@ def to_ics(
     if previous is not None:
         if txcal_plan_id(previous) is None:
             raise TxcalError("the previous file is not a txcal calendar")
+        unchanged = _if_unchanged(plan, reminders, previous)
+        if unchanged is not None:
+            return unchanged
         try:
             old = _previous_events(previous)
         except (ValueError, IndexError, UnicodeDecodeError) as exc:
@@ -511,6 +514,28 @@ def to_ics(
     leaving = sorted(old.values(), key=lambda p: p.block.props.get("DTSTART", ""))
     blocks += [p.block if p.cancelled else cancelled_event(p.block, p.sequence + 1, stamp) for p in leaving]
     return IcsExport(plan, tuple(blocks), changed, sum(1 for p in leaving if not p.cancelled), len(shown))
+
+
+def _if_unchanged(plan: Plan, reminders: Sequence[timedelta], previous: bytes) -> IcsExport | None:
+    """Return the export when the previous file is this plan as txcal wrote it in one run, else None.
+
+    A file written in one run has one DTSTAMP and SEQUENCE 0 throughout; its events unchanged keep
+    both, so the plan written with that stamp is the file itself, byte for byte, when nothing
+    changed. Reruns over unchanged files cost a render and a comparison, not a reading back.
+    """
+    events = previous.count(b"BEGIN:VEVENT\r\n")
+    at = previous.find(b"\r\nDTSTAMP:")
+    if not events or at < 0 or previous.count(b"\r\nSEQUENCE:0\r\n") != events:
+        return None
+    line = previous[at + 2 : previous.find(b"\r\n", at + 2)]
+    if previous.count(b"\r\n" + line + b"\r\n") != events:
+        return None
+    try:
+        stamp = utc_stamp(line.removeprefix(b"DTSTAMP:").decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    export = to_ics(plan, stamp, reminders)
+    return export if export.data == previous else None
 
 
 # -- time zones and the calendar ------------------------------------------------------------------

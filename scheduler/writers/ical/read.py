@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import AnyStr, NamedTuple
 from zoneinfo import ZoneInfo
 
 # Calendars nest VCALENDAR > VEVENT > VALARM; far deeper nesting is hostile, not a calendar.
@@ -176,33 +176,48 @@ def stream_own_events(chunks: Iterable[str], names: frozenset[str]) -> Iterator[
     wanted = re.compile(
         r"^(" + "|".join(re.escape(n) for n in sorted(names)) + r")([;:][^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", re.M
     )
-    rest = ""
+    for text in stream_own_texts(chunks):
+        yield {name: own_line(name, unfold_value(rest)) for name, rest in wanted.findall(text)}
+
+
+def stream_own_texts(chunks: Iterable[str]) -> Iterator[str]:
+    """Yield the text of each event of a calendar txcal wrote, up to its alarms, read in large pieces."""
+    for text in whole_events(chunks, "END:VEVENT\r\n"):
+        yield from _event_texts(text)
+
+
+def whole_events(chunks: Iterable[AnyStr], end: AnyStr) -> Iterator[AnyStr]:
+    """Yield a calendar's text (or bytes) again in pieces that end where an event ends (`end`: its END:VEVENT
+    line); the last piece ends where the text ends."""
+    rest = end[:0]
     for chunk in chunks:
         text = rest + chunk
-        cut = text.rfind("END:VEVENT\r\n")
+        cut = text.rfind(end)
         if cut < 0:
             rest = text
             continue
-        cut += len("END:VEVENT\r\n")
+        cut += len(end)
         rest = text[cut:]
-        yield from _own_events_in(text[:cut], wanted)
-    yield from _own_events_in(rest, wanted)
+        yield text[:cut]
+    yield rest
 
 
-def _own_events_in(text: str, wanted: re.Pattern[str]) -> Iterator[dict[str, ContentLine]]:
+def _event_texts(text: str) -> Iterator[str]:
     for piece in text.split("BEGIN:VEVENT\r\n")[1:]:
         end = piece.find("END:VEVENT\r\n")
         if end < 0:
             continue  # an event the file does not finish: the line reader would not yield it either
         alarm = piece.find("BEGIN:VALARM\r\n", 0, end)  # txcal writes alarms after the event's own lines
-        end = alarm if alarm >= 0 else end
-        event = {}
-        for name, rest in wanted.findall(piece, 0, end):
-            event[name] = _own_line(name, rest.replace("\r\n ", "").replace("\r\n\t", ""))
-        yield event
+        yield piece[: alarm if alarm >= 0 else end]
 
 
-def _own_line(name: str, rest: str) -> ContentLine:
+def unfold_value(text: str) -> str:
+    """Return a folded line or value whole again."""
+    return text.replace("\r\n ", "").replace("\r\n\t", "") if "\r\n" in text else text
+
+
+def own_line(name: str, rest: str) -> ContentLine:
+    """Return a line of a calendar txcal wrote (unfolded), from its name and the rest: ";TZID=...:value"."""
     head, _, value = rest.partition(":")
     params = {}
     for raw in head[1:].split(";") if head else ():

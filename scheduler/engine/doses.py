@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from scheduler.engine.events import EventMaker, event_order, notes_facts, source_facts
@@ -47,23 +48,16 @@ class DoseBuilder(EventMaker):
         warnings: list[str] = []
         count, last, horizon = self._horizon()
         records = Records(request.records, regimen, schedule)
-        shared_by: dict[tuple[str, str], tuple[Dose, tuple[Fact, ...]]] = {}  # per regimen and schedule
-        length_facts: dict[tuple[str, str, bool], Fact] = {}  # per regimen, schedule, and first dose or not
-        # The facts of the doses nothing happened to, one tuple for them all: their words are kept by it.
-        usual_facts: dict[tuple[str, str, bool], tuple[Fact, ...]] = {}
-        visit = self._visit_facts("dose")
+        dosages: dict[tuple[str, str], Dose] = {}  # per regimen and schedule
         location = self.location(True)
         # The chair time the clinic gives (check-in to observation), else the drug's own minutes.
         chair_minutes = request.profile.minutes_for("dose") if request.profile else None
         number, previous, previous_every, grid = 1, request.start, 0, request.start
         while count is None or number <= count:
             current, plan_schedule = records.schedule_for(number)
-            if (current.id, plan_schedule.every) not in shared_by:
-                shared_by[current.id, plan_schedule.every] = (
-                    self._dosage(current, plan_schedule.dose, warnings),
-                    self._schedule_facts(current, plan_schedule),
-                )
-            dosage, shared = shared_by[current.id, plan_schedule.every]
+            if (current.id, plan_schedule.every) not in dosages:
+                dosages[current.id, plan_schedule.every] = self._dosage(current, plan_schedule.dose, warnings)
+            dosage = dosages[current.id, plan_schedule.every]
             # After a moved or late dose the next is counted from the actual date, unless --keep-grid.
             grid += days(previous_every)
             planned = grid if request.keep_grid else previous + days(previous_every)
@@ -87,10 +81,7 @@ class DoseBuilder(EventMaker):
                 else plan_schedule.length_min
             )
             length = chair_minutes or length
-            first = number == 1 and bool(plan_schedule.length_first_min)
-            facts_key = (current.id, plan_schedule.every, first)
-            if facts_key not in length_facts:
-                length_facts[facts_key] = self._length_fact(current, plan_schedule, number)
+            common = _COMMON.facts(self, current, plan_schedule, number == 1 and bool(plan_schedule.length_first_min))
             given = records.given.get(number)
             at = given.at if given is not None else None
             if at is not None and self.zone is None:
@@ -101,12 +92,11 @@ class DoseBuilder(EventMaker):
             start, end, timing = self.times(day, 0, length, placeholder=False, at=at)
             situation = [Fact("reason", (moves,))] if moves else []
             situation += [Fact("conflict", (clash,))] if clash else []
-            if situation or timing:
-                facts = (*situation, length_facts[facts_key], *visit, *timing, *shared)
-            elif facts_key in usual_facts:
-                facts = usual_facts[facts_key]
-            else:
-                facts = usual_facts[facts_key] = (length_facts[facts_key], *visit, *shared)
+            facts = (
+                (*situation, common.length, *common.visit, *timing, *common.shared)
+                if situation or timing
+                else common.usual
+            )
             key, name = f"dose-{number}", current.event_title or current.title
             self.events.append(
                 # Made here, not through self.event: a clinic's worth of doses is made in a batch.
@@ -278,3 +268,44 @@ class DoseBuilder(EventMaker):
         facts += self.contact_facts()
         facts += source_facts(regimen, schedule.sources)
         return tuple(facts)
+
+
+@dataclass(frozen=True)
+class _Common:
+    """The facts the doses of a regimen's schedule share, for one weight, clinic and profile."""
+
+    regimen: Regimen
+    schedule: Schedule
+    profile: object  # the clinic profile they were made for (None without one)
+    shared: tuple[Fact, ...]  # the schedule, its notes, the clinic's contact, the sources
+    length: Fact  # how long the dose takes (the first, or the later ones)
+    visit: tuple[Fact, ...]  # how long the clinic gives a dose visit
+    usual: tuple[Fact, ...]  # all of a dose's facts when nothing happened to it
+
+
+class _CommonFacts:
+    """Facts made once for a clinic's worth of plans, so the words kept by their identity
+    (scheduler.wording) are worded once for all of them too."""
+
+    def __init__(self, kept: int = 1024) -> None:
+        self.kept, self.made = kept, dict[tuple[int, int, bool, float | None, bool, int], _Common]()
+
+    def facts(self, builder: DoseBuilder, regimen: Regimen, schedule: Schedule, first: bool) -> _Common:
+        request = builder.request
+        key = (id(regimen), id(schedule), first, request.weight_kg, request.clinic is not None, id(request.profile))
+        common = self.made.get(key)
+        if common is None or not (
+            common.regimen is regimen and common.schedule is schedule and common.profile is request.profile
+        ):
+            if len(self.made) >= self.kept:
+                self.made.clear()
+            shared = builder._schedule_facts(regimen, schedule)
+            length = builder._length_fact(regimen, schedule, 1 if first else 2)
+            visit = tuple(builder._visit_facts("dose"))
+            common = self.made[key] = _Common(
+                regimen, schedule, request.profile, shared, length, visit, (length, *visit, *shared)
+            )
+        return common
+
+
+_COMMON = _CommonFacts()

@@ -432,3 +432,23 @@ def test_the_load_reads_txcals_calendars_as_the_line_reader_reads_them(txcal, tm
         assert general
     labels = {visit[3] for visit in own_visits([clinic.encode()])}
     assert labels == {"A, 1;\\\\ and a label long enough to fold its line, with more words", "B"}  # as in the list
+
+
+@pytest.mark.parametrize("case", sorted(ICS_CASES))
+def test_events_made_as_text_read_and_write_as_their_lines_by_name(case):
+    """An event is made as one piece of text; its lines by name, and the clinic's copy, say the same."""
+    from scheduler.app.batch import clinic_event
+    from scheduler.writers.ical.export import EventBlock, event_block
+
+    plan = plan_of_command(ICS_CASES[case])
+    stamp, reminders = datetime(2026, 11, 20, tzinfo=UTC), (timedelta(days=1), timedelta(hours=2))
+    for event in plan.events:
+        made = event_block(event, reminders, stamp, sequence=3)
+        by_name = EventBlock(made.uid, dict(made.props), made.alarms, made.zones)  # written from its lines
+        assert by_name.text == made.text and by_name == made
+        assert list(made.props)[:6] == ["SUMMARY", "DTSTART", "DTEND", "DTSTAMP", "UID", "SEQUENCE"]
+        assert made.props["SEQUENCE"] == "SEQUENCE:3" and made.text.count("BEGIN:VALARM") == len(made.alarms)
+        for prepare in ((), ("Weigh the patient", "Order the product")):
+            quick = clinic_event(made, event, "plan.ics", "P-1, Ward 3", prepare)
+            assert quick.text == clinic_event(by_name, event, "plan.ics", "P-1, Ward 3", prepare).text
+            assert "BEGIN:VALARM" not in quick.text and "X-TXCAL-PATIENT:P-1\\, Ward 3\r\n" in quick.text

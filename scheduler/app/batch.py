@@ -189,14 +189,25 @@ def clinic_event(
         (*prepare, *event.clinic_notes),
         calendar_file,
     )
-    props = {**block.props, "DESCRIPTION": line, PATIENT_PROPERTY: fold(f"{PATIENT_PROPERTY}:{escape(patient)}")}
+    more = {PATIENT_PROPERTY: _patient_line(patient)}
     if prepare:
-        props[PREPARE_PROPERTY] = fold(f"{PREPARE_PROPERTY}:{escape('; '.join(prepare))}")
+        more[PREPARE_PROPERTY] = fold(f"{PREPARE_PROPERTY}:{escape('; '.join(prepare))}")
+    if event.conflict:
+        more[CONFLICT_PROPERTY] = fold(f"{CONFLICT_PROPERTY}:{escape(event.conflict)}")
+    else:
+        # The clinic's calendar carries no reminders: the patient's own does. Its own lines, in name order, last.
+        quick = block.with_description(line, [more[name] for name in sorted(more)])
+        if quick is not None:
+            return quick
+    props = {**block.props, "DESCRIPTION": line, **more}
     if event.conflict:
         props["SUMMARY"] = fold("SUMMARY:" + escape(event_summary(event, clinic=True)))
-        props[CONFLICT_PROPERTY] = fold(f"{CONFLICT_PROPERTY}:{escape(event.conflict)}")
-    # The clinic's calendar carries no reminders: the patient's own does.
     return EventBlock(block.uid, props, (), block.zones)
+
+
+@functools.lru_cache(maxsize=256)
+def _patient_line(patient: str) -> str:
+    return fold(f"{PATIENT_PROPERTY}:{escape(patient)}")  # kept: each patient's events are written together
 
 
 @functools.lru_cache(maxsize=256)

@@ -25,6 +25,7 @@ from scheduler.units import MAX_WEIGHT_KG, MIN_WEIGHT_KG, calendar_months, days,
 from scheduler.wording import CONFIRM, dose_text, event_title, format_number
 
 _MAX_DOSES = 1000
+_AS_PLANNED: tuple[Move, ...] = ()  # what moved a dose that stays on its day
 
 
 class DoseBuilder(EventMaker):
@@ -49,6 +50,7 @@ class DoseBuilder(EventMaker):
         count, last, horizon = self._horizon()
         records = Records(request.records, regimen, schedule)
         dosages: dict[tuple[str, str], Dose] = {}  # per regimen and schedule
+        untouched, clinic = not (records.given or records.delays or records.holds), request.clinic
         location = self.location(True)
         # The chair time the clinic gives (check-in to observation), else the drug's own minutes.
         chair_minutes = request.profile.minutes_for("dose") if request.profile else None
@@ -59,9 +61,13 @@ class DoseBuilder(EventMaker):
                 dosages[current.id, plan_schedule.every] = self._dosage(current, plan_schedule.dose, warnings)
             dosage = dosages[current.id, plan_schedule.every]
             # After a moved or late dose the next is counted from the actual date, unless --keep-grid.
-            grid += days(previous_every)
-            planned = grid if request.keep_grid else previous + days(previous_every)
-            day, status, moves, clash = self._dose_day(number, planned, plan_schedule, records)
+            step = days(previous_every)
+            grid += step
+            planned = grid if request.keep_grid else previous + step
+            if untouched and (clinic is None or not clinic.closed(planned)):
+                day, status, moves, clash = planned, "planned", _AS_PLANNED, None  # most doses
+            else:
+                day, status, moves, clash = self._dose_day(number, planned, plan_schedule, records)
             if number > 1 and day <= previous:
                 delay = records.delays.get(number)
                 if delay is not None and delay.days is not None and delay.days < 0:
@@ -89,7 +95,7 @@ class DoseBuilder(EventMaker):
                     f"dose {number} is recorded as given at {at:%H:%M}, but the plan has no appointment times: "
                     f"give the plan an appointment time ({option('time')} and {option('tz')}) first"
                 )
-            start, end, timing = self.times(day, 0, length, placeholder=False, at=at)
+            start, end, timing = self.times(day, 0, length, False, False, at)
             situation = [Fact("reason", (moves,))] if moves else []
             situation += [Fact("conflict", (clash,))] if clash else []
             facts = (

@@ -36,6 +36,8 @@ _EVENT_ORDER = ("SUMMARY", "DTSTART", "DTEND", "DURATION", "DTSTAMP", "UID", "RE
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # An all-day event's reminder rings at 18:00 the evening before: 6 hours before its midnight start.
 EVENING_BEFORE = timedelta(hours=6)
+# Where one property's lines end and the next begins: a line break that does not fold.
+_PROPERTY_BREAK = re.compile(r"\r\n(?![ \t])")
 # Control characters a TEXT value may not carry (RFC 5545 3.3.11 allows HTAB); LF is escaped instead.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -134,26 +136,22 @@ def _description_line(kind: str, dose: str, route: str, notes: tuple[str, ...]) 
 
 
 def _value(value: date | datetime) -> str:
-    """Return a DATE or DATE-TIME property's parameters and value: ";TZID=Europe/Berlin:20261201T090000"."""
-    if isinstance(value, datetime):
-        key = getattr(value.tzinfo, "key", None)  # datetime.UTC has no key
-        if key is None or key in ("UTC", "Etc/UTC"):
-            return f":{_basic(value.astimezone(UTC))}Z"
-        return f";TZID={key}:{_basic(value)}"
-    return f";VALUE=DATE:{value.isoformat().replace('-', '')}"
-
-
-def _basic(value: datetime) -> str:
-    """Return a date-time's wall clock in the basic format, 20261201T090000.
+    """Return a DATE or DATE-TIME property's parameters and value: ";TZID=Europe/Berlin:20261201T090000".
 
     The day's part is kept per day: formatting the fields (or isoformat, which asks the zone for
     its offset) costs twice as much, for two values an event.
     """
+    if not isinstance(value, datetime):
+        return f";VALUE=DATE:{value.isoformat().replace('-', '')}"
+    key = getattr(value.tzinfo, "key", None)  # datetime.UTC has no key
+    if key is None or key in ("UTC", "Etc/UTC"):
+        value, key = value.astimezone(UTC), ""
     ordinal = value.toordinal()
     day = _DAY_TEXT.get(ordinal)
     if day is None:
         day = _DAY_TEXT[ordinal] = value.date().isoformat().replace("-", "")
-    return f"{day}T{value.hour * 10000 + value.minute * 100 + value.second:06d}"
+    clock = f"{day}T{value.hour * 10000 + value.minute * 100 + value.second:06d}"
+    return f";TZID={key}:{clock}" if key else f":{clock}Z"
 
 
 _DAY_TEXT: dict[int, str] = {}  # a few thousand days at most: the years plans reach
@@ -201,18 +199,61 @@ def utc_stamp(text: str) -> datetime:
     )
 
 
-@dataclass(frozen=True)
 class EventBlock:
     """One VEVENT: its properties as written (folded content lines) by name, its alarms, its zones.
 
     Lines are kept folded, so an event is folded once however often it is written (a patient's file
     and the clinic calendar); folding is deterministic, so folded lines compare as unfolded ones do.
+    An event of a plan is made as its text, in one piece; its lines by name are read back from that
+    text only when asked for (a changed event compared, a server's copy): most events never are.
     """
 
-    uid: str
-    props: dict[str, str]  # NAME -> the whole line, folded; one of each, as txcal writes them
-    alarms: tuple[tuple[str, ...], ...] = ()
-    zones: frozenset[tuple[str, int]] = frozenset()  # (TZID, year) of its start and end
+    __slots__ = ("_description", "_props", "_text", "alarms", "uid", "zones")
+
+    def __init__(
+        self,
+        uid: str,
+        props: dict[str, str] | None = None,  # NAME -> the whole line, folded; one of each, as txcal writes them
+        alarms: tuple[tuple[str, ...], ...] = (),
+        zones: frozenset[tuple[str, int]] = frozenset(),  # (TZID, year) of its start and end
+        text: str = "",  # the VEVENT as written (without props: its lines are read from it)
+        description: tuple[int, int] | None = None,  # where in `text` its DESCRIPTION line starts and ends
+    ) -> None:
+        self.uid, self.alarms, self.zones = uid, alarms, zones
+        self._props, self._text, self._description = props, text, description
+
+    @property
+    def props(self) -> dict[str, str]:
+        """Return the event's lines by name, in the order written."""
+        if self._props is None:
+            text = self._text
+            alarms = text.find("\r\nBEGIN:VALARM\r\n")
+            body = text[len("BEGIN:VEVENT\r\n") : alarms if alarms >= 0 else len(text) - len("\r\nEND:VEVENT\r\n")]
+            self._props = {line.partition(":")[0].partition(";")[0]: line for line in _PROPERTY_BREAK.split(body)}
+        return self._props
+
+    @property
+    def text(self) -> str:
+        """Return the VEVENT, CRLF-terminated, properties in icalendar's order."""
+        if not self._text:
+            props = self.props
+            order = _order(tuple(props))
+            lines = ["BEGIN:VEVENT", *(props.values() if order is None else map(props.__getitem__, order))]
+            for alarm in self.alarms:
+                lines += ("BEGIN:VALARM", *alarm, "END:VALARM")
+            lines += ("END:VEVENT", "")  # the last line's CRLF: the text is made in one piece
+            self._text = "\r\n".join(lines)
+        return self._text
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EventBlock):
+            return NotImplemented
+        return (self.uid, self.props, self.alarms, self.zones) == (other.uid, other.props, other.alarms, other.zones)
+
+    __hash__ = None  # type: ignore[assignment]  # compared by content, which can change: not a key
+
+    def __repr__(self) -> str:
+        return f"EventBlock({self.uid!r}, {self.props!r}, {self.alarms!r}, {self.zones!r})"
 
     @property
     def stamp(self) -> datetime:
@@ -236,16 +277,19 @@ class EventBlock:
         }
         return EventBlock(self.uid, props, self.alarms, self.zones)
 
-    @property
-    def text(self) -> str:
-        """Return the VEVENT, CRLF-terminated, properties in icalendar's order."""
-        props = self.props
-        order = _order(tuple(props))
-        lines = ["BEGIN:VEVENT", *(props.values() if order is None else map(props.__getitem__, order))]
-        for alarm in self.alarms:
-            lines += ("BEGIN:VALARM", *alarm, "END:VALARM")
-        lines += ("END:VEVENT", "")  # the last line's CRLF: the text is made in one piece
-        return "\r\n".join(lines)
+    def with_description(self, line: str, more: Sequence[str]) -> EventBlock | None:
+        """Return the event without its alarms, another DESCRIPTION line and `more` lines after its own;
+        None when it was not made as text here (then its lines by name are the way)."""
+        if self._description is None:
+            return None
+        start, end = self._description
+        text = self._text
+        alarms = text.find("\r\nBEGIN:VALARM\r\n", end)
+        own_end = alarms + 2 if alarms >= 0 else len(text) - len("END:VEVENT\r\n")
+        extra = "".join(f"{line}\r\n" for line in more)
+        return EventBlock(
+            self.uid, None, (), self.zones, f"{text[:start]}{line}{text[end:own_end]}{extra}END:VEVENT\r\n"
+        )
 
 
 @lru_cache(maxsize=64)
@@ -289,32 +333,40 @@ def alarm_triggers(event: PlannedEvent, reminders: Sequence[timedelta]) -> list[
 
 
 def event_block(event: PlannedEvent, reminders: Sequence[timedelta], stamp: datetime, sequence: int = 0) -> EventBlock:
-    """Return an event's VEVENT, stamped (SEQUENCE, DTSTAMP and LAST-MODIFIED), its lines in icalendar's order."""
+    """Return an event's VEVENT, stamped (SEQUENCE, DTSTAMP and LAST-MODIFIED), its lines in icalendar's order.
+
+    Made as text in one piece: what most events ever need (the same lines as a dictionary by name
+    would give, written through EventBlock.text; tests hold both, and icalendar, to the same bytes).
+    """
     title = escape(event_summary(event))
-    start, end = unambiguous(event.start), unambiguous(event.end)
+    start, end = event.start, event.end
+    if getattr(start, "fold", 0) or getattr(end, "fold", 0):  # a wall time that falls back: one of two
+        start, end = unambiguous(start), unambiguous(end)
     stamp_text = _stamp_text(stamp)
-    props = {
-        "SUMMARY": folded(f"SUMMARY:{title}"),
-        "DTSTART": f"DTSTART{_value(start)}",
-        "DTEND": f"DTEND{_value(end)}",
-        "DTSTAMP": f"DTSTAMP:{stamp_text}",
-        "UID": folded(f"UID:{event.uid}"),
-        "SEQUENCE": f"SEQUENCE:{sequence}",
-        "CATEGORIES": _categories(event.kind),
-        "DESCRIPTION": _description_line(event.kind, event.dose, event.route, event.notes),
-        "LAST-MODIFIED": f"LAST-MODIFIED:{stamp_text}",
-    }
-    if event.location:
-        props["LOCATION"] = folded(f"LOCATION:{escape(event.location)}")
-    props["STATUS"] = _STATUS_LINE[event.status]
-    props["TRANSP"] = _TRANSPARENT if event.kind in TRANSPARENT or event.status == "held" else _OPAQUE
-    alarms = tuple(
-        ("ACTION:DISPLAY", folded(f"DESCRIPTION:{reminder_text(title)}"), _trigger(trigger))
-        for trigger in alarm_triggers(event, reminders)
+    head = (
+        f"BEGIN:VEVENT\r\n{folded(f'SUMMARY:{title}')}\r\nDTSTART{_value(start)}\r\nDTEND{_value(end)}\r\n"
+        f"DTSTAMP:{stamp_text}\r\n{folded(f'UID:{event.uid}')}\r\nSEQUENCE:{sequence}\r\n{_categories(event.kind)}\r\n"
     )
-    return EventBlock(event.uid, props, alarms, _zones(start, end))
+    description = _description_line(event.kind, event.dose, event.route, event.notes)
+    location = f"{folded(f'LOCATION:{escape(event.location)}')}\r\n" if event.location else ""
+    transparent = _TRANSPARENT if event.kind in TRANSPARENT or event.status == "held" else _OPAQUE
+    alarms = (
+        tuple(
+            ("ACTION:DISPLAY", folded(f"DESCRIPTION:{reminder_text(title)}"), _trigger(trigger))
+            for trigger in alarm_triggers(event, reminders)
+        )
+        if reminders
+        else ()
+    )
+    valarms = "".join(f"BEGIN:VALARM\r\n{_CRLF.join(alarm)}\r\nEND:VALARM\r\n" for alarm in alarms) if alarms else ""
+    text = (
+        f"{head}{description}\r\nLAST-MODIFIED:{stamp_text}\r\n{location}{_STATUS_LINE[event.status]}\r\n"
+        f"{transparent}\r\n{valarms}END:VEVENT\r\n"
+    )
+    return EventBlock(event.uid, None, alarms, _zones(start, end), text, (len(head), len(head) + len(description)))
 
 
+_CRLF = "\r\n"
 _STATUS_LINE = {status: f"STATUS:{value}" for status, value in STATUS.items()}
 _TRANSPARENT, _OPAQUE = "TRANSP:TRANSPARENT", "TRANSP:OPAQUE"
 
@@ -380,9 +432,6 @@ def _previous_events(data: bytes) -> dict[str, _Previous]:
             bool(status and status.value == "CANCELLED"),
         )
     return found
-
-
-_PROPERTY_BREAK = re.compile(r"\r\n(?![ \t])")
 
 
 def _own_events(text: str) -> dict[str, _Previous] | None:

@@ -51,15 +51,19 @@ class DoseBuilder(EventMaker):
         records = Records(request.records, regimen, schedule)
         dosages: dict[tuple[str, str], Dose] = {}  # per regimen and schedule
         untouched, clinic = not (records.given or records.delays or records.holds), request.clinic
+        common: _Common | None = None  # the facts of the dose before, kept while the schedule stays
         location = self.location(True)
         # The chair time the clinic gives (check-in to observation), else the drug's own minutes.
         chair_minutes = request.profile.minutes_for("dose") if request.profile else None
         number, previous, previous_every, grid = 1, request.start, 0, request.start
         while count is None or number <= count:
             current, plan_schedule = records.schedule_for(number)
-            if (current.id, plan_schedule.every) not in dosages:
-                dosages[current.id, plan_schedule.every] = self._dosage(current, plan_schedule.dose, warnings)
-            dosage = dosages[current.id, plan_schedule.every]
+            first = number == 1 and bool(plan_schedule.length_first_min)
+            if common is None or common.schedule is not plan_schedule or common.first != first:
+                common = _COMMON.facts(self, current, plan_schedule, first)
+                if (current.id, plan_schedule.every) not in dosages:
+                    dosages[current.id, plan_schedule.every] = self._dosage(current, plan_schedule.dose, warnings)
+                dosage = dosages[current.id, plan_schedule.every]
             # After a moved or late dose the next is counted from the actual date, unless --keep-grid.
             step = days(previous_every)
             grid += step
@@ -87,7 +91,6 @@ class DoseBuilder(EventMaker):
                 else plan_schedule.length_min
             )
             length = chair_minutes or length
-            common = _COMMON.facts(self, current, plan_schedule, number == 1 and bool(plan_schedule.length_first_min))
             given = records.given.get(number)
             at = given.at if given is not None else None
             if at is not None and self.zone is None:
@@ -96,13 +99,12 @@ class DoseBuilder(EventMaker):
                     f"give the plan an appointment time ({option('time')} and {option('tz')}) first"
                 )
             start, end, timing = self.times(day, 0, length, False, False, at)
-            situation = [Fact("reason", (moves,))] if moves else []
-            situation += [Fact("conflict", (clash,))] if clash else []
-            facts = (
-                (*situation, common.length, *common.visit, *timing, *common.shared)
-                if situation or timing
-                else common.usual
-            )
+            if moves or clash or timing:
+                situation: tuple[Fact, ...] = (Fact("reason", (moves,)),) if moves else ()
+                situation += (Fact("conflict", (clash,)),) if clash else ()
+                facts = (*situation, common.length, *common.visit, *timing, *common.shared)
+            else:
+                facts = common.usual
             key, name = f"dose-{number}", current.event_title or current.title
             self.events.append(
                 # Made here, not through self.event: a clinic's worth of doses is made in a batch.
@@ -124,7 +126,6 @@ class DoseBuilder(EventMaker):
                     moves=moves,
                     clash=clash,
                     facts=facts,
-                    unconfirmed=False,
                     location=location,
                 )
             )
@@ -282,6 +283,7 @@ class _Common:
 
     regimen: Regimen
     schedule: Schedule
+    first: bool  # for the first dose, when it takes longer
     profile: object  # the clinic profile they were made for (None without one)
     shared: tuple[Fact, ...]  # the schedule, its notes, the clinic's contact, the sources
     length: Fact  # how long the dose takes (the first, or the later ones)
@@ -309,7 +311,7 @@ class _CommonFacts:
             length = builder._length_fact(regimen, schedule, 1 if first else 2)
             visit = tuple(builder._visit_facts("dose"))
             common = self.made[key] = _Common(
-                regimen, schedule, request.profile, shared, length, visit, (length, *visit, *shared)
+                regimen, schedule, first, request.profile, shared, length, visit, (length, *visit, *shared)
             )
         return common
 

@@ -32,6 +32,8 @@ class Records:
     def schedule_for(self, number: int) -> tuple[Regimen, Schedule]:
         """Return the regimen and schedule dose `number` follows (the latest switch at or before it)."""
         current = self.first
+        if not self.switches:  # most plans: one regimen throughout
+            return current
         for switch in self.switches:
             if switch.dose is not None and switch.dose <= number and switch.regimen and switch.schedule:
                 current = (switch.regimen, switch.schedule)

@@ -168,6 +168,28 @@ def iana_zone_names() -> dict[str, str]:
     return {n.casefold(): n for n in (*names, "UTC")}
 
 
+@lru_cache(maxsize=64)
+def _zone_file_named(name: str) -> bool:
+    """Return whether the system's zone database has an Area/City zone spelled exactly `name`.
+
+    A quick look in one folder, where listing every zone (iana_zone_names) takes a single plan's
+    whole running time; False sends the name to that listing, which also knows the tzdata package.
+    """
+    from zoneinfo import TZPATH
+
+    folder, _, leaf = name.rpartition("/")
+    if not folder or name.startswith(("posix/", "right/")) or ".." in name.split("/") or name.startswith("/"):
+        return False
+    for root in TZPATH:
+        try:
+            if leaf in os.listdir(os.path.join(root, folder)):  # listed: exactly this spelling
+                with open(os.path.join(root, name), "rb") as zone_file:
+                    return zone_file.read(4) == b"TZif"
+        except OSError:
+            continue
+    return False
+
+
 def suggest_zone(name: str) -> str | None:
     """Return the IANA zone a user most likely meant: "america/chicago", "Central", "EST" -> America/Chicago."""
     key = name.strip().casefold().replace(" ", "_")
@@ -191,7 +213,7 @@ def check_zone(name: str) -> str:
     Raises:
         ValueError: not a canonical zone name; the message suggests the likely one.
     """
-    if iana_zone_names().get(name.casefold()) == name:
+    if _zone_file_named(name) or iana_zone_names().get(name.casefold()) == name:
         return name
     suggestion = suggest_zone(name)
     hint = f"did you mean {suggestion}?" if suggestion else "use an IANA name such as Europe/Berlin or America/New_York"

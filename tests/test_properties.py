@@ -152,3 +152,18 @@ def test_the_fast_date_reader_reads_what_strptime_reads(value, is_date):
 
     line = parse_line(f"DTSTART{';VALUE=DATE' if is_date else ''}:{value}")
     assert moment(line) == _strptime_moment(value, is_date)
+
+
+def test_the_quick_zone_check_agrees_with_the_full_list_of_zones():
+    """check_zone looks in one folder first; it must accept exactly what the full listing accepts."""
+    from scheduler.units import _zone_file_named, check_zone, iana_zone_names
+
+    listed = iana_zone_names()
+    for name in listed.values():
+        assert check_zone(name) == name
+        if "/" in name:
+            assert _zone_file_named(name), name
+    for name in ("america/new_york", "AMERICA/New_York", "posix/America/New_York", "America/Nowhere", "America",
+                 "America/../Europe/Berlin", "/usr/share/zoneinfo/UTC", "America/New_York/", "Factory"):  # fmt: skip
+        assert not _zone_file_named(name), name
+        assert listed.get(name.casefold()) != name

@@ -11,16 +11,17 @@ from pathlib import Path
 from scheduler.errors import TxcalError
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, new: bool = False) -> None:
     """Write data to path through a temporary file in the same folder and a rename.
 
-    An error leaves the old file as it was and no partial file behind.
+    An error leaves the old file as it was and no partial file behind. With `new`, the caller knows
+    no file is there (a batch into a folder that started empty): the probes for one are left out.
 
     Raises:
         TxcalError: the folder is missing or not writable.
     """
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
+    if not new and not folder.is_dir():
         raise TxcalError(f"cannot write {path}: the folder {folder} does not exist; create it or choose another path")
     temporary = str(folder / f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -31,8 +32,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(temporary, os.stat(path).st_mode & 0o777)
+        if not new:
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(temporary, os.stat(path).st_mode & 0o777)
         os.replace(temporary, path)
     except OSError as exc:
         with contextlib.suppress(OSError):

@@ -127,6 +127,7 @@ class Settings:
     profile: Path | None = None  # the clinic profile of rows that name none
     replace: bool = False  # a patient file holding another plan: cancel its events and write this one
     rebookings: dict[int, tuple[Rebooking, ...]] | None = None  # by row: the days a levelled batch set
+    empty_folder: bool = False  # out_dir held nothing when the batch began: no file to read back or keep
 
 
 @dataclass
@@ -241,11 +242,12 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     path = settings.out_dir / name
     try:
         plan = _row_plan(settings, catalog, number, cells)[0]
-        previous = previous_output(path, FORMATS["ics"], plan, settings.force, settings.replace)
+        fresh = settings.empty_folder
+        previous = None if fresh else previous_output(path, FORMATS["ics"], plan, settings.force, settings.replace)
         export = to_ics(plan, settings.stamp, plan.request.reminders or settings.reminders, previous)
         data = export.data
         if data != previous:  # an unchanged calendar is left as it is, its file untouched
-            write_atomic(path, data)
+            write_atomic(path, data, new=fresh)
     except TxcalError as exc:
         outcome.error = str(exc.in_terms_of(PATIENT_LIST.word)).replace("\n", "; ")
         return RowResult(outcome)
@@ -363,6 +365,8 @@ def run_batch(
     used: dict[str, set[int]] = {}
     if not settings.force:
         _check_own_files(settings.out_dir)
+    with os.scandir(settings.out_dir) as entries:
+        settings = dataclasses.replace(settings, empty_folder=next(entries, None) is None)
     clinic = exclusive_temporary(settings.out_dir, CLINIC_FILE)
     manifest = exclusive_temporary(settings.out_dir, MANIFEST_FILE)
     load = Load(chairs=profile.chairs, open_minutes=profile.longest_day) if profile else None

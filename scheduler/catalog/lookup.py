@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import shlex
 from dataclasses import dataclass
+from typing import Any
 
 from scheduler.catalog.loader import Catalog
 from scheduler.errors import AmbiguousRegimen, RegimenNotFound, option
@@ -59,10 +60,25 @@ def not_found_message(catalog: Catalog, name: str, command: str) -> str:
     return f"no regimen is called {name!r}. Did you mean: {', '.join(close)}? Try: {suggestion}"
 
 
+def _named(catalog: Catalog, key: str) -> list[Regimen]:
+    """Return the regimens a normalized name is one of the names of (id, drug, brand or alias), in catalog order."""
+    # The names are indexed once per catalog: a patient list asks for a clinic's rows.
+    if _INDEX.get("catalog") is not catalog:
+        index: dict[str, list[Regimen]] = {}
+        for regimen in catalog.regimens:
+            for known in {normalize(n) for n in regimen.names()}:
+                index.setdefault(known, []).append(regimen)
+        _INDEX.update(catalog=catalog, index=index)
+    return list(_INDEX["index"].get(key, ()))
+
+
+_INDEX: dict[str, Any] = {}
+
+
 def matching_templates(catalog: Catalog, name: str) -> list[Regimen]:
     """Return the templates a name refers to: by id, drug, brand or alias, or by active ingredient."""
     key = normalize(name)
-    exact = [r for r in catalog.regimens if key in {normalize(n) for n in r.names()}]
+    exact = _named(catalog, key)
     ingredients = {normalize(r.ingredient) for r in exact} | {key}
     return [r for r in catalog.regimens if r in exact or normalize(r.ingredient) in ingredients]
 
@@ -92,7 +108,7 @@ def resolve(
         AmbiguousRegimen: several schedules still match; the message lists each with its flags.
     """
     key = normalize(name)
-    exact = [r for r in catalog.regimens if key in {normalize(n) for n in r.names()}]
+    exact = _named(catalog, key)
     by_id = [r for r in exact if normalize(r.id) == key]
     ingredients = {normalize(r.ingredient) for r in exact} | {key}
     related = [r for r in catalog.regimens if normalize(r.ingredient) in ingredients]

@@ -213,6 +213,18 @@ def test_event_uids_are_rfc_4122_uuid5_of_plan_and_key():
         assert event_uid(plan_id, key) == f"{uuid.uuid5(UID_NAMESPACE, f'{plan_id}/{key}')}@txcal"
 
 
+def test_derived_plan_ids_are_the_hex_of_rfc_4122_uuid5():
+    import uuid
+
+    from scheduler.catalog.loader import load_regimens
+    from scheduler.engine import UID_NAMESPACE, derive_plan_id
+
+    for regimen in load_regimens().regimens:
+        for start, patient in [(date(2026, 12, 1), None), (date(2027, 2, 28), "P-017: Ward 3, ü")]:
+            expected = uuid.uuid5(UID_NAMESPACE, f"{regimen.id}|{start.isoformat()}|{patient or ''}").hex
+            assert derive_plan_id(regimen, start, patient) == expected
+
+
 def test_a_day_of_visits_that_would_run_past_midnight_is_refused(txcal):
     result = txcal("plan afami-cel --start 2027-01-04 --time 23:30 --tz Europe/Berlin")
     assert result.exit_code == 1

@@ -157,13 +157,14 @@ class DoseBuilder(EventMaker):
     def _mark_beyond_label(self, horizon: Horizon, months: int, warnings: list[str]) -> Horizon:
         """Say on every dose past the label's duration limit, and in the horizon, that it is beyond it."""
         limit = self.request.start + calendar_months(months)
+        fact = Fact("beyond-label", (months, limit), self.request.schedule.sources if self.request.schedule else ())
         beyond = 0
-        for index, event in enumerate(self.events):
-            if event.kind == "dose" and event.first_day >= limit:
+        for index in range(len(self.events) - 1, -1, -1):  # the events are in day order: from the last
+            event = self.events[index]
+            if event.first_day < limit:
+                break
+            if event.kind == "dose":
                 beyond += 1
-                fact = Fact(
-                    "beyond-label", (months, limit), self.request.schedule.sources if self.request.schedule else ()
-                )
                 self.events[index] = dataclasses.replace(event, facts=(fact, *event.facts), beyond_label=True)
         if beyond:
             warnings.append(

@@ -14,8 +14,13 @@ _NAMESPACE_BYTES = UID_NAMESPACE.bytes
 
 
 def derive_plan_id(regimen: Regimen, start: date, patient: str | None) -> str:
-    """Return the plan identity used when the user gives none: regimen, first date, label."""
-    return uuid.uuid5(UID_NAMESPACE, f"{regimen.id}|{start.isoformat()}|{patient or ''}").hex
+    """Return the plan identity used when the user gives none: regimen, first date, label.
+
+    The hex of uuid5 (RFC 4122) of "regimen|start|label", written out as EventUids writes UIDs; a
+    test holds it equal to uuid.uuid5.
+    """
+    h = hashlib.sha1(_NAMESPACE_BYTES + f"{regimen.id}|{start.isoformat()}|{patient or ''}".encode()).hexdigest()
+    return f"{h[:12]}5{h[13:16]}{_VARIANT[h[16]]}{h[17:32]}"
 
 
 def event_uid(plan_id: str, key: str) -> str:

@@ -545,19 +545,20 @@ def to_ics(
             raise TxcalError(
                 f"the previous export cannot be read back ({exc}): add --force to replace it, or move it away"
             ) from None
-    blocks = []
-    changed = 0
     # The patient's calendar: what the patient does, without the clinic's own tasks.
     shown = [event for event in plan.events if event.audience == "patient"]
-    for event in shown:
-        block = event_block(event, reminders, stamp)
-        before = old.pop(event.uid, None)
+    blocks = [event_block(event, reminders, stamp) for event in shown]
+    if not old:  # no earlier events to keep stamps of or to cancel
+        return IcsExport(plan, tuple(blocks), shown=len(shown))
+    changed = 0
+    for index, block in enumerate(blocks):
+        before = old.pop(block.uid, None)
         if before is None:
-            blocks.append(block)
-        elif block.same_content(before.block):
-            blocks.append(block.stamped(before.sequence, before.stamp))
+            continue
+        if block.same_content(before.block):
+            blocks[index] = block.stamped(before.sequence, before.stamp)
         else:
-            blocks.append(block.stamped(before.sequence + 1, stamp))
+            blocks[index] = block.stamped(before.sequence + 1, stamp)
             changed += 1
     # Events that left the plan, in the order they were planned; a cancelled one stays as it was.
     leaving = sorted(old.values(), key=lambda p: p.block.props.get("DTSTART", ""))

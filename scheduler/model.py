@@ -509,7 +509,7 @@ class DayLoad:
     patients: set[str] = field(default_factory=set)
     chair_minutes: int = 0
     unknown_minutes: int = 0
-    spans: list[tuple[str, int, int]] = field(default_factory=list)  # (patient, first minute, end minute)
+    spans: list[tuple[str, int, int]] = field(default_factory=list)  # (patient, first minute, end minute): add_span
     _peak: int | None = field(default=None, repr=False, compare=False)  # kept until a span is added
 
     def add_span(self, patient: str, start: int, end: int) -> None:

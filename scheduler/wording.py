@@ -264,7 +264,7 @@ class _ByIdentity(Generic[_Words]):
     hashing one (its sources, its dose) costs more than wording it once. Each object is kept with
     its words, so its identity cannot be reused while the entry lives."""
 
-    def __init__(self, words: Callable[[Any], _Words], kept: int = 50_000) -> None:
+    def __init__(self, words: Callable[[Any], _Words], kept: int) -> None:
         self.words, self.kept, self.seen = words, kept, dict[int, tuple[Any, _Words]]()
 
     def __call__(self, thing: Any) -> _Words:
@@ -276,8 +276,10 @@ class _ByIdentity(Generic[_Words]):
         return entry[1]
 
 
-_fact_words = _ByIdentity(fact_line)
-dose_words = _ByIdentity(dose_text)  # an event's dose in words, as dose_text says it
+# A few thousand kept: the facts a clinic's doses share stay worded; the facts of one event (what moved
+# it) pass through, where a larger store would only hold memory.
+_fact_words = _ByIdentity(fact_line, 4096)
+dose_words = _ByIdentity(dose_text, 4096)  # an event's dose in words, as dose_text says it
 
 
 def note_lines(facts: tuple[Fact, ...]) -> tuple[str, ...]:

@@ -115,6 +115,7 @@ def test_rerun_is_byte_identical_and_a_changed_row_updates_its_calendar(txcal, c
     out = clinic / "out"
     assert txcal(f"batch {clinic / 'patients.csv'} --out-dir {out}").exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert not [name for name in before if name.startswith(".")]  # no temporary file left behind
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796000000")
     assert txcal(f"batch {clinic / 'patients.csv'} --out-dir {out}").exit_code == 0
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

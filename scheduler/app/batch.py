@@ -12,12 +12,13 @@ import dataclasses
 import functools
 import itertools
 import os
+import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from scheduler.app.levelling import Levelling, Sitting, level, sittings
 from scheduler.app.output import previous_output
@@ -369,28 +370,29 @@ def run_batch(
         settings = dataclasses.replace(settings, empty_folder=next(entries, None) is None)
     clinic = exclusive_temporary(settings.out_dir, CLINIC_FILE)
     manifest = exclusive_temporary(settings.out_dir, MANIFEST_FILE)
+    # Each row's outcome waits in a file of its own until the days over the chairs are known: the
+    # main process keeps nothing per row, however long the list.
+    finished = exclusive_temporary(settings.out_dir, MANIFEST_FILE + ".rows")
     load = Load(chairs=profile.chairs, open_minutes=profile.longest_day) if profile else None
-    outcomes: list[Outcome] = []
-    chair_days: dict[int, set[date]] = {}
     try:
-        with clinic.open("w", encoding="utf-8", newline="") as out:
+        with clinic.open("w", encoding="utf-8", newline="") as out, finished.open("wb") as rows_done:
             out.write(calendar_head("txcal clinic calendar", CLINIC_PLAN))
             out.write(timezones_text(expected))
             for row in _collect(_in_workers(plan_chunk, patients, settings, total, workers, progress), result, used):
                 out.write(row.clinic_text)
-                outcomes.append(row.outcome)
-                if load is not None and row.chair:
+                if load is not None:
                     for day, minutes, at in row.chair:
                         load.add(day, "dose", minutes, str(row.outcome.row), at)
-                    chair_days[row.outcome.row] = {day for day, _, _ in row.chair}
+                pickle.dump((row.outcome, sorted({day for day, _, _ in row.chair})), rows_done)
             out.write("END:VCALENDAR\r\n")
         if any(not years <= expected.get(zone, set()) for zone, years in used.items()):
             _rewrite_zones(clinic, expected, used)
-        _add_clinic_conflicts(outcomes, result, load, chair_days)
-        with manifest.open("w", encoding="utf-8", newline="") as table:
+        if load is not None and load.chairs is not None:
+            result.over = sorted(day for day in load.days if load.over(day))
+        with finished.open("rb") as rows_done, manifest.open("w", encoding="utf-8", newline="") as table:
             rows = safe_writer(table)
             rows.writerow(MANIFEST_COLUMNS)
-            for outcome in outcomes:
+            for outcome in _with_clinic_conflicts(_stored(rows_done), result):
                 rows.writerow(outcome.cells())
         os.replace(clinic, settings.out_dir / CLINIC_FILE)
         os.replace(manifest, settings.out_dir / MANIFEST_FILE)
@@ -399,26 +401,32 @@ def run_batch(
     finally:
         clinic.unlink(missing_ok=True)
         manifest.unlink(missing_ok=True)
+        finished.unlink(missing_ok=True)
     return result
 
 
-def _add_clinic_conflicts(
-    outcomes: list[Outcome], result: BatchResult, load: Load | None, chair_days: dict[int, set[date]]
-) -> None:
-    """Add to each row the days it is over the chairs, and what levelling could not fit; collect the rows in conflict."""
-    if load is not None and load.chairs is not None:
-        result.over = sorted(day for day in load.days if load.over(day))
+def _stored(handle: BinaryIO) -> Iterator[tuple[Outcome, list[date]]]:
+    """Yield what run_batch stored of each row, in row order: its outcome and the days it takes a chair."""
+    while True:
+        try:
+            yield pickle.load(handle)
+        except EOFError:
+            return
+
+
+def _with_clinic_conflicts(rows: Iterable[tuple[Outcome, list[date]]], result: BatchResult) -> Iterator[Outcome]:
+    """Yield each row's outcome with the days it is over the chairs and what levelling could not fit; collect the
+    rows in conflict."""
     over = set(result.over)
     unfit: dict[int, list[date]] = {}
     for sitting in result.levelling.unfit if result.levelling else ():
         unfit.setdefault(sitting.row, []).append(sitting.day)
-    for outcome in outcomes:
+    for outcome, chair_days in rows:
         outcome.conflicts += [f"{day}: no chair free in opening hours" for day in sorted(unfit.get(outcome.row, ()))]
-        outcome.conflicts += [
-            f"{day}: the clinic is over its chairs" for day in sorted(chair_days.get(outcome.row, set()) & over)
-        ]
+        outcome.conflicts += [f"{day}: the clinic is over its chairs" for day in chair_days if day in over]
         if outcome.conflicts and not outcome.error:
             result.conflicts.append(outcome)
+        yield outcome
 
 
 def _in_workers(

@@ -482,3 +482,18 @@ def test_a_closure_whose_start_icalendar_cannot_read_closes_no_day(txcal, tmp_pa
     )
     result = txcal(f"plan {PLAN} --doses 2 --closed {tmp_path / 'closed.ics'}")
     assert result.exit_code == 0 and "Moved from" not in result.stdout
+
+
+@pytest.mark.parametrize("command", ["load", "agenda --date 2027-01-04"])
+@pytest.mark.parametrize("own", [True, False], ids=["txcal's own head", "another head"])
+def test_a_calendar_that_is_not_utf8_is_named_as_such(txcal, tmp_path, command, own):
+    head = b"BEGIN:VCALENDAR\r\nPRODID:-//txcal//txcal 1//EN\r\n" if own else b"BEGIN:VCALENDAR\r\nPRODID:-//x//EN\r\n"
+    path = tmp_path / "clinic.ics"
+    path.write_bytes(
+        head + b"BEGIN:VEVENT\r\nDTSTART:2027\xff0104\r\nCATEGORIES:Dose\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    result = txcal(f"{command.split()[0]} {path} {' '.join(command.split()[1:])}")
+    assert (
+        one_error_line(result)
+        == f"Error: cannot read {path} as a calendar: it is not UTF-8 text; give an iCalendar (.ics) file"
+    )

@@ -113,7 +113,16 @@ def read_calendar(path: Path, more: frozenset[str] = frozenset()) -> Iterator[Ca
                 handle.seek(0)
                 yield from calendar_visits(stream_events(handle, names))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise TxcalError(f"cannot read {path} as a calendar: {getattr(exc, 'strerror', None) or exc}") from None
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: Exception) -> TxcalError:
+    """Return the error for a calendar file that cannot be read, in words."""
+    if isinstance(exc, UnicodeDecodeError):
+        why = "it is not UTF-8 text; give an iCalendar (.ics) file"
+    else:
+        why = getattr(exc, "strerror", None) or str(exc)
+    return TxcalError(f"cannot read {path} as a calendar: {why}")
 
 
 def read_ics(path: Path, load: Load) -> None:
@@ -132,7 +141,7 @@ def read_ics(path: Path, load: Load) -> None:
                     load.add(day, kind, minutes, patient, start)
                 return
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise TxcalError(f"cannot read {path} as a calendar: {getattr(exc, 'strerror', None) or exc}") from None
+        raise _unreadable(path, exc) from None
     for visit in read_calendar(path):
         load.add(visit.day, visit.kind, visit.minutes, visit.patient, visit.start)
 

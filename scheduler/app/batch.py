@@ -29,7 +29,7 @@ from scheduler.engine.slots import Rebooking, reschedule
 from scheduler.errors import TxcalError
 from scheduler.files import exclusive_temporary, read_existing, write_atomic
 from scheduler.inputs.patient_list import iter_rows, spec_from_row
-from scheduler.inputs.plan_spec import PlanSpec, cached_profile
+from scheduler.inputs.plan_spec import PlanSpec, cached_profile, profile_calendar
 from scheduler.model import CHAIR_KINDS, ClinicProfile, Load, Plan, PlannedEvent, minute_of_day
 from scheduler.options import PATIENT_LIST
 from scheduler.units import check_zone
@@ -327,8 +327,6 @@ def _clinic_profile(settings: Settings) -> ClinicProfile | None:
 
 def _opening(profile: ClinicProfile) -> Callable[[date], tuple[int, int] | None]:
     """Return a day's opening and closing minute at the clinic, or None on a day it is closed."""
-    from scheduler.inputs.plan_spec import profile_calendar
-
     calendar = profile_calendar(profile)
 
     def hours(day: date) -> tuple[int, int] | None:

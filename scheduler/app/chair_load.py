@@ -26,11 +26,11 @@ from scheduler.writers.ical.read import (
     ContentLine,
     is_txcal_text,
     moment,
-    own_line,
+    parse_line,
     stream_events,
     stream_own_events,
     unescape,
-    unfold_value,
+    unfolded,
     whole_events,
 )
 
@@ -192,7 +192,7 @@ def _own_visit(found: dict[bytes, bytes]) -> _Visit | None:
     categories, patient = found.get(b"CATEGORIES", b":"), found.get(_PATIENT, b":")
     times = _SPANS.get(span) or _kept(_SPANS, span, _span)
     if times is _NOT_OWN:  # a date in another form than txcal's: the general reader
-        lines = {name.decode(): own_line(name.decode(), _text(rest)) for name, rest in found.items()}
+        lines = {name.decode(): parse_line(name.decode() + _text(rest)) for name, rest in found.items()}
         return next(((v.day, v.kind, v.minutes, v.patient, v.start) for v in calendar_visits([lines])), None)
     kind = _KINDS.get(categories) or _kept(_KINDS, categories, lambda c: _kind(_text(c).partition(":")[2]))
     label = _LABELS.get(patient) or _kept(_LABELS, patient, lambda p: unescape(_text(p).partition(":")[2]))
@@ -201,7 +201,7 @@ def _own_visit(found: dict[bytes, bytes]) -> _Visit | None:
 
 
 def _text(rest: bytes) -> str:
-    return unfold_value(rest.decode("utf-8"))
+    return unfolded(rest.decode("utf-8"))
 
 
 _Span = tuple[date, int | None, int | None]  # day, minute it starts, minutes

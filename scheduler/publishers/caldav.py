@@ -37,10 +37,9 @@ from scheduler.writers.ical.export import (
     read_event,
     timezones_text,
     to_ics,
-    unfolded,
     zone_years,
 )
-from scheduler.writers.ical.read import PLAN_PROPERTY, parse, txcal_plan_id
+from scheduler.writers.ical.read import PLAN_PROPERTY, parse, txcal_plan_id, unfolded
 
 USER_ENV, PASSWORD_ENV = "TXCAL_CALDAV_USER", "TXCAL_CALDAV_PASSWORD"
 # The most a server's answer may hold: a whole clinic's calendar is a few MB.

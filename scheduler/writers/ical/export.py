@@ -20,7 +20,7 @@ from scheduler import __version__
 from scheduler.errors import TxcalError
 from scheduler.model import Plan, PlannedEvent
 from scheduler.wording import CANCELLED_PREFIX, calendar_title, event_description, event_summary, reminder_text
-from scheduler.writers.ical.read import PLAN_PROPERTY, Component, parse, parse_line, txcal_plan_id
+from scheduler.writers.ical.read import PLAN_PROPERTY, Component, parse, parse_line, txcal_plan_id, unfolded
 from scheduler.writers.ical.vtimezone import Observance, observances
 from scheduler.writers.registry import Rendered, View
 
@@ -122,11 +122,6 @@ def _fold_ascii(line: str) -> str:
 def folded(line: str) -> str:
     """Return a content line folded, skipping the work for the short ASCII lines most are."""
     return line if len(line) < 75 and line.isascii() else fold(line)
-
-
-def unfolded(line: str) -> str:
-    """Return a folded content line whole again."""
-    return line.replace("\r\n ", "")
 
 
 @lru_cache(maxsize=512)

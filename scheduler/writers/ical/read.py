@@ -177,7 +177,7 @@ def stream_own_events(chunks: Iterable[str], names: frozenset[str]) -> Iterator[
         r"^(" + "|".join(re.escape(n) for n in sorted(names)) + r")([;:][^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", re.M
     )
     for text in stream_own_texts(chunks):
-        yield {name: own_line(name, unfold_value(rest)) for name, rest in wanted.findall(text)}
+        yield {name: parse_line(unfolded(name + rest)) for name, rest in wanted.findall(text)}
 
 
 def stream_own_texts(chunks: Iterable[str]) -> Iterator[str]:
@@ -211,19 +211,9 @@ def _event_texts(text: str) -> Iterator[str]:
         yield piece[: alarm if alarm >= 0 else end]
 
 
-def unfold_value(text: str) -> str:
-    """Return a folded line or value whole again."""
-    return text.replace("\r\n ", "").replace("\r\n\t", "") if "\r\n" in text else text
-
-
-def own_line(name: str, rest: str) -> ContentLine:
-    """Return a line of a calendar txcal wrote (unfolded), from its name and the rest: ";TZID=...:value"."""
-    head, _, value = rest.partition(":")
-    params = {}
-    for raw in head[1:].split(";") if head else ():
-        key, _, param_value = raw.partition("=")
-        params[key.upper()] = param_value.strip('"')
-    return ContentLine(name, params, value, name + rest, 0)
+def unfolded(line: str) -> str:
+    """Return a folded content line (or a value) whole again."""
+    return line.replace("\r\n ", "").replace("\r\n\t", "") if "\r\n" in line else line
 
 
 def _wanted(line: str, names: frozenset[str], depth: int, event: dict[str, ContentLine]) -> str:

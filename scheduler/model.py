@@ -248,6 +248,7 @@ class LinkedVisit:
     before_days: int = 0  # days before the dose (0: the same day, before the dose)
     every: int = 1  # with every Nth dose, from the first
     every_weeks: int | None = None  # imaging: every N weeks from the start, not tied to a dose
+    wait_minutes: int = 0  # a same-day visit: the chair starts at least this long after it ends (results, pharmacy)
 
 
 # The hours a clinic whose profile states none is taken to keep, in minutes of the day: 08:00-18:00.
@@ -276,6 +277,7 @@ class ClinicProfile:
     timezone: str | None = None
     hours: tuple[tuple[int, time, time], ...] = ()  # (weekday 0-6, opens, closes); a closed weekday is absent
     chairs: int | None = None
+    nurse_starts: int | None = None  # at most this many chair starts in any 15 minutes
     avoid: tuple[str, ...] = ()
     holidays: str | None = None
     closed: str | None = None  # a closures file, relative to the profile
@@ -300,6 +302,11 @@ class ClinicProfile:
     def minutes_for(self, kind: str) -> int | None:
         """Return how long a visit of this kind takes at this clinic, when the profile says."""
         return dict(self.visit_minutes).get(kind)
+
+    def dose_minutes(self, route: str) -> int | None:
+        """Return a dose's chair time by its route (dose_iv, dose_sc), else the profile's dose length."""
+        by_route = {"IV": "dose_iv", "SC": "dose_sc"}.get(route.upper())
+        return (by_route and self.minutes_for(by_route)) or self.minutes_for("dose")
 
     @property
     def location(self) -> str:
@@ -604,6 +611,7 @@ class AgendaItem:
     prepare: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()
     chair: int | None = None
+    asked: str = ""  # a levelled chair visit: when the patient asked to come ("09:00")
 
     @property
     def end(self) -> int | None:

@@ -454,18 +454,41 @@ NO_CHAIR = "no chair free at this time: every chair is taken"
 
 
 def levelling_summary(
-    visits: int, days: int, times: int, moved: int, unfit: int, honoured: int, preferences: int
+    visits: int,
+    days: int,
+    moved: int,
+    minutes: int,
+    largest: int,
+    other_day: int,
+    unfit: int,
+    honoured: int,
+    preferences: int,
 ) -> str:
     """Return what levelling did, in one sentence for the coordinator."""
-    text = (
-        f"Levelled {plural(visits, 'chair visit')} on {plural(days, 'day')}: {plural(times, 'visit')} given another "
-        f"time, {moved} moved to another day within its window"
-    )
+    text = f"Levelled {plural(visits, 'chair visit')} on {plural(days, 'day')}: {visits - moved} kept at the time asked for"
+    if moved:
+        text += f", {moved} moved ({plural(minutes, 'minute')} in all, the largest {plural(largest, 'minute')})"
+    if other_day:
+        text += f", {other_day} of them to another day within the dose's window"
     if preferences:
-        text += f", {honoured} of {plural(preferences, 'preference')} met"
+        text += f"; {honoured} of {plural(preferences, 'preference')} met"
     if unfit:
         text += f"; {unfit} fit no chair (see the manifest's conflicts column)"
     return text + "."
+
+
+def levelling_day(day: date, kept: int, moves: list[int], unmet: list[str]) -> str:
+    """Return one levelled day in a line: kept, moved by how much, and whose preference was not met."""
+    text = f"  {day}: {kept} kept"
+    if moves:
+        text += (
+            f", {len(moves)} moved ({plural(sum(moves), 'minute')} in all, the largest {plural(max(moves), 'minute')})"
+        )
+    if unmet:
+        text += f"; preference not met: {', '.join(unmet[:5])}" + (
+            f" and {len(unmet) - 5} more" if len(unmet) > 5 else ""
+        )
+    return text
 
 
 def batch_conflicts(patients: list[tuple[int, str, list[str]]], over: list[date], manifest: str) -> list[str]:

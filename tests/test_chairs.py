@@ -181,7 +181,7 @@ def test_a_full_day_sends_a_dose_to_an_open_day_in_its_window_or_reports_it(txca
     (clinic / "three.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = txcal("batch three.csv --out-dir out --clinic small.toml --level")
     assert result.exit_code == 0, result.stderr
-    assert "1 moved to another day within its window" in result.stderr
+    assert "2 moved (60 minutes in all, the largest 60 minutes), 1 of them to another day" in result.stderr
     rows = {r["patient"]: r for r in _manifest(clinic / "out")}
     moved = _events(clinic / "out" / rows["P3"]["file"])[0]
     assert moved["DTSTART"].dt.date() == date(2026, 12, 2)
@@ -223,7 +223,7 @@ def test_linked_visits_stay_before_their_levelled_chair(txcal, clinic):
 )
 def test_a_levelled_day_never_seats_more_than_its_chairs(jobs, chairs):
     sittings = [Sitting(n, f"P{n}", date(2026, 12, 1), 9 * 60, minutes, lead) for n, (minutes, lead) in enumerate(jobs)]
-    result, left = level_day(sittings, chairs, 8 * 60, 18 * 60)
+    result, left, _ = level_day(sittings, chairs, 8 * 60, 18 * 60)
     day = DayLoad()
     for sitting, (_, start) in result.placed.items():
         assert start - sitting.lead >= 8 * 60 and start + sitting.minutes <= 18 * 60

@@ -18,9 +18,10 @@ from scheduler.app.chair_load import read_calendar
 from scheduler.app.plans import list_plans, plan_from_spec
 from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
+from scheduler.engine.slots import asked_for
 from scheduler.model import CHAIR_KINDS, AgendaItem, Plan, minute_of_day
 from scheduler.wording import CONFLICT_PREFIX, NO_CHAIR, event_summary
-from scheduler.writers.ical.read import CONFLICT_PROPERTY, PREPARE_PROPERTY, unescape
+from scheduler.writers.ical.read import ASKED_PROPERTY, CONFLICT_PROPERTY, PREPARE_PROPERTY, unescape
 
 # Watch periods bring nobody in; a clinic task (a milestone for the clinic) is on the sheet.
 _LEFT_OUT = frozenset({"watch"})
@@ -49,10 +50,11 @@ def from_plan(plan: Plan, first: date, last: date) -> Iterator[AgendaItem]:
             _what(event_summary(event), plan.request.patient or ""),
             prepare.get(event.uid, ()),
             (event.conflict,) if event.conflict else (),
+            asked=asked_for(event),
         )
 
 
-_SHOWN = frozenset({"SUMMARY", PREPARE_PROPERTY, CONFLICT_PROPERTY})
+_SHOWN = frozenset({"SUMMARY", PREPARE_PROPERTY, CONFLICT_PROPERTY, ASKED_PROPERTY})
 
 
 def from_calendar(path: Path, first: date, last: date) -> Iterator[AgendaItem]:
@@ -74,6 +76,7 @@ def from_calendar(path: Path, first: date, last: date) -> Iterator[AgendaItem]:
             _what(text["SUMMARY"], visit.patient),
             tuple(line for line in text[PREPARE_PROPERTY].split("; ") if line),
             (text[CONFLICT_PROPERTY],) if text[CONFLICT_PROPERTY] else (),
+            asked=text[ASKED_PROPERTY],
         )
 
 

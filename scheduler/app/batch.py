@@ -25,7 +25,7 @@ from scheduler.app.output import previous_output
 from scheduler.app.plans import plan_from_spec
 from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
-from scheduler.engine.slots import Rebooking, reschedule
+from scheduler.engine.slots import Rebooking, asked_for, reschedule
 from scheduler.errors import TxcalError
 from scheduler.files import exclusive_temporary, read_existing, write_atomic
 from scheduler.inputs.patient_list import iter_rows, spec_from_row
@@ -45,7 +45,13 @@ from scheduler.writers.ical.export import (
     to_ics,
     zone_years,
 )
-from scheduler.writers.ical.read import CONFLICT_PROPERTY, PATIENT_PROPERTY, PREPARE_PROPERTY, txcal_plan_id
+from scheduler.writers.ical.read import (
+    ASKED_PROPERTY,
+    CONFLICT_PROPERTY,
+    PATIENT_PROPERTY,
+    PREPARE_PROPERTY,
+    txcal_plan_id,
+)
 from scheduler.writers.registry import FORMATS
 
 CLINIC_FILE = "clinic.ics"
@@ -192,6 +198,9 @@ def clinic_event(
         calendar_file,
     )
     more = {PATIENT_PROPERTY: _patient_line(patient)}
+    asked = asked_for(event)
+    if asked:
+        more[ASKED_PROPERTY] = fold(f"{ASKED_PROPERTY}:{escape(asked)}")
     if prepare:
         more[PREPARE_PROPERTY] = fold(f"{PREPARE_PROPERTY}:{escape('; '.join(prepare))}")
     if event.conflict:
@@ -257,10 +266,12 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
         outcome.first, outcome.last = str(plan.events[0].first_day), str(max(e.last_day for e in plan.events))
     outcome.changed, outcome.cancelled = export.changed, export.cancelled
     outcome.conflicts = _closed_day_conflicts(plan)
-    levelled = [e for e in plan.events if e.kind in CHAIR_KINDS and any(m.code == "levelled" for m in e.moves)]
-    if levelled:
-        days = [f"{e.first_day} {e.start:%H:%M}" for e in levelled if isinstance(e.start, datetime)]
-        outcome.levelled = "; ".join(days)
+    levelled: dict[date, str] = {}  # the day's first chair visit says when the patient sits
+    for event in plan.events:
+        asked = asked_for(event)
+        if asked and isinstance(event.start, datetime) and event.first_day not in levelled:
+            levelled[event.first_day] = f"{event.first_day} {event.start:%H:%M} (asked {asked})"
+    outcome.levelled = "; ".join(levelled.values())
     # The plan's events come first in the export, then any it cancels (kept as they were).
     # Every event of the plan, clinic tasks included; those not in the patient's file are made here.
     patient = {block.uid: block for block in export.blocks[: export.shown]}
@@ -357,7 +368,9 @@ def run_batch(
         if profile is None or profile.chairs is None:
             raise TxcalError("levelling needs the clinic's chairs: give --clinic FILE with chairs and hours")
         sittings_found = _in_workers(sitting_chunk, patients, settings, total, workers, lambda n: None)
-        result.levelling = level((s for chunk in sittings_found for s in chunk), profile.chairs, _opening(profile))
+        result.levelling = level(
+            (s for chunk in sittings_found for s in chunk), profile.chairs, _opening(profile), profile.nurse_starts
+        )
         settings = dataclasses.replace(
             settings, rebookings={row: tuple(r) for row, r in result.levelling.rebookings.items()}
         )

@@ -1,33 +1,39 @@
-"""Levelling a clinic's chairs: each patient's chair visit gets a start time so no moment has more
-patients in chairs than the clinic has chairs, and a day that cannot hold them all sends doses to
-another open day within their window.
+"""Levelling a clinic's chairs the way a coordinator does: keep the times patients asked for, move the
+fewest patients, then the fewest minutes, and never seat more patients than the clinic has chairs.
 
-Per day it packs the chair visits onto as few chairs as it can, from the lower bound
-ceil(chair minutes / open minutes) up to the clinic's chairs: longest first onto the fullest chair
-that still holds each (best fit decreasing), or, when patients have preferences, in the order of
-their wishes onto the chair free soonest, whichever fits more and then meets more preferences; one
-chair more than the fewest is used only when it meets preferences the fewest cannot. Within a
-chair, visits run one after another in the order of the wishes (morning first, then set and
-planned times, afternoon last), each as near its wish as the chair's other visits allow. Labs and
-the provider visit before the chair (`lead`) and a scan after it (`tail`) stay within opening
-hours too. A heuristic, measured against the bound by bench/levelling.py. Deterministic: the same
-list gives the same times on every run.
+The objective, in order: the fewest patients away from the time they asked for (a preference,
+`morning`, `afternoon` or HH:MM, is what they asked for; without one, the planned time), then the
+fewest minutes moved in all, then the smallest largest move. Chairs are a limit, never something
+to minimise: a day whose requests all fit moves nobody.
+
+The method, per day (deterministic, no dependency beyond Python):
+1. Booked visits (the clinic book's fixed points) take their chair and time first.
+2. Keep the most patients at their asked time: visits in order of their chair end, each on the
+   free chair that was busy latest before it (best fit). For intervals on identical chairs this
+   greedy keeps the most that any schedule can (Carlisle and Lloyd's k-track assignment); booked
+   visits, the nurse limit and opening hours make it a heuristic, measured by bench/levelling.py.
+3. Every other visit, in order of its asked time, takes the start nearest its request on any
+   chair with a free gap (later before earlier at equal distance), within opening hours (the labs
+   and provider visit before the chair, `lead`, and a scan after it, `tail`, included) and the
+   nurse limit: at most `nurse_starts` chair starts in any 15 minutes.
+4. A visit that no chair of its day holds moves to the nearest open day within its dose's window;
+   a day levelled already takes it in a free gap without re-timing anyone else.
+`scheduler.app.exact` solves the same objective exactly with OR-Tools CP-SAT when it is installed.
 """
 
 from __future__ import annotations
 
 import bisect
-import heapq
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from scheduler.engine.slots import Rebooking
 from scheduler.model import CHAIR_KINDS, Plan, clock_minutes
-from scheduler.wording import levelling_summary
+from scheduler.wording import levelling_day, levelling_summary
 
 NOON = 12 * 60
+NURSE_WINDOW = 15  # minutes: the nurse limit counts chair starts in any window this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,33 +45,34 @@ class Sitting:
     day: date
     start: int  # the planned minute of the day the chair visit starts
     minutes: int  # from the first chair event's start to the last one's end
-    lead: int = 0  # minutes of the day's visits before the chair (labs, provider, premedication)
+    lead: int = 0  # minutes of the day's visits before the chair (labs, provider, premedication, waiting)
     tail: int = 0  # minutes of the day's visits after it (a scan)
     early: int = 0  # days the dose may move earlier or later (its window); pathway days never move
     late: int = 0
     prefer: str | None = None  # morning, afternoon or HH:MM
+    fixed: tuple[date, int | None, int] | None = None  # a booked visit: its day, chair and start, kept as they are
 
-    def wanted(self, opens: int) -> int:
-        """Return the minute the patient would like the chair visit to start: without a preference, as planned."""
-        if self.prefer == "afternoon":
-            return max(NOON, opens) + self.lead
+    def window(self, opens: int) -> tuple[int, int]:
+        """Return the earliest and latest chair start that keep the request (one minute for a set time)."""
         if self.prefer == "morning":
-            return opens + self.lead
+            return opens + self.lead, NOON - 1 + self.lead  # the patient arrives before noon
+        if self.prefer == "afternoon":
+            return max(NOON, opens) + self.lead, 24 * 60
         if self.prefer:
             hour, minute = self.prefer.split(":")
-            return int(hour) * 60 + int(minute) + self.lead  # the preferred time is when the patient arrives
-        return self.start
+            wanted = int(hour) * 60 + int(minute) + self.lead  # the preferred time is when the patient arrives
+            return wanted, wanted
+        return self.start, self.start
 
-    def honoured(self, start: int) -> bool:
-        """Return whether a start time meets the preference (always, without one)."""
-        arrive = start - self.lead
-        if self.prefer == "morning":
-            return arrive < NOON
-        if self.prefer == "afternoon":
-            return arrive >= NOON
-        if self.prefer:
-            return start == self.wanted(0)
-        return True
+    def asked(self, opens: int) -> int:
+        """Return the chair start the patient asked for: the planned time, within the preferred part of the day."""
+        first, last = self.window(opens)
+        return min(max(self.start, first), last)
+
+    def off_by(self, start: int, opens: int) -> int:
+        """Return how many minutes a chair start is from the request (0: the request is kept)."""
+        first, last = self.window(opens)
+        return first - start if start < first else start - last if start > last else 0
 
 
 def sittings(plan: Plan, row: int, patient: str, prefer: str | None) -> list[Sitting]:
@@ -100,140 +107,198 @@ def sittings(plan: Plan, row: int, patient: str, prefer: str | None) -> list[Sit
     return found
 
 
+class Board:
+    """One day's chairs as levelling fills them: each chair's busy spans and every chair start."""
+
+    def __init__(self, chairs: int, opens: int, closes: int, nurse_starts: int | None = None) -> None:
+        self.opens, self.closes, self.nurse_starts = opens, closes, nurse_starts
+        self.lanes: list[list[tuple[int, int]]] = [[] for _ in range(chairs)]
+        self.starts: list[int] = []
+
+    def free(self, chair: int, start: int, end: int) -> bool:
+        """Return whether a chair is free from start to end."""
+        lane = self.lanes[chair]
+        at = bisect.bisect_left(lane, (start, start))
+        return (at == 0 or lane[at - 1][1] <= start) and (at == len(lane) or lane[at][0] >= end)
+
+    def starts_at_once(self, start: int) -> int:
+        """Return the most chair starts in one nurse window that contains `start`, counting it."""
+        low = bisect.bisect_right(self.starts, start - NURSE_WINDOW)
+        near = self.starts[low : bisect.bisect_left(self.starts, start + NURSE_WINDOW)]
+        edges = [s for s in near if s <= start] + [start]
+        return max(sum(1 for s in near if edge <= s < edge + NURSE_WINDOW) for edge in edges) + 1
+
+    def nurse_ok(self, start: int) -> bool:
+        return self.nurse_starts is None or self.starts_at_once(start) <= self.nurse_starts
+
+    def take(self, chair: int, start: int, minutes: int) -> None:
+        bisect.insort(self.lanes[chair], (start, start + minutes))
+        bisect.insort(self.starts, start)
+
+    def tightest(self, start: int, end: int) -> int | None:
+        """Return the free chair that was busy latest before `start` (best fit), or None when none is free."""
+        best: tuple[int, int] | None = None
+        for chair, lane in enumerate(self.lanes):
+            if self.free(chair, start, end):
+                at = bisect.bisect_left(lane, (start, start))
+                before = lane[at - 1][1] if at else -1
+                if best is None or before > best[0]:
+                    best = (before, chair)
+        return None if best is None else best[1]
+
+    def nearest(self, job: Sitting) -> tuple[int, int] | None:
+        """Return the chair and start nearest the job's request that the day can give it, or None."""
+        first, last = job.window(self.opens)
+        asked = job.asked(self.opens)
+        earliest, latest = self.opens + job.lead, self.closes - job.tail - job.minutes
+        best: tuple[tuple[int, bool, int, int], int, int] | None = None
+        for chair, lane in enumerate(self.lanes):
+            gap_start = self.opens
+            for busy_start, busy_end in [*lane, (self.closes, self.closes)]:
+                low, high = max(gap_start, earliest), min(busy_start - job.minutes, latest)
+                gap_start = max(gap_start, busy_end)
+                if low > high:
+                    continue
+                for start in self._candidates(low, high, first, last, asked):
+                    key = (job.off_by(start, self.opens), start < asked, abs(start - asked), chair)
+                    if best is not None and key >= best[0]:
+                        break  # candidates come nearest first
+                    if self.nurse_ok(start):
+                        best = (key, chair, start)
+                        break
+        return None if best is None else (best[1], best[2])
+
+    def _candidates(self, low: int, high: int, first: int, last: int, asked: int) -> list[int]:
+        """Return the starts worth trying in a free gap, nearest the request first: the nearest point, and the
+        points just clear of other starts' nurse windows."""
+        if max(low, first) <= min(high, last):
+            nearest = min(max(asked, max(low, first)), min(high, last))
+        else:
+            nearest = low if low > last else high
+        found = {nearest}
+        if self.nurse_starts is not None:
+            lo = bisect.bisect_left(self.starts, nearest - 4 * NURSE_WINDOW)
+            for other in self.starts[lo : bisect.bisect_right(self.starts, nearest + 4 * NURSE_WINDOW)]:
+                for start in (other + NURSE_WINDOW, other - NURSE_WINDOW):
+                    if low <= start <= high:
+                        found.add(start)
+
+        def distance(start: int) -> tuple[int, bool, int]:
+            off = first - start if start < first else start - last if start > last else 0
+            return off, start < asked, abs(start - asked)
+
+        return sorted(found, key=distance)
+
+
 @dataclass
 class DayResult:
-    """How a day was levelled: chairs used, its lower bound, and when each visit sits (chair, start)."""
+    """How a day was levelled: its lower bound on chairs, and when each visit sits (chair, start)."""
 
     bound: int
-    chairs_used: int
+    day: date
+    opens: int = 0
     placed: dict[Sitting, tuple[int, int]] = field(default_factory=dict)
+    least_moved: int | None = None  # no schedule moves fewer patients (None: not known on this day)
+
+    def moves(self) -> list[int]:
+        """Return the minutes each moved patient of the day is away from their request (0: moved only in day)."""
+        found = [
+            (job.off_by(start, self.opens), job.day != self.day)
+            for job, (_, start) in self.placed.items()
+            if job.fixed is None
+        ]
+        return [minutes for minutes, other_day in found if minutes or other_day]
+
+    @property
+    def chairs_used(self) -> int:
+        return len({chair for chair, _ in self.placed.values()})
+
+    @property
+    def peak(self) -> int:
+        """Return the most chairs in use at one moment."""
+        edges = sorted(
+            edge for job, (_, start) in self.placed.items() for edge in ((start, 1), (start + job.minutes, -1))
+        )
+        most = now = 0
+        for _, step in edges:
+            now += step
+            most = max(most, now)
+        return most
+
+    def nurse_over(self, nurse_starts: int | None) -> int:
+        """Return the chair starts that break the nurse limit (0 without one)."""
+        if nurse_starts is None:
+            return 0
+        starts = sorted(start for _, start in self.placed.values())
+        return sum(
+            1 for i, start in enumerate(starts) if bisect.bisect_left(starts, start + NURSE_WINDOW) - i > nurse_starts
+        )
 
 
 def lower_bound(minutes: int, open_minutes: int) -> int:
     """Return the fewest chairs any schedule needs for a day: its chair minutes over its open minutes."""
-    return math.ceil(minutes / open_minutes) if open_minutes > 0 else 0
+    return -(-minutes // open_minutes) if open_minutes > 0 else 0
 
 
-def _longest_first(job: Sitting) -> tuple[int, int, date]:
-    return -job.minutes - job.lead, job.row, job.day
+def _keep_asked(board: Board, jobs: list[Sitting], placed: dict[Sitting, tuple[int, int]]) -> list[Sitting]:
+    """Seat the most jobs at the time they asked for; return the others."""
+    rest = []
+    for job in sorted(jobs, key=lambda j: (j.asked(board.opens) + j.minutes, j.asked(board.opens), j.row)):
+        start = job.asked(board.opens)
+        fits_hours = start - job.lead >= board.opens and start + job.minutes + job.tail <= board.closes
+        chair = board.tightest(start, start + job.minutes) if fits_hours else None
+        if chair is None or not board.nurse_ok(start):
+            rest.append(job)
+            continue
+        board.take(chair, start, job.minutes)
+        placed[job] = (chair, start)
+    return rest
 
 
-Packing = tuple[list[list[Sitting]], list[Sitting]]  # the visits on each chair, and those that fit on none
+def _fixed_first(board: Board, jobs: list[Sitting], placed: dict[Sitting, tuple[int, int]]) -> list[Sitting]:
+    """Seat the booked jobs at their booked chair and time (a chair found for one booked without); return the rest."""
+    rest = []
+    for job in jobs:
+        if job.fixed is None:
+            rest.append(job)
+            continue
+        _, chair, start = job.fixed
+        if chair is None or chair >= len(board.lanes) or not board.free(chair, start, start + job.minutes):
+            chair = board.tightest(start, start + job.minutes)
+        if chair is None:  # the book holds more than the chairs (chairs were taken out): it stays, on no chair
+            chair = len(board.lanes)
+            board.lanes.append([])
+        board.take(chair, start, job.minutes)
+        placed[job] = (chair, start)
+    return rest
 
 
-def _pack_tightest(jobs: list[Sitting], chairs: int, opens: int, closes: int) -> Packing:
-    """Put jobs on chairs longest first, each on the fullest chair that still holds it (best fit decreasing).
+def level_day(
+    jobs: list[Sitting], chairs: int, opens: int, closes: int, nurse_starts: int | None = None, day: date | None = None
+) -> tuple[DayResult, list[Sitting], Board]:
+    """Level one day: booked visits stay, the most patients keep their time, the rest go nearest their request.
 
-    Fills chairs one by one, so a day fits on as few chairs as this can find.
+    Returns the result, the visits no chair of the day holds, and the day's board (for visits
+    moved in from other days).
     """
-    free = [(opens, chair) for chair in range(chairs)]  # sorted: when each chair is free again
-    lanes: list[list[Sitting]] = [[] for _ in range(chairs)]
+    board = Board(chairs, opens, closes, nurse_starts)
+    on = day or (jobs[0].fixed[0] if jobs[0].fixed else jobs[0].day)
+    result = DayResult(lower_bound(sum(j.minutes for j in jobs), closes - opens), on, opens)
+    free = _fixed_first(board, jobs, result.placed)
+    rest = _keep_asked(board, free, result.placed)
     left = []
-    for job in sorted(jobs, key=_longest_first):
-        latest = closes - job.minutes - job.tail  # the latest it may start
-        at = bisect.bisect_right(free, (latest, chairs)) - 1
-        if at < 0 or opens + job.lead > latest:
+    for job in sorted(rest, key=lambda j: (j.asked(opens), j.row)):
+        seat = board.nearest(job)
+        if seat is None:
             left.append(job)
             continue
-        soonest, chair = free.pop(at)
-        lanes[chair].append(job)
-        bisect.insort(free, (max(soonest, opens + job.lead) + job.minutes, chair))
-    return lanes, left
-
-
-def _pack_by_wish(jobs: list[Sitting], chairs: int, opens: int, closes: int) -> Packing:
-    """Put jobs on chairs in the order of the patients' wishes, each on the chair free soonest."""
-    free = [(opens, chair) for chair in range(chairs)]  # a heap: the chair free soonest first
-    lanes: list[list[Sitting]] = [[] for _ in range(chairs)]
-    left = []
-    for job in sorted(jobs, key=_preference_order):
-        soonest, chair = free[0]
-        start = max(soonest, opens + job.lead)
-        if start + job.minutes + job.tail > closes:
-            left.append(job)
-            continue
-        lanes[chair].append(job)
-        heapq.heapreplace(free, (start + job.minutes, chair))
-    return lanes, left
-
-
-def _preference_order(job: Sitting) -> tuple[int, int, int]:
-    """Morning first, then set times and the planned times in time order, afternoon last."""
-    rank = {"morning": 0, "afternoon": 2}.get(job.prefer or "", 1)
-    return rank, job.wanted(0) if rank == 1 else 0, job.row
-
-
-def _times(lane: list[Sitting], opens: int, closes: int) -> list[int] | None:
-    """Return start times for a chair's visits in preference order, each as near its wish as the others allow."""
-    lane.sort(key=_preference_order)
-    latest = [0] * len(lane)
-    bound = closes
-    for i in range(len(lane) - 1, -1, -1):  # the latest each may start and still leave room for those after it
-        bound = min(bound, closes - lane[i].tail) - lane[i].minutes
-        latest[i] = bound
-    starts, free = [], opens
-    for job, last in zip(lane, latest, strict=True):
-        earliest = max(free, opens + job.lead)
-        if earliest > last:
-            return None
-        start = min(max(job.wanted(opens), earliest), last)
-        starts.append(start)
-        free = start + job.minutes
-    return starts
-
-
-def _timed(lanes: list[list[Sitting]], used: int, opens: int, closes: int, bound: int) -> DayResult:
-    """Return the day with a start for each visit of each chair."""
-    result = DayResult(bound, used)
-    for chair, lane in enumerate(lanes):
-        starts = _times(lane, opens, closes)
-        if starts is None:  # preferences could not be met in this order: keep the packed order
-            starts = _times_packed(lane, opens)
-        result.placed.update({job: (chair, start) for job, start in zip(lane, starts, strict=True)})
-    return result
-
-
-def _met(result: DayResult) -> int:
-    return sum(job.honoured(start) for job, (_, start) in result.placed.items())
-
-
-def level_day(jobs: list[Sitting], chairs: int, opens: int, closes: int) -> tuple[DayResult, list[Sitting]]:
-    """Level one day on as few chairs as it can; return the result and the visits that fit on no chair.
-
-    The fewest chairs that hold the day are used, or one more when it meets preferences the
-    fewest cannot: a levelled day stays within its lower bound plus one.
-    """
-    bound = lower_bound(sum(j.minutes for j in jobs), closes - opens)
-    preferences = any(job.prefer for job in jobs)
-    fewest: tuple[DayResult, list[Sitting]] | None = None
-    for used in range(min(max(bound, 1), chairs), chairs + 1):
-        # Packed tightest (fits the most) or, in the order of the patients' wishes, each at most once.
-        tight = _pack_tightest(jobs, used, opens, closes)
-        wished = _pack_by_wish(jobs, used, opens, closes) if tight[1] or preferences else None
-        if used < chairs and tight[1] and wished is not None and wished[1]:
-            continue  # the day does not fit on so few chairs
-        result, left = _timed(tight[0], used, opens, closes, bound), tight[1]
-        if preferences and wished is not None and len(wished[1]) <= len(left):
-            other = _timed(wished[0], used, opens, closes, bound)
-            if len(wished[1]) < len(left) or _met(other) > _met(result):
-                result, left = other, wished[1]
-        if fewest is None:
-            fewest = (result, left)
-            if left or used == chairs or used > bound or _met(result) == len(result.placed):
-                return fewest
-            continue  # one more chair, still within the bound plus one, may meet the preferences
-        return (result, left) if not left and _met(result) > _met(fewest[0]) else fewest
-    assert fewest is not None  # the loop always reaches the clinic's chairs
-    return fewest
-
-
-def _times_packed(lane: list[Sitting], opens: int) -> list[int]:
-    lane.sort(key=_longest_first)
-    starts, free = [], opens
-    for job in lane:
-        starts.append(max(free, opens + job.lead))
-        free = starts[-1] + job.minutes
-    return starts
+        board.take(seat[0], seat[1], job.minutes)
+        result.placed[job] = seat
+    if not any(job.fixed for job in jobs) and all(not job.prefer or ":" in job.prefer for job in jobs):
+        # Every request is one time: step 2 alone, on an empty board with no nurse limit, keeps the
+        # most any schedule can, so no schedule moves fewer than the rest.
+        result.least_moved = len(_keep_asked(Board(chairs, opens, closes), free, {}))
+    return result, left, board
 
 
 @dataclass
@@ -246,13 +311,32 @@ class Levelling:
     moved: list[tuple[Sitting, date]] = field(default_factory=list)
     honoured: int = 0
     preferences: int = 0
+    unmet: list[tuple[Sitting, date, int]] = field(default_factory=list)  # a preference not met: where it went
+    seats: dict[tuple[int, date], tuple[date, int, int]] = field(default_factory=dict)  # (row, planned) -> seat
+
+    def day_lines(self, most: int = 10) -> list[str]:
+        """Return a line for each day where someone moved (the first `most`), for the coordinator."""
+        unmet: dict[date, list[str]] = {}
+        for job, day, _ in self.unmet:
+            unmet.setdefault(day, []).append(job.patient)
+        lines = []
+        for day, result in sorted(self.days.items()):
+            moves = result.moves()
+            if moves or day in unmet:
+                lines.append(levelling_day(day, len(result.placed) - len(moves), moves, unmet.get(day, [])))
+        return lines[:most] + (
+            [f"  ... and {len(lines) - most} more days (the manifest's levelled column)"] if len(lines) > most else []
+        )
 
     def summary(self) -> str:
         """Return what levelling did, in a sentence for the coordinator."""
+        moves = [m for d in self.days.values() for m in d.moves()]
         return levelling_summary(
             sum(len(d.placed) for d in self.days.values()),
             sum(1 for d in self.days.values() if d.placed),
-            sum(len(r) for r in self.rebookings.values()),
+            len(moves),
+            sum(moves),
+            max(moves, default=0),
             len(self.moved),
             len(self.unfit),
             self.honoured,
@@ -264,41 +348,46 @@ def _clock(minute: int) -> time:
     return time(minute // 60, minute % 60)
 
 
-def level(found: Iterable[Sitting], chairs: int, hours: Callable[[date], tuple[int, int] | None]) -> Levelling:
+def level(
+    found: Iterable[Sitting],
+    chairs: int,
+    hours: Callable[[date], tuple[int, int] | None],
+    nurse_starts: int | None = None,
+) -> Levelling:
     """Level every day of a clinic; a visit its day cannot hold moves to the nearest open day within its window.
 
     Args:
-        found: every patient's chair visits.
+        found: every patient's chair visits (booked ones carry their seat in `fixed`).
         chairs: the clinic's chairs.
         hours: a day's opening and closing minute, or None when the clinic is closed that day
             (its profile's hours, weekends, holidays and closures).
+        nurse_starts: at most this many chair starts in any 15 minutes (None: no limit).
     """
     pending: dict[date, list[Sitting]] = {}
     for sitting in found:
-        pending.setdefault(sitting.day, []).append(sitting)
+        pending.setdefault(sitting.fixed[0] if sitting.fixed else sitting.day, []).append(sitting)
     result = Levelling()
-    moved_to: dict[Sitting, date] = {}
-    done: set[date] = set()
+    boards: dict[date, Board] = {}
     while pending:
         day = min(pending)
         jobs = pending.pop(day)
         span = hours(day)
         if span is None:
             continue  # the clinic is closed: the visits stay as planned, each plan's conflict says so
-        placed, left = level_day(jobs, chairs, *span)
+        placed, left, boards[day] = level_day(jobs, chairs, *span, nurse_starts, day)
         result.days[day] = placed
-        done.add(day)
         for job in left:
-            target = _another_day(job, moved_to.get(job, job.day), pending, result, chairs, hours, done)
-            if target is None:
+            if _another_day(job, day, pending, result, boards, hours) is None:
                 result.unfit.append(job)
-            else:
-                moved_to[job] = target
     for day, placed in result.days.items():
-        for job, (_, start) in placed.placed.items():
+        for job, (chair, start) in placed.placed.items():
+            result.seats[job.row, job.day] = (day, chair, start)
             if job.prefer:
                 result.preferences += 1
-                result.honoured += job.honoured(start)
+                met = placed.opens and job.off_by(start, placed.opens) == 0
+                result.honoured += bool(met)
+                if not met:
+                    result.unmet.append((job, day, start))
             if (day, start) == (job.day, job.start):
                 continue
             if day != job.day:
@@ -312,23 +401,22 @@ def _another_day(
     day: date,
     pending: dict[date, list[Sitting]],
     result: Levelling,
-    chairs: int,
+    boards: dict[date, Board],
     hours: Callable[[date], tuple[int, int] | None],
-    done: set[date],
 ) -> date | None:
     """Return the open day nearest the planned one, within the window, that takes the visit (later days first)."""
     near = [job.day + timedelta(days=n) for n in range(1, job.late + 1)]
     near += [job.day - timedelta(days=n) for n in range(1, job.early + 1)]
     for candidate in sorted(near, key=lambda d: (abs((d - job.day).days), d < job.day)):
-        span = hours(candidate)
-        if candidate == day or span is None:
+        if candidate == day or hours(candidate) is None:
             continue
-        if candidate not in done:  # levelled when its turn comes
+        board = boards.get(candidate)
+        if board is None:  # levelled when its turn comes
             pending.setdefault(candidate, []).append(job)
             return candidate
-        jobs = [*result.days[candidate].placed, job]
-        placed, left = level_day(jobs, chairs, *span)
-        if not left:
-            result.days[candidate] = placed
+        seat = board.nearest(job)
+        if seat is not None:
+            board.take(seat[0], seat[1], job.minutes)
+            result.days[candidate].placed[job] = seat
             return candidate
     return None

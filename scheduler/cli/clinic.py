@@ -102,6 +102,8 @@ def batch(
 
     if result.levelling is not None:
         click.echo(result.levelling.summary(), err=True)
+        for line in result.levelling.day_lines():
+            click.echo(line, err=True)
     found = [(o.row, o.patient, o.conflicts) for o in result.conflicts]
     for line in batch_conflicts(found, result.over, MANIFEST_FILE):
         click.echo(line, err=True)

@@ -54,7 +54,7 @@ class DoseBuilder(EventMaker):
         common: _Common | None = None  # the facts of the dose before, kept while the schedule stays
         location = self.location(True)
         # The chair time the clinic gives (check-in to observation), else the drug's own minutes.
-        chair_minutes = request.profile.minutes_for("dose") if request.profile else None
+        profile = request.profile
         number, previous, previous_every, grid = 1, request.start, 0, request.start
         while count is None or number <= count:
             current, plan_schedule = records.schedule_for(number)
@@ -90,7 +90,7 @@ class DoseBuilder(EventMaker):
                 if number == 1 and plan_schedule.length_first_min
                 else plan_schedule.length_min
             )
-            length = chair_minutes or length
+            length = (profile.dose_minutes(current.route) if profile else None) or length
             given = records.given.get(number)
             at = given.at if given is not None else None
             if at is not None and self.zone is None:
@@ -149,9 +149,9 @@ class DoseBuilder(EventMaker):
             )
         return horizon, warnings
 
-    def _visit_facts(self, kind: str) -> list[Fact]:
+    def _visit_facts(self, kind: str, route: str = "") -> list[Fact]:
         profile = self.request.profile
-        minutes = profile.minutes_for(kind) if profile else None
+        minutes = (profile.dose_minutes(route) if kind == "dose" else profile.minutes_for(kind)) if profile else None
         return [Fact("visit-length", (minutes, profile.name))] if profile and minutes else []
 
     def _mark_beyond_label(self, horizon: Horizon, months: int, warnings: list[str]) -> Horizon:
@@ -310,7 +310,7 @@ class _CommonFacts:
                 self.made.clear()
             shared = builder._schedule_facts(regimen, schedule)
             length = builder._length_fact(regimen, schedule, 1 if first else 2)
-            visit = tuple(builder._visit_facts("dose"))
+            visit = tuple(builder._visit_facts("dose", regimen.route))
             common = self.made[key] = _Common(
                 regimen, schedule, first, request.profile, shared, length, visit, (length, *visit, *shared)
             )

@@ -2,7 +2,9 @@
 few weeks. Only from a clinic profile's [[linked]] entries: txcal never invents a lab schedule.
 
 Linked visits follow their dose as it really falls (delays, moves off closed days, records) and
-are not planned for a held dose. A linked visit on a closed day moves earlier, up to three days and
+are not planned for a held dose. A patient is in one place at a time: the same-day visits before a
+dose run one after another in the profile's order, each ending early enough for its
+`wait_minutes` (lab results, pharmacy) before the chair starts. A linked visit on a closed day moves earlier, up to three days and
 never to or past the dose before; with no open day it stays and is flagged, as doses are.
 """
 
@@ -30,21 +32,40 @@ def linked_visits(maker: EventMaker, doses: list[PlannedEvent]) -> list[PlannedE
             continue
         for index, dose in enumerate(planned):
             number = dose.dose_number or index + 1
-            if (number - 1) % visit.every == 0:
+            if _with_dose(visit, number):
                 previous = planned[index - 1].first_day if index else None
-                found.append(_before_dose(maker, visit, dose, number, previous))
+                found.append(
+                    _before_dose(maker, visit, dose, number, previous, _ends_before(profile.linked, visit, number))
+                )
     return found
 
 
+def _with_dose(visit: LinkedVisit, number: int) -> bool:
+    return visit.every_weeks is None and (number - 1) % visit.every == 0
+
+
+def _ends_before(visits: tuple[LinkedVisit, ...], visit: LinkedVisit, number: int) -> int:
+    """Return how many minutes before the dose a same-day visit ends: the visits after it in the profile's
+    order come between, each ending its own wait before the chair."""
+    same_day = [v for v in visits if v.before_days == 0 and _with_dose(v, number)]
+    gap = 0  # minutes from the end of the visit being placed to the chair
+    for later in reversed(same_day[same_day.index(visit) :] if visit in same_day else []):
+        gap = max(gap, later.wait_minutes)
+        if later is visit:
+            return gap
+        gap += later.minutes
+    return gap
+
+
 def _before_dose(
-    maker: EventMaker, visit: LinkedVisit, dose: PlannedEvent, number: int, previous: date | None
+    maker: EventMaker, visit: LinkedVisit, dose: PlannedEvent, number: int, previous: date | None, ends_before: int
 ) -> PlannedEvent:
     day = dose.first_day - timedelta(days=visit.before_days)
     day, clash = _open_day(maker, day, _EARLIER, previous)
     if visit.before_days == 0 and isinstance(dose.start, datetime):
-        # The same day, right before the dose: it ends when the dose starts.
-        start: date | datetime = dose.start - timedelta(minutes=visit.minutes)
-        end: date | datetime = dose.start
+        # The same day, before the dose: the visits after it and its wait come between it and the chair.
+        end: date | datetime = dose.start - timedelta(minutes=ends_before)
+        start: date | datetime = end - timedelta(minutes=visit.minutes)
         timing: tuple[Fact, ...] = ()
     else:
         start, end, timing = maker.times(day, 0, visit.minutes, placeholder=False)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.engine.events import event_order, zoned
-from scheduler.model import Fact, Move, Plan, PlannedEvent
+from scheduler.model import CHAIR_KINDS, Fact, Move, Plan, PlannedEvent
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -71,3 +71,15 @@ def reschedule(plan: Plan, rebookings: tuple[Rebooking, ...]) -> Plan:
             )
         )
     return dataclasses.replace(plan, events=tuple(sorted(events, key=event_order)))
+
+
+def asked_for(event: PlannedEvent) -> str:
+    """Return when the patient asked for a chair visit the clinic levelled: "09:00", or "2026-12-01 09:00"
+    when it moved day ("" when it kept its time)."""
+    if event.kind not in CHAIR_KINDS:
+        return ""
+    move = next((m for m in event.moves if m.code == "levelled"), None)
+    if move is None or move.was is None:
+        return ""
+    day = f"{move.planned} " if move.planned is not None and move.day not in (None, move.planned) else ""
+    return f"{day}{move.was:%H:%M}"

@@ -21,9 +21,10 @@ SCHEMA = 1
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TOP = {
     "schema", "name", "address", "phone", "after_hours_phone", "timezone", "hours", "chairs", "avoid", "holidays",
-    "closed", "time", "remind", "visit_minutes", "linked", "same_visit",
+    "closed", "time", "remind", "visit_minutes", "linked", "same_visit", "nurse_starts", "book",
 }  # fmt: skip
-_LINKED = {"kind", "title", "minutes", "before_days", "every", "every_weeks"}
+_LINKED = {"kind", "title", "minutes", "before_days", "every", "every_weeks", "wait_minutes"}
+ROUTE_MINUTES = ("dose_iv", "dose_sc")  # chair time of a dose by route, beside the kinds
 
 
 def _hours(text: str) -> tuple[time, time] | None:
@@ -106,9 +107,12 @@ def load_profile(path: Path) -> ClinicProfile:
     chairs = top.integer("chairs")
     if chairs is not None and not 1 <= chairs <= 500:
         top.bad("chairs", "a number of infusion chairs, 1 to 500")
-    minutes = top.table("visit_minutes", set(EVENT_KINDS))
+    nurses = top.integer("nurse_starts")
+    if nurses is not None and not 1 <= nurses <= 100:
+        top.bad("nurse_starts", "how many chair starts the nurses can take in any 15 minutes, 1 to 100")
+    minutes = top.table("visit_minutes", {*EVENT_KINDS, *ROUTE_MINUTES})
     visit_minutes = []
-    for kind in EVENT_KINDS:
+    for kind in (*EVENT_KINDS, *ROUTE_MINUTES):
         value = minutes.integer(kind) if minutes is not None else None
         if value is not None and not 1 <= value <= 24 * 60:
             minutes.bad(kind, "minutes from 1 to 1440")  # type: ignore[union-attr]
@@ -121,6 +125,13 @@ def load_profile(path: Path) -> ClinicProfile:
         before = table.integer("before_days") or 0
         every = table.integer("every") or 1
         weeks = table.integer("every_weeks")
+        wait = table.integer("wait_minutes") or 0
+        if not 0 <= wait <= 8 * 60:
+            table.bad(
+                "wait_minutes", "minutes from 0 to 480 between this visit's end and the chair (results, pharmacy)"
+            )
+        if wait and (weeks is not None or before):
+            problems.append(f"{table.where}: wait_minutes is for a visit the same day, right before the dose")
         if length is not None and not 1 <= length <= 24 * 60:
             table.bad("minutes", "minutes from 1 to 1440")
         if not 0 <= before <= 14:
@@ -132,7 +143,7 @@ def load_profile(path: Path) -> ClinicProfile:
         if weeks is not None and (table.has("before_days") or table.has("every")):
             problems.append(f"{table.where}: every_weeks is counted from the start; leave out before_days and every")
         title = table.text("title", required=True)
-        linked.append(LinkedVisit(kind, title, length or 0, before, every, weeks))
+        linked.append(LinkedVisit(kind, title, length or 0, before, every, weeks, wait))
     profile = ClinicProfile(
         name=texts.get("name", ""),
         path=str(path),
@@ -142,6 +153,7 @@ def load_profile(path: Path) -> ClinicProfile:
         timezone=_option(top, "tz", "timezone"),
         hours=_read_hours(top),
         chairs=chairs,
+        nurse_starts=nurses,
         avoid=_option(top, "avoid", "avoid") or (),
         holidays=_option(top, "holidays", "holidays"),
         closed=_option(top, "closed", "closed"),

@@ -35,6 +35,8 @@ def render_text(items: list[AgendaItem], days: list[date], place: str, chairs: i
         rows = [["TIME", "CHAIR", "PATIENT", "WHAT", "MIN", "PREPARE / CONFLICTS"]]
         for item in todays:
             notes = [*item.prepare, *(f"CONFLICT: {c}" for c in item.conflicts)]
+            if item.asked:
+                notes.insert(0, f"moved: asked for {item.asked}")
             rows.append(
                 [_span(item), "" if item.chair is None else str(item.chair), item.patient, item.what,
                  "" if item.minutes is None else str(item.minutes), "; ".join(notes)]
@@ -50,7 +52,7 @@ def render_text(items: list[AgendaItem], days: list[date], place: str, chairs: i
     return "\n".join(lines)
 
 
-COLUMNS = ("date", "start", "end", "chair", "patient", "kind", "what", "minutes", "prepare", "conflicts")
+COLUMNS = ("date", "start", "end", "chair", "patient", "kind", "what", "minutes", "prepare", "conflicts", "asked")
 
 
 def to_csv(items: list[AgendaItem]) -> str:
@@ -62,6 +64,6 @@ def to_csv(items: list[AgendaItem]) -> str:
         writer.writerow(
             [f"{item.day}", _clock(item.start), _clock(item.end), "" if item.chair is None else item.chair,
              item.patient, item.kind, item.what, "" if item.minutes is None else item.minutes,
-             "; ".join(item.prepare), "; ".join(item.conflicts)]
+             "; ".join(item.prepare), "; ".join(item.conflicts), item.asked]
         )  # fmt: skip
     return out.getvalue()

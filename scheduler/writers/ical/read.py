@@ -23,6 +23,7 @@ PLAN_PROPERTY = "X-TXCAL-PLAN"
 PATIENT_PROPERTY = "X-TXCAL-PATIENT"
 PREPARE_PROPERTY = "X-TXCAL-PREPARE"
 CONFLICT_PROPERTY = "X-TXCAL-CONFLICT"
+ASKED_PROPERTY = "X-TXCAL-ASKED"  # a levelled chair visit: the time (and day) the patient asked for
 
 
 class ContentLine(NamedTuple):

@@ -1,0 +1,190 @@
+"""Levelling keeps the times patients asked for: the fewest moved, by the least, within nurses, labs and routes.
+
+Small hand-made days whose best answer is known, and the same objective through the batch command.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+import icalendar
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scheduler.app.levelling import Sitting, level, level_day
+
+DAY = date(2026, 12, 1)
+OPENS, CLOSES = 8 * 60, 18 * 60
+
+
+def _jobs(*starts: tuple[int, int], prefer: str | None = None) -> list[Sitting]:
+    """Sittings asking for (minute, length), one patient each."""
+    return [Sitting(n, f"P{n}", DAY, start, minutes, prefer=prefer) for n, (start, minutes) in enumerate(starts)]
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def test_nine_at_nine_on_six_chairs_keeps_six_and_moves_three_by_an_hour():
+    result, left, _ = level_day(_jobs(*[(9 * 60, 60)] * 9), 6, OPENS, CLOSES)
+    starts = sorted(_clock(start) for _, start in result.placed.values())
+    assert not left and starts == ["09:00"] * 6 + ["10:00"] * 3
+    assert result.moves() == [60, 60, 60] and result.least_moved == 3
+    assert result.peak == 6
+
+
+def test_a_day_whose_requests_all_fit_moves_nobody_and_uses_the_chairs_it_needs():
+    jobs = _jobs(*[(8 * 60 + 30 * n, 90) for n in range(12)])  # overlapping, never more than three at once
+    result, left, _ = level_day(jobs, 24, OPENS, CLOSES)
+    assert not left and result.moves() == []
+    assert all(start == job.start for job, (_, start) in result.placed.items())
+    assert result.peak == 3 and result.chairs_used == 3
+
+
+def test_the_fewest_are_moved_not_the_first_come():
+    # One chair. The long 09:00 visit blocks two short ones; keeping the two short ones moves one patient, not two.
+    jobs = _jobs((9 * 60, 180), (9 * 60, 60), (10 * 60, 60))
+    result, left, _ = level_day(jobs, 1, OPENS, CLOSES)
+    assert not left and len(result.moves()) == 1
+    long_visit = jobs[0]
+    assert result.placed[long_visit][1] == 11 * 60  # the one moved goes as near its time as the chair allows
+
+
+def test_a_move_goes_later_before_earlier_and_by_the_least():
+    # Two chairs busy 09:00-10:00; the third patient could start at 08:00 or 10:00: later wins a tie.
+    result, _, _ = level_day(_jobs((9 * 60, 60), (9 * 60, 60), (9 * 60, 60)), 2, OPENS, CLOSES)
+    assert sorted(start for _, start in result.placed.values()) == [540, 540, 600]
+    # Opening at 08:00 and a 90-minute visit the chairs hold from 07:30 only: the nearest start is 08:00.
+    result, _, _ = level_day(_jobs((8 * 60, 60), (7 * 60 + 30, 30)), 1, OPENS, CLOSES)
+    assert sorted(start for _, start in result.placed.values()) == [480, 540]
+
+
+def test_preferences_are_requests_a_part_of_the_day_keeps():
+    morning = _jobs(*[(14 * 60, 60)] * 3, prefer="morning")
+    result, _, _ = level_day(morning, 3, OPENS, CLOSES)
+    assert all(start < 12 * 60 for _, start in result.placed.values()) and result.moves() == []
+
+
+def test_nurses_start_at_most_n_chairs_in_any_15_minutes():
+    result, left, _ = level_day(_jobs(*[(9 * 60, 60)] * 6), 6, OPENS, CLOSES, nurse_starts=2)
+    starts = sorted(start for _, start in result.placed.values())
+    assert not left and starts == [525, 525, 540, 540, 555, 555]  # 15 minutes each way: fewer minutes in all
+    for first in starts:
+        assert sum(first <= s < first + 15 for s in starts) <= 2
+    assert result.nurse_over(2) == 0
+    unlimited, _, _ = level_day(_jobs(*[(9 * 60, 60)] * 6), 6, OPENS, CLOSES)
+    assert unlimited.nurse_over(2) == 4  # what load and the day sheet flag
+
+
+def test_booked_visits_stay_and_new_ones_fit_around_them():
+    booked = [Sitting(n, f"B{n}", DAY, 9 * 60, 60, fixed=(DAY, n, 9 * 60 + 30)) for n in range(2)]
+    new = _jobs((9 * 60, 60))
+    result, left, _ = level_day([*booked, *new], 2, OPENS, CLOSES)
+    assert not left
+    assert [result.placed[job] for job in booked] == [(0, 570), (1, 570)]
+    assert result.placed[new[0]][1] == 8 * 60 + 30  # before the booked (30 minutes), not over them
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(8 * 4, 17 * 4), st.sampled_from([15, 30, 60, 90, 120])), min_size=1, max_size=30),
+    st.integers(1, 6),
+    st.sampled_from([None, 1, 2, 3]),
+)
+def test_a_levelled_day_keeps_its_limits_and_keeps_the_most_at_their_time(requests, chairs, nurses):
+    jobs = _jobs(*[(quarter * 15, minutes) for quarter, minutes in requests])
+    result, left, _ = level_day(jobs, chairs, OPENS, CLOSES, nurse_starts=nurses)
+    assert set(result.placed) | set(left) == set(jobs)
+    assert result.peak <= chairs and result.nurse_over(nurses) == 0
+    for job, (chair, start) in result.placed.items():
+        assert start >= OPENS and start + job.minutes <= CLOSES and 0 <= chair < chairs
+    if nurses is None and not left:
+        assert len(result.moves()) == result.least_moved  # step 2 keeps the most any schedule can
+
+
+def test_a_day_that_cannot_hold_a_visit_sends_it_within_its_window_without_retiming_the_other_day():
+    second = date(2026, 12, 2)
+    full = [Sitting(n, f"P{n}", second, 8 * 60, 600, early=1) for n in range(3)]  # three whole days, two chairs
+    before = Sitting(9, "T", DAY, 9 * 60, 60)
+    result = level([before, *full], 2, lambda day: (OPENS, CLOSES))
+    assert [(job.patient, day) for job, day in result.moved] == [("P2", DAY)]
+    assert result.days[DAY].placed[before][1] == 9 * 60  # levelled already: kept at its time
+    assert result.days[DAY].placed[full[2]][1] == 8 * 60 and result.days[DAY].peak == 2
+
+
+def _timed(path) -> list[tuple[str, datetime, datetime]]:
+    events = icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+    return sorted((str(e["SUMMARY"]), e["DTSTART"].dt, e["DTEND"].dt) for e in events)
+
+
+LINKED = """schema = 1
+name = "Test Infusion Center"
+timezone = "America/New_York"
+time = "10:00"
+hours = "08:00-18:00"
+[visit_minutes]
+dose_iv = 75
+dose_sc = 15
+[[linked]]
+kind = "lab"
+title = "Blood tests"
+minutes = 15
+wait_minutes = 45
+[[linked]]
+kind = "visit"
+title = "Visit with your oncologist"
+minutes = 20
+"""
+
+
+def test_a_patient_is_in_one_place_at_a_time_with_time_for_lab_results(txcal, tmp_path):
+    (tmp_path / "c.toml").write_text(LINKED, encoding="utf-8")
+    result = txcal(
+        f"plan keytruda --every 3w --start 2026-12-01 --doses 1 --clinic {tmp_path / 'c.toml'} -o {tmp_path / 'x.ics'}"
+    )
+    assert result.exit_code == 0, result.stderr
+    (lab, _lab_start, lab_end), (dose, dose_start, dose_end), (visit, visit_start, visit_end) = _timed(
+        tmp_path / "x.ics"
+    )
+    assert "Blood tests" in lab and "oncologist" in visit and "Pembrolizumab" in dose
+    assert lab_end <= visit_start and visit_end <= dose_start  # one after the other, in the profile's order
+    assert (dose_start - lab_end).total_seconds() >= 45 * 60  # results are back before the chair
+    assert visit_end == dose_start and (dose_end - dose_start).total_seconds() == 75 * 60  # dose_iv
+
+
+def test_chair_time_by_route(txcal, tmp_path):
+    (tmp_path / "c.toml").write_text(LINKED.split("[[linked]]")[0], encoding="utf-8")
+    result = txcal(
+        f"plan keytruda --route sc --every 3w --start 2026-12-01 --doses 1 --clinic {tmp_path / 'c.toml'} -o {tmp_path / 'x.ics'}"
+    )
+    if result.exit_code == 2:
+        pytest.skip(result.stderr)
+    assert result.exit_code == 0, result.stderr
+    ((_, start, end),) = _timed(tmp_path / "x.ics")
+    assert (end - start).total_seconds() == 15 * 60  # dose_sc wins over the drug's own minute
+
+
+def test_a_levelled_batch_says_per_day_who_kept_their_time(txcal, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.toml").write_text(
+        'schema = 1\nname = "T"\ntimezone = "America/New_York"\nchairs = 6\nhours = "08:00-18:00"\n'
+        "[visit_minutes]\ndose = 60\n",
+        encoding="utf-8",
+    )
+    rows = ["patient,drug,every,start,time,tz,doses"]
+    rows += [f"P{n},atezolizumab,3w,2026-12-01,09:00,America/New_York,1" for n in range(1, 10)]
+    (tmp_path / "nine.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = txcal("batch nine.csv --out-dir out --clinic c.toml --level")
+    assert result.exit_code == 0, result.stderr
+    assert "Levelled 9 chair visits on 1 day: 6 kept at the time asked for, 3 moved (180 minutes" in result.stderr
+    assert "2026-12-01: 6 kept, 3 moved (180 minutes in all, the largest 60 minutes)" in result.stderr
+    manifest = list(csv.DictReader(io.StringIO((tmp_path / "out" / "manifest.csv").read_text(encoding="utf-8"))))
+    moved = [r for r in manifest if r["levelled"]]
+    assert len(moved) == 3 and all("2026-12-01 10:00 (asked 09:00)" in r["levelled"] for r in moved)
+    sheet = txcal("agenda out --date 2026-12-01 --clinic c.toml --format csv")
+    asked = [r for r in csv.DictReader(io.StringIO(sheet.stdout)) if r["asked"] == "09:00"]
+    assert len(asked) == 3 and {r["start"] for r in asked} == {"10:00"}

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any, Protocol
 
 from scheduler import wording
@@ -286,6 +287,12 @@ class ClinicProfile:
     visit_minutes: tuple[tuple[str, int], ...] = ()  # chair time by event kind
     same_visit: tuple[str, ...] = ()  # kinds whose steps of one day are given in one visit, together
     linked: tuple[LinkedVisit, ...] = ()
+    book: str | None = None  # the clinic book (a SQLite file), relative to the profile
+
+    @property
+    def book_path(self) -> Path | None:
+        """Return where the clinic book is kept, or None when the profile keeps none."""
+        return Path(self.path).parent / self.book if self.book else None
 
     def opening(self, day: date) -> tuple[int, int] | None:
         """Return the minutes of the day the clinic opens and closes on day's weekday (None: closed that weekday)."""

@@ -477,6 +477,12 @@ def levelling_summary(
     return text + "."
 
 
+def day_sheet_title(summary: str, patient: str) -> str:
+    """Return a title without the clinic's conflict mark and the patient label, which have columns of their own."""
+    summary = summary.removeprefix(CONFLICT_PREFIX)
+    return summary.removeprefix(f"{patient}: ") if patient else summary
+
+
 def levelling_day(day: date, kept: int, moves: list[int], unmet: list[str]) -> str:
     """Return one levelled day in a line: kept, moved by how much, and whose preference was not met."""
     text = f"  {day}: {kept} kept"

@@ -14,23 +14,18 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+from scheduler.app.book import profile_book
 from scheduler.app.chair_load import read_calendar
 from scheduler.app.plans import list_plans, plan_from_spec
 from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
 from scheduler.engine.slots import asked_for
-from scheduler.model import CHAIR_KINDS, AgendaItem, Plan, minute_of_day
-from scheduler.wording import CONFLICT_PREFIX, NO_CHAIR, event_summary
+from scheduler.model import CHAIR_KINDS, AgendaItem, ClinicProfile, Plan, minute_of_day
+from scheduler.wording import NO_CHAIR, day_sheet_title, event_summary
 from scheduler.writers.ical.read import ASKED_PROPERTY, CONFLICT_PROPERTY, PREPARE_PROPERTY, unescape
 
 # Watch periods bring nobody in; a clinic task (a milestone for the clinic) is on the sheet.
 _LEFT_OUT = frozenset({"watch"})
-
-
-def _what(summary: str, patient: str) -> str:
-    """Return a title without the clinic's conflict mark and the patient label, which have columns of their own."""
-    summary = summary.removeprefix(CONFLICT_PREFIX)
-    return summary.removeprefix(f"{patient}: ") if patient else summary
 
 
 def from_plan(plan: Plan, first: date, last: date) -> Iterator[AgendaItem]:
@@ -47,7 +42,7 @@ def from_plan(plan: Plan, first: date, last: date) -> Iterator[AgendaItem]:
             event.minutes if start is not None else None,
             patient,
             event.kind,
-            _what(event_summary(event), plan.request.patient or ""),
+            day_sheet_title(event_summary(event), plan.request.patient or ""),
             prepare.get(event.uid, ()),
             (event.conflict,) if event.conflict else (),
             asked=asked_for(event),
@@ -73,7 +68,7 @@ def from_calendar(path: Path, first: date, last: date) -> Iterator[AgendaItem]:
             visit.minutes if visit.start is not None else None,
             visit.patient,
             visit.kind,
-            _what(text["SUMMARY"], visit.patient),
+            day_sheet_title(text["SUMMARY"], visit.patient),
             tuple(line for line in text[PREPARE_PROPERTY].split("; ") if line),
             (text[CONFLICT_PROPERTY],) if text[CONFLICT_PROPERTY] else (),
             asked=text[ASKED_PROPERTY],
@@ -113,6 +108,18 @@ def seat(items: Iterable[AgendaItem], chairs: int | None) -> list[AgendaItem]:
         sitting[item.patient] = (chair, until)
         seated.append(replace(item, chair=chair))
     return seated
+
+
+def from_book(profile: ClinicProfile, first: date, days: int) -> list[AgendaItem]:
+    """Return the booked items of the days asked for, seated on their booked chairs (or numbered here when the
+    batch that booked them did not level)."""
+    book = profile_book(profile)
+    try:
+        items = book.agenda(first, first + timedelta(days=days - 1))
+    finally:
+        book.close()
+    unseated = any(i.kind in CHAIR_KINDS and i.start is not None and i.chair is None for i in items)
+    return seat([replace(i, chair=None) for i in items], profile.chairs) if unseated else items
 
 
 def gather(

@@ -20,12 +20,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from scheduler.app.book import Book, BookedPlan, Seat, Visit, open_book, seated_plan
 from scheduler.app.levelling import Levelling, Sitting, level, sittings
-from scheduler.app.output import previous_output
+from scheduler.app.output import previous_output, write_plan
 from scheduler.app.plans import plan_from_spec
 from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
-from scheduler.engine.slots import Rebooking, asked_for, reschedule
+from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
 from scheduler.files import exclusive_temporary, read_existing, write_atomic
 from scheduler.inputs.patient_list import iter_rows, spec_from_row
@@ -33,7 +34,7 @@ from scheduler.inputs.plan_spec import PlanSpec, cached_profile, profile_calenda
 from scheduler.model import CHAIR_KINDS, ClinicProfile, Load, Plan, PlannedEvent, minute_of_day
 from scheduler.options import PATIENT_LIST
 from scheduler.units import check_zone
-from scheduler.wording import clinic_description, event_summary
+from scheduler.wording import clinic_description, day_sheet_title, event_summary
 from scheduler.writers.csv import safe_writer
 from scheduler.writers.ical.export import (
     EventBlock,
@@ -52,7 +53,7 @@ from scheduler.writers.ical.read import (
     PREPARE_PROPERTY,
     txcal_plan_id,
 )
-from scheduler.writers.registry import FORMATS
+from scheduler.writers.registry import FORMATS, View
 
 CLINIC_FILE = "clinic.ics"
 MANIFEST_FILE = "manifest.csv"
@@ -133,8 +134,19 @@ class Settings:
     template_dirs: tuple[str, ...] = ()
     profile: Path | None = None  # the clinic profile of rows that name none
     replace: bool = False  # a patient file holding another plan: cancel its events and write this one
-    rebookings: dict[int, tuple[Rebooking, ...]] | None = None  # by row: the days a levelled batch set
+    # By calendar file: the chair visits' seats a levelled batch set (plan id None) or the book holds
+    # (for that plan id only), by the day the plan gives each.
+    seats: dict[str, tuple[str | None, dict[date, Seat]]] | None = None
     empty_folder: bool = False  # out_dir held nothing when the batch began: no file to read back or keep
+    today: date | None = None  # nothing before today is re-timed
+    relevel: bool = False  # booked visits from today on may be re-timed
+    book: bool = False  # the rows' plans are booked: each row brings back what the book keeps
+    handouts: str | None = None  # "html" or "pdf": a handout beside each calendar
+    list_name: str = ""  # the patient list, as the book names where a plan came from
+
+    def calendar(self, name: str) -> str:
+        """Return where a patient's calendar is, as the book and the seats name it: its full path."""
+        return str(self.out_dir.absolute() / name)
 
 
 @dataclass
@@ -146,6 +158,8 @@ class RowResult:
     years: dict[str, set[int]] = field(default_factory=dict)
     plan_id: str = ""
     chair: tuple[tuple[date, int | None, int | None], ...] = ()  # chair visits: day, minutes, minute of the day
+    name: str = ""  # the patient's calendar file (its full path)
+    booking: tuple[BookedPlan, list[Seat], list[Visit]] | None = None  # what the book keeps of the row
 
 
 def assign_files(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[int, dict[str, str], str]]:
@@ -229,13 +243,22 @@ def _clinic_description(
     return fold("DESCRIPTION:" + escape(text))
 
 
-def _row_plan(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str]) -> tuple[Plan, PlanSpec]:
-    """Return a row's plan, at the times and days a levelled batch set for it, and the spec it came from."""
-    spec = dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.profile)
+def _row_spec(settings: Settings, cells: dict[str, str]) -> PlanSpec:
+    return dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.profile)
+
+
+def _row_plan(
+    settings: Settings, catalog: Catalog, number: int, cells: dict[str, str], name: str
+) -> tuple[Plan, PlanSpec, list[Seat]]:
+    """Return a row's plan at the seats a levelled batch or the book set for it, the spec, and its chair visits."""
+    spec = _row_spec(settings, cells)
     plan = plan_from_spec(spec, catalog)
-    if settings.rebookings:
-        plan = reschedule(plan, settings.rebookings.get(number, ()))
-    return plan, spec
+    found = settings.seats.get(settings.calendar(name)) if settings.seats else None
+    if found is None and not settings.book:
+        return plan, spec, []
+    given = found[1] if found is not None and found[0] in (None, plan.plan_id) else {}
+    seated, seats = seated_plan(plan, number, plan.request.patient or cells.get("patient", ""), spec.prefer, given)
+    return seated, spec, seats
 
 
 def _closed_day_conflicts(plan: Plan) -> list[str]:
@@ -247,20 +270,30 @@ def _closed_day_conflicts(plan: Plan) -> list[str]:
     ]
 
 
+def _write_handout(settings: Settings, plan: Plan, path: Path) -> None:
+    """Write the patient's handout beside the calendar, from the same plan (so the same times)."""
+    assert settings.handouts is not None
+    fmt = FORMATS[settings.handouts]
+    view = View(today=settings.today or plan.request.start, stamp=settings.stamp)
+    write_plan(path.with_suffix(f".{settings.handouts}"), fmt, plan, view, settings.force, settings.replace)
+
+
 def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str], name: str) -> RowResult:
     outcome = Outcome(number, cells.get("patient", ""))
     path = settings.out_dir / name
     try:
-        plan = _row_plan(settings, catalog, number, cells)[0]
+        plan, _, seats = _row_plan(settings, catalog, number, cells, name)
         fresh = settings.empty_folder
         previous = None if fresh else previous_output(path, FORMATS["ics"], plan, settings.force, settings.replace)
         export = to_ics(plan, settings.stamp, plan.request.reminders or settings.reminders, previous)
         data = export.data
         if data != previous:  # an unchanged calendar is left as it is, its file untouched
             write_atomic(path, data, new=fresh)
+        if settings.handouts:
+            _write_handout(settings, plan, path)
     except TxcalError as exc:
         outcome.error = str(exc.in_terms_of(PATIENT_LIST.word)).replace("\n", "; ")
-        return RowResult(outcome)
+        return RowResult(outcome, name=settings.calendar(name))
     outcome.file, outcome.regimen, outcome.events = name, plan.regimen.id, len(plan.events)
     if plan.events:
         outcome.first, outcome.last = str(plan.events[0].first_day), str(max(e.last_day for e in plan.events))
@@ -291,23 +324,77 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
         for e in plan.events
         if e.kind in CHAIR_KINDS and e.status != "held"
     )
-    return RowResult(outcome, "".join(block.text for block in blocks), zone_years(blocks), plan.plan_id, chair)
+    text, years = "".join(block.text for block in blocks), zone_years(blocks)
+    booking = None
+    if settings.book:
+        booked = BookedPlan(plan.plan_id, label, settings.calendar(name), settings.list_name, number, cells)
+        booking = (booked, seats, [_visit(e, label, prepare.get(e.uid, ())) for e in plan.events])
+    return RowResult(outcome, text, years, plan.plan_id, chair, settings.calendar(name), booking)
 
 
-def sitting_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[Sitting]:
-    """Return the chair visits of some rows as planned, for levelling; runs in the main process or a worker."""
+def _visit(event: PlannedEvent, patient: str, prepare: tuple[str, ...]) -> Visit:
+    """Return an event as the book keeps it for the clinic's views."""
+    status = {"given": "given", "held": "cancelled"}.get(event.status, "booked")
+    start, end = minute_of_day(event.start), minute_of_day(event.end)
+    return Visit(
+        event.uid, event.kind, day_sheet_title(event_summary(event), patient), event.first_day, start,
+        end if start is not None and end is not None and end >= start else None,
+        event.minutes if start is not None else None, status, asked_for(event), event.reason,
+        (*prepare, *event.clinic_notes), (event.conflict,) if event.conflict else (),
+    )  # fmt: skip
+
+
+def sitting_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[tuple[str, list[Sitting]]]:
+    """Return the chair visits of some rows as planned, by calendar file, for levelling; runs in the main
+    process or a worker. Booked visits come as fixed points, and so does every visit before today."""
     catalog = _catalog(settings)
-    found: list[Sitting] = []
+    found = []
     profile = str(settings.profile.resolve()) if settings.profile else None
-    for number, cells, _ in chunk:
+    for number, cells, name in chunk:
         try:
-            plan, spec = _row_plan(settings, catalog, number, cells)
+            spec = _row_spec(settings, cells)
+            plan = plan_from_spec(spec, catalog)
         except TxcalError:
             continue  # the row fails again when it is written, with its message
         if plan.request.profile is None or plan.request.profile.path != profile:
             continue  # another clinic's chairs
-        found += sittings(plan, number, plan.request.patient or cells.get("patient", ""), spec.prefer)
+        booked = settings.seats.get(settings.calendar(name)) if settings.seats else None
+        given = booked[1] if booked is not None and booked[0] == plan.plan_id else {}
+        patient = plan.request.patient or cells.get("patient", "")
+        found.append(
+            (
+                settings.calendar(name),
+                [_as_fixed(s, given.get(s.day), settings) for s in sittings(plan, number, patient, spec.prefer)],
+            )
+        )
     return found
+
+
+def _booked_elsewhere_sittings(settings: Settings, listed: set[str]) -> list[Sitting]:
+    """Return the booked chair visits of patients this batch does not plan (not in the list, or their row
+    failed) as fixed points: they keep their chairs, and nobody new is put on them."""
+    found: list[Sitting] = []
+    for calendar, (_, seats) in (settings.seats or {}).items():
+        if calendar in listed:
+            continue
+        for seat in seats.values():
+            chair = seat.chair - 1 if seat.chair else None
+            found.append(
+                Sitting(-1 - len(found), calendar, seat.planned, seat.asked, seat.minutes, seat.lead, seat.tail,
+                        fixed=(seat.day, chair, seat.start))
+            )  # fmt: skip
+    return found
+
+
+def _as_fixed(sitting: Sitting, seat: Seat | None, settings: Settings) -> Sitting:
+    """Return a chair visit as levelling must take it: its booked seat kept (from today on only with
+    re-levelling), and a visit before today as it is."""
+    today = settings.today or date.min
+    if seat is not None and not (settings.relevel and seat.day >= today):
+        return dataclasses.replace(sitting, fixed=(seat.day, seat.chair - 1 if seat.chair else None, seat.start))
+    if sitting.day < today:
+        return dataclasses.replace(sitting, fixed=(sitting.day, None, sitting.start))
+    return sitting
 
 
 def _worker_count(rows: int) -> int:
@@ -330,6 +417,7 @@ class BatchResult:
     conflicts: list[Outcome] = field(default_factory=list)  # rows with a visit on a closed day or over the chairs
     over: list[date] = field(default_factory=list)  # days over the chairs or their minutes
     levelling: Levelling | None = None
+    kept_out: int = 0  # booked patients not in this list, kept in the book and the clinic calendar
 
 
 def _clinic_profile(settings: Settings) -> ClinicProfile | None:
@@ -359,22 +447,53 @@ def run_batch(
 
     With `levelled`, every row is planned once first to collect its chair visits, which are given
     times (scheduler.app.levelling) before the calendars are written.
+
+    With a clinic book (the profile's `book`), the whole batch is one transaction of the book: its
+    booked visits keep their seats (scheduler.app.book), what the batch writes is booked, and a row
+    that fails keeps its patient's booked visits in the book and the clinic calendar.
     """
     total, expected = survey(patients)
+    profile = _clinic_profile(settings)
+    if levelled and (profile is None or profile.chairs is None):
+        raise TxcalError("levelling needs the clinic's chairs: give --clinic FILE with chairs and hours")
+    book_path = profile.book_path if profile is not None else None
+    if book_path is None:
+        return _run(patients, settings, total, expected, progress, levelled, None)
+    with open_book(book_path, "batch", settings.stamp) as book:
+        settings = dataclasses.replace(settings, book=True, seats=book.all_seats(), list_name=str(patients.absolute()))
+        return _run(patients, settings, total, expected, progress, levelled, book)
+
+
+def _run(
+    patients: Path,
+    settings: Settings,
+    total: int,
+    expected: dict[str, set[int]],
+    progress: Callable[[int], None],
+    levelled: bool,
+    book: Book | None,
+) -> BatchResult:
     workers = _worker_count(total)
     profile = _clinic_profile(settings)
     result = BatchResult()
     if levelled:
-        if profile is None or profile.chairs is None:
-            raise TxcalError("levelling needs the clinic's chairs: give --clinic FILE with chairs and hours")
-        sittings_found = _in_workers(sitting_chunk, patients, settings, total, workers, lambda n: None)
-        result.levelling = level(
-            (s for chunk in sittings_found for s in chunk), profile.chairs, _opening(profile), profile.nurse_starts
-        )
-        settings = dataclasses.replace(
-            settings, rebookings={row: tuple(r) for row, r in result.levelling.rebookings.items()}
-        )
+        assert profile is not None and profile.chairs is not None
+        names: dict[int, str] = {}
+        found: list[Sitting] = []
+        for chunk in _in_workers(sitting_chunk, patients, settings, total, workers, lambda n: None):
+            for name, row_sittings in chunk:
+                names.update((sitting.row, name) for sitting in row_sittings)
+                found += row_sittings
+        found += _booked_elsewhere_sittings(settings, set(names.values()))
+        result.levelling = level(found, profile.chairs, _opening(profile), profile.nurse_starts)
+        seats: dict[str, tuple[str | None, dict[date, Seat]]] = {}
+        for (number, planned), (day, chair, start) in result.levelling.seats.items():
+            if number < 0:
+                continue  # a booked visit of a patient this batch does not plan
+            seats.setdefault(names[number], (None, {}))[1][planned] = Seat(planned, 0, day, start, chair + 1)
+        settings = dataclasses.replace(settings, seats=seats)
     used: dict[str, set[int]] = {}
+    seen: set[str] = set()
     if not settings.force:
         _check_own_files(settings.out_dir)
     with os.scandir(settings.out_dir) as entries:
@@ -390,11 +509,16 @@ def run_batch(
             out.write(calendar_head("txcal clinic calendar", CLINIC_PLAN))
             out.write(timezones_text(expected))
             for row in _collect(_in_workers(plan_chunk, patients, settings, total, workers, progress), result, used):
+                seen.add(row.name)
+                if book is not None:
+                    _book_row(book, row, used)
                 out.write(row.clinic_text)
                 if load is not None:
                     for day, minutes, at in row.chair:
                         load.add(day, "dose", minutes, str(row.outcome.row), at)
                 pickle.dump((row.outcome, sorted({day for day, _, _ in row.chair})), rows_done)
+            if book is not None:
+                result.kept_out = _booked_elsewhere(book, seen, out, used)
             out.write("END:VCALENDAR\r\n")
         if any(not years <= expected.get(zone, set()) for zone, years in used.items()):
             _rewrite_zones(clinic, expected, used)
@@ -414,6 +538,39 @@ def run_batch(
         manifest.unlink(missing_ok=True)
         finished.unlink(missing_ok=True)
     return result
+
+
+def _book_row(book: Book, row: RowResult, used: dict[str, set[int]]) -> None:
+    """Book a written row; for a row that failed, keep its patient's booked visits (and say so)."""
+    if row.booking is not None:
+        booked, seats, visits = row.booking
+        book.keep_plan(booked, row.clinic_text, row.years, seats, visits)
+        return
+    kept = book.plan_by_calendar(row.name) if row.name else None
+    if kept is None or not row.outcome.error:
+        return
+    text, zones = book.clinic_text(kept.plan_id)
+    row.clinic_text = text
+    for zone, years in zones.items():
+        used.setdefault(zone, set()).update(years)
+    count = book.visit_count(kept.plan_id)
+    row.outcome.error += (
+        f"; its {count} booked visits are kept as they were (the book and {CLINIC_FILE} still show them)"
+    )
+    book.note(kept.plan_id, "kept", reason=f"row {row.outcome.row} failed: {row.outcome.error}")
+
+
+def _booked_elsewhere(book: Book, seen: set[str], out: Any, used: dict[str, set[int]]) -> int:
+    """Write the booked plans of patients not in this list into the clinic calendar; return how many."""
+    count = 0
+    for calendar, text, zones in book.clinic_texts():
+        if calendar in seen:
+            continue
+        out.write(text)
+        for zone, years in zones.items():
+            used.setdefault(zone, set()).update(years)
+        count += 1
+    return count
 
 
 def _stored(handle: BinaryIO) -> Iterator[tuple[Outcome, list[date]]]:
@@ -507,11 +664,11 @@ def _bounded(
 
 
 def _for_chunk(settings: Settings, chunk: list[Any]) -> Settings:
-    """Return the settings a worker needs for a chunk: only its rows' rebookings travel with it."""
-    if not settings.rebookings:
+    """Return the settings a worker needs for a chunk: only its rows' seats travel with it."""
+    if not settings.seats:
         return settings
-    rows = {number for number, _, _ in chunk}
-    return dataclasses.replace(settings, rebookings={n: r for n, r in settings.rebookings.items() if n in rows})
+    names = {settings.calendar(name) for _, _, name in chunk}
+    return dataclasses.replace(settings, seats={n: s for n, s in settings.seats.items() if n in names})
 
 
 def _collect(

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from scheduler.app.book import profile_book
 from scheduler.app.plans import list_plans
 from scheduler.catalog.loader import Catalog
 from scheduler.errors import TxcalError
@@ -247,19 +248,36 @@ def _read_wall(line: bytes) -> tuple[date, int | None, int] | None:
     return (day, int(text[9:11]) * 60 + int(text[11:13]), int(text[13:15])) if timed else (day, None, 0)
 
 
+def from_book(profile: ClinicProfile, load: Load) -> None:
+    """Add the clinic book's booked visits to a load (cancelled ones left out)."""
+    book = profile_book(profile)
+    try:
+        for day, kind, minutes, patient, at in book.load_rows():
+            load.add(day, kind, minutes, patient, at)
+    finally:
+        book.close()
+
+
 def count(
-    source: Path,
+    source: Path | None,
     default_profile: Path | None,
     chairs: int | None,
     open_minutes: int | None,
     catalog: Callable[[], Catalog],
     left_out: Callable[[str], None],
 ) -> Load:
-    """Return the load of a patient list (planned here), a calendar file or a batch folder's clinic calendar."""
+    """Return the load of a patient list (planned here), a calendar file, a batch folder's clinic calendar, or
+    (with no source) the clinic book of the profile."""
     from scheduler.app.batch import CLINIC_FILE
 
     load = Load(chairs=chairs, open_minutes=open_minutes)
-    if source.is_dir():
+    if source is None:
+        from scheduler.inputs.plan_spec import cached_profile
+
+        if default_profile is None:
+            raise TxcalError("give a SOURCE, or --clinic FILE whose profile keeps a clinic book")
+        from_book(cached_profile(default_profile.resolve()), load)
+    elif source.is_dir():
         read_ics(source / CLINIC_FILE, load)
     elif source.suffix.lower() == ".ics":
         read_ics(source, load)

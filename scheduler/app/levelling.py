@@ -344,7 +344,8 @@ class Levelling:
         )
 
 
-def _clock(minute: int) -> time:
+def clock_time(minute: int) -> time:
+    """Return a minute of the day as a time of day."""
     return time(minute // 60, minute % 60)
 
 
@@ -392,7 +393,9 @@ def level(
                 continue
             if day != job.day:
                 result.moved.append((job, day))
-            result.rebookings.setdefault(job.row, []).append(Rebooking(job.day, day, _clock(start), _clock(job.start)))
+            result.rebookings.setdefault(job.row, []).append(
+                Rebooking(job.day, day, clock_time(start), clock_time(job.start))
+            )
     return result
 
 

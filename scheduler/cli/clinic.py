@@ -30,6 +30,7 @@ from scheduler.cli.params import (
     templates_option,
 )
 from scheduler.errors import TxcalError
+from scheduler.model import clock_minutes
 from scheduler.units import parse_clock
 
 
@@ -48,6 +49,14 @@ from scheduler.units import parse_clock
     help="Give chair visits start times so no moment has more patients in chairs than the clinic's chairs.",
 )
 @click.option(
+    "--relevel",
+    is_flag=True,
+    help="With a clinic book: re-time booked visits from today on too (never those before today).",
+)
+@click.option(
+    "--handouts", type=click.Choice(["html", "pdf"]), help="Write each patient's handout beside their calendar."
+)
+@click.option(
     "--strict", is_flag=True, help="Exit 1 when a visit is on a closed day, over the chairs or fits no chair."
 )
 @templates_option
@@ -59,6 +68,8 @@ def batch(
     force: bool,
     replace: bool,
     level: bool,
+    relevel: bool,
+    handouts: str | None,
     strict: bool,
     template_dirs: tuple[str, ...],
 ) -> None:
@@ -73,6 +84,11 @@ def batch(
     opening hours so the chairs are never double-booked; a `prefer` column (morning, afternoon or
     a time) is honoured where it can be, and a dose whose day is full moves to an open day within
     its window. Every time and move is in the event's description and the manifest.
+
+    With a clinic book (the profile's `book` key), what the batch writes is booked: a later batch
+    keeps every booked visit's day, time and chair and places only new or changed plans around
+    them (--relevel: re-time booked visits from today on too); a row that fails keeps its
+    patient's booked visits.
     """
     from scheduler.app.batch import CLINIC_FILE, MANIFEST_FILE, Settings, run_batch, survey
 
@@ -83,8 +99,9 @@ def batch(
     except OSError as exc:
         raise TxcalError(f"cannot make the folder {out_dir}: {exc.strerror}") from None
     settings = Settings(
-        out_dir, time_stamp(), patients.parent, tuple(remind or ()), force, template_dirs, profile_path, replace
-    )
+        out_dir, time_stamp(), patients.parent, tuple(remind or ()), force, template_dirs, profile_path, replace,
+        today=current_day(), relevel=relevel, handouts=handouts,
+    )  # fmt: skip
     collect_for_batch()
     if sys.stderr.isatty():
         with click.progressbar(length=total, label="Planning", file=sys.stderr) as bar:
@@ -104,6 +121,11 @@ def batch(
         click.echo(result.levelling.summary(), err=True)
         for line in result.levelling.day_lines():
             click.echo(line, err=True)
+    if result.kept_out:
+        click.echo(
+            f"{result.kept_out} booked patients not in this list are kept as booked (the book and {CLINIC_FILE}).",
+            err=True,
+        )
     found = [(o.row, o.patient, o.conflicts) for o in result.conflicts]
     for line in batch_conflicts(found, result.over, MANIFEST_FILE):
         click.echo(line, err=True)
@@ -119,7 +141,6 @@ def batch(
 
 def _hours(text: str) -> tuple[int, int]:
     """Return the minutes of the day a clinic opens and closes, from "08:00-18:00"."""
-    from scheduler.model import clock_minutes
 
     opening, _, closing = text.partition("-")
     opens, closes = (clock_minutes(parse_clock(opening)), clock_minutes(parse_clock(closing)))
@@ -132,7 +153,7 @@ HOURS = Parsed("hours", _hours, "write opening hours like 08:00-18:00")
 
 
 @main.command(short_help="Daily patients, visits, chair minutes and chairs in use against capacity.")
-@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("source", required=False, type=click.Path(path_type=Path))
 @click.option(
     "--chairs", type=click.IntRange(min=1), help="Infusion chairs; flags days over capacity or over the chairs."
 )
@@ -148,7 +169,7 @@ HOURS = Parsed("hours", _hours, "write opening hours like 08:00-18:00")
 @click.option("--today", type=DATE, help="Mark this day in the month view (also TXCAL_TODAY).")
 @templates_option
 def load(
-    source: Path,
+    source: Path | None,
     chairs: int | None,
     hours: tuple[int, int] | None,
     profile_path: Path | None,
@@ -162,7 +183,7 @@ def load(
     """Daily load: patients, visits by kind, chair minutes and the peak of chairs in use at once.
 
     SOURCE is a patient list (CSV, as for txcal batch), a calendar file, or a batch's output folder
-    (its clinic.ics). With --chairs (or a profile's), a day is flagged when its chair minutes pass
+    (its clinic.ics); without one, the clinic book of the --clinic profile. With --chairs (or a profile's), a day is flagged when its chair minutes pass
     chairs x opening hours, or when more patients sit in chairs at one moment than there are chairs.
     """
     from scheduler.app import chair_load as daily
@@ -200,7 +221,7 @@ def load(
 
 
 @main.command(short_help="The day sheet: each visit's time, chair, patient, preparation and conflicts.")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--date", "first", type=DATE, required=True, help="The day, or the first of --days days.")
 @click.option("--days", type=click.IntRange(1, 31), default=1, show_default=True, help="How many days (7: a week).")
 @clinic_option("The clinic's profile: its name and chairs (also TXCAL_CLINIC).")
@@ -222,31 +243,70 @@ def agenda(
     label, what (labs, provider visit, chair visit with drug and dose, collection, monitoring),
     minutes, what to prepare (premedication, product arrival, the weight a dose assumes) and
     conflicts. SOURCES: a batch's output folder (its clinic.ics), a calendar file, a patient list
-    (CSV) or plan files (.toml).
+    (CSV) or plan files (.toml); without any, the clinic book of the --clinic profile (its booked
+    times and chairs). A list or plan files are shown as asked, not levelled, and the heading says so.
     """
-    from scheduler.app.agenda import gather, seat
+    from scheduler.app.agenda import from_book, gather, seat
     from scheduler.writers import agenda as sheet
 
-    place = ""
+    place, profile = "", None
     if profile_path is not None:
         from scheduler.inputs.clinic_profile import load_profile
 
         profile = load_profile(profile_path)
         chairs, place = chairs or profile.chairs, profile.name
-    items = gather(
-        sources,
-        profile_path,
-        first,
-        days,
-        lambda: load_catalog(template_dirs),
-        lambda message: click.echo(message, err=True),
-    )
-    seated = seat(items, chairs)
+    if not sources:
+        if profile is None:
+            raise click.UsageError("give SOURCES, or --clinic FILE whose profile keeps a clinic book")
+        seated = from_book(profile, first, days)
+    else:
+        items = gather(
+            sources,
+            profile_path,
+            first,
+            days,
+            lambda: load_catalog(template_dirs),
+            lambda message: click.echo(message, err=True),
+        )
+        seated = seat(items, chairs)
+    asked = any(s.is_file() and s.suffix.lower() not in (".ics",) for s in sources)
     if fmt == "csv":
         click.echo(sheet.to_csv(seated), nl=False)
     else:
         wanted = [first + timedelta(days=n) for n in range(days)]
-        click.echo(sheet.render_text(seated, wanted, place, chairs, view_width()), nl=False)
+        note = "as asked, not levelled" if asked else ""
+        click.echo(sheet.render_text(seated, wanted, place, chairs, view_width(), note), nl=False)
+
+
+CLOCK = Parsed("time", lambda text: clock_minutes(parse_clock(text)), "write a time like 10:30")
+
+
+@main.command(short_help="Move one booked chair visit to another time (and chair), kept in the clinic book.")
+@click.argument("patient")
+@click.option("--date", "on", type=DATE, required=True, help="The day of the visit.")
+@click.option("--to", "to", type=CLOCK, help="The new start of the chair visit, e.g. 11:00.")
+@click.option("--chair", type=click.IntRange(min=1), help="The chair (default: one that is free).")
+@clinic_option("The clinic's profile, whose book holds the visit (also TXCAL_CLINIC).")
+@click.option("--reason", default="", help="Why it moves, for the clinic's history (never in the patient's calendar).")
+@click.option("--undo", is_flag=True, help="Take back the last move of this visit.")
+def move(
+    patient: str, on: date, to: int | None, chair: int | None, profile_path: Path | None, reason: str, undo: bool
+) -> None:
+    """Move PATIENT's booked chair visit on --date to --to (and --chair): the day's visits move with it.
+
+    A time that overbooks the chairs, breaks the nurse limit or falls outside opening hours is
+    refused with the nearest time that fits. The move is kept in the clinic book's history, and
+    the patient's calendar (and handout), and the clinic calendar are written again, so an
+    imported calendar follows and later batches keep it.
+    """
+    from scheduler.app.moves import MoveRequest, move_visit
+
+    if profile_path is None:
+        raise click.UsageError("give --clinic FILE (or TXCAL_CLINIC): the profile whose book holds the visit")
+    if (to is None) == (not undo):
+        raise click.UsageError("give --to HH:MM, or --undo to take back the last move")
+    request = MoveRequest(patient, on, to, chair, reason, undo)
+    click.echo(move_visit(profile_path, request, time_stamp(), current_day()), err=True)
 
 
 @main.command(short_help="Keep a CalDAV calendar in step with a plan.")

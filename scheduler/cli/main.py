@@ -30,6 +30,7 @@ COMMAND_MODULES = {
     "batch": "clinic",
     "load": "clinic",
     "agenda": "clinic",
+    "move": "clinic",
     "publish": "clinic",
     "record": "record",
     "regimens": "templates",
@@ -118,7 +119,9 @@ def plan_spec_from(ctx: click.Context, drug: str | None, plan_file: Path | None,
 
 
 def expand_plan(spec: PlanSpec, template_dirs: tuple[str, ...]) -> Plan:
-    result = plan_from_spec(spec, load_catalog(template_dirs))
+    from scheduler.app.book import booked_plan
+
+    result = booked_plan(plan_from_spec(spec, load_catalog(template_dirs)), spec.prefer)
     for note in plan_notes(result, spec):
         click.echo(f"Note: {note}", err=True)
     return result

@@ -107,6 +107,10 @@ def load_profile(path: Path) -> ClinicProfile:
     chairs = top.integer("chairs")
     if chairs is not None and not 1 <= chairs <= 500:
         top.bad("chairs", "a number of infusion chairs, 1 to 500")
+    book = top.text("book")
+    if book and (Path(book).is_absolute() or ".." in Path(book).parts or "\\" in book):
+        top.bad("book", 'a file name in the folder of the profile or below it, such as "clinic-book.sqlite"')
+        book = ""
     nurses = top.integer("nurse_starts")
     if nurses is not None and not 1 <= nurses <= 100:
         top.bad("nurse_starts", "how many chair starts the nurses can take in any 15 minutes, 1 to 100")
@@ -162,6 +166,7 @@ def load_profile(path: Path) -> ClinicProfile:
         visit_minutes=tuple(visit_minutes),
         same_visit=_kinds(top, "same_visit"),
         linked=tuple(linked),
+        book=book or None,
     )
     if problems:
         raise TemplateError(str(path), problems)

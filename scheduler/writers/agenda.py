@@ -20,13 +20,21 @@ def _span(item: AgendaItem) -> str:
     return "all day" if item.start is None else f"{_clock(item.start)}-{_clock(item.end)}".rstrip("-")
 
 
-def render_text(items: list[AgendaItem], days: list[date], place: str, chairs: int | None, width: int = 80) -> str:
-    """Return the day sheet: a table a day, the time, chair, patient, what, minutes, preparation and conflicts."""
+def render_text(
+    items: list[AgendaItem], days: list[date], place: str, chairs: int | None, width: int = 80, note: str = ""
+) -> str:
+    """Return the day sheet: a table a day, the time, chair, patient, what, minutes, preparation and conflicts.
+
+    `note` qualifies every day's heading ("as asked, not levelled" for visits planned from a list).
+    """
     lines = []
     for day in days:
         todays = [i for i in items if i.day == day]
         head = (
-            f"{day:%a %d %b %Y}" + (f", {place}" if place else "") + (f", {plural(chairs, 'chair')}" if chairs else "")
+            f"{day:%a %d %b %Y}"
+            + (f", {place}" if place else "")
+            + (f", {plural(chairs, 'chair')}" if chairs else "")
+            + (f" ({note})" if note else "")
         )
         lines += [head, "=" * min(len(head), width)]
         if not todays:

@@ -1,0 +1,492 @@
+"""The clinic book: the appointments a clinic has given, kept in one SQLite file its profile names.
+
+Plans say what the rules say; the book says what patients were told. A batch books what it
+writes; a later batch keeps every booked chair visit's day, time and chair and places only new or
+changed plans around them; `txcal move` moves one visit; the day sheet, the load, the handout and
+the patient's calendar read their times from here. Every change is a row of `history`.
+
+One command's changes are one transaction (BEGIN IMMEDIATE ... COMMIT): two commands at once
+wait for each other, never interleave, and a killed command leaves the book as it was. The file
+is plain SQLite in WAL mode, so any SQLite tool can read it while txcal writes. The app layer owns
+it: writers never open it. Tables (README, "The clinic book"):
+
+- plans: one row a patient's plan: plan_id, patient (the label), calendar (the patient's file),
+  list and row (where the plan came from), cells (that row, JSON: `move` plans the patient again
+  from it), clinic_ics (the plan's events as the clinic calendar shows them), zones, status
+  (active, or replaced by a corrected plan), updated.
+- sittings: a plan's chair visit a day: planned (the day the plan gives it), asked (the time the
+  patient asked for), day, start, chair (from 1, or empty when not levelled), minutes, lead and
+  tail (the visits before and after the chair), reason (why it is not where asked).
+- visits: every event of every plan, as the clinic's views show it: uid, plan_id, patient, kind,
+  what, day, start, end, minutes, chair, status (booked, given, cancelled), asked, reason,
+  prepare and conflicts (JSON lists).
+- history: at, command, plan_id, uid, change (booked, moved, cancelled, replaced, kept), was,
+  now, reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from scheduler.app.levelling import clock_time, sittings
+from scheduler.engine.slots import Rebooking, reschedule
+from scheduler.errors import TxcalError
+from scheduler.model import AgendaItem, ClinicProfile, Plan
+
+SCHEMA = 1  # PRAGMA user_version of a book this txcal writes
+WAIT_SECONDS = 15.0  # how long a command waits for another that is writing the book
+_HEADER = b"SQLite format 3\x00"
+
+_SCHEMA_1 = """
+CREATE TABLE plans (
+    plan_id TEXT PRIMARY KEY, patient TEXT NOT NULL, calendar TEXT NOT NULL, list TEXT NOT NULL,
+    row INTEGER NOT NULL, cells TEXT NOT NULL, clinic_ics TEXT NOT NULL, zones TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active', updated TEXT NOT NULL
+);
+CREATE INDEX plans_by_calendar ON plans(calendar);
+CREATE TABLE sittings (
+    plan_id TEXT NOT NULL, planned TEXT NOT NULL, asked TEXT NOT NULL, day TEXT NOT NULL, start TEXT NOT NULL,
+    chair INTEGER, minutes INTEGER NOT NULL, lead INTEGER NOT NULL, tail INTEGER NOT NULL,
+    reason TEXT NOT NULL DEFAULT '', PRIMARY KEY (plan_id, planned)
+);
+CREATE INDEX sittings_by_day ON sittings(day);
+CREATE TABLE visits (
+    uid TEXT PRIMARY KEY, plan_id TEXT NOT NULL, patient TEXT NOT NULL, kind TEXT NOT NULL, what TEXT NOT NULL,
+    day TEXT NOT NULL, start TEXT, end TEXT, minutes INTEGER, chair INTEGER, status TEXT NOT NULL,
+    asked TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', prepare TEXT NOT NULL DEFAULT '[]',
+    conflicts TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX visits_by_day ON visits(day);
+CREATE INDEX visits_by_plan ON visits(plan_id);
+CREATE TABLE history (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, command TEXT NOT NULL, plan_id TEXT NOT NULL,
+    uid TEXT NOT NULL DEFAULT '', change TEXT NOT NULL, was TEXT NOT NULL DEFAULT '', now TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT ''
+);
+"""
+# Each step takes a book from user_version N to N + 1; a newer txcal adds one step for each schema.
+_MIGRATIONS = {0: _SCHEMA_1}
+_OURS = frozenset({"plans", "sittings", "visits", "history"})
+
+
+def clock(minute: int | None) -> str | None:
+    return None if minute is None else f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def minutes(text: str | None) -> int | None:
+    if not text:
+        return None
+    hour, _, minute = text.partition(":")
+    return int(hour) * 60 + int(minute)
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """A booked chair visit: the day the plan gives it, when the patient asked, and where and when it sits."""
+
+    planned: date
+    asked: int
+    day: date
+    start: int
+    chair: int | None  # from 1; None when the batch that booked it did not level
+    minutes: int = 0
+    lead: int = 0
+    tail: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BookedPlan:
+    """A plan the book holds: its identity, patient, calendar file and where it came from."""
+
+    plan_id: str
+    patient: str
+    calendar: str
+    list: str
+    row: int
+    cells: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One event as the book keeps it for the clinic's views."""
+
+    uid: str
+    kind: str
+    what: str
+    day: date
+    start: int | None
+    end: int | None
+    minutes: int | None
+    status: str
+    asked: str = ""
+    reason: str = ""
+    prepare: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()
+
+
+def seated_plan(
+    plan: Plan, row: int, patient: str, prefer: str | None, given: dict[date, Seat]
+) -> tuple[Plan, list[Seat]]:
+    """Return the plan with its chair visits at the seats given (by the day the plan gives each; the others
+    as planned), and every chair visit's seat, as the book keeps them."""
+    rebookings, seats = [], []
+    for sitting in sittings(plan, row, patient, prefer):
+        seat = given.get(sitting.day)
+        if seat is None:
+            seat = Seat(sitting.day, sitting.start, sitting.day, sitting.start, None)
+        elif (seat.day, seat.start) != (sitting.day, sitting.start):
+            rebookings.append(Rebooking(sitting.day, seat.day, clock_time(seat.start), clock_time(sitting.start)))
+        seats.append(
+            Seat(sitting.day, sitting.start, seat.day, seat.start, seat.chair, sitting.minutes, sitting.lead,
+                 sitting.tail, seat.reason)
+        )  # fmt: skip
+    return reschedule(plan, tuple(rebookings)), seats
+
+
+def booked_plan(plan: Plan, prefer: str | None = None) -> Plan:
+    """Return the plan at the times its clinic's book holds for it (as planned when the book has none)."""
+    profile = plan.request.profile
+    path = profile.book_path if profile is not None else None
+    if path is None:
+        return plan
+    book = read_book(path)
+    if book is None:
+        return plan
+    try:
+        given = book.seats(plan.plan_id)
+    finally:
+        book.close()
+    return seated_plan(plan, 0, plan.request.patient or "", prefer, given)[0] if given else plan
+
+
+def _check_file(path: Path) -> None:
+    """Refuse a book that is not a regular SQLite file, before SQLite touches it."""
+    try:
+        with path.open("rb") as handle:
+            if not path.is_file():
+                raise TxcalError(f"the clinic book {path} is not a regular file: name a file in the profile's book key")
+            head = handle.read(len(_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise TxcalError(f"cannot read the clinic book {path}: {exc.strerror}") from None
+    if head and head != _HEADER:
+        raise TxcalError(
+            f"{path} is not a SQLite file, so not a clinic book; it was left unchanged: "
+            "point the profile's book key at another file name"
+        )
+
+
+def _schema(connection: sqlite3.Connection, path: Path, writing: bool) -> None:
+    """Check (and, writing, create or upgrade) the book's schema."""
+    try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise TxcalError(f"{path} cannot be read as a clinic book ({exc}); it was left unchanged") from None
+    if version > SCHEMA:
+        raise TxcalError(
+            f"the clinic book {path} was written by a newer txcal (book schema {version}; this txcal knows up to "
+            f"{SCHEMA}): upgrade txcal to use it"
+        )
+    if version == 0 and tables:
+        raise TxcalError(
+            f"{path} is a SQLite database but not a clinic book (it has tables {', '.join(sorted(tables))}); it was "
+            "left unchanged: point the profile's book key at another file name"
+        )
+    if version and not tables >= _OURS:
+        raise TxcalError(f"the clinic book {path} is missing tables {', '.join(sorted(_OURS - tables))}: restore it")
+    while writing and version < SCHEMA:
+        # One statement at a time: executescript would commit the command's transaction half-way.
+        for statement in _MIGRATIONS[version].split(";"):
+            if statement.strip():
+                connection.execute(statement)
+        version += 1
+        connection.execute(f"PRAGMA user_version = {version}")
+
+
+def _holder(path: Path) -> Path:
+    return path.with_name(path.name + ".holder")
+
+
+@contextlib.contextmanager
+def open_book(path: Path, command: str, at: datetime) -> Iterator[Book]:
+    """Open the clinic book to change it: one transaction for the whole command, committed at the end.
+
+    Raises:
+        TxcalError: the file is not a book, was written by a newer txcal, or another command held it
+            longer than WAIT_SECONDS.
+    """
+    _check_file(path)
+    try:
+        connection = sqlite3.connect(path, timeout=WAIT_SECONDS, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise TxcalError(f"cannot open the clinic book {path}: {exc}") from None
+    try:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise TxcalError(_busy(path)) from None
+            raise TxcalError(f"{path} cannot be opened as a clinic book ({exc}); it was left unchanged") from None
+        except sqlite3.DatabaseError as exc:
+            raise TxcalError(f"{path} cannot be read as a clinic book ({exc}); it was left unchanged") from None
+        holder = _holder(path)
+        with contextlib.suppress(OSError):
+            holder.write_text(f"txcal {command} (process {os.getpid()})\n", encoding="utf-8")
+        try:
+            _schema(connection, path, writing=True)
+            yield Book(connection, command, at.isoformat())
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        finally:
+            with contextlib.suppress(OSError):
+                holder.unlink()
+    finally:
+        connection.close()
+
+
+def _busy(path: Path) -> str:
+    try:
+        who = _holder(path).read_text(encoding="utf-8").strip()
+    except OSError:
+        who = "another txcal command"
+    return (
+        f"the clinic book {path} is busy: {who} is writing it (waited {WAIT_SECONDS:.0f} s); try again when it is done"
+    )
+
+
+def read_book(path: Path) -> Book | None:
+    """Return the clinic book to read (no transaction held), or None when it has not been written yet.
+
+    Raises:
+        TxcalError: the file is not a book, or was written by a newer txcal.
+    """
+    _check_file(path)
+    if not path.exists():
+        return None
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=WAIT_SECONDS)
+    except sqlite3.Error as exc:
+        raise TxcalError(f"cannot open the clinic book {path}: {exc}") from None
+    _schema(connection, path, writing=False)
+    return Book(connection, "", "")
+
+
+def profile_book(profile: ClinicProfile) -> Book:
+    """Return the profile's clinic book to read.
+
+    Raises:
+        TxcalError: the profile names no book, or no batch has written it yet.
+    """
+    path = profile.book_path
+    if path is None:
+        raise TxcalError(
+            f"{profile.path} keeps no clinic book: give a SOURCE (a batch folder, a calendar or a patient list), "
+            'or add book = "clinic-book.sqlite" to the profile and run txcal batch'
+        )
+    book = read_book(path)
+    if book is None:
+        raise TxcalError(f"the clinic book {path} has nothing booked yet: run txcal batch with this profile first")
+    return book
+
+
+class Book:
+    """An open clinic book: what it holds, and (in open_book) the changes of one command."""
+
+    def __init__(self, connection: sqlite3.Connection, command: str, at: str) -> None:
+        self.db, self.command, self.at = connection, command, at
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- reading
+
+    def plans(self) -> Iterator[BookedPlan]:
+        """Yield the active plans, in the order of their rows."""
+        query = "SELECT plan_id, patient, calendar, list, row, cells FROM plans WHERE status = 'active' ORDER BY row"
+        for plan_id, patient, calendar, source, row, cells in self.db.execute(query):
+            yield BookedPlan(plan_id, patient, calendar, source, row, json.loads(cells))
+
+    def plan_by_calendar(self, calendar: str) -> BookedPlan | None:
+        return next((p for p in self.plans() if p.calendar == calendar), None)
+
+    def seats(self, plan_id: str) -> dict[date, Seat]:
+        """Return a plan's booked chair visits by the day the plan gives them."""
+        query = "SELECT planned, asked, day, start, chair, minutes, lead, tail, reason FROM sittings WHERE plan_id = ?"
+        found = {}
+        for planned, asked, day, start, chair, length, lead, tail, reason in self.db.execute(query, (plan_id,)):
+            found[date.fromisoformat(planned)] = Seat(
+                date.fromisoformat(planned), minutes(asked) or 0, date.fromisoformat(day), minutes(start) or 0,
+                chair, length, lead, tail, reason,
+            )  # fmt: skip
+        return found
+
+    def all_seats(self) -> dict[str, tuple[str | None, dict[date, Seat]]]:
+        """Return every active plan's booked chair visits, by its calendar file: (plan id, seats)."""
+        return {plan.calendar: (plan.plan_id, self.seats(plan.plan_id)) for plan in self.plans()}
+
+    def seats_on(self, day: date) -> list[tuple[str, str, Seat]]:
+        """Return the day's booked chair visits of active plans: (plan id, patient, seat)."""
+        query = (
+            "SELECT s.plan_id, p.patient, planned, asked, s.day, start, chair, minutes, lead, tail, reason "
+            "FROM sittings s JOIN plans p ON p.plan_id = s.plan_id WHERE s.day = ? AND p.status = 'active' "
+            "ORDER BY start, p.row"
+        )
+        return [
+            (plan_id, patient, Seat(date.fromisoformat(planned), minutes(asked) or 0, date.fromisoformat(day),
+                                    minutes(start) or 0, chair, length, lead, tail, reason))
+            for plan_id, patient, planned, asked, day, start, chair, length, lead, tail, reason
+            in self.db.execute(query, (day.isoformat(),))
+        ]  # fmt: skip
+
+    def clinic_texts(self) -> Iterator[tuple[str, str, dict[str, list[int]]]]:
+        """Yield each active plan's clinic calendar text and zones, in row order: (calendar, text, zones)."""
+        query = "SELECT calendar, clinic_ics, zones FROM plans WHERE status = 'active' ORDER BY row"
+        for calendar, text, zones in self.db.execute(query):
+            yield calendar, text, json.loads(zones)
+
+    def clinic_text(self, plan_id: str) -> tuple[str, dict[str, list[int]]]:
+        """Return a plan's events as the clinic calendar last showed them, and their zones."""
+        row = self.db.execute("SELECT clinic_ics, zones FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()
+        return (row[0], json.loads(row[1])) if row else ("", {})
+
+    def visit_count(self, plan_id: str) -> int:
+        query = "SELECT count(*) FROM visits WHERE plan_id = ? AND status != 'cancelled'"
+        return int(self.db.execute(query, (plan_id,)).fetchone()[0])
+
+    def agenda(self, first: date, last: date) -> list[AgendaItem]:
+        """Return the booked visits from `first` to `last` as day sheet lines (cancelled ones left out)."""
+        query = (
+            "SELECT day, start, minutes, patient, kind, what, prepare, conflicts, chair, asked FROM visits "
+            "WHERE day BETWEEN ? AND ? AND status != 'cancelled' AND kind != 'watch' ORDER BY day, start, patient"
+        )
+        return [
+            AgendaItem(date.fromisoformat(day), minutes(start), length if start else None, patient, kind, what,
+                       tuple(json.loads(prepare)), tuple(json.loads(conflicts)), chair, asked)
+            for day, start, length, patient, kind, what, prepare, conflicts, chair, asked
+            in self.db.execute(query, (first.isoformat(), last.isoformat()))
+        ]  # fmt: skip
+
+    def load_rows(self) -> Iterator[tuple[date, str, int | None, str, int | None]]:
+        """Yield every booked visit for the load: day, kind, minutes, patient, minute of the day."""
+        query = "SELECT day, kind, minutes, patient, start FROM visits WHERE status != 'cancelled'"
+        for day, kind, length, patient, start in self.db.execute(query):
+            yield date.fromisoformat(day), kind, length, patient, minutes(start)
+
+    def history(self, plan_id: str | None = None) -> list[tuple[str, ...]]:
+        """Return the history, oldest first (of one plan when given)."""
+        query = "SELECT at, command, plan_id, uid, change, was, now, reason FROM history"
+        rows = self.db.execute(
+            query + (" WHERE plan_id = ?" if plan_id else "") + " ORDER BY id", (plan_id,) if plan_id else ()
+        )
+        return [tuple(row) for row in rows]
+
+    # -- changing (inside open_book)
+
+    def note(self, plan_id: str, change: str, uid: str = "", was: str = "", now: str = "", reason: str = "") -> None:
+        self.db.execute(
+            "INSERT INTO history (at, command, plan_id, uid, change, was, now, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (self.at, self.command, plan_id, uid, change, was, now, reason),
+        )
+
+    def keep_plan(
+        self,
+        booked: BookedPlan,
+        clinic_ics: str,
+        zones: dict[str, set[int]],
+        seats: Iterable[Seat],
+        visits: Iterable[Visit],
+    ) -> None:
+        """Book a plan as written: its chair visits and visits, each change noted in the history.
+
+        A plan that replaces another for the same calendar file (a corrected row) cancels the other's
+        visits and marks it replaced.
+        """
+        for (old,) in self.db.execute(
+            "SELECT plan_id FROM plans WHERE calendar = ? AND plan_id != ? AND status = 'active'",
+            (booked.calendar, booked.plan_id),
+        ).fetchall():
+            self.db.execute("UPDATE plans SET status = 'replaced', updated = ? WHERE plan_id = ?", (self.at, old))
+            self.db.execute("UPDATE visits SET status = 'cancelled' WHERE plan_id = ?", (old,))
+            self.note(old, "replaced", now=booked.plan_id, reason=f"a corrected plan for {booked.calendar}")
+        known = self.db.execute("SELECT 1 FROM plans WHERE plan_id = ?", (booked.plan_id,)).fetchone() is not None
+        self.db.execute(
+            "INSERT INTO plans (plan_id, patient, calendar, list, row, cells, clinic_ics, zones, status, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?) ON CONFLICT(plan_id) DO UPDATE SET patient = excluded.patient, "
+            "calendar = excluded.calendar, list = excluded.list, row = excluded.row, cells = excluded.cells, "
+            "clinic_ics = excluded.clinic_ics, zones = excluded.zones, status = 'active', updated = excluded.updated",
+            (booked.plan_id, booked.patient, booked.calendar, booked.list, booked.row, json.dumps(booked.cells),
+             clinic_ics, json.dumps({zone: sorted(years) for zone, years in sorted(zones.items())}), self.at),
+        )  # fmt: skip
+        old_seats = self.seats(booked.plan_id) if known else {}
+        self.db.execute("DELETE FROM sittings WHERE plan_id = ?", (booked.plan_id,))
+        for seat in seats:
+            self.db.execute(
+                "INSERT INTO sittings (plan_id, planned, asked, day, start, chair, minutes, lead, tail, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (booked.plan_id, seat.planned.isoformat(), clock(seat.asked), seat.day.isoformat(), clock(seat.start),
+                 seat.chair, seat.minutes, seat.lead, seat.tail, seat.reason),
+            )  # fmt: skip
+            before = old_seats.get(seat.planned)
+            if before is not None and (before.day, before.start, before.chair) != (seat.day, seat.start, seat.chair):
+                self.note(booked.plan_id, "moved", seat.planned.isoformat(), _where(before), _where(seat), seat.reason)
+        self._keep_visits(booked, visits, known)
+
+    def _keep_visits(self, booked: BookedPlan, visits: Iterable[Visit], known: bool) -> None:
+        old = {
+            uid: (day, start, status)
+            for uid, day, start, status in self.db.execute(
+                "SELECT uid, day, start, status FROM visits WHERE plan_id = ?", (booked.plan_id,)
+            )
+        }
+        seen = set()
+        for visit in visits:
+            seen.add(visit.uid)
+            self.db.execute(
+                "INSERT OR REPLACE INTO visits (uid, plan_id, patient, kind, what, day, start, end, minutes, chair, "
+                "status, asked, reason, prepare, conflicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                "(SELECT chair FROM sittings WHERE plan_id = ? AND day = ? AND ? IN ('dose', 'chemotherapy', "
+                "'infusion', 'premedication') LIMIT 1), ?, ?, ?, ?, ?)",
+                (visit.uid, booked.plan_id, booked.patient, visit.kind, visit.what, visit.day.isoformat(),
+                 clock(visit.start), clock(visit.end), visit.minutes, booked.plan_id, visit.day.isoformat(),
+                 visit.kind, visit.status, visit.asked, visit.reason, json.dumps(list(visit.prepare)),
+                 json.dumps(list(visit.conflicts))),
+            )  # fmt: skip
+            was = old.get(visit.uid)
+            if known and was is not None and (was[0], was[1]) != (visit.day.isoformat(), clock(visit.start)):
+                self.note(booked.plan_id, "moved", visit.uid, f"{was[0]} {was[1] or ''}".strip(),
+                          f"{visit.day} {clock(visit.start) or ''}".strip(), visit.reason)  # fmt: skip
+            elif known and was is not None and was[2] != visit.status:
+                self.note(booked.plan_id, visit.status, visit.uid, was[2], visit.status)
+        for uid in set(old) - seen:
+            if old[uid][2] != "cancelled":
+                self.db.execute("UPDATE visits SET status = 'cancelled' WHERE uid = ?", (uid,))
+                self.note(booked.plan_id, "cancelled", uid, f"{old[uid][0]} {old[uid][1] or ''}".strip(),
+                          reason="no longer in the plan")  # fmt: skip
+        if not known:
+            self.note(booked.plan_id, "booked", now=f"{len(seen)} visits", reason=f"{booked.list} row {booked.row}")
+
+    def move_seat(self, plan_id: str, seat: Seat, day: date, start: int, chair: int, reason: str) -> None:
+        """Move one booked chair visit (its visits that day move by as much), noted in the history."""
+        self.db.execute(
+            "UPDATE sittings SET start = ?, chair = ?, reason = ? WHERE plan_id = ? AND planned = ?",
+            (clock(start), chair, reason, plan_id, seat.planned.isoformat()),
+        )
+        moved = Seat(seat.planned, seat.asked, day, start, chair, seat.minutes, seat.lead, seat.tail, reason)
+        self.note(plan_id, "moved", seat.planned.isoformat(), _where(seat), _where(moved), reason)
+
+
+def _where(seat: Seat) -> str:
+    return f"{seat.day} {clock(seat.start)}" + (f" chair {seat.chair}" if seat.chair else "")

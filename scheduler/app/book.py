@@ -41,7 +41,8 @@ from scheduler.errors import TxcalError
 from scheduler.model import AgendaItem, ClinicProfile, Plan
 
 SCHEMA = 1  # PRAGMA user_version of a book this txcal writes
-WAIT_SECONDS = 15.0  # how long a command waits for another that is writing the book
+# How long a command waits for another that is writing the book (TXCAL_BOOK_WAIT: seconds, for tests).
+WAIT_SECONDS = float(os.environ.get("TXCAL_BOOK_WAIT", "15"))
 _HEADER = b"SQLite format 3\x00"
 
 _SCHEMA_1 = """

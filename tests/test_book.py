@@ -1,0 +1,231 @@
+"""The clinic book: one kept schedule that every view reads, with times that stay once given.
+
+Every test uses a real SQLite file, written by the txcal command as a coordinator runs it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import icalendar
+import pytest
+
+from scheduler.app.book import SCHEMA, open_book
+from tests_support import SOURCE_DATE_EPOCH
+
+PROFILE = """schema = 1
+name = "Test Infusion Center"
+timezone = "America/New_York"
+time = "09:00"
+chairs = 6
+hours = "08:00-18:00"
+avoid = ["weekends"]
+book = "book.sqlite"
+[visit_minutes]
+dose = 60
+"""
+HEADER = "patient,drug,every,start,time,tz,doses"
+
+
+def _row(n: int, start: str = "2026-12-01") -> str:
+    return f"P{n},atezolizumab,3w,{start},09:00,America/New_York,2"
+
+
+@pytest.fixture
+def clinic(tmp_path, monkeypatch):
+    """Nine patients asking for 09:00 on six chairs, a profile that keeps a book."""
+    (tmp_path / "clinic.toml").write_text(PROFILE, encoding="utf-8")
+    (tmp_path / "nine.csv").write_text("\n".join([HEADER, *(_row(n) for n in range(1, 10))]) + "\n", encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _starts(path: Path) -> dict[str, str]:
+    """Return each event's start (HH:MM on its day) by UID, from a calendar file."""
+    events = icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+    return {str(e["UID"]): f"{e['DTSTART'].dt:%Y-%m-%d %H:%M}" for e in events if str(e.get("STATUS")) != "CANCELLED"}
+
+
+def _sheet(txcal, day: str = "2026-12-01") -> dict[str, tuple[str, str]]:
+    rows = _csv(txcal(f"agenda --clinic clinic.toml --date {day} --format csv").stdout)
+    return {r["patient"]: (r["start"], r["chair"]) for r in rows}
+
+
+def test_a_batch_books_what_it_writes_and_every_view_gives_the_same_times(txcal, clinic):
+    result = txcal("batch nine.csv --out-dir out --clinic clinic.toml --level --handouts html")
+    assert result.exit_code == 0, result.stderr
+    db = sqlite3.connect(clinic / "book.sqlite")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("SELECT count(*) FROM plans").fetchone()[0] == 9
+    assert db.execute("SELECT count(*) FROM visits WHERE status = 'booked'").fetchone()[0] == 18
+    sheet = _sheet(txcal)
+    assert sorted(start for start, _ in sheet.values()) == ["09:00"] * 6 + ["10:00"] * 3
+    assert len(set(sheet.values())) == 9  # no two patients on one chair at one time
+    for patient, (start, _) in sheet.items():
+        calendar = _starts(clinic / "out" / f"{patient}.ics")
+        assert f"2026-12-01 {start}" in calendar.values()
+        handout = (clinic / "out" / f"{patient}.html").read_text(encoding="utf-8")
+        assert start in handout
+        plan = txcal(
+            f"plan atezolizumab --every 3w --start 2026-12-01 --time 09:00 --tz America/New_York --doses 2 --patient {patient} --clinic clinic.toml"
+        )
+        assert plan.exit_code == 0, plan.stderr
+        assert f"Tue 01  {start} dose 1" in plan.stdout  # the same plan from the command line: the booked time
+    load = _csv(txcal("load --clinic clinic.toml --format csv").stdout)
+    assert [(r["date"], r["patients"], r["peak_chairs"]) for r in load] == [
+        ("2026-12-01", "9", "6"),
+        ("2026-12-22", "9", "6"),
+    ]
+
+
+def test_a_later_batch_keeps_booked_times_and_places_new_patients_around_them(txcal, clinic):
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    before = _sheet(txcal)
+    files = {p: _starts(clinic / "out" / f"{p}.ics") for p in before}
+    (clinic / "ten.csv").write_text((clinic / "nine.csv").read_text() + _row(10) + "\n", encoding="utf-8")
+    again = txcal("batch ten.csv --out-dir out --clinic clinic.toml --level")
+    assert again.exit_code == 0, again.stderr
+    after = _sheet(txcal)
+    assert {p: after[p] for p in before} == before  # nobody booked moved, not even their chair
+    assert after["P10"][0] == "10:00"  # the new patient fits around them
+    assert {p: _starts(clinic / "out" / f"{p}.ics") for p in before} == files
+
+
+def test_a_failed_row_keeps_its_patients_booked_visits(txcal, clinic):
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    broken = (clinic / "nine.csv").read_text().replace(_row(5), _row(5, "2026-13-01"))
+    (clinic / "broken.csv").write_text(broken, encoding="utf-8")
+    result = txcal("batch broken.csv --out-dir out --clinic clinic.toml --level")
+    assert result.exit_code == 1
+    assert "row 6" in result.stderr and "its 2 booked visits are kept" in result.stderr
+    assert "P5" in _sheet(txcal)
+    assert "X-TXCAL-PATIENT:P5" in (clinic / "out" / "clinic.ics").read_text(encoding="utf-8")
+    manifest = {r["patient"]: r for r in _csv((clinic / "out" / "manifest.csv").read_text(encoding="utf-8"))}
+    assert "booked visits are kept" in manifest["P5"]["error"]
+
+
+def test_a_corrected_start_moves_nobody_else_and_cancels_the_old_visits(txcal, clinic):
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    before = _sheet(txcal)
+    fixed = (clinic / "nine.csv").read_text().replace(_row(2), _row(2, "2026-12-02"))
+    (clinic / "fixed.csv").write_text(fixed, encoding="utf-8")
+    result = txcal("batch fixed.csv --out-dir out --clinic clinic.toml --level --replace")
+    assert result.exit_code == 0, result.stderr
+    after = _sheet(txcal)
+    assert {p: v for p, v in after.items() if p != "P2"} == {p: v for p, v in before.items() if p != "P2"}
+    assert "P2" in _sheet(txcal, "2026-12-02")
+    db = sqlite3.connect(clinic / "book.sqlite")
+    assert db.execute("SELECT count(*) FROM history WHERE change = 'replaced'").fetchone()[0] == 1
+
+
+def test_move_one_visit_refuses_overbooking_and_is_kept_by_later_batches(txcal, clinic):
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    sequence = (clinic / "out" / "P1.ics").read_text().count("SEQUENCE:1")
+    full = txcal("move P1 --date 2026-12-01 --to 10:00 --clinic clinic.toml")  # three are there already, six chairs
+    assert full.exit_code == 0, full.stderr
+    crowded = txcal("move P2 --date 2026-12-01 --to 10:00 --chair 1 --clinic clinic.toml")
+    assert crowded.exit_code == 1 and "chair 1 is taken at 10:00" in crowded.stderr
+    assert "the nearest time that fits is" in crowded.stderr and "Traceback" not in crowded.stderr
+    closed = txcal("move P2 --date 2026-12-01 --to 17:30 --clinic clinic.toml --reason 'asked by phone'")
+    assert closed.exit_code == 1 and "outside opening hours" in closed.stderr
+    assert _sheet(txcal)["P1"][0] == "10:00"
+    calendar = (clinic / "out" / "P1.ics").read_text()
+    assert "DTSTART;TZID=America/New_York:20261201T100000" in calendar and calendar.count("SEQUENCE:1") > sequence
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    assert _sheet(txcal)["P1"][0] == "10:00"  # the move is kept
+    undo = txcal("move P1 --date 2026-12-01 --undo --clinic clinic.toml")
+    assert undo.exit_code == 0, undo.stderr
+    assert _sheet(txcal)["P1"][0] == "09:00"
+    history = sqlite3.connect(clinic / "book.sqlite").execute(
+        "SELECT command, change FROM history WHERE command = 'move'"
+    )
+    assert [tuple(r) for r in history].count(("move", "moved")) >= 2
+
+
+def test_relevel_retimes_from_today_and_never_before(txcal, clinic, monkeypatch):
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    assert txcal("move P1 --date 2026-12-22 --to 15:00 --clinic clinic.toml").exit_code == 0
+    monkeypatch.setenv("TXCAL_TODAY", "2026-12-10")  # the first day is past now
+    past = _sheet(txcal)
+    result = txcal("batch nine.csv --out-dir out --clinic clinic.toml --level --relevel")
+    assert result.exit_code == 0, result.stderr
+    assert _sheet(txcal) == past
+    assert _sheet(txcal, "2026-12-22")["P1"][0] == "09:00"  # re-levelled: back at the time asked for
+
+
+def test_a_book_txcal_cannot_use_is_refused_and_left_unchanged(txcal, clinic):
+    (clinic / "book.sqlite").write_bytes(b"not a database at all")
+    result = txcal("batch nine.csv --out-dir out --clinic clinic.toml")
+    assert result.exit_code == 1 and "not a SQLite file" in result.stderr
+    assert (clinic / "book.sqlite").read_bytes() == b"not a database at all"
+    (clinic / "book.sqlite").unlink()
+    foreign = sqlite3.connect(clinic / "book.sqlite")
+    foreign.execute("CREATE TABLE other (x)")
+    foreign.commit()
+    foreign.close()
+    result = txcal("batch nine.csv --out-dir out --clinic clinic.toml")
+    assert result.exit_code == 1 and "not a clinic book" in result.stderr
+    (clinic / "book.sqlite").unlink()
+    newer = sqlite3.connect(clinic / "book.sqlite")
+    newer.execute(f"PRAGMA user_version = {SCHEMA + 1}")
+    newer.close()
+    result = txcal("batch nine.csv --out-dir out --clinic clinic.toml")
+    assert result.exit_code == 1 and f"book schema {SCHEMA + 1}" in result.stderr and "upgrade txcal" in result.stderr
+    outside = PROFILE.replace('book = "book.sqlite"', 'book = "../book.sqlite"')
+    (clinic / "outside.toml").write_text(outside, encoding="utf-8")
+    result = txcal("batch nine.csv --out-dir out2 --clinic outside.toml")
+    assert result.exit_code == 1 and "book:" in result.stderr and "folder of the profile" in result.stderr
+
+
+def _txcal_process(args: list[str], cwd: Path, **env: str) -> subprocess.Popen[bytes]:
+    command = [str(Path(sys.executable).parent / "txcal"), *args]
+    return subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_a_busy_book_waits_then_says_who_holds_it(txcal, clinic):
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    from datetime import UTC, datetime
+
+    with open_book(clinic / "book.sqlite", "batch", datetime.now(UTC)):
+        waiting = _txcal_process(["move", "P1", "--date", "2026-12-01", "--to", "11:00", "--clinic", "clinic.toml"],
+                                 clinic, TXCAL_BOOK_WAIT="1")  # fmt: skip
+        _, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 1 and b"is busy: txcal batch (process" in err
+    # Two moves at once: both are kept, one after the other.
+    first = _txcal_process(["move", "P1", "--date", "2026-12-01", "--to", "11:00", "--clinic", "clinic.toml"], clinic)
+    second = _txcal_process(["move", "P2", "--date", "2026-12-01", "--to", "12:00", "--clinic", "clinic.toml"], clinic)
+    assert first.wait(timeout=120) == 0 and second.wait(timeout=120) == 0
+    sheet = _sheet(txcal)
+    assert sheet["P1"][0] == "11:00" and sheet["P2"][0] == "12:00"
+
+
+def test_a_batch_killed_midway_leaves_the_book_as_it_was(txcal, clinic):
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    before = sqlite3.connect(clinic / "book.sqlite").execute("SELECT * FROM visits ORDER BY uid").fetchall()
+    rows = [HEADER, *(_row(n, f"2026-12-{1 + n % 20:02d}") for n in range(1, 1500))]
+    (clinic / "many.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    batch = _txcal_process(["batch", "many.csv", "--out-dir", "out", "--clinic", "clinic.toml"], clinic)
+    deadline = time.monotonic() + 120
+    while not (clinic / "out" / "P100.ics").exists() and time.monotonic() < deadline and batch.poll() is None:
+        time.sleep(0.05)
+    assert batch.poll() is None, "the batch finished before it could be killed: make the list longer"
+    os.kill(batch.pid, signal.SIGKILL)
+    batch.wait(timeout=30)
+    db = sqlite3.connect(clinic / "book.sqlite")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT * FROM visits ORDER BY uid").fetchall() == before
+    assert _sheet(txcal)["P1"][0] == "09:00"

@@ -483,6 +483,13 @@ def day_sheet_title(summary: str, patient: str) -> str:
     return summary.removeprefix(f"{patient}: ") if patient else summary
 
 
+def exact_summary(days: int, optimal: int) -> str:
+    """Return how the exact solver ended over the days it levelled."""
+    if optimal == days:
+        return f" Solved exactly: {plural(days, 'day')}, every one optimal."
+    return f" Solved exactly: {optimal} of {plural(days, 'day')} optimal, the others the best found in the time limit."
+
+
 def levelling_day(day: date, kept: int, moves: list[int], unmet: list[str]) -> str:
     """Return one levelled day in a line: kept, moved by how much, and whose preference was not met."""
     text = f"  {day}: {kept} kept"

@@ -188,3 +188,45 @@ def test_a_levelled_batch_says_per_day_who_kept_their_time(txcal, tmp_path, monk
     sheet = txcal("agenda out --date 2026-12-01 --clinic c.toml --format csv")
     asked = [r for r in csv.DictReader(io.StringIO(sheet.stdout)) if r["asked"] == "09:00"]
     assert len(asked) == 3 and {r["start"] for r in asked} == {"10:00"}
+
+
+def test_exact_levelling_finds_the_optimum_the_greedy_is_measured_against():
+    pytest.importorskip("ortools", reason="OR-Tools is not installed: pip install 'txcal[solver]'")
+    from scheduler.app.exact import level_day_exact, score
+
+    jobs = _jobs(*[(9 * 60, 60)] * 9)
+    result, left, _, solved = level_day_exact(jobs, 6, OPENS, CLOSES, seconds=10)
+    assert solved.optimal and str(solved) == "optimal"
+    assert score(result, left) == (0, 3, 180, 60)
+    assert sorted(start for _, start in result.placed.values()) == [540] * 6 + [600] * 3
+    nurses, left, _, _ = level_day_exact(_jobs(*[(9 * 60, 60)] * 6), 6, OPENS, CLOSES, nurse_starts=2, seconds=10)
+    assert nurses.nurse_over(2) == 0 and score(nurses, left) == (0, 4, 60, 15)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(8 * 4, 16 * 4), st.sampled_from([30, 60, 90, 120])), min_size=1, max_size=14),
+    st.integers(1, 4),
+)
+def test_the_greedy_moves_no_fewer_than_the_exact_optimum_and_the_exact_mode_keeps_the_limits(requests, chairs):
+    pytest.importorskip("ortools", reason="OR-Tools is not installed: pip install 'txcal[solver]'")
+    from scheduler.app.exact import level_day_exact, score
+
+    jobs = _jobs(*[(quarter * 15, minutes) for quarter, minutes in requests])
+    greedy, greedy_left, _ = level_day(jobs, chairs, OPENS, CLOSES)
+    exact, exact_left, _, solved = level_day_exact(jobs, chairs, OPENS, CLOSES, seconds=10)
+    assert exact.peak <= chairs
+    if solved.optimal:
+        assert score(exact, exact_left) <= score(greedy, greedy_left)
+
+
+def test_exact_levelling_says_what_to_install_when_or_tools_is_absent(txcal, tmp_path, monkeypatch):
+    # OR-Tools may well be installed here: its absence is what `available` reports, so that is what is replaced.
+    import scheduler.app.exact
+
+    monkeypatch.setattr(scheduler.app.exact, "available", lambda: False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.toml").write_text('schema = 1\nname = "T"\nchairs = 2\n', encoding="utf-8")
+    (tmp_path / "l.csv").write_text("patient,drug,every,start\nP1,keytruda,3w,2026-12-01\n", encoding="utf-8")
+    result = txcal("batch l.csv --out-dir out --clinic c.toml --level exact")
+    assert result.exit_code == 1 and "pip install 'txcal[solver]'" in result.stderr

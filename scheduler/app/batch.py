@@ -143,6 +143,7 @@ class Settings:
     book: bool = False  # the rows' plans are booked: each row brings back what the book keeps
     handouts: str | None = None  # "html" or "pdf": a handout beside each calendar
     list_name: str = ""  # the patient list, as the book names where a plan came from
+    exact_seconds: float | None = None  # level each day with CP-SAT, for at most this long
 
     def calendar(self, name: str) -> str:
         """Return where a patient's calendar is, as the book and the seats name it: its full path."""
@@ -485,7 +486,7 @@ def _run(
                 names.update((sitting.row, name) for sitting in row_sittings)
                 found += row_sittings
         found += _booked_elsewhere_sittings(settings, set(names.values()))
-        result.levelling = level(found, profile.chairs, _opening(profile), profile.nurse_starts)
+        result.levelling = level(found, profile.chairs, _opening(profile), profile.nurse_starts, settings.exact_seconds)
         seats: dict[str, tuple[str | None, dict[date, Seat]]] = {}
         for (number, planned), (day, chair, start) in result.levelling.seats.items():
             if number < 0:

@@ -30,7 +30,7 @@ from datetime import date, datetime, time, timedelta
 
 from scheduler.engine.slots import Rebooking
 from scheduler.model import CHAIR_KINDS, Plan, clock_minutes
-from scheduler.wording import levelling_day, levelling_summary
+from scheduler.wording import exact_summary, levelling_day, levelling_summary
 
 NOON = 12 * 60
 NURSE_WINDOW = 15  # minutes: the nurse limit counts chair starts in any window this long
@@ -313,6 +313,7 @@ class Levelling:
     preferences: int = 0
     unmet: list[tuple[Sitting, date, int]] = field(default_factory=list)  # a preference not met: where it went
     seats: dict[tuple[int, date], tuple[date, int, int]] = field(default_factory=dict)  # (row, planned) -> seat
+    solved: list[bool] = field(default_factory=list)  # exact levelling: whether each day was solved to optimality
 
     def day_lines(self, most: int = 10) -> list[str]:
         """Return a line for each day where someone moved (the first `most`), for the coordinator."""
@@ -331,7 +332,7 @@ class Levelling:
     def summary(self) -> str:
         """Return what levelling did, in a sentence for the coordinator."""
         moves = [m for d in self.days.values() for m in d.moves()]
-        return levelling_summary(
+        text = levelling_summary(
             sum(len(d.placed) for d in self.days.values()),
             sum(1 for d in self.days.values() if d.placed),
             len(moves),
@@ -342,6 +343,7 @@ class Levelling:
             self.honoured,
             self.preferences,
         )
+        return text + exact_summary(len(self.solved), sum(self.solved)) if self.solved else text
 
 
 def clock_time(minute: int) -> time:
@@ -354,6 +356,7 @@ def level(
     chairs: int,
     hours: Callable[[date], tuple[int, int] | None],
     nurse_starts: int | None = None,
+    exact_seconds: float | None = None,
 ) -> Levelling:
     """Level every day of a clinic; a visit its day cannot hold moves to the nearest open day within its window.
 
@@ -363,6 +366,7 @@ def level(
         hours: a day's opening and closing minute, or None when the clinic is closed that day
             (its profile's hours, weekends, holidays and closures).
         nurse_starts: at most this many chair starts in any 15 minutes (None: no limit).
+        exact_seconds: solve each day with CP-SAT (scheduler.app.exact) for at most this long.
     """
     pending: dict[date, list[Sitting]] = {}
     for sitting in found:
@@ -375,7 +379,13 @@ def level(
         span = hours(day)
         if span is None:
             continue  # the clinic is closed: the visits stay as planned, each plan's conflict says so
-        placed, left, boards[day] = level_day(jobs, chairs, *span, nurse_starts, day)
+        if exact_seconds is None:
+            placed, left, boards[day] = level_day(jobs, chairs, *span, nurse_starts, day)
+        else:
+            from scheduler.app.exact import level_day_exact
+
+            placed, left, boards[day], solved = level_day_exact(jobs, chairs, *span, nurse_starts, exact_seconds)
+            result.solved.append(solved.optimal)
         result.days[day] = placed
         for job in left:
             if _another_day(job, day, pending, result, boards, hours) is None:

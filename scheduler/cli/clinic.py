@@ -45,8 +45,19 @@ from scheduler.units import parse_clock
 @replace_option("A patient file")
 @click.option(
     "--level",
-    is_flag=True,
-    help="Give chair visits start times so no moment has more patients in chairs than the clinic's chairs.",
+    type=click.Choice(["greedy", "exact"]),
+    is_flag=False,
+    flag_value="greedy",
+    default=None,
+    help="Give chair visits start times so no moment has more patients in chairs than the clinic's chairs, "
+    "keeping the times asked for (--level; --level exact solves each day with OR-Tools: txcal[solver]).",
+)
+@click.option(
+    "--level-seconds",
+    type=click.FloatRange(0.1, 600),
+    default=10.0,
+    show_default=True,
+    help="With --level exact: the most time a day's solve may take.",
 )
 @click.option(
     "--relevel",
@@ -67,7 +78,8 @@ def batch(
     profile_path: Path | None,
     force: bool,
     replace: bool,
-    level: bool,
+    level: str | None,
+    level_seconds: float,
     relevel: bool,
     handouts: str | None,
     strict: bool,
@@ -101,13 +113,19 @@ def batch(
     settings = Settings(
         out_dir, time_stamp(), patients.parent, tuple(remind or ()), force, template_dirs, profile_path, replace,
         today=current_day(), relevel=relevel, handouts=handouts,
+        exact_seconds=level_seconds if level == "exact" else None,
     )  # fmt: skip
+    if level == "exact":
+        from scheduler.app.exact import available
+
+        if not available():
+            raise TxcalError("--level exact needs OR-Tools: pip install 'txcal[solver]', or use --level")
     collect_for_batch()
     if sys.stderr.isatty():
         with click.progressbar(length=total, label="Planning", file=sys.stderr) as bar:
-            result = run_batch(patients, settings, bar.update, level)
+            result = run_batch(patients, settings, bar.update, level is not None)
     else:
-        result = run_batch(patients, settings, levelled=level)
+        result = run_batch(patients, settings, levelled=level is not None)
     for outcome in result.failed:
         click.echo(f"{patients}: row {outcome.row}: {outcome.error}", err=True)
     click.echo(

@@ -24,6 +24,7 @@ The method, per day (deterministic, no dependency beyond Python):
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -152,18 +153,23 @@ class Board:
         asked = job.asked(self.opens)
         earliest, latest = self.opens + job.lead, self.closes - job.tail - job.minutes
         best: tuple[tuple[int, bool, int, int], int, int] | None = None
+        gaps: set[tuple[int, int]] = set()  # free gaps seen on an earlier chair give nothing better on a later one
+        nurses: dict[int, bool] = {}
         for chair, lane in enumerate(self.lanes):
             gap_start = self.opens
             for busy_start, busy_end in [*lane, (self.closes, self.closes)]:
                 low, high = max(gap_start, earliest), min(busy_start - job.minutes, latest)
                 gap_start = max(gap_start, busy_end)
-                if low > high:
+                if low > high or (low, high) in gaps:
                     continue
+                gaps.add((low, high))
                 for start in self._candidates(low, high, first, last, asked):
                     key = (job.off_by(start, self.opens), start < asked, abs(start - asked), chair)
                     if best is not None and key >= best[0]:
                         break  # candidates come nearest first
-                    if self.nurse_ok(start):
+                    if start not in nurses:
+                        nurses[start] = self.nurse_ok(start)
+                    if nurses[start]:
                         best = (key, chair, start)
                         break
         return None if best is None else (best[1], best[2])
@@ -240,6 +246,10 @@ def lower_bound(minutes: int, open_minutes: int) -> int:
     return -(-minutes // open_minutes) if open_minutes > 0 else 0
 
 
+def _flexible(job: Sitting) -> bool:
+    return job.prefer in ("morning", "afternoon")
+
+
 def _keep_asked(board: Board, jobs: list[Sitting], placed: dict[Sitting, tuple[int, int]]) -> list[Sitting]:
     """Seat the most jobs at the time they asked for; return the others."""
     rest = []
@@ -281,19 +291,35 @@ def level_day(
     Returns the result, the visits no chair of the day holds, and the day's board (for visits
     moved in from other days).
     """
-    board = Board(chairs, opens, closes, nurse_starts)
     on = day or (jobs[0].fixed[0] if jobs[0].fixed else jobs[0].day)
-    result = DayResult(lower_bound(sum(j.minutes for j in jobs), closes - opens), on, opens)
-    free = _fixed_first(board, jobs, result.placed)
-    rest = _keep_asked(board, free, result.placed)
-    left = []
-    for job in sorted(rest, key=lambda j: (j.asked(opens), j.row)):
-        seat = board.nearest(job)
-        if seat is None:
-            left.append(job)
-            continue
-        board.take(seat[0], seat[1], job.minutes)
-        result.placed[job] = seat
+    best: tuple[tuple[int, int, int, int], DayResult, list[Sitting], Board] | None = None
+    apart = (False, True) if any(_flexible(job) for job in jobs) else (False,)
+    for windows_apart, longest in itertools.product(apart, (False, True)):
+        board = Board(chairs, opens, closes, nurse_starts)
+        result = DayResult(lower_bound(sum(j.minutes for j in jobs), closes - opens), on, opens)
+        free = _fixed_first(board, jobs, result.placed)
+        # Patients who asked for a part of the day, not a time, can be kept anywhere in it: placed
+        # after those who asked for a time, they take what the others leave.
+        flexible = [job for job in free if windows_apart and _flexible(job)]
+        rest = _keep_asked(board, [job for job in free if job not in flexible], result.placed)
+        left = []
+        # The others nearest their request: in the order of their times, or longest first (the hardest to fit).
+        rest.sort(key=lambda j: (-j.minutes - j.lead, j.asked(opens), j.row) if longest else (j.asked(opens), j.row))
+        order = sorted(flexible, key=lambda j: (j.window(opens)[1], j.row)) + rest
+        for job in order:
+            seat = board.nearest(job)
+            if seat is None:
+                left.append(job)
+                continue
+            board.take(seat[0], seat[1], job.minutes)
+            result.placed[job] = seat
+        moves = result.moves()
+        score = (len(left), len(moves), sum(moves), max(moves, default=0))
+        if best is None or score < best[0]:
+            best = (score, result, left, board)
+    assert best is not None
+    _, result, left, board = best
+    free = [job for job in jobs if job.fixed is None]
     if not any(job.fixed for job in jobs) and all(not job.prefer or ":" in job.prefer for job in jobs):
         # Every request is one time: step 2 alone, on an empty board with no nurse limit, keeps the
         # most any schedule can, so no schedule moves fewer than the rest.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -378,6 +379,8 @@ class Conflict:
     code: str
     closed: str
     window: Window | None = None
+    shift: str = ""  # the shift rule the plan used ("" when it is not a dose's)
+    other_shift: str = ""  # another shift rule that finds an open day within the window
 
 
 @dataclass(frozen=True, slots=True)
@@ -559,6 +562,24 @@ class DayLoad:
         return self._peak
 
 
+@dataclass(frozen=True)
+class ClinicHours:
+    """A clinic's days as the load counts them: opening minutes by day, why a day is closed, the nurse limit."""
+
+    profile: ClinicProfile
+    calendar: ClinicDays | None = None
+    nurse_starts: int | None = None
+
+    def open_minutes(self, day: date) -> int:
+        span = self.profile.opening(day)
+        return 0 if span is None else span[1] - span[0]
+
+    def closed(self, day: date) -> str | None:
+        if self.calendar is not None and (why := self.calendar.closed(day)):
+            return why
+        return None if self.profile.opening(day) is not None else "no opening hours that weekday"
+
+
 @dataclass
 class Load:
     """The clinic's days, and the chairs and opening minutes they are compared with (None when not given)."""
@@ -566,11 +587,30 @@ class Load:
     days: dict[date, DayLoad] = field(default_factory=dict)
     chairs: int | None = None
     open_minutes: int | None = None  # the longest opening day, in minutes
+    clinic: ClinicHours | None = None  # the clinic's own days: hours by weekday, closures, the nurse limit
 
     @property
     def capacity(self) -> int | None:
-        """Return the chair minutes a day holds: chairs times opening minutes."""
+        """Return the chair minutes the longest day holds: chairs times opening minutes."""
         return None if self.chairs is None or self.open_minutes is None else self.chairs * self.open_minutes
+
+    def capacity_on(self, day: date) -> int | None:
+        """Return the chair minutes a day holds: chairs times that weekday's opening minutes (0 when closed)."""
+        if self.clinic is None or self.chairs is None:
+            return self.capacity
+        return 0 if self.clinic.closed(day) else self.chairs * self.clinic.open_minutes(day)
+
+    def closed(self, day: date) -> str:
+        """Return why the clinic is closed on a day ("" when it is open or not known)."""
+        return (self.clinic.closed(day) or "") if self.clinic is not None else ""
+
+    def nurse_over(self, day: date) -> int:
+        """Return the chair starts of a day past the nurse limit (0 without one)."""
+        limit = self.clinic.nurse_starts if self.clinic is not None else None
+        if limit is None or day not in self.days:
+            return 0
+        starts = sorted(start for _, start, _ in self.days[day].spans)
+        return sum(1 for i, start in enumerate(starts) if bisect.bisect_left(starts, start + 15) - i > limit)
 
     def add(self, day: date, kind: str, minutes: int | None, patient: str = "", at: int | None = None) -> None:
         """Count one visit: its kind, its patient and, for a chair visit, its minutes from minute `at` of the day."""
@@ -592,14 +632,14 @@ class Load:
     def over(self, day: date) -> bool:
         """Return whether a day needs more than the clinic has: chair minutes, or chairs at one moment."""
         d = self.days[day]
-        capacity = self.capacity
+        capacity = self.capacity_on(day)
         return (capacity is not None and d.chair_minutes > capacity) or (
             self.chairs is not None and d.peak_chairs > self.chairs
         )
 
     def window(self, first: date | None, last: date | None) -> Load:
         days = {d: v for d, v in self.days.items() if (first is None or d >= first) and (last is None or d <= last)}
-        return Load(days, self.chairs, self.open_minutes)
+        return Load(days, self.chairs, self.open_minutes, self.clinic)
 
 
 # -- the coordinator's day sheet (gathered by scheduler.app.agenda, shown by scheduler.writers.agenda)

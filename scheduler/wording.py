@@ -170,6 +170,12 @@ def conflict_text(conflict: Conflict) -> str:
     if conflict.code == "tied-to-day-1":
         return f"{conflict.closed}; steps tied to Day 1 never move alone"
     assert conflict.window is not None
+    if conflict.other_shift:
+        side = {"next": "after it", "previous": "before it", "nearest": "around it"}.get(conflict.shift, "around it")
+        return (
+            f"{conflict.closed}; no open day {side} within {window_text(conflict.window)} (shift rule "
+            f"{conflict.shift}); the {conflict.other_shift} shift rule finds one"
+        )
     return f"{conflict.closed}; no open day from {window_text(conflict.window)} around it"
 
 

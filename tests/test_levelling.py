@@ -230,3 +230,39 @@ def test_exact_levelling_says_what_to_install_when_or_tools_is_absent(txcal, tmp
     (tmp_path / "l.csv").write_text("patient,drug,every,start\nP1,keytruda,3w,2026-12-01\n", encoding="utf-8")
     result = txcal("batch l.csv --out-dir out --clinic c.toml --level exact")
     assert result.exit_code == 1 and "pip install 'txcal[solver]'" in result.stderr
+
+
+def test_load_and_day_sheet_say_closed_days_weekday_hours_and_nurse_starts(txcal, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.toml").write_text(
+        'schema = 1\nname = "T"\ntimezone = "America/New_York"\nchairs = 6\nnurse_starts = 2\navoid = ["weekends"]\n'
+        'holidays = "US"\n[hours]\nmon = "08:00-18:00"\ntue = "08:00-18:00"\nwed = "08:00-18:00"\n'
+        'thu = "08:00-18:00"\nfri = "08:00-15:00"\n[visit_minutes]\ndose = 60\n',
+        encoding="utf-8",
+    )
+    rows = ["patient,drug,every,start,time,tz,doses,window"]
+    # A Friday, then Christmas, where a window of no days keeps dose 2.
+    rows += [f'P{n},atezolizumab,3w,2026-12-04,09:00,America/New_York,2,"-0,+0"' for n in range(1, 5)]
+    (tmp_path / "l.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    load = {r["date"]: r for r in csv.DictReader(io.StringIO(txcal("load l.csv --clinic c.toml --format csv").stdout))}
+    assert load["2026-12-04"]["capacity"] == str(6 * 7 * 60)  # a Friday closing at 15:00: 7 hours a chair
+    assert load["2026-12-04"]["closed"] == "" and load["2026-12-04"]["nurse_over"] == "2"  # four start at 09:00
+    assert load["2026-12-25"]["closed"] == "Christmas Day (US holiday)" and load["2026-12-25"]["over"] == "TRUE"
+    month = txcal("load l.csv --clinic c.toml --format month").stdout
+    assert "× visits on a closed day" in month
+    sheet = txcal("agenda l.csv --clinic c.toml --date 2026-12-25").stdout
+    assert sheet.startswith(
+        "CLOSED (Christmas Day (US holiday)): Fri 25 Dec 2026, T, 6 chairs (as asked, not levelled)"
+    )
+
+
+def test_a_stuck_dose_says_which_shift_rule_would_find_an_open_day(txcal):
+    result = txcal(
+        "plan keytruda --every 3w --start 2026-12-04 --doses 2 --avoid weekends --holidays US --window=-1,+2 "
+        "--shift next --format json"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "Christmas Day (US holiday); no open day after it within -1/+2 days (shift rule next); the previous shift "
+        "rule finds one" in result.stdout
+    )

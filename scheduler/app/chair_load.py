@@ -21,7 +21,7 @@ from scheduler.app.plans import list_plans
 from scheduler.catalog.loader import Catalog
 from scheduler.errors import TxcalError
 from scheduler.files import check_regular
-from scheduler.model import DEFAULT_HOURS, EVENT_KINDS, ClinicProfile, Load, Plan, minute_of_day
+from scheduler.model import DEFAULT_HOURS, EVENT_KINDS, ClinicHours, ClinicProfile, Load, Plan, minute_of_day
 from scheduler.writers.ical.read import (
     PATIENT_PROPERTY,
     ContentLine,
@@ -285,6 +285,13 @@ def count(
         for plan in list_plans(source, default_profile, catalog(), left_out):
             from_plan(plan, load)
     return load
+
+
+def clinic_hours(profile: ClinicProfile) -> ClinicHours:
+    """Return a clinic's days as the load counts them: hours by weekday, closures, the nurse limit."""
+    from scheduler.inputs.plan_spec import profile_calendar
+
+    return ClinicHours(profile, profile_calendar(profile), profile.nurse_starts)
 
 
 def opening_minutes(profile: ClinicProfile | None, hours: tuple[int, int] | None) -> int:

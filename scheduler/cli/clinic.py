@@ -223,6 +223,8 @@ def load(
         lambda: load_catalog(template_dirs),
         lambda message: click.echo(message, err=True),
     )
+    if profile is not None and hours is None:
+        result.clinic = daily.clinic_hours(profile)  # each weekday's hours, closures and the nurse limit
     shown = result.window(first, last)
     if fmt == "csv":
         click.echo(views.to_csv(shown), nl=False)
@@ -293,7 +295,12 @@ def agenda(
     else:
         wanted = [first + timedelta(days=n) for n in range(days)]
         note = "as asked, not levelled" if asked else ""
-        click.echo(sheet.render_text(seated, wanted, place, chairs, view_width(), note), nl=False)
+        closed = None
+        if profile is not None:
+            from scheduler.app.chair_load import clinic_hours
+
+            closed = clinic_hours(profile).closed
+        click.echo(sheet.render_text(seated, wanted, place, chairs, view_width(), note, closed), nl=False)
 
 
 CLOCK = Parsed("time", lambda text: clock_minutes(parse_clock(text)), "write a time like 10:30")

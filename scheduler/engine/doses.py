@@ -11,6 +11,7 @@ from scheduler.engine.linked import linked_visits
 from scheduler.engine.records import Records
 from scheduler.errors import PlanError, option
 from scheduler.model import (
+    SHIFTS,
     Conflict,
     Dose,
     Fact,
@@ -196,7 +197,9 @@ class DoseBuilder(EventMaker):
             window = request.window or schedule.window or Window(0, 0)
             placed, found = request.clinic.place(day, window, request.shift)
             if not found:
-                clash = Conflict("no-open-day", closed, window)
+                # Say so when another shift rule would have found an open day in the same window.
+                other = next((s for s in SHIFTS if s != request.shift and request.clinic.place(day, window, s)[1]), "")
+                clash = Conflict("no-open-day", closed, window, request.shift, other)
             elif placed != day:
                 moves.append(Move("moved", day, why=closed, window=window))
                 day = placed

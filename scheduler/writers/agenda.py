@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+from collections.abc import Callable
 from datetime import date
 
 from scheduler.model import AgendaItem
@@ -21,17 +22,26 @@ def _span(item: AgendaItem) -> str:
 
 
 def render_text(
-    items: list[AgendaItem], days: list[date], place: str, chairs: int | None, width: int = 80, note: str = ""
+    items: list[AgendaItem],
+    days: list[date],
+    place: str,
+    chairs: int | None,
+    width: int = 80,
+    note: str = "",
+    closed: Callable[[date], str | None] | None = None,
 ) -> str:
     """Return the day sheet: a table a day, the time, chair, patient, what, minutes, preparation and conflicts.
 
-    `note` qualifies every day's heading ("as asked, not levelled" for visits planned from a list).
+    `note` qualifies every day's heading ("as asked, not levelled" for visits planned from a list);
+    `closed` says why the clinic is closed on a day, which its heading then says first.
     """
     lines = []
     for day in days:
         todays = [i for i in items if i.day == day]
+        why = closed(day) if closed is not None else None
         head = (
-            f"{day:%a %d %b %Y}"
+            (f"CLOSED ({why}): " if why else "")
+            + f"{day:%a %d %b %Y}"
             + (f", {place}" if place else "")
             + (f", {plural(chairs, 'chair')}" if chairs else "")
             + (f" ({note})" if note else "")

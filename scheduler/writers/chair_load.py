@@ -19,9 +19,12 @@ _COLUMNS = ("dose", "chemotherapy", "infusion", "collection", "monitoring")
 
 
 def _use(load: Load, day: date) -> str:
-    if load.capacity is None:
+    capacity = load.capacity_on(day)
+    if capacity is None:
         return ""
-    return f"{100 * load.days[day].chair_minutes / load.capacity:.0f}%"
+    if not capacity:
+        return "closed"
+    return f"{100 * load.days[day].chair_minutes / capacity:.0f}%"
 
 
 def render_table(load: Load, width: int = 80) -> str:
@@ -67,14 +70,16 @@ def to_csv(load: Load) -> str:
     writer = safe_writer(out)
     writer.writerow(
         ["date", "patients", "visits", *_COLUMNS, "chair_minutes", "unknown_length_visits", "peak_chairs", "chairs",
-         "capacity", "over"]
+         "capacity", "over", "closed", "nurse_over"]
     )  # fmt: skip
     for day in sorted(load.days):
         d = load.days[day]
+        capacity = load.capacity_on(day)
         writer.writerow(
             [f"{day}", len(d.patients), sum(d.visits.values()), *(d.visits[k] for k in _COLUMNS), d.chair_minutes,
              d.unknown_minutes, d.peak_chairs, "" if load.chairs is None else load.chairs,
-             "" if load.capacity is None else load.capacity, "TRUE" if load.over(day) else "FALSE"]
+             "" if capacity is None else capacity, "TRUE" if load.over(day) else "FALSE", load.closed(day),
+             load.nurse_over(day)]
         )  # fmt: skip
     return out.getvalue()
 
@@ -89,12 +94,12 @@ def render_months(load: Load, today: date, width: int = 80, color: bool = False)
     for day, d in load.days.items():
         share = d.chair_minutes / scale
         symbol, code = next((s, c) for bound, s, c in SHADES if share <= bound)
-        marks[day] = (symbol, code)
+        marks[day] = ("×", "1;31") if load.closed(day) else (symbol, code)
     basis = "of capacity" if by_capacity else "of the busiest day"
     legend = "  ".join(
         paint(f"{s} {label}", c, color)
         for (_, s, c), label in zip(SHADES, ["up to 50%", "50-80%", "80-100%", "over 100%"], strict=True)
-    )
+    ) + ("  " + paint("× visits on a closed day", "1;31", color) if any(load.closed(d) for d in load.days) else "")
     return (
         "\n".join(
             [*month_grids(marks, today, width, color), "", f"{legend} ({basis})", *textwrap.wrap(summary(load), width)]

@@ -6,6 +6,7 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from scheduler.errors import TxcalError
@@ -23,10 +24,13 @@ def write_atomic(path: Path, data: bytes, new: bool = False) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not new and not folder.is_dir():
         raise TxcalError(f"cannot write {path}: the folder {folder} does not exist; create it or choose another path")
-    temporary = str(folder / f".{path.name}.{os.getpid()}.tmp")
     try:
-        # Mode 0o666 less the umask, as any new file; an existing file's mode is kept below.
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        # Created exclusively (O_EXCL) under a name no other run shares; mode 0o666 less the umask,
+        # as any new file (mkstemp's 0o600 is widened below); an existing file's mode is kept.
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}{TEMPORARY_MARK}", suffix=".tmp")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(handle, 0o666 & ~umask)
     except OSError as exc:
         raise TxcalError(f"cannot write {path}: {exc.strerror}; choose another path") from None
     try:
@@ -73,13 +77,65 @@ def exclusive_temporary(folder: Path, name: str) -> Path:
         TxcalError: the folder is not writable.
     """
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}{TEMPORARY_MARK}", suffix=".tmp")
     except OSError as exc:
         raise TxcalError(f"cannot write in {folder}: {exc.strerror}") from None
     os.close(handle)
     return Path(temporary)
 
 
+def remove_leftovers(folder: Path, before: float) -> int:
+    """Remove txcal's temporaries in a folder made before `before` (a time stamp): a killed run's leftovers.
+
+    Called with the folder locked (`locked`), so no other txcal run is writing there; a temporary is
+    a regular file named `.NAME.txcal-XXXX.tmp`. Returns how many were removed.
+    """
+    removed = 0
+    for path in folder.glob(f".*{TEMPORARY_MARK}*.tmp"):
+        with contextlib.suppress(OSError):
+            details = os.lstat(path)
+            if stat.S_ISREG(details.st_mode) and details.st_mtime < before:
+                path.unlink()
+                removed += 1
+    return removed
+
+
+@contextlib.contextmanager
+def locked(path: Path, wait: bool = True, tidy: bool = False) -> Iterator[None]:
+    """Hold an advisory lock (flock; Linux and macOS) named for `path`, on a file beside it.
+
+    The lock is on a file of its own, since the files it guards are replaced by a rename on every
+    write. Without `wait`, a lock another process holds is refused at once; with `tidy`, the lock
+    file is removed when done (a folder the user reads keeps no trace of it).
+
+    Raises:
+        TxcalError: the lock file cannot be made, or (without `wait`) another process holds the lock.
+    """
+    import fcntl
+
+    lock_path = path.with_name(f".{path.name}.lock")
+    try:
+        handle = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise TxcalError(f"cannot lock {path}: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(handle)
+            handle = -1
+            raise TxcalError(f"another txcal command holds {lock_path}: wait for it to finish") from None
+        yield
+    finally:
+        if handle >= 0:
+            if tidy:
+                with contextlib.suppress(OSError):
+                    lock_path.unlink()  # while still held: the next command makes its own
+            os.close(handle)  # closing releases the lock
+
+
+# Every temporary txcal makes carries this in its name, so a later run finds a killed run's leftovers.
+TEMPORARY_MARK = ".txcal-"
 # The most txcal reads of one input file at once (a template, a plan file, closures, a calendar to
 # check); patient lists and clinic calendars are streamed and may be larger.
 MAX_INPUT = 64 * 2**20

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from scheduler.app.book import profile_book
-from scheduler.app.chair_load import read_calendar
+from scheduler.app.chair_load import Skipped, read_calendar
 from scheduler.app.plans import list_plans, plan_from_spec
 from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
@@ -52,13 +52,13 @@ def from_plan(plan: Plan, first: date, last: date) -> Iterator[AgendaItem]:
 _SHOWN = frozenset({"SUMMARY", PREPARE_PROPERTY, CONFLICT_PROPERTY, ASKED_PROPERTY})
 
 
-def from_calendar(path: Path, first: date, last: date) -> Iterator[AgendaItem]:
+def from_calendar(path: Path, first: date, last: date, skipped: Skipped | None = None) -> Iterator[AgendaItem]:
     """Yield the items of a clinic calendar from `first` to `last`, cancelled events left out.
 
     Raises:
         TxcalError: the file cannot be read as a calendar.
     """
-    for visit in read_calendar(path, _SHOWN):
+    for visit in read_calendar(path, _SHOWN, skipped):
         if not first <= visit.day <= last or visit.kind in _LEFT_OUT:
             continue
         text = {name: unescape(visit.lines[name].value) if name in visit.lines else "" for name in _SHOWN}
@@ -137,10 +137,11 @@ def gather(
     last = first + timedelta(days=days - 1)
     items: list[AgendaItem] = []
     for source in sources:
-        if source.is_dir():
-            items += from_calendar(source / CLINIC_FILE, first, last)
-        elif source.suffix.lower() == ".ics":
-            items += from_calendar(source, first, last)
+        if source.is_dir() or source.suffix.lower() == ".ics":
+            path = source / CLINIC_FILE if source.is_dir() else source
+            skipped = Skipped()
+            items += from_calendar(path, first, last, skipped)
+            skipped.say(path, left_out)
         elif source.suffix.lower() == ".toml":
             spec = replace(load_plan(source), default_profile=default_profile)
             items += from_plan(plan_from_spec(spec, catalog()), first, last)

@@ -14,6 +14,7 @@ import itertools
 import os
 import pickle
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -28,7 +29,14 @@ from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
-from scheduler.files import exclusive_temporary, read_existing, write_atomic
+from scheduler.files import (
+    exclusive_temporary,
+    locked,
+    read_existing,
+    read_input,
+    remove_leftovers,
+    write_atomic,
+)
 from scheduler.inputs.patient_list import iter_rows, spec_from_row
 from scheduler.inputs.plan_spec import PlanSpec, cached_profile, profile_calendar
 from scheduler.model import CHAIR_KINDS, ClinicProfile, Load, Plan, PlannedEvent, minute_of_day
@@ -58,6 +66,7 @@ from scheduler.writers.registry import FORMATS, View
 CLINIC_FILE = "clinic.ics"
 MANIFEST_FILE = "manifest.csv"
 RESERVED = frozenset({"clinic", "manifest"})  # the stems of the batch's own files
+BATCH_LOCK = "batch"  # the folder's lock file, .batch.lock: one batch writes a folder at a time
 CLINIC_PLAN = "clinic"  # the plan id the clinic calendar carries, so txcal knows it as its own
 MANIFEST_COLUMNS = (
     "row",
@@ -295,6 +304,9 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     except TxcalError as exc:
         outcome.error = str(exc.in_terms_of(PATIENT_LIST.word)).replace("\n", "; ")
         return RowResult(outcome, name=settings.calendar(name))
+    except Exception as exc:
+        outcome.error = f"this row could not be planned ({type(exc).__name__}); the other rows were written"
+        return RowResult(outcome, name=settings.calendar(name))
     outcome.file, outcome.regimen, outcome.events = name, plan.regimen.id, len(plan.events)
     if plan.events:
         outcome.first, outcome.last = str(plan.events[0].first_day), str(max(e.last_day for e in plan.events))
@@ -355,7 +367,7 @@ def sitting_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str
         try:
             spec = _row_spec(settings, cells)
             plan = plan_from_spec(spec, catalog)
-        except TxcalError:
+        except Exception:
             continue  # the row fails again when it is written, with its message
         if plan.request.profile is None or plan.request.profile.path != profile:
             continue  # another clinic's chairs
@@ -458,11 +470,19 @@ def run_batch(
     if levelled and (profile is None or profile.chairs is None):
         raise TxcalError("levelling needs the clinic's chairs: give --clinic FILE with chairs and hours")
     book_path = profile.book_path if profile is not None else None
-    if book_path is None:
-        return _run(patients, settings, total, expected, progress, levelled, None)
-    with open_book(book_path, "batch", settings.stamp) as book:
-        settings = dataclasses.replace(settings, book=True, seats=book.all_seats(), list_name=str(patients.absolute()))
-        return _run(patients, settings, total, expected, progress, levelled, book)
+    with os.scandir(settings.out_dir) as entries:
+        settings = dataclasses.replace(settings, empty_folder=next(entries, None) is None)
+    began = time.time()
+    # One batch writes a folder at a time; a killed one's temporaries are removed by the next.
+    with locked(settings.out_dir / BATCH_LOCK, wait=False, tidy=True):
+        remove_leftovers(settings.out_dir, began)
+        if book_path is None:
+            return _run(patients, settings, total, expected, progress, levelled, None)
+        with open_book(book_path, "batch", settings.stamp) as book:
+            settings = dataclasses.replace(
+                settings, book=True, seats=book.all_seats(), list_name=str(patients.absolute())
+            )
+            return _run(patients, settings, total, expected, progress, levelled, book)
 
 
 def _run(
@@ -497,8 +517,6 @@ def _run(
     seen: set[str] = set()
     if not settings.force:
         _check_own_files(settings.out_dir)
-    with os.scandir(settings.out_dir) as entries:
-        settings = dataclasses.replace(settings, empty_folder=next(entries, None) is None)
     clinic = exclusive_temporary(settings.out_dir, CLINIC_FILE)
     manifest = exclusive_temporary(settings.out_dir, MANIFEST_FILE)
     # Each row's outcome waits in a file of its own until the days over the chairs are known: the
@@ -619,6 +637,43 @@ def _in_workers(
         for done, size in _bounded(pool, work, settings, chunks, workers * 2):
             yield done
             progress(size)
+
+
+def patient_calendars(folder: Path) -> list[tuple[Path, bytes, str]]:
+    """Return a batch folder's patient calendars to publish: (path, bytes, plan id), every one checked first.
+
+    Only regular files (read with the input bounds), named as a batch names them (so a name can
+    become part of a URL), that txcal wrote and that parse; the clinic calendar, which repeats
+    every patient's events, is left out.
+
+    Raises:
+        TxcalError: a file breaks any of these (named), or the folder holds none; nothing is published then.
+    """
+    from scheduler.writers.ical.read import parse
+
+    found = []
+    for path in sorted(folder.glob("*.ics")):
+        if path.name == CLINIC_FILE:
+            continue
+        if file_stem(path.stem, 0) != path.stem or path.stem in (".", ".."):
+            raise TxcalError(
+                f"{path}: not a name txcal batch gives a patient calendar (letters, digits, '.', '-', '_'); "
+                "move it out of the folder; nothing was published"
+            )
+        data = read_input(path)
+        plan_id = txcal_plan_id(data)
+        try:
+            if plan_id is None:
+                raise ValueError("not a calendar txcal wrote")
+            parse(data.decode("utf-8"))
+        except (ValueError, IndexError, UnicodeDecodeError) as exc:
+            raise TxcalError(
+                f"{path}: cannot be published ({exc}); move it out of the folder; nothing was published"
+            ) from None
+        found.append((path, data, plan_id))
+    if not found:
+        raise TxcalError(f"{folder} holds no patient calendars: run txcal batch into it first")
+    return found
 
 
 def _check_own_files(folder: Path) -> None:

@@ -71,16 +71,34 @@ _PIECE = 1 << 20  # characters read at a time: a whole clinic's calendar in litt
 _COUNTED = frozenset({"DTSTART", "DTEND", "CATEGORIES", "STATUS", PATIENT_PROPERTY})
 
 
-def calendar_visits(events: Iterable[dict[str, ContentLine]]) -> Iterator[CalendarVisit]:
+@dataclass
+class Skipped:
+    """How many events a reader passed over because their start could not be read (the views say so)."""
+
+    count: int = 0
+
+    def say(self, path: Path, left_out: Callable[[str], None]) -> None:
+        if self.count:
+            left_out(f"{path}: {self.count} events skipped: their start could not be read")
+
+
+def calendar_visits(
+    events: Iterable[dict[str, ContentLine]], skipped: Skipped | None = None
+) -> Iterator[CalendarVisit]:
     """Yield the events of a calendar file (as the streaming readers give them), cancelled ones left out.
 
     Minutes come from DTEND minus DTSTART in local time for timed events; an all-day visit's
     length is unknown. The patient is a clinic calendar's X-TXCAL-PATIENT ("" in a one-plan file).
+    An event whose start is missing or cannot be read is counted in `skipped`.
     """
     for event in events:
         start = _local(event["DTSTART"]) if "DTSTART" in event else None
         status = event.get("STATUS")
-        if start is None or (status is not None and status.value == "CANCELLED"):
+        if status is not None and status.value == "CANCELLED":
+            continue
+        if start is None:
+            if skipped is not None:
+                skipped.count += 1
             continue
         end = _local(event["DTEND"]) if "DTEND" in event else None
         minutes = None
@@ -96,7 +114,9 @@ def calendar_visits(events: Iterable[dict[str, ContentLine]]) -> Iterator[Calend
         )
 
 
-def read_calendar(path: Path, more: frozenset[str] = frozenset()) -> Iterator[CalendarVisit]:
+def read_calendar(
+    path: Path, more: frozenset[str] = frozenset(), skipped: Skipped | None = None
+) -> Iterator[CalendarVisit]:
     """Yield a calendar file's visits (see calendar_visits).
 
     Raises:
@@ -109,10 +129,10 @@ def read_calendar(path: Path, more: frozenset[str] = frozenset()) -> Iterator[Ca
             head = handle.read(_PIECE)
             if is_txcal_text(head):  # txcal's own file: read in large pieces
                 pieces = itertools.chain((head,), iter(lambda: handle.read(_PIECE), ""))
-                yield from calendar_visits(stream_own_events(pieces, names))
+                yield from calendar_visits(stream_own_events(pieces, names), skipped)
             else:
                 handle.seek(0)
-                yield from calendar_visits(stream_events(handle, names))
+                yield from calendar_visits(stream_events(handle, names), skipped)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise _unreadable(path, exc) from None
 
@@ -126,8 +146,8 @@ def _unreadable(path: Path, exc: Exception) -> TxcalError:
     return TxcalError(f"cannot read {path} as a calendar: {why}")
 
 
-def read_ics(path: Path, load: Load) -> None:
-    """Add a calendar file's events to a load.
+def read_ics(path: Path, load: Load, skipped: Skipped | None = None) -> None:
+    """Add a calendar file's events to a load; those whose start cannot be read are counted in `skipped`.
 
     Raises:
         TxcalError: the file cannot be read.
@@ -138,12 +158,12 @@ def read_ics(path: Path, load: Load) -> None:
             head = handle.read(_PIECE)
             if is_txcal_text(head[:4096].decode("utf-8", "replace")):  # txcal's own file (a clinic's): counted
                 pieces = itertools.chain((head,), iter(lambda: handle.read(_PIECE), b""))  # from its bytes
-                for day, kind, minutes, patient, start in own_visits(pieces):
+                for day, kind, minutes, patient, start in own_visits(pieces, skipped):
                     load.add(day, kind, minutes, patient, start)
                 return
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise _unreadable(path, exc) from None
-    for visit in read_calendar(path):
+    for visit in read_calendar(path, skipped=skipped):
         load.add(visit.day, visit.kind, visit.minutes, visit.patient, visit.start)
 
 
@@ -159,7 +179,7 @@ _Visit = tuple[date, str, int | None, str, int | None]  # day, kind, minutes, pa
 _PATIENT = PATIENT_PROPERTY.encode()
 
 
-def own_visits(chunks: Iterable[bytes]) -> Iterator[_Visit]:
+def own_visits(chunks: Iterable[bytes], skipped: Skipped | None = None) -> Iterator[_Visit]:
     """Yield the (day, kind, minutes, patient, start) of calendar_visits, for a calendar txcal wrote.
 
     The load of a clinic's calendar needs five values an event: one regular expression finds them
@@ -176,7 +196,7 @@ def own_visits(chunks: Iterable[bytes]) -> Iterator[_Visit]:
             elif event is None:
                 continue  # outside an event: its time zones
             elif mark == b"END:VEVENT":
-                visit = _own_visit(event)
+                visit = _own_visit(event, skipped)
                 if visit is not None:
                     yield visit
                 event = None
@@ -186,7 +206,7 @@ def own_visits(chunks: Iterable[bytes]) -> Iterator[_Visit]:
                 event[name] = rest
 
 
-def _own_visit(found: dict[bytes, bytes]) -> _Visit | None:
+def _own_visit(found: dict[bytes, bytes], skipped: Skipped | None) -> _Visit | None:
     if found.get(b"STATUS") == b":CANCELLED":
         return None
     span = (found.get(b"DTSTART"), found.get(b"DTEND"))
@@ -194,7 +214,7 @@ def _own_visit(found: dict[bytes, bytes]) -> _Visit | None:
     times = _SPANS.get(span) or _kept(_SPANS, span, _span)
     if times is _NOT_OWN:  # a date in another form than txcal's: the general reader
         lines = {name.decode(): parse_line(name.decode() + _text(rest)) for name, rest in found.items()}
-        return next(((v.day, v.kind, v.minutes, v.patient, v.start) for v in calendar_visits([lines])), None)
+        return next(((v.day, v.kind, v.minutes, v.patient, v.start) for v in calendar_visits([lines], skipped)), None)
     kind = _KINDS.get(categories) or _kept(_KINDS, categories, lambda c: _kind(_text(c).partition(":")[2]))
     label = _LABELS.get(patient) or _kept(_LABELS, patient, lambda p: unescape(_text(p).partition(":")[2]))
     day, at, minutes = times
@@ -277,10 +297,11 @@ def count(
         if default_profile is None:
             raise TxcalError("give a SOURCE, or --clinic FILE whose profile keeps a clinic book")
         from_book(cached_profile(default_profile.resolve()), load)
-    elif source.is_dir():
-        read_ics(source / CLINIC_FILE, load)
-    elif source.suffix.lower() == ".ics":
-        read_ics(source, load)
+    elif source.is_dir() or source.suffix.lower() == ".ics":
+        path = source / CLINIC_FILE if source.is_dir() else source
+        skipped = Skipped()
+        read_ics(path, load, skipped)
+        skipped.say(path, left_out)
     else:
         for plan in list_plans(source, default_profile, catalog(), left_out):
             from_plan(plan, load)

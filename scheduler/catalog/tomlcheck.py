@@ -6,6 +6,7 @@ same words: `steps[2].every: expected an interval like "3w", got '3 weeks'`.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -133,6 +134,35 @@ class TableReader:
         return [TableReader(item, f"{self.path(key)}[{i}]", self.problems, allowed) for i, item in enumerate(value, 1)]
 
 
+MAX_DEPTH = 32  # arrays and inline tables in arrays and tables: txcal's files nest two or three levels
+_OPENERS = re.compile(r"[\[\]{}\"'#]")
+
+
+def _too_deep(text: str) -> bool:
+    """Return whether brackets and braces nest deeper than MAX_DEPTH (strings and comments skipped), before
+    tomllib, which recurses and would overflow Python's stack on a hostile file."""
+    depth, at, quote = 0, 0, ""
+    while (found := _OPENERS.search(text, at)) is not None:
+        char, at = found.group(), found.end()
+        if quote:
+            if char == quote[0] and text.startswith(quote, found.start()) and text[found.start() - 1] != "\\":
+                at, quote = found.start() + len(quote), ""
+            continue
+        if char in "\"'":
+            quote = char * 3 if text.startswith(char * 3, found.start()) else char
+            at = found.start() + len(quote)
+        elif char == "#":
+            newline = text.find("\n", at)
+            at = len(text) if newline < 0 else newline
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return False
+
+
 def read_toml(path: Path, what: str) -> dict[str, Any]:
     """Return a TOML file's tables: a regular UTF-8 text file of at most 1 MB.
 
@@ -144,12 +174,17 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         TemplateError: it cannot be read, is not UTF-8 text, or is not TOML.
     """
     try:
-        return tomllib.loads(read_input(path, 2**20).decode("utf-8"))
+        text = read_input(path, 2**20).decode("utf-8")
+        if _too_deep(text):
+            raise TemplateError(str(path), [f"nested more than {MAX_DEPTH} levels deep: {what} is never that deep"])
+        return tomllib.loads(text)
     except TxcalError as exc:
         raise TemplateError(str(path), [f"cannot read {what}: {exc}"]) from None  # its reason says the fix
     except UnicodeDecodeError:
         raise TemplateError(str(path), [f"not UTF-8 text: {what} is a TOML text file"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(str(path), [f"not valid TOML: {exc}"]) from None
+    except RecursionError:  # what the scan above missed
+        raise TemplateError(str(path), [f"nested too deeply: {what} is never that deep"]) from None
     except ValueError:  # a NUL in the path
         raise TemplateError(repr(str(path)), ["not a file name; check the path"]) from None

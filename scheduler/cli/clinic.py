@@ -408,19 +408,13 @@ def _publish_folder(
     folder: Path, collection: str, user: str, password: str, state: Path | None, overwrite: bool, replace: bool
 ) -> None:
     """Publish each patient calendar of a batch folder to a collection of its own under `collection`."""
-    from scheduler.app.batch import CLINIC_FILE
+    from scheduler.app.batch import patient_calendars
     from scheduler.publishers import caldav
-    from scheduler.writers.ical.read import txcal_plan_id
 
-    # The clinic calendar repeats every patient's events: it is not published beside them.
-    files = sorted(p for p in folder.glob("*.ics") if p.name != CLINIC_FILE)
-    if not files:
-        raise TxcalError(f"{folder} holds no patient calendars: run txcal batch into it first")
     edited = 0
-    for path in files:
-        data = path.read_bytes()
+    # Every file is read and checked before the first one is published: all or nothing.
+    for path, data, plan_id in patient_calendars(folder):
         target = f"{collection}{path.stem}/"
-        plan_id = txcal_plan_id(data) or ""
         state_path = (
             state.with_name(f"{state.stem}-{path.stem}{state.suffix}")
             if state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import shutil
@@ -40,6 +41,13 @@ COMMAND_MODULES = {
 }
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so flushing it at exit cannot raise a second BrokenPipeError."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 class TxcalGroup(click.Group):
     """Turns every TxcalError into `Error: ...` on stderr and exit 1, in this one place; loads commands as they are asked for."""
 
@@ -58,6 +66,10 @@ class TxcalGroup(click.Group):
             raise click.ClickException(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`| head`): a quiet exit, as shells expect (128 + SIGPIPE).
+            _quiet_stdout()
+            raise click.exceptions.Exit(141) from None
         except Exception as exc:
             # A bug of txcal's, not the user's: one line and exit 1, never a traceback on their screen
             # (TXCAL_DEBUG=1 shows it). The tests fail on this message wherever they see it.

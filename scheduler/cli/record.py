@@ -91,7 +91,8 @@ def _beside(plan_file: Path, given: str | None, what: str) -> str | None:
 
 def _record(plan_file: Path, entry: RecordSpec, template_dirs: tuple[str, ...]) -> None:
     """Add a record to a plan file once the plan still expands with it, and say what follows."""
-    from scheduler.inputs.plan_file import add_record, load_plan, locked, save_plan
+    from scheduler.files import locked
+    from scheduler.inputs.plan_file import add_record, load_plan, save_plan
 
     with locked(plan_file):  # read, check and write as one, so a record made at the same time is kept
         spec = add_record(load_plan(plan_file), dataclasses.replace(entry, recorded=current_day()))
@@ -201,7 +202,8 @@ def record_restart(plan_file: Path, day: date, template_dirs: tuple[str, ...]) -
     For a start date that was wrong or has changed before treatment began; once a dose is given,
     record delays instead.
     """
-    from scheduler.inputs.plan_file import load_plan, locked, save_plan
+    from scheduler.files import locked
+    from scheduler.inputs.plan_file import load_plan, save_plan
 
     with locked(plan_file):
         spec = load_plan(plan_file)
@@ -229,19 +231,32 @@ def record_restart(plan_file: Path, day: date, template_dirs: tuple[str, ...]) -
 @click.option("--yes", is_flag=True, help="Remove it without asking.")
 @templates_option
 def record_undo(plan_file: Path, yes: bool, template_dirs: tuple[str, ...]) -> None:
-    """Take back the last record, after showing it; the plan must still build without it."""
-    from scheduler.inputs.plan_file import load_plan, locked, save_plan
+    """Take back the last record, after showing it; the plan must still build without it.
 
+    The question is asked without holding the plan file, so colleagues can record meanwhile; the
+    record taken back is the one shown: if another came in since, nothing is taken back and the
+    message says which record is last now.
+    """
+    from scheduler.files import locked
+    from scheduler.inputs.plan_file import load_plan, save_plan
+
+    shown = load_plan(plan_file)
+    if not shown.records:
+        raise TxcalError(f"{plan_file} holds no records to take back")
+    last = shown.records[-1]
+    click.echo(f"Last record in {plan_file}: {last.describe()}.", err=True)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise TxcalError("add --yes to take it back without being asked")
+        click.confirm("Take it back?", abort=True, err=True)
     with locked(plan_file):
         spec = load_plan(plan_file)
-        if not spec.records:
-            raise TxcalError(f"{plan_file} holds no records to take back")
-        last = spec.records[-1]
-        click.echo(f"Last record in {plan_file}: {last.describe()}.", err=True)
-        if not yes:
-            if not sys.stdin.isatty():
-                raise TxcalError("add --yes to take it back without being asked")
-            click.confirm("Take it back?", abort=True, err=True)
+        if spec.records != shown.records:
+            now = spec.records[-1].describe() if spec.records else "none"
+            raise TxcalError(
+                f"{plan_file} changed while you answered (the last record is now: {now}); nothing was taken back: "
+                "run txcal record undo again to see it"
+            )
         spec = dataclasses.replace(spec, records=spec.records[:-1])
         expand_plan(spec, template_dirs)  # still builds without it
         save_plan(spec, plan_file)

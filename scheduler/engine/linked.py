@@ -13,8 +13,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from scheduler.engine.events import EventMaker
+from scheduler.errors import PlanError
 from scheduler.model import Conflict, Fact, LinkedVisit, PlannedEvent, Window
 
+MAX_LINKED_EVENTS = 5000  # the linked visits of one plan: a few per dose at most
 # How far a linked visit may move off a closed day: earlier only, so it still comes before its dose.
 _EARLIER = Window(3, 0)
 _LATER = Window(0, 3)
@@ -37,6 +39,11 @@ def linked_visits(maker: EventMaker, doses: list[PlannedEvent]) -> list[PlannedE
                 found.append(
                     _before_dose(maker, visit, dose, number, previous, _ends_before(profile.linked, visit, number))
                 )
+        if len(found) > MAX_LINKED_EVENTS:
+            raise PlanError(
+                f"the clinic profile's linked visits make more than {MAX_LINKED_EVENTS} events for this plan: "
+                "link fewer visits, or link them to every Nth dose (every)"
+            )
     return found
 
 

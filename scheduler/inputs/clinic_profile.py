@@ -24,7 +24,8 @@ _TOP = {
     "closed", "time", "remind", "visit_minutes", "linked", "same_visit", "nurse_starts", "book",
 }  # fmt: skip
 _LINKED = {"kind", "title", "minutes", "before_days", "every", "every_weeks", "wait_minutes"}
-ROUTE_MINUTES = ("dose_iv", "dose_sc")  # chair time of a dose by route, beside the kinds
+ROUTE_MINUTES = ("dose_iv", "dose_sc")
+MAX_LINKED = 20  # a clinic links a handful of visits to doses; thousands would make a plan of a million events  # chair time of a dose by route, beside the kinds
 
 
 def _hours(text: str) -> tuple[time, time] | None:
@@ -123,6 +124,12 @@ def load_profile(path: Path) -> ClinicProfile:
         elif value is not None:
             visit_minutes.append((kind, value))
     linked = []
+    if isinstance(top.data.get("linked"), list) and len(top.data["linked"]) > MAX_LINKED:
+        problems.append(
+            f"linked: {len(top.data['linked'])} entries; a profile links at most {MAX_LINKED} visits to doses "
+            "(labs, a provider visit, imaging)"
+        )
+        top.data = {**top.data, "linked": top.data["linked"][:MAX_LINKED]}
     for table in top.tables("linked", _LINKED):
         kind = table.choice("kind", LINKED_KINDS, required=True)
         length = table.integer("minutes", required=True)

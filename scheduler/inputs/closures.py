@@ -13,6 +13,7 @@ from scheduler.units import FIRST_DATE, LAST_DATE
 # A closure longer than this is a typing error (a year typed wrong), not a clinic's break.
 MAX_CLOSURE_DAYS = 366
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+DATE_LIKE = re.compile(r"[0-9./-]{1,24}")
 
 
 def load_closures(path: Path) -> dict[date, str]:
@@ -42,8 +43,11 @@ def load_closures(path: Path) -> dict[date, str]:
             first = date.fromisoformat(first_text)
             last = date.fromisoformat(last_text) if last_text else first
         except ValueError:
+            # Quoted only when it looks like a mistyped date: a file that is not a closures file
+            # (a password file, a key) must not reach the screen, the manifest or a calendar.
+            shown = f", got {span!r}" if DATE_LIKE.fullmatch(span) else ""
             problems.append(
-                f"{path}:{number}: expected a date or range like 2026-12-24 or 2026-12-24..2026-12-31, got {span!r}"
+                f"{path}:{number}: expected a date or range like 2026-12-24 or 2026-12-24..2026-12-31{shown}"
             )
             continue
         if last < first:
@@ -53,8 +57,15 @@ def load_closures(path: Path) -> dict[date, str]:
             _close(closed, first, last, _plain(reason) or "clinic closed", f"{path}:{number}")
         except TxcalError as exc:
             problems.append(str(exc))
+    if problems and not closed:
+        raise TxcalError(
+            f"{path} is not a closures file: no line is a date or range like 2026-12-24 or "
+            "2026-12-24..2026-12-31 (its lines are not shown)"
+        )
     if problems:
-        raise TxcalError("\n".join(problems))
+        raise TxcalError(
+            "\n".join(problems[:10]) + (f"\n... and {len(problems) - 10} more" if len(problems) > 10 else "")
+        )
     return closed
 
 

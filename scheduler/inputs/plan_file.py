@@ -23,12 +23,9 @@ recorded = 2027-01-14
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
-import os
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -231,29 +228,6 @@ def save_plan(spec: PlanSpec, path: Path) -> None:
     if previous is not None:
         write_atomic(path.with_name(path.name + ".bak"), previous)
     write_atomic(path, dump_plan(spec).encode("utf-8"))
-
-
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an advisory lock on a plan file while it is read, checked and written.
-
-    Two `txcal record` commands at once would each read the file and write it back, and one
-    record would be lost; the second waits for the first and then reads what it wrote. The lock
-    is on a file beside the plan file (flock; Linux and macOS), since the plan file itself is
-    replaced by a rename on every write.
-    """
-    import fcntl
-
-    lock_path = path.with_name(f".{path.name}.lock")
-    try:
-        handle = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as exc:
-        raise TxcalError(f"cannot lock {path}: {exc.strerror}") from None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(handle)  # closing releases the lock
 
 
 def add_record(spec: PlanSpec, record: RecordSpec) -> PlanSpec:

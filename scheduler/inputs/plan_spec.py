@@ -90,7 +90,7 @@ class PlanSpec:
 
 def clinic_calendar(spec: PlanSpec, profile: ClinicProfile | None = None) -> ClinicCalendar | None:
     """Return the clinic's calendar the plan asks for (its own closures, else the profile's), or None."""
-    profile_closed = Path(profile.path).parent / profile.closed if profile and profile.closed else None
+    profile_closed = _profile_path(spec, profile, profile.closed) if profile and profile.closed else None
     closed = _inside(spec, spec.closed, "closed") if spec.closed else profile_closed
     return _calendar(spec.avoid, spec.holidays, closed)
 
@@ -142,6 +142,26 @@ def with_profile(spec: PlanSpec) -> tuple[PlanSpec, ClinicProfile | None]:
         remind=spec.remind or profile.remind,
     )
     return filled, profile
+
+
+def _profile_path(spec: PlanSpec, profile: ClinicProfile, name: str) -> Path:
+    """Return a path a clinic profile names (relative to the profile), under the rule of what named the profile.
+
+    A profile a list or plan file names is as much someone else's as the list: its paths stay in the
+    list's folder. A profile the user gave on the command line is theirs, and its paths go anywhere.
+
+    Raises:
+        TxcalError: a list or plan file named the profile, and the path leaves the list's folder.
+    """
+    path = Path(profile.path).parent / name
+    named_by_file = spec.clinic_profile and spec.origin is not COMMAND_LINE
+    if named_by_file and not path.resolve().is_relative_to(spec.base.resolve()):
+        raise TxcalError(
+            f"the clinic profile {profile.path} (named by {option('clinic_profile')}) names closed = {name!r}, "
+            f"outside the folder of the {spec.origin.name} ({spec.base}): keep the file beside it, or give the "
+            "profile on the command line yourself"
+        )
+    return path
 
 
 def _inside(spec: PlanSpec, name: str, key: str) -> Path:

@@ -154,10 +154,12 @@ class Server:
         where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
         answers: list[tuple[http.client.HTTPResponse, bytes]] = []
         failures: list[BaseException] = []
+        delivered: list[bool] = []  # the request went out: a failure after it is in the answer, not the connection
 
         def exchange() -> None:
             try:
                 connection.request(method, quote(path, safe="/%:@!$&'()*+,;=-._~"), body=body, headers=sent)
+                delivered.append(True)
                 response = connection.getresponse()
                 data = response.read(MAX_RESPONSE + 1)  # never more than a calendar can be
                 answers.append((response, data))
@@ -184,6 +186,11 @@ class Server:
         if isinstance(error, TimeoutError):
             raise PublishError(
                 f"the CalDAV server at {where} did not answer within {self.timeout:.0f} s; try again later"
+            ) from None
+        if delivered and isinstance(error, (http.client.HTTPException, UnicodeError, ValueError)):
+            raise PublishError(
+                f"the CalDAV server at {where} answered {method} with something that is not a readable HTTP answer "
+                f"({type(error).__name__}); the change may have been made: publish again to check"
             ) from None
         if isinstance(error, (OSError, http.client.HTTPException, UnicodeError, ValueError)):
             reason = getattr(error, "strerror", None) or type(error).__name__
@@ -262,6 +269,12 @@ def _resources(server: Server) -> dict[str, _Resource]:
             continue  # not a calendar txcal can read, so not one it wrote: left alone
         plan = calendar.first(PLAN_PROPERTY)
         for component in calendar.walk("VEVENT"):
+            sequence = component.first("SEQUENCE")
+            if sequence is not None and not sequence.value.strip().isdigit():
+                raise PublishError(
+                    f"the server's copy of {href} has SEQUENCE:{sequence.value[:20]!r}, which is not a number: it "
+                    "was changed outside txcal; fix or remove that event in the calendar, then publish again"
+                )
             block = read_event(component)
             found[block.uid] = _Resource(href, etag, block, plan.value if plan else None)
     return found

@@ -66,14 +66,22 @@ class Component:
 
 
 def unfold(text: str) -> list[tuple[int, str]]:
-    """Return (first physical line number, logical line) pairs; a line starting with space or tab continues the last."""
+    """Return (first physical line number, logical line) pairs; a line starting with space or tab continues the last.
+
+    Linear in the text however many continuation lines a line has: a line's pieces are joined once.
+    """
     logical: list[tuple[int, str]] = []
+    pieces: list[str] = []
+    start = 0
     for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), 1):
-        if line[:1] in (" ", "\t") and logical:
-            start, previous = logical[-1]
-            logical[-1] = (start, previous + line[1:])
+        if line[:1] in (" ", "\t") and pieces:
+            pieces.append(line[1:])
         elif line:
-            logical.append((number, line))
+            if pieces:
+                logical.append((start, "".join(pieces)))
+            start, pieces = number, [line]
+    if pieces:
+        logical.append((start, "".join(pieces)))
     return logical
 
 
@@ -140,12 +148,16 @@ def stream_events(lines: Iterable[str], names: frozenset[str]) -> Iterator[dict[
     event: dict[str, ContentLine] | None = None
     depth = 0
     key = ""  # the property of interest being read, while its folded lines follow
+    folded: list[str] = []  # its continuation lines, joined once when it ends: linear however many there are
     for raw in lines:
         first = raw[:1]
         if first in (" ", "\t"):
             if event is not None and key:
-                event[key] = parse_line(event[key].text + raw.rstrip("\r\n")[1:])
+                folded.append(raw.rstrip("\r\n")[1:])
             continue
+        if folded and event is not None and key:
+            event[key] = parse_line(event[key].text + "".join(folded))
+        folded.clear()
         key = ""
         if first == "B" or first == "E" or event is None:
             line = raw.rstrip("\r\n")

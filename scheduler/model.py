@@ -39,6 +39,7 @@ SOURCE_MARKS = (
     "non-US label",
     "EU text",
     "institutional",
+    "ACS page",  # the American Cancer Society's patient page the product's regimens come from
     "seed",
     "unconfirmed",
 )
@@ -98,6 +99,7 @@ class Notes:
     call: str = ""
     missed: str = ""
     clinician: tuple[str, ...] = ()  # for the clinic's views only, never the patient's calendar
+    sources: tuple[str, ...] = ()  # where the side effects and "when to call" come from (show --sources)
 
 
 @dataclass(frozen=True)
@@ -392,7 +394,9 @@ class Fact:
     args: tuple[Any, ...] = ()
     sources: tuple[str, ...] = ()
     confirmed: bool = True
-    audience: str = "patient"  # "patient": everyone's views; "clinic": the clinic's views only (AUDIENCES)
+    # "patient": everyone's views; "clinic": the clinic's views only (AUDIENCES); "reference": where a
+    # fact comes from, for JSON and show --sources, in no calendar.
+    audience: str = "patient"
 
 
 @dataclass(frozen=True)
@@ -473,6 +477,11 @@ class PlannedEvent:
     def clinic_notes(self) -> tuple[str, ...]:
         """Return the notes for the clinic's views only (clinician-only instructions)."""
         return wording.clinic_notes(self.facts)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Return where the event's facts come from, a line each (JSON and show --sources; no calendar)."""
+        return wording.reference_notes(self.facts)
 
     @property
     def reason(self) -> str:

@@ -129,22 +129,31 @@ def _because(why: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def reason_text(moves: tuple[Move, ...]) -> str:
-    """Return what changed an event's day, in order: "Delayed 7 days from Wed 13 Jan: neutropenia; then moved ..."."""
+def reason_text(moves: tuple[Move, ...], for_patient: bool = False) -> str:
+    """Return what changed an event's day, in order: "Delayed 7 days from Wed 13 Jan: neutropenia; then moved ...".
+
+    For the patient, a clinician's reason (a delay's "neutropenia, ANC 0.9") and the window's
+    figures are left out: the patient reads what happens, the clinic's views why.
+    """
     parts: list[str] = []
     for move in moves:
+        why = "" if for_patient else _because(move.why)
         if move.code == "given":
             assert move.day is not None
             text = f"Given on {move.day:%a %d %b %Y}"
             if move.planned is not None:
                 text += f" (planned {move.planned:%a %d %b})"
-            parts.append(text + _because(move.why))
+            parts.append(text + why)
         elif move.code == "delayed" and (move.days or 0) < 0:
             assert move.planned is not None
-            parts.append(f"Brought forward {-(move.days or 0)} days from {move.planned:%a %d %b}{_because(move.why)}")
+            parts.append(f"Brought forward {-(move.days or 0)} days from {move.planned:%a %d %b}{why}")
         elif move.code == "delayed":
             assert move.planned is not None
-            parts.append(f"Delayed {move.days} days from {move.planned:%a %d %b}{_because(move.why)}")
+            parts.append(f"Delayed {move.days} days from {move.planned:%a %d %b}{why}")
+        elif move.code == "moved" and for_patient:
+            assert move.planned is not None
+            verb = "then moved" if parts else "Moved"
+            parts.append(f"{verb} from {move.planned:%a %d %b} because the clinic is closed that day ({move.why})")
         elif move.code == "moved":
             assert move.planned is not None and move.window is not None
             verb = "then moved" if parts else "Moved"
@@ -161,8 +170,11 @@ def reason_text(moves: tuple[Move, ...]) -> str:
                     f"Appointment at {move.at:%H:%M} (planned {move.was:%H:%M}), set by the clinic so every patient has a chair"
                 )
         else:  # held
-            parts.append("Held" + _because(move.why))
+            parts.append("Held" + why)
     return "; ".join(parts)
+
+
+BEYOND_LABEL_MARK = "beyond the labelled duration"  # in the title of a dose past the label's limit
 
 
 def conflict_text(conflict: Conflict) -> str:
@@ -187,7 +199,7 @@ def fact_line(fact: Fact) -> str:
     """Return one fact of an event as a line of its notes."""
     kind, args = fact.kind, fact.args
     if kind == "reason":
-        return reason_text(args[0])
+        return reason_text(args[0], for_patient=fact.audience == "patient")
     if kind == "conflict":
         # The patient's words: what it means for them; the clinic's views carry conflict_text.
         clash = args[0]
@@ -254,6 +266,11 @@ def fact_line(fact: Fact) -> str:
         return f"Comes with dose {number}, {when} (your clinic's schedule)."
     if kind == "clinician":
         return f"For the care team: {args[0]}"
+    if kind == "monitoring-closed":
+        return (
+            f"The infusion clinic is closed this day ({args[0]}): the label asks for monitoring at the health care "
+            "facility for at least 7 days; arrange where (often a hospital stay)."
+        )
     if kind == "beyond-label":
         months, limit = args
         return (
@@ -297,6 +314,7 @@ def note_lines(facts: tuple[Fact, ...]) -> tuple[str, ...]:
 # doses, so a few plans' worth are kept (each event's own tuple, kept longer, would hold memory).
 patient_notes = _ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == "patient")), 1000)
 clinic_notes = _ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == "clinic")), 1000)
+reference_notes = _ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == "reference")), 1000)
 
 
 # -- plans ----------------------------------------------------------------------------------------
@@ -407,6 +425,8 @@ def event_summary(event: PlannedEvent, clinic: bool = False) -> str:
     text = ("Held: " if event.status == "held" else CONFLICT_PREFIX if conflict else "") + event.title
     if event.day is not None:
         text += f", {day_label(event.day)}"
+    if event.beyond_label:
+        text += f", {BEYOND_LABEL_MARK}"
     dose = event.dose
     return f"{text} ({dose})" if dose else text
 
@@ -433,10 +453,23 @@ def clinic_description(
 
 
 def preparation(
-    facts: tuple[Fact, ...], dosage: Dose | None, kind: str, premedication: str, arrival: date | None
+    facts: tuple[Fact, ...],
+    dosage: Dose | None,
+    kind: str,
+    premedication: str,
+    arrival: date | None,
+    product_first: bool = False,
 ) -> tuple[str, ...]:
-    """Return what the clinic prepares for a visit: the weight a dose assumes, body surface area, premedication, the product."""
+    """Return what the clinic prepares for a visit: the weight a dose assumes, body surface area, premedication, the product.
+
+    `product_first`: the first day of a pathway's chemotherapy, before which the product must be at the facility.
+    """
     lines = []
+    if product_first:
+        lines.append(
+            "First confirm the T-cell product is here (label: before lymphodepleting chemotherapy"
+            + (f"; arrival planned {arrival:%a %d %b})" if arrival else ")")
+        )
     if dosage is not None and dosage.per == "m²":
         lines.append(f"Weigh and measure the patient: the dose is {dose_text(dosage)} of body surface area")
     for fact in facts:

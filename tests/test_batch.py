@@ -45,7 +45,7 @@ def test_sample_list_gives_a_calendar_each_a_clinic_calendar_and_a_manifest(txca
         assert check_ics(path.read_bytes()) == [], path
     clinic_text = (clinic / "out" / "clinic.ics").read_text(encoding="utf-8")
     assert clinic_text.count("BEGIN:VEVENT") == sum(int(r["events"]) for r in rows)
-    assert "Patient calendar: P-002.ics" in clinic_text.replace("\r\n ", "")
+    assert "Patient calendar: P-002.ics" in clinic_text.replace("\n ", "")
 
 
 def test_a_patients_file_is_exactly_what_txcal_plan_writes_for_the_same_plan(txcal, clinic):

@@ -171,6 +171,7 @@ def test_json_shape_is_the_documented_one(txcal):
         "unconfirmed",
         "notes",
         "clinic_notes",
+        "sources",
         "beyond_label",
         "audience",
         "location",

@@ -144,8 +144,9 @@ def test_afami_cel_block_on_a_holiday_is_flagged_with_a_proposed_infusion_day():
     flagged = {(e.kind, e.day): e.conflict for e in result.events if e.conflict}
     assert set(flagged) == {("chemotherapy", -7), ("infusion", 1), ("premedication", 1)}
     assert flagged["chemotherapy", -7].startswith("Christmas Day (US holiday); steps tied to Day 1 never move alone")
-    # Day 1 on Sat 2 Jan keeps Day -7 on Sat 26 Dec and every clinic day off a holiday.
-    assert any("add --infusion 2027-01-02" in worded(w, COMMAND_LINE.word) for w in result.warnings)
+    # Day 1 on Sat 2 Jan would put the Day -8 product check (a clinic task) on Christmas Day; Sun 3 Jan
+    # keeps it and every clinic day off a holiday.
+    assert any("add --infusion 2027-01-03" in worded(w, COMMAND_LINE.word) for w in result.warnings)
     # Nothing moved alone: the infusion stays on Day 1 and chemotherapy starts on Day -7.
     assert [e.first_day for e in result.events if e.kind == "infusion"] == [date(2027, 1, 1)]
     assert min(e.first_day for e in result.events if e.kind == "chemotherapy") == date(2026, 12, 25)

@@ -120,7 +120,7 @@ def test_all_day_events_remind_at_18_00_the_evening_before_and_a_daily_run_once(
     assert txcal(f"plan afami-cel --start 2027-01-04 --remind 2h,1d -o {tmp_path / 'a.ics'}").exit_code == 0
     data = (tmp_path / "a.ics").read_text(encoding="utf-8")
     blocks = data.split("BEGIN:VEVENT")[1:]
-    monitoring = [b for b in blocks if "Monitoring at the treatment center" in b]
+    monitoring = [b for b in blocks if "Monitoring at the health care facility" in b]
     assert [b.count("TRIGGER:-PT6H") for b in monitoring] == [1, 0, 0, 0, 0, 0, 0]
     assert "TRIGGER:-PT2H" not in data  # never two hours before midnight
 

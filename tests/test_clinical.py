@@ -31,13 +31,20 @@ def test_an_implausibly_early_infusion_is_refused_with_the_earliest_plausible_da
     ) in result.stderr
 
 
-def test_a_known_arrival_date_allows_an_earlier_infusion_but_must_come_before_day_minus_7(txcal):
-    ok = txcal("plan afami-cel --start 2026-12-01 --infusion 2026-12-20 --product-arrival 2026-12-10 --format json")
+def test_a_known_arrival_is_plausible_itself_and_comes_before_day_minus_7(txcal):
+    # Tecelra label: "Confirm availability of TECELRA at the healthcare facility prior to starting the
+    # lymphodepleting chemotherapy regimen." The product is made from the collected cells: it cannot arrive
+    # a day after collection (manufacturing: about 30 days at the soonest, an estimate).
+    early = txcal("plan afami-cel --start 2026-12-01 --infusion 2026-12-20 --product-arrival 2026-12-02")
+    assert early.exit_code == 1
+    assert "--product-arrival 2026-12-02 is 1 days after the collection on 2026-12-01" in early.stderr
+    assert "the earliest plausible arrival is 2026-12-31" in early.stderr
+    ok = txcal("plan afami-cel --start 2026-12-01 --infusion 2027-01-12 --product-arrival 2027-01-02 --format json")
     assert ok.exit_code == 0, ok.stderr
-    assert "Product arrival: 2026-12-10." in json.loads(ok.stdout)["horizon"]
-    late = txcal("plan afami-cel --start 2026-12-01 --infusion 2026-12-20 --product-arrival 2026-12-14")
+    assert "Product arrival: 2027-01-02." in json.loads(ok.stdout)["horizon"]
+    late = txcal("plan afami-cel --start 2026-12-01 --infusion 2027-01-12 --product-arrival 2027-01-06")
     assert late.exit_code == 1
-    assert "--product-arrival 2026-12-14 must fall after the plan start on 2026-12-01 and before" in late.stderr
+    assert "--product-arrival 2027-01-06 must fall after the plan start on 2026-12-01 and before" in late.stderr
     with pytest.raises(PlanError, match="belongs to the afami-cel pathway"):
         expand(
             PlanRequest(
@@ -49,7 +56,7 @@ def test_a_known_arrival_date_allows_an_earlier_infusion_but_must_come_before_da
         )
 
 
-def test_every_event_of_every_shipped_regimen_carries_what_its_template_says_to_report():
+def test_every_event_carries_what_to_report_and_afami_cels_only_from_the_infusion_on():
     for regimen in CATALOG.regimens:
         assert regimen.notes.report, f"{regimen.id} names no side effects to report"
         wanted = "Side effects to report: " + "; ".join(regimen.notes.report) + "."
@@ -59,44 +66,74 @@ def test_every_event_of_every_shipped_regimen_carries_what_its_template_says_to_
             if schedule
             else PlanRequest(regimen=regimen, start=date(2027, 3, 1))
         )
-        missing = [e.title for e in plan.events if wanted not in e.notes]
-        assert missing == [], regimen.id
+        # Before any cells are given (collection, chemotherapy) there is no cytokine release syndrome to watch for.
+        after = [
+            e for e in plan.events if e.audience == "patient" and ((e.day is None and schedule) or (e.day or 0) >= 1)
+        ]
+        before = [e for e in plan.events if e.audience == "patient" and e not in after]
+        assert [e.title for e in after if wanted not in e.notes] == [], regimen.id
+        assert [e.title for e in before if wanted in e.notes] == [], regimen.id
+        if not schedule:
+            assert before and after
 
 
-def test_afami_cel_names_infusion_reactions_infections_and_the_unconfirmed_risk_of_other_cancers():
+def test_the_patients_words_name_no_source_and_say_when_to_go_to_the_emergency_room():
+    for regimen in CATALOG.regimens:
+        schedule = regimen.schedules[0] if regimen.schedules else None
+        plan = expand(
+            PlanRequest(regimen=regimen, schedule=schedule, start=date(2027, 3, 1), weight_kg=40, doses=2)
+            if schedule
+            else PlanRequest(regimen=regimen, start=date(2027, 3, 1))
+        )
+        for event in plan.events:
+            text = " ".join(event.notes)
+            for internal in ("seed", "mirror", "blackboxrx", "SPEARHEAD", "drugs.com", "Source:", "txcal's", "--"):
+                assert internal not in text, (regimen.id, event.title, internal)
+            assert text.count("When to call:") <= 1 and text.count("Side effects to report:") <= 1
+        # The label counsels seeking medical attention; the ACS page: trouble breathing, "tell the nurse or doctor".
+        assert any("Call 911 or go to the nearest emergency room" in " ".join(e.notes) for e in plan.events)
+
+
+def test_afami_cel_names_the_risk_of_other_cancers_and_belly_back_and_chest_pain():
+    # The ACS page: afami-cel can bring "an increased risk for other cancers"; belly, back and chest pain to report.
     notes = "\n".join(afami().events[0].notes)
-    assert "infusion reactions" in notes and "signs of a serious infection" in notes
-    assert "Other cancers have been reported after some other genetically modified T-cell therapies" in notes
-    assert "not confirmed here" in notes
+    assert "Afami-cel can raise the risk of other cancers later" in notes and "not confirmed here" not in notes
+    infusion = "\n".join(next(e for e in afami().events if e.kind == "infusion").notes)
+    assert "pain in the belly, back or chest" in infusion and "a reaction during the infusion" in infusion
+    assert "signs of a serious infection" in infusion
 
 
 def test_crs_lasts_about_3_days_sometimes_up_to_2_weeks_and_neurologic_problems_are_named_first():
     watch = next(e for e in afami().events if e.kind == "watch")
     assert watch.name == "Watch for cytokine release syndrome and neurologic problems (4 weeks)"
-    assert watch.notes[2].startswith(
-        "What to expect: Watch for cytokine release syndrome and for neurologic problems (confusion, trouble "
-        "speaking, seizures, tremors, changes in consciousness): call your care team at once if any appear."
-    )
-    assert "usually lasts about 3 days, sometimes up to 2 weeks" in watch.notes[2]
+    text = "\n".join(watch.notes)
+    assert "For 4 weeks after the infusion, watch for cytokine release syndrome (CRS)" in text
+    # Label 5.1: median time to resolution 3 days (range 1 to 14 days).
+    assert "usually lasts about 3 days, sometimes up to 2 weeks" in text
+    assert "nerve problems: confusion, trouble speaking, seizures, shaking (tremors)" in text
 
 
-def test_daily_is_the_seeds_word_and_each_part_names_its_source():
+def test_monitoring_is_where_the_care_team_says_and_each_part_keeps_its_source():
+    # Label 5.1: "at least 7 days at the healthcare facility"; the ACS page: "typically daily".
     monitoring = next(e for e in afami().events if e.kind == "monitoring")
     text = "\n".join(monitoring.notes)
-    assert "Checks at the health care facility for at least 7 days after the infusion (label)" in text
-    assert "The seed document says these checks are typically daily; that word is not the label's" in text
-    assert "Source: txcal seed document" in text and "(seed: checks typically daily" in text
-    assert "Source: Tecelra label section 5.1" in text
+    assert "at a health care facility for at least 7 days after the infusion, usually every day" in text
+    assert "Your care team tells you where: often it is a stay in the hospital." in text
+    assert "Source: " not in text and not monitoring.location  # not the infusion clinic's address
+    sources = "\n".join(monitoring.sources)
+    assert "Tecelra label section 5.1" in sources and "American Cancer Society" in sources
 
 
 def test_keytruda_qlex_says_the_same_about_children_everywhere(txcal):
     qlex = CATALOG.get("pembrolizumab-sc")
     assert qlex.population == "adult"
-    assert "txcal has no pediatric Keytruda Qlex schedule" in qlex.who
+    # Keytruda Qlex highlights: "adults and pediatric patients 12 years and older who weigh greater than 40 kg".
+    assert "children 12 years and older who weigh more than 40 kg" in qlex.who
+    assert "txcal plans no Keytruda Qlex schedule for children" in qlex.who
     refused = txcal("plan 'Keytruda Qlex' --pediatric --weight-kg 40 --start 2026-12-01")
     assert refused.exit_code == 1
     assert "Keytruda Qlex has no pediatric schedule here" in refused.stderr
-    assert "txcal has no pediatric Keytruda Qlex schedule" in refused.stderr
+    assert "children 12 years and older who weigh more than 40 kg" in " ".join(refused.stderr.split())
 
 
 def test_a_weight_based_dose_has_one_rounding(txcal):
@@ -135,5 +172,9 @@ def test_show_sources_lists_each_fact_with_its_source_mark_and_revision_checked(
     assert "openFDA lists a Dosage and Administration revision of 07/2026" in " ".join(shown.stdout.split())
     assert max(len(line) for line in shown.stdout.splitlines()) <= 80
     afami = txcal("show afami-cel --sources").stdout
-    assert "[seed] txcal seed document" in afami and "[trial] SPEARHEAD-1" in afami
-    assert "unconfirmed: Chemotherapy days and doses come from the SPEARHEAD-1 trial" in afami
+    assert "[ACS page] American Cancer Society: Immunotherapy for Soft Tissue Sarcoma" in " ".join(afami.split())
+    assert "[trial] SPEARHEAD-1" in afami
+    assert "unconfirmed: The chemotherapy days and doses are not confirmed against the" in " ".join(afami.split())
+    # The side effects and "when to call" are the ACS page's, and say so (Keytruda Qlex credited nothing before).
+    qlex = " ".join(txcal("show 'Keytruda Qlex' --sources").stdout.split())
+    assert "what to expect, side effects to report and when to call [ACS page] American Cancer Society" in qlex

@@ -73,8 +73,14 @@ def test_event_text_carries_dose_notes_sources_and_unconfirmed_marks(export):
     chemo = next(e for e in found.values() if e["SUMMARY"].startswith("P-017: Fludarabine"))
     assert chemo["SUMMARY"] == "P-017: Fludarabine (lymphodepleting chemotherapy)\\, Day -7 (30 mg/m²)"
     description = chemo["DESCRIPTION"]
-    for fragment in ("Dose: 30 mg/m² IV", "SPEARHEAD-1", "Confirm with your care team.", "Source: "):
+    for fragment in (
+        "Dose: 30 mg/m² IV",
+        "not confirmed against the prescribing information",
+        "Confirm with your care team.",
+    ):
         assert fragment in description
+    # The patient's calendar names no source (the trial, a copy of the label): JSON and show --sources do.
+    assert "Source: " not in description and "SPEARHEAD" not in description
     assert chemo["CATEGORIES"] == "Chemotherapy" and chemo["STATUS"] == "TENTATIVE"
     watch = next(e for e in found.values() if e["CATEGORIES"] == "Watch")
     # Day 1 = 2027-01-25 + 42 days = 2027-03-08; the watch runs Days 2 to 29, 03-09 to 04-05 inclusive.

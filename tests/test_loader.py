@@ -71,7 +71,7 @@ BROKEN = [
         .replace('mark = "label"', 'mark = "blog"'),
         [
             'sources[1].mark: expected one of "label", "FDA", "trial", "patient info", "manufacturer", '
-            '"non-US label", "EU text", "institutional", "seed", "unconfirmed", got \'blog\'',
+            '"non-US label", "EU text", "institutional", "ACS page", "seed", "unconfirmed", got \'blog\'',
             "schedules[1].sources: 'nope' is not the id of any [[sources]] entry",
         ],
     ),

@@ -82,15 +82,15 @@ def test_until_is_respected_and_no_dose_that_fits_is_left_out(pair, start, span)
 @settings(max_examples=100, deadline=None)
 @given(
     start=starts,
-    gap=st.integers(9, 120),
+    gap=st.integers(30, 120),
     monitor=st.none() | st.integers(7, 28),
     at=day_clock,
     zone=st.sampled_from(ZONES),
 )
 def test_afami_cel_block_follows_the_infusion_day(start, gap, monitor, at, zone):
     infusion = start + timedelta(days=gap)
-    # Sooner than the shortest manufacturing estimate only when the product's arrival is known.
-    arrival = start + timedelta(days=1) if gap < 30 else None
+    # A known arrival is itself no sooner than the shortest manufacturing estimate (30 days), before Day -8.
+    arrival = start + timedelta(days=30) if gap >= 39 and gap % 2 else None
     plan = expand(
         PlanRequest(
             regimen=CATALOG.get("afami-cel"),

@@ -176,8 +176,9 @@ def test_afami_cel_unconfirmed_facts_are_marked_in_the_event_text(catalog):
     chemo = next(e for e in result.events if e.kind == "chemotherapy")
     text = " ".join(chemo.notes)
     assert chemo.unconfirmed
-    assert "SPEARHEAD-1" in text and "not confirmed against the label" in text
-    assert "Day 1 = infusion, no Day 0" in text
+    assert "The chemotherapy days and doses are not confirmed against the prescribing information." in text
+    assert "SPEARHEAD" not in text  # the trial is named in show --sources, not in the patient's words
+    assert "Counting the infusion day as Day 1, with no Day 0, is the usual way" in text
     assert "about 6 weeks after collection is an estimate" in text
     assert "Confirm with your care team." in text
 

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from scheduler.app.book import Book, BookedPlan, Seat, Visit, open_book, seated_plan
+from scheduler.app.book import Book, BookedPlan, Seat, Visit, VisitRow, open_book, seated_plan, visit_rows
 from scheduler.app.levelling import Levelling, Sitting, level, sittings
 from scheduler.app.output import previous_output, write_plan
 from scheduler.app.plans import plan_from_spec
@@ -169,7 +169,7 @@ class RowResult:
     plan_id: str = ""
     chair: tuple[tuple[date, int | None, int | None], ...] = ()  # chair visits: day, minutes, minute of the day
     name: str = ""  # the patient's calendar file (its full path)
-    booking: tuple[BookedPlan, list[Seat], list[Visit]] | None = None  # what the book keeps of the row
+    booking: tuple[BookedPlan, list[Seat], list[VisitRow]] | None = None  # what the book keeps of the row
 
 
 def assign_files(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[int, dict[str, str], str]]:
@@ -341,7 +341,11 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     booking = None
     if settings.book:
         booked = BookedPlan(plan.plan_id, label, settings.calendar(name), settings.list_name, number, cells)
-        booking = (booked, seats, [_visit(e, label, prepare.get(e.uid, ())) for e in plan.events])
+        booking = (
+            booked,
+            seats,
+            visit_rows(booked, (_visit(e, label, prepare.get(e.uid, ())) for e in plan.events), seats),
+        )
     return RowResult(outcome, text, years, plan.plan_id, chair, settings.calendar(name), booking)
 
 
@@ -506,7 +510,12 @@ def _run(
                 names.update((sitting.row, name) for sitting in row_sittings)
                 found += row_sittings
         found += _booked_elsewhere_sittings(settings, set(names.values()))
-        result.levelling = level(found, profile.chairs, _opening(profile), profile.nurse_starts, settings.exact_seconds)
+        solver = None
+        if settings.exact_seconds is not None:
+            from scheduler.app.exact import exact_solver
+
+            solver = exact_solver(settings.exact_seconds)
+        result.levelling = level(found, profile.chairs, _opening(profile), profile.nurse_starts, solver)
         seats: dict[str, tuple[str | None, dict[date, Seat]]] = {}
         for (number, planned), (day, chair, start) in result.levelling.seats.items():
             if number < 0:

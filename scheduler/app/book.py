@@ -12,7 +12,7 @@ it: writers never open it. Tables (README, "The clinic book"):
 
 - plans: one row a patient's plan: plan_id, patient (the label), calendar (the patient's file),
   list and row (where the plan came from), cells (that row, JSON: `move` plans the patient again
-  from it), clinic_ics (the plan's events as the clinic calendar shows them), zones, status
+  from it), clinic_ics (the plan's events as the clinic calendar shows them, zlib-compressed), zones, status
   (active, or replaced by a corrected plan), updated.
 - sittings: a plan's chair visit a day: planned (the day the plan gives it), asked (the time the
   patient asked for), day, start, chair (from 1, or empty when not levelled), minutes, lead and
@@ -27,10 +27,13 @@ it: writers never open it. Tables (README, "The clinic book"):
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -48,7 +51,7 @@ _HEADER = b"SQLite format 3\x00"
 _SCHEMA_1 = """
 CREATE TABLE plans (
     plan_id TEXT PRIMARY KEY, patient TEXT NOT NULL, calendar TEXT NOT NULL, list TEXT NOT NULL,
-    row INTEGER NOT NULL, cells TEXT NOT NULL, clinic_ics TEXT NOT NULL, zones TEXT NOT NULL,
+    row INTEGER NOT NULL, cells TEXT NOT NULL, clinic_ics BLOB NOT NULL, zones TEXT NOT NULL, digest TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'active', updated TEXT NOT NULL
 );
 CREATE INDEX plans_by_calendar ON plans(calendar);
@@ -56,16 +59,15 @@ CREATE TABLE sittings (
     plan_id TEXT NOT NULL, planned TEXT NOT NULL, asked TEXT NOT NULL, day TEXT NOT NULL, start TEXT NOT NULL,
     chair INTEGER, minutes INTEGER NOT NULL, lead INTEGER NOT NULL, tail INTEGER NOT NULL,
     reason TEXT NOT NULL DEFAULT '', PRIMARY KEY (plan_id, planned)
-);
+) WITHOUT ROWID;
 CREATE INDEX sittings_by_day ON sittings(day);
 CREATE TABLE visits (
-    uid TEXT PRIMARY KEY, plan_id TEXT NOT NULL, patient TEXT NOT NULL, kind TEXT NOT NULL, what TEXT NOT NULL,
+    uid TEXT NOT NULL, plan_id TEXT NOT NULL, patient TEXT NOT NULL, kind TEXT NOT NULL, what TEXT NOT NULL,
     day TEXT NOT NULL, start TEXT, end TEXT, minutes INTEGER, chair INTEGER, status TEXT NOT NULL,
     asked TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', prepare TEXT NOT NULL DEFAULT '[]',
-    conflicts TEXT NOT NULL DEFAULT '[]'
-);
+    conflicts TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (plan_id, uid)
+) WITHOUT ROWID;
 CREATE INDEX visits_by_day ON visits(day);
-CREATE INDEX visits_by_plan ON visits(plan_id);
 CREATE TABLE history (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, command TEXT NOT NULL, plan_id TEXT NOT NULL,
     uid TEXT NOT NULL DEFAULT '', change TEXT NOT NULL, was TEXT NOT NULL DEFAULT '', now TEXT NOT NULL DEFAULT '',
@@ -234,6 +236,9 @@ def open_book(path: Path, command: str, at: datetime) -> Iterator[Book]:
     try:
         try:
             connection.execute("PRAGMA journal_mode = WAL")
+            # WAL with NORMAL sync: a killed command loses nothing committed and never corrupts the book.
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA cache_size = -65536")  # 64 MB at most: a whole clinic's visits are looked up
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
@@ -356,12 +361,12 @@ class Book:
         """Yield each active plan's clinic calendar text and zones, in row order: (calendar, text, zones)."""
         query = "SELECT calendar, clinic_ics, zones FROM plans WHERE status = 'active' ORDER BY row"
         for calendar, text, zones in self.db.execute(query):
-            yield calendar, text, json.loads(zones)
+            yield calendar, zlib.decompress(text).decode("utf-8"), json.loads(zones)
 
     def clinic_text(self, plan_id: str) -> tuple[str, dict[str, list[int]]]:
         """Return a plan's events as the clinic calendar last showed them, and their zones."""
         row = self.db.execute("SELECT clinic_ics, zones FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()
-        return (row[0], json.loads(row[1])) if row else ("", {})
+        return (zlib.decompress(row[0]).decode("utf-8"), json.loads(row[1])) if row else ("", {})
 
     def visit_count(self, plan_id: str) -> int:
         query = "SELECT count(*) FROM visits WHERE plan_id = ? AND status != 'cancelled'"
@@ -408,12 +413,12 @@ class Book:
         clinic_ics: str,
         zones: dict[str, set[int]],
         seats: Iterable[Seat],
-        visits: Iterable[Visit],
+        rows: list[VisitRow],
     ) -> None:
-        """Book a plan as written: its chair visits and visits, each change noted in the history.
+        """Book a plan as written: its chair visits and visits (as `visit_rows` makes them), each change noted.
 
         A plan that replaces another for the same calendar file (a corrected row) cancels the other's
-        visits and marks it replaced.
+        visits and marks it replaced. Only what changed is written again (a rerun writes little).
         """
         for (old,) in self.db.execute(
             "SELECT plan_id FROM plans WHERE calendar = ? AND plan_id != ? AND status = 'active'",
@@ -422,62 +427,66 @@ class Book:
             self.db.execute("UPDATE plans SET status = 'replaced', updated = ? WHERE plan_id = ?", (self.at, old))
             self.db.execute("UPDATE visits SET status = 'cancelled' WHERE plan_id = ?", (old,))
             self.note(old, "replaced", now=booked.plan_id, reason=f"a corrected plan for {booked.calendar}")
-        known = self.db.execute("SELECT 1 FROM plans WHERE plan_id = ?", (booked.plan_id,)).fetchone() is not None
-        self.db.execute(
-            "INSERT INTO plans (plan_id, patient, calendar, list, row, cells, clinic_ics, zones, status, updated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?) ON CONFLICT(plan_id) DO UPDATE SET patient = excluded.patient, "
-            "calendar = excluded.calendar, list = excluded.list, row = excluded.row, cells = excluded.cells, "
-            "clinic_ics = excluded.clinic_ics, zones = excluded.zones, status = 'active', updated = excluded.updated",
-            (booked.plan_id, booked.patient, booked.calendar, booked.list, booked.row, json.dumps(booked.cells),
-             clinic_ics, json.dumps({zone: sorted(years) for zone, years in sorted(zones.items())}), self.at),
-        )  # fmt: skip
-        old_seats = self.seats(booked.plan_id) if known else {}
-        self.db.execute("DELETE FROM sittings WHERE plan_id = ?", (booked.plan_id,))
-        for seat in seats:
+        stored = self.db.execute("SELECT digest, status FROM plans WHERE plan_id = ?", (booked.plan_id,)).fetchone()
+        known = stored is not None
+        cells = json.dumps(booked.cells)
+        text = clinic_ics.encode("utf-8")
+        digest = hashlib.sha1(b"\0".join([booked.patient.encode(), booked.calendar.encode(), booked.list.encode(),
+                                            str(booked.row).encode(), cells.encode(), text])).hexdigest()  # fmt: skip
+        if stored is None or tuple(stored) != (digest, "active"):  # a rerun that changed nothing writes nothing here
             self.db.execute(
+                "INSERT INTO plans (plan_id, patient, calendar, list, row, cells, clinic_ics, zones, digest, status, "
+                "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?) ON CONFLICT(plan_id) DO UPDATE SET "
+                "patient = excluded.patient, calendar = excluded.calendar, list = excluded.list, row = excluded.row, "
+                "cells = excluded.cells, clinic_ics = excluded.clinic_ics, zones = excluded.zones, "
+                "digest = excluded.digest, status = 'active', updated = excluded.updated",
+                (booked.plan_id, booked.patient, booked.calendar, booked.list, booked.row, cells,
+                 zlib.compress(text, 1), json.dumps({zone: sorted(years) for zone, years in sorted(zones.items())}),
+                 digest, self.at),
+            )  # fmt: skip
+        seats = list(seats)
+        old_seats = self.seats(booked.plan_id) if known else {}
+        if not known or {seat.planned: seat for seat in seats} != old_seats:
+            self.db.execute("DELETE FROM sittings WHERE plan_id = ?", (booked.plan_id,))
+            self.db.executemany(
                 "INSERT INTO sittings (plan_id, planned, asked, day, start, chair, minutes, lead, tail, reason) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (booked.plan_id, seat.planned.isoformat(), clock(seat.asked), seat.day.isoformat(), clock(seat.start),
-                 seat.chair, seat.minutes, seat.lead, seat.tail, seat.reason),
+                [(booked.plan_id, seat.planned.isoformat(), clock(seat.asked), seat.day.isoformat(), clock(seat.start),
+                  seat.chair, seat.minutes, seat.lead, seat.tail, seat.reason) for seat in seats],
             )  # fmt: skip
+        for seat in seats:
             before = old_seats.get(seat.planned)
             if before is not None and (before.day, before.start, before.chair) != (seat.day, seat.start, seat.chair):
                 self.note(booked.plan_id, "moved", seat.planned.isoformat(), _where(before), _where(seat), seat.reason)
-        self._keep_visits(booked, visits, known)
+        self._keep_visits(booked, rows, known)
 
-    def _keep_visits(self, booked: BookedPlan, visits: Iterable[Visit], known: bool) -> None:
-        old = {
-            uid: (day, start, status)
-            for uid, day, start, status in self.db.execute(
-                "SELECT uid, day, start, status FROM visits WHERE plan_id = ?", (booked.plan_id,)
-            )
-        }
-        seen = set()
-        for visit in visits:
-            seen.add(visit.uid)
-            self.db.execute(
-                "INSERT OR REPLACE INTO visits (uid, plan_id, patient, kind, what, day, start, end, minutes, chair, "
-                "status, asked, reason, prepare, conflicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "(SELECT chair FROM sittings WHERE plan_id = ? AND day = ? AND ? IN ('dose', 'chemotherapy', "
-                "'infusion', 'premedication') LIMIT 1), ?, ?, ?, ?, ?)",
-                (visit.uid, booked.plan_id, booked.patient, visit.kind, visit.what, visit.day.isoformat(),
-                 clock(visit.start), clock(visit.end), visit.minutes, booked.plan_id, visit.day.isoformat(),
-                 visit.kind, visit.status, visit.asked, visit.reason, json.dumps(list(visit.prepare)),
-                 json.dumps(list(visit.conflicts))),
-            )  # fmt: skip
-            was = old.get(visit.uid)
-            if known and was is not None and (was[0], was[1]) != (visit.day.isoformat(), clock(visit.start)):
-                self.note(booked.plan_id, "moved", visit.uid, f"{was[0]} {was[1] or ''}".strip(),
-                          f"{visit.day} {clock(visit.start) or ''}".strip(), visit.reason)  # fmt: skip
-            elif known and was is not None and was[2] != visit.status:
-                self.note(booked.plan_id, visit.status, visit.uid, was[2], visit.status)
-        for uid in set(old) - seen:
-            if old[uid][2] != "cancelled":
-                self.db.execute("UPDATE visits SET status = 'cancelled' WHERE uid = ?", (uid,))
-                self.note(booked.plan_id, "cancelled", uid, f"{old[uid][0]} {old[uid][1] or ''}".strip(),
-                          reason="no longer in the plan")  # fmt: skip
+    def _keep_visits(self, booked: BookedPlan, rows: list[VisitRow], known: bool) -> None:
+        insert = f"INSERT OR REPLACE INTO visits ({', '.join(_VISIT_COLUMNS)}) VALUES ({', '.join('?' * len(_VISIT_COLUMNS))})"
         if not known:
-            self.note(booked.plan_id, "booked", now=f"{len(seen)} visits", reason=f"{booked.list} row {booked.row}")
+            self.db.executemany(insert, rows)
+            self.note(booked.plan_id, "booked", now=f"{len(rows)} visits", reason=f"{booked.list} row {booked.row}")
+            return
+        query = f"SELECT {', '.join(_VISIT_COLUMNS)} FROM visits WHERE plan_id = ?"
+        old = {row[0]: row for row in self.db.execute(query, (booked.plan_id,))}
+        changed = [row for row in rows if old.get(row[0]) != row]
+        self.db.executemany(insert, changed)
+        for row in changed:
+            was = old.get(row[0])
+            if was is None:
+                self.note(booked.plan_id, "booked", str(row[0]), now=f"{row[5]} {row[6] or ''}".strip())
+            elif (was[5], was[6]) != (row[5], row[6]):
+                self.note(booked.plan_id, "moved", str(row[0]), f"{was[5]} {was[6] or ''}".strip(),
+                          f"{row[5]} {row[6] or ''}".strip(), str(row[12]))  # fmt: skip
+            elif was[10] != row[10]:
+                self.note(booked.plan_id, str(row[10]), str(row[0]), str(was[10]), str(row[10]))
+        gone = set(old) - {row[0] for row in rows}
+        for uid in sorted(gone):
+            if old[uid][10] != "cancelled":
+                self.db.execute(
+                    "UPDATE visits SET status = 'cancelled' WHERE plan_id = ? AND uid = ?", (booked.plan_id, uid)
+                )
+                self.note(booked.plan_id, "cancelled", uid, f"{old[uid][5]} {old[uid][6] or ''}".strip(),
+                          reason="no longer in the plan")  # fmt: skip
 
     def move_seat(self, plan_id: str, seat: Seat, day: date, start: int, chair: int, reason: str) -> None:
         """Move one booked chair visit (its visits that day move by as much), noted in the history."""
@@ -487,6 +496,35 @@ class Book:
         )
         moved = Seat(seat.planned, seat.asked, day, start, chair, seat.minutes, seat.lead, seat.tail, reason)
         self.note(plan_id, "moved", seat.planned.isoformat(), _where(seat), _where(moved), reason)
+
+
+_VISIT_COLUMNS = (
+    "uid", "plan_id", "patient", "kind", "what", "day", "start", "end", "minutes", "chair", "status", "asked",
+    "reason", "prepare", "conflicts",
+)  # fmt: skip
+_CHAIR_KINDS = frozenset({"dose", "chemotherapy", "infusion", "premedication"})
+
+
+@functools.lru_cache(maxsize=1024)
+def _json_list(items: tuple[str, ...]) -> str:
+    return json.dumps(list(items))
+
+
+VisitRow = tuple[object, ...]  # a row of the visits table, in _VISIT_COLUMNS order
+
+
+def visit_rows(booked: BookedPlan, visits: Iterable[Visit], seats: Iterable[Seat]) -> list[VisitRow]:
+    """Return a plan's visits as rows of the visits table (a chair visit's chair: its day's seat's).
+
+    Made where the plan is made (a batch's worker), so the process that writes the book only writes.
+    """
+    chairs: Mapping[date, int] = {seat.day: seat.chair for seat in seats if seat.chair}
+    return [
+        (visit.uid, booked.plan_id, booked.patient, visit.kind, visit.what, visit.day.isoformat(), clock(visit.start),
+         clock(visit.end), visit.minutes, chairs.get(visit.day) if visit.kind in _CHAIR_KINDS else None, visit.status,
+         visit.asked, visit.reason, _json_list(visit.prepare), _json_list(visit.conflicts))
+        for visit in visits
+    ]  # fmt: skip
 
 
 def _where(seat: Seat) -> str:

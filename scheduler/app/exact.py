@@ -14,7 +14,7 @@ import time as timer
 from dataclasses import dataclass
 from typing import Any
 
-from scheduler.app.levelling import NURSE_WINDOW, Board, DayResult, Sitting, level_day
+from scheduler.app.levelling import NURSE_WINDOW, Board, DayResult, DaySolver, Sitting, level_day
 from scheduler.errors import TxcalError
 
 STEP = 5  # minutes: starts on a five-minute grid keep the model small (requests are on it already)
@@ -136,6 +136,18 @@ def level_day_exact(
     if score(greedy, greedy_left) < score(day, left):  # the grid kept the solver from the greedy's answer
         day, left = greedy, greedy_left
     return day, left, _board(day, chairs, opens, closes, nurse_starts), Solved(status == cp_model.OPTIMAL, elapsed)
+
+
+def exact_solver(seconds: float) -> DaySolver:
+    """Return a day solver for scheduler.app.levelling.level that solves each day with CP-SAT."""
+
+    def solve(
+        jobs: list[Sitting], chairs: int, opens: int, closes: int, nurse_starts: int | None
+    ) -> tuple[DayResult, list[Sitting], Board, bool]:
+        day, left, board, solved = level_day_exact(jobs, chairs, opens, closes, nurse_starts, seconds)
+        return day, left, board, solved.optimal
+
+    return solve
 
 
 def score(day: DayResult, left: list[Sitting]) -> tuple[int, int, int, int]:

@@ -34,6 +34,9 @@ from scheduler.model import CHAIR_KINDS, Plan, clock_minutes
 from scheduler.wording import exact_summary, levelling_day, levelling_summary
 
 NOON = 12 * 60
+# Levels one day (jobs, chairs, opens, closes, nurse starts): the result, what fits no chair, the
+# day's chairs, and whether the answer is known to be optimal.
+DaySolver = Callable[[list["Sitting"], int, int, int, "int | None"], tuple["DayResult", list["Sitting"], "Board", bool]]
 NURSE_WINDOW = 15  # minutes: the nurse limit counts chair starts in any window this long
 
 
@@ -430,7 +433,7 @@ def level(
     chairs: int,
     hours: Callable[[date], tuple[int, int] | None],
     nurse_starts: int | None = None,
-    exact_seconds: float | None = None,
+    solver: DaySolver | None = None,
 ) -> Levelling:
     """Level every day of a clinic; a visit its day cannot hold moves to the nearest open day within its window.
 
@@ -440,7 +443,8 @@ def level(
         hours: a day's opening and closing minute, or None when the clinic is closed that day
             (its profile's hours, weekends, holidays and closures).
         nurse_starts: at most this many chair starts in any 15 minutes (None: no limit).
-        exact_seconds: solve each day with CP-SAT (scheduler.app.exact) for at most this long.
+        solver: levels one day instead of `level_day` and says whether its answer is optimal
+            (scheduler.app.exact.exact_solver: CP-SAT).
     """
     pending: dict[date, list[Sitting]] = {}
     for sitting in found:
@@ -453,13 +457,11 @@ def level(
         span = hours(day)
         if span is None:
             continue  # the clinic is closed: the visits stay as planned, each plan's conflict says so
-        if exact_seconds is None:
+        if solver is None:
             placed, left, boards[day] = level_day(jobs, chairs, *span, nurse_starts, day)
         else:
-            from scheduler.app.exact import level_day_exact
-
-            placed, left, boards[day], solved = level_day_exact(jobs, chairs, *span, nurse_starts, exact_seconds)
-            result.solved.append(solved.optimal)
+            placed, left, boards[day], optimal = solver(jobs, chairs, *span, nurse_starts)
+            result.solved.append(optimal)
         result.days[day] = placed
         for job in left:
             if _another_day(job, day, pending, result, boards, hours) is None:

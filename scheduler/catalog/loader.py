@@ -83,10 +83,11 @@ def _read_notes(table: TableReader | None) -> Notes:
         call=table.text("call"),
         missed=table.text("missed"),
         clinician=table.texts("clinician"),
+        sources=table.texts("sources"),
     )
 
 
-_NOTE_KEYS = {"expect", "report", "call", "missed", "clinician"}
+_NOTE_KEYS = {"expect", "report", "call", "missed", "clinician", "sources"}
 _DOSE_KEYS = {"amount", "unit", "per", "max", "with", "text"}
 
 
@@ -248,9 +249,11 @@ def _read(data: dict[str, Any], path: Path) -> Regimen:
     keys = [s.key for s in steps if s]
     for key in sorted({k for k in keys if keys.count(k) > 1}):
         problems.append(f"steps: key {key!r} is used twice; step keys name events and must be unique")
-    for where, refs in [(f"schedules[{i}]", s.sources) for i, s in enumerate(schedules, 1) if s] + [
-        (f"steps[{i}]", s.sources) for i, s in enumerate(steps, 1) if s
-    ]:
+    for where, refs in (
+        [(f"schedules[{i}]", s.sources) for i, s in enumerate(schedules, 1) if s]
+        + [(f"steps[{i}]", s.sources) for i, s in enumerate(steps, 1) if s]
+        + [("notes", fields["notes"].sources)]
+    ):
         for ref in refs:
             if ref not in source_ids:
                 problems.append(f"{where}.sources: {ref!r} is not the id of any [[sources]] entry")

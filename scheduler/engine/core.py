@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date
+
 from scheduler.engine.doses import DoseBuilder
 from scheduler.engine.events import event_order
 from scheduler.engine.identity import derive_plan_id
@@ -9,6 +12,7 @@ from scheduler.engine.pathway import PathwayBuilder
 from scheduler.errors import PlanError, option
 from scheduler.model import (
     Plan,
+    PlannedEvent,
     PlanRequest,
 )
 
@@ -36,4 +40,18 @@ def expand(request: PlanRequest) -> Plan:
     # Doses come out in order (a given date out of order is refused); pathway steps are sorted by
     # day, all-day first, then by time.
     events = builder.events if regimen.schedules else sorted(builder.events, key=event_order)
-    return Plan(request, plan_id, tuple(events), horizon, tuple(warnings))
+    return Plan(request, plan_id, tuple(_one_reminder_a_day(events)), horizon, tuple(warnings))
+
+
+def _one_reminder_a_day(events: list[PlannedEvent]) -> list[PlannedEvent]:
+    """Keep the reminders of a day's first visit only: a lab, a visit and a dose the same day remind once."""
+    first: dict[date, PlannedEvent] = {}
+    reminding = (e for e in events if e.remind and e.audience == "patient" and e.status != "held")
+    for event in sorted(reminding, key=event_order):
+        first.setdefault(event.first_day, event)
+    return [
+        e
+        if not e.remind or e.audience != "patient" or first.get(e.first_day) is e
+        else dataclasses.replace(e, remind=False)
+        for e in events
+    ]

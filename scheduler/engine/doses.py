@@ -274,8 +274,8 @@ class DoseBuilder(EventMaker):
         if schedule.dose.weight_based and self.request.weight_kg is not None:
             facts.append(Fact("weight", (schedule.dose, self.request.weight_kg), schedule.sources))
         if schedule.window and self.request.clinic is not None:
-            facts.append(Fact("window", (schedule.window,)))
-        facts += notes_facts(regimen.notes, ())
+            facts.append(Fact("window", (schedule.window,), audience="clinic"))
+        facts += notes_facts(regimen.notes, regimen.notes.sources)
         facts += self.contact_facts()
         facts += source_facts(regimen, schedule.sources)
         return tuple(facts)

@@ -20,7 +20,8 @@ from scheduler.wording import event_title
 
 
 def source_facts(regimen: Regimen, source_ids: tuple[str, ...]) -> list[Fact]:
-    return [Fact("source", (regimen.source(i),), (i,)) for i in source_ids]
+    # Sources are for reference (show --sources, JSON): no calendar names them, the patient's least.
+    return [Fact("source", (regimen.source(i),), (i,), audience="reference") for i in source_ids]
 
 
 def notes_facts(notes: Notes, sources: tuple[str, ...]) -> list[Fact]:

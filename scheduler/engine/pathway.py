@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
@@ -118,6 +119,14 @@ class PathwayBuilder(EventMaker):
                     f"{option('product_arrival', arrival)} must fall after the plan start on {request.start} and "
                     f"before the first treatment tied to Day 1 on {first_tied}"
                 )
+            if anchor.min_after_days is not None and (arrival - request.start).days < anchor.min_after_days:
+                # The product is made from the collected cells: it cannot arrive days after collection.
+                earliest_arrival = request.start + timedelta(days=anchor.min_after_days)
+                raise PlanError(
+                    f"{option('product_arrival', arrival)} is {(arrival - request.start).days} days after the "
+                    f"collection on {request.start}; {anchor.min_after_text}: the earliest plausible arrival is "
+                    f"{earliest_arrival}"
+                )
             return
         earliest = self._earliest_plausible()
         if earliest is not None and anchor_date < earliest and anchor is not None:
@@ -127,6 +136,12 @@ class PathwayBuilder(EventMaker):
                 f"{anchor.min_after_text}: the earliest plausible infusion is {earliest}. If the product's arrival "
                 f"date is known, give it with {option('product_arrival')} (before the first treatment tied to Day 1)"
             )
+
+    def _closed_for_monitoring(self, step: Step, on: date) -> list[Fact]:
+        """Return a note for the clinic when a monitoring day falls on a day the infusion clinic is closed."""
+        clinic = self.request.clinic
+        why = clinic.closed(on) if clinic is not None and step.kind == "monitoring" else None
+        return [Fact("monitoring-closed", (why,), audience="clinic")] if why else []
 
     def _profile_minutes(self, step: Step) -> int | None:
         profile = self.request.profile
@@ -143,7 +158,7 @@ class PathwayBuilder(EventMaker):
             return []
         found = []
         for step, days in placed:
-            for day in days if step.clinic else []:
+            for day in days if step.clinic or step.audience == "clinic" else []:
                 when = self.request.start if step.on_start else pathway_day_date(anchor_date, day)
                 why = clinic.closed(when)
                 if why:
@@ -210,8 +225,11 @@ class PathwayBuilder(EventMaker):
             unconfirmed.append(anchor.default_unconfirmed)
         shared = [Fact("step-dose", (step.dose, step.route), step.sources)] if step.dose else []
         shared += notes_facts(step.notes, step.sources)
-        # Every event carries what the regimen says to expect and report, as doses do.
-        shared += notes_facts(regimen.notes, ())
+        # Every event carries what the regimen says to expect; its warning signs and when to call
+        # only from the infusion on (Day 1): before any cells are given there is nothing of theirs to watch.
+        before_infusion = anchor is not None and (step.on_start or max(days) < 1)
+        notes = dataclasses.replace(regimen.notes, report=(), call="") if before_infusion else regimen.notes
+        shared += notes_facts(notes, regimen.notes.sources)
         shared += self.contact_facts()
         if unconfirmed:
             shared.append(Fact("unconfirmed", tuple(unconfirmed), confirmed=False))
@@ -243,6 +261,7 @@ class PathwayBuilder(EventMaker):
                             f"{request.time:%H:%M}: give an earlier {option('time')}"
                         )
             clash = conflicts.get((step.key, day))
+            where = self._closed_for_monitoring(step, on)
             self.events.append(
                 self.event(
                     key=step.key if len(days) == 1 else f"{step.key}-day{day}",
@@ -253,10 +272,12 @@ class PathwayBuilder(EventMaker):
                     day=None if step.on_start else day,
                     dosage=step.dose,
                     route=step.route,
-                    facts=(*label, *timing, *([Fact("conflict", (clash,))] if clash else []), *shared),
+                    facts=(*label, *timing, *([Fact("conflict", (clash,))] if clash else []), *where, *shared),
                     unconfirmed=bool(unconfirmed),
                     clash=clash,
-                    location=self.location(step.clinic or step.kind == "monitoring"),
+                    # Monitoring is at the health care facility the care team names (often a hospital
+                    # stay), not necessarily the infusion clinic: no clinic address on it.
+                    location=self.location(step.clinic),
                     audience=step.audience,
                     # A daily run of all-day events (monitoring) reminds once, on its first day; each
                     # timed visit (a chemotherapy day) reminds on its own.

@@ -56,7 +56,8 @@ def reschedule(plan: Plan, rebookings: tuple[Rebooking, ...]) -> Plan:
         days = (rebooking.day - rebooking.planned).days
         minutes = (rebooking.at.hour - rebooking.was.hour) * 60 + rebooking.at.minute - rebooking.was.minute
         start, end = _shift(event, days, minutes if same_day else 0, zone)
-        move = Move("levelled", planned=rebooking.planned, day=rebooking.day, at=rebooking.at, was=rebooking.was)
+        # Each event says its own new time (a lab before the chair starts before the chair does).
+        move = Move("levelled", planned=rebooking.planned, day=rebooking.day, at=start.time(), was=event.start.time())
         moves = (*event.moves, move)
         # The reason is the first thing the event's notes say, as the engine puts it.
         facts = (Fact("reason", (moves,)), *(f for f in event.facts if f.kind != "reason"))

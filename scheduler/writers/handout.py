@@ -139,7 +139,10 @@ def _row(event: PlannedEvent, where: bool) -> str:
         what += ' <span title="not confirmed against the label">*</span>'
     label = status_label(event) if event.status in ("held", "given") else ""
     status = f'<div class="status">{label}{": not given" if event.status == "held" else ""}</div>' if label else ""
-    remarks = "".join(f'<div class="note">{_e(line)}</div>' for line in (event.reason,) if line)
+    # What the patient must know about this row: why it moved, a closed day it could not leave, a
+    # dose past the label's duration; in the patient's words (the clinic's reasons stay in its views).
+    lines = [fact_line(f) for f in event.facts if f.kind in _ROW_FACTS and f.audience == "patient"]
+    remarks = "".join(f'<div class="note">{_e(line)}</div>' for line in lines if line)
     dose = _e(f"{event.dose} {event.route}".strip()) if event.dose else ""
     length = _e(describe_minutes(event.minutes)) if event.minutes and not event.all_day else ""
     held = ' class="held"' if event.status == "held" else ""
@@ -147,6 +150,9 @@ def _row(event: PlannedEvent, where: bool) -> str:
         f'<tr{held}><td>{_e(day)}</td><td>{_e(time)}</td><td>{status}<span class="what">{what}</span>{remarks}</td>'
         f"<td>{dose}</td><td>{length}</td>" + (f"<td>{_e(event.location)}</td>" if where else "") + "</tr>"
     )
+
+
+_ROW_FACTS = frozenset({"reason", "conflict", "beyond-label"})
 
 
 def _facts(events: Iterable[PlannedEvent], kinds: tuple[str, ...]) -> list[Fact]:

@@ -38,6 +38,7 @@ def event_to_dict(event: PlannedEvent) -> dict[str, Any]:
         "unconfirmed": event.unconfirmed,
         "notes": list(event.notes),
         "clinic_notes": list(event.clinic_notes),
+        "sources": list(event.sources),
         "beyond_label": event.beyond_label,
         "audience": event.audience,
         "location": event.location or None,

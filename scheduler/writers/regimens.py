@@ -122,7 +122,11 @@ def render_sources(regimen: Regimen, width: int = 80) -> str:
     if regimen.anchor and regimen.anchor.min_after_days:
         lines.append(f"  earliest plausible Day 1: {regimen.anchor.min_after_days} days after the start")
         lines += wrap_field("    ", regimen.anchor.min_after_text, width)
+    if regimen.notes.sources:
+        lines += wrap_field("  ", "what to expect, side effects to report and when to call", width)
+        lines += _fact_sources(regimen, regimen.notes.sources, width)
     tied = {i for s in regimen.schedules for i in s.sources} | {i for st in regimen.steps for i in st.sources}
+    tied |= set(regimen.notes.sources)
     others = [x for x in regimen.sources if x.id not in tied and x.mark != "institutional"]
     if others:
         lines += wrap_field(

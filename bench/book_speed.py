@@ -55,7 +55,9 @@ def main() -> None:
                 out = work / side
                 shutil.rmtree(out, ignore_errors=True)
                 (work / "book.sqlite").unlink(missing_ok=True)
-                cpu[side].append(timed([TXCAL, "batch", str(patients), "--out-dir", str(out), "--clinic", str(profile)]).cpu)
+                cpu[side].append(
+                    timed([TXCAL, "batch", str(patients), "--out-dir", str(out), "--clinic", str(profile)]).cpu
+                )
         rerun = [timed([TXCAL, "batch", str(patients), "--out-dir", str(work / "with"), "--clinic", str(booked)]).cpu]
         book_mb = (work / "book.sqlite").stat().st_size / 1e6
         agenda = wall([TXCAL, "agenda", "--clinic", str(booked), "--date", "2027-06-15", "--format", "csv"], 5)

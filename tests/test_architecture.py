@@ -11,8 +11,8 @@ import pytest
 PACKAGE = Path(__file__).parent.parent / "scheduler"
 # What each layer may import from the package, besides itself (design.md: cli -> app -> {inputs,
 # engine, writers, publishers} -> {catalog, model, units}). Modules at the top of the package
-# (model, units, errors, options, wording, files) are the base every layer may use.
-BASE = {"model", "units", "errors", "options", "wording", "files", "__init__", "__version__"}
+# (model, units, errors, options, wording, files, identity) are the base every layer may use.
+BASE = {"model", "units", "errors", "options", "wording", "files", "identity", "__init__", "__version__"}
 ENTRY = {"__main__"}  # `python -m scheduler`: the CLI, run
 ALLOWED = {
     "catalog": set(),

@@ -17,21 +17,12 @@ from pathlib import Path
 
 import icalendar
 import pytest
+from test_chairs import PROFILE as CHAIRS
 
 from scheduler.app.book import SCHEMA, open_book
 from tests_support import SOURCE_DATE_EPOCH
 
-PROFILE = """schema = 1
-name = "Test Infusion Center"
-timezone = "America/New_York"
-time = "09:00"
-chairs = 6
-hours = "08:00-18:00"
-avoid = ["weekends"]
-book = "book.sqlite"
-[visit_minutes]
-dose = 60
-"""
+PROFILE = CHAIRS.replace("[visit_minutes]", 'book = "book.sqlite"\n[visit_minutes]')
 HEADER = "patient,drug,every,start,time,tz,doses"
 
 

@@ -193,7 +193,7 @@ def test_unknown_suffix_names_the_known_ones(txcal, tmp_path):
     result = txcal(f"plan atezolizumab --every 3w --start 2026-12-01 -o {tmp_path / 'plan.docx'}")
     assert result.exit_code == 2
     assert (
-        "cannot tell the format of plan.docx: name it .txt, .json, .csv, .ics, .html, .htm, .pdf, or add --format"
+        "cannot tell the format of plan.docx: name it .txt, .json, .csv, .ics, .html, .htm, .pdf, .fhir.json, or add --format"
         in result.stderr
     )
 

@@ -151,6 +151,7 @@ class Settings:
     relevel: bool = False  # booked visits from today on may be re-timed
     book: bool = False  # the rows' plans are booked: each row brings back what the book keeps
     handouts: str | None = None  # "html" or "pdf": a handout beside each calendar
+    fhir: bool = False  # a FHIR R4 Bundle beside each calendar (PATIENT.fhir.json)
     list_name: str = ""  # the patient list, as the book names where a plan came from
     exact_seconds: float | None = None  # level each day with CP-SAT, for at most this long
 
@@ -280,12 +281,12 @@ def _closed_day_conflicts(plan: Plan) -> list[str]:
     ]
 
 
-def _write_handout(settings: Settings, plan: Plan, path: Path) -> None:
-    """Write the patient's handout beside the calendar, from the same plan (so the same times)."""
-    assert settings.handouts is not None
-    fmt = FORMATS[settings.handouts]
+def _write_beside(settings: Settings, plan: Plan, path: Path, name: str) -> None:
+    """Write the plan in another format beside the patient's calendar (a handout, a FHIR Bundle), from the
+    same plan, so the same times."""
+    fmt = FORMATS[name]
     view = View(today=settings.today or plan.request.start, stamp=settings.stamp)
-    write_plan(path.with_suffix(f".{settings.handouts}"), fmt, plan, view, settings.force, settings.replace)
+    write_plan(path.with_name(path.stem + fmt.suffixes[0]), fmt, plan, view, settings.force, settings.replace)
 
 
 def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str], name: str) -> RowResult:
@@ -300,7 +301,9 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
         if data != previous:  # an unchanged calendar is left as it is, its file untouched
             write_atomic(path, data, new=fresh)
         if settings.handouts:
-            _write_handout(settings, plan, path)
+            _write_beside(settings, plan, path, settings.handouts)
+        if settings.fhir:
+            _write_beside(settings, plan, path, "fhir")
     except TxcalError as exc:
         outcome.error = str(exc.in_terms_of(PATIENT_LIST.word)).replace("\n", "; ")
         return RowResult(outcome, name=settings.calendar(name))

@@ -385,10 +385,14 @@ class Book:
             in self.db.execute(query, (first.isoformat(), last.isoformat()))
         ]  # fmt: skip
 
-    def load_rows(self) -> Iterator[tuple[date, str, int | None, str, int | None]]:
-        """Yield every booked visit for the load: day, kind, minutes, patient, minute of the day."""
-        query = "SELECT day, kind, minutes, patient, start FROM visits WHERE status != 'cancelled'"
-        for day, kind, length, patient, start in self.db.execute(query):
+    def load_rows(
+        self, first: date = date.min, last: date = date.max
+    ) -> Iterator[tuple[date, str, int | None, str, int | None]]:
+        """Yield the booked visits from `first` to `last` for the load: day, kind, minutes, patient, minute of the day."""
+        query = (
+            "SELECT day, kind, minutes, patient, start FROM visits WHERE day BETWEEN ? AND ? AND status != 'cancelled'"
+        )
+        for day, kind, length, patient, start in self.db.execute(query, (first.isoformat(), last.isoformat())):
             yield date.fromisoformat(day), kind, length, patient, minutes(start)
 
     def history(self, plan_id: str | None = None) -> list[tuple[str, ...]]:

@@ -268,11 +268,11 @@ def _read_wall(line: bytes) -> tuple[date, int | None, int] | None:
     return (day, int(text[9:11]) * 60 + int(text[11:13]), int(text[13:15])) if timed else (day, None, 0)
 
 
-def from_book(profile: ClinicProfile, load: Load) -> None:
-    """Add the clinic book's booked visits to a load (cancelled ones left out)."""
+def from_book(profile: ClinicProfile, load: Load, first: date | None = None, last: date | None = None) -> None:
+    """Add the clinic book's booked visits from `first` to `last` to a load (cancelled ones left out)."""
     book = profile_book(profile)
     try:
-        for day, kind, minutes, patient, at in book.load_rows():
+        for day, kind, minutes, patient, at in book.load_rows(first or date.min, last or date.max):
             load.add(day, kind, minutes, patient, at)
     finally:
         book.close()
@@ -285,6 +285,8 @@ def count(
     open_minutes: int | None,
     catalog: Callable[[], Catalog],
     left_out: Callable[[str], None],
+    first: date | None = None,
+    last: date | None = None,
 ) -> Load:
     """Return the load of a patient list (planned here), a calendar file, a batch folder's clinic calendar, or
     (with no source) the clinic book of the profile."""
@@ -296,7 +298,7 @@ def count(
 
         if default_profile is None:
             raise TxcalError("give a SOURCE, or --clinic FILE whose profile keeps a clinic book")
-        from_book(cached_profile(default_profile.resolve()), load)
+        from_book(cached_profile(default_profile.resolve()), load, first, last)
     elif source.is_dir() or source.suffix.lower() == ".ics":
         path = source / CLINIC_FILE if source.is_dir() else source
         skipped = Skipped()

@@ -156,6 +156,7 @@ def _write_again(book: Book, booked: BookedPlan, profile_path: Path, stamp: date
     settings = Settings(
         calendar.parent, stamp, Path(booked.list).parent, profile=profile_path, today=today, book=True,
         seats={booked.calendar: (booked.plan_id, book.seats(booked.plan_id))}, handouts=handout,
+        fhir=calendar.with_name(calendar.stem + ".fhir.json").is_file(),
         list_name=booked.list,
     )  # fmt: skip
     (row,) = plan_chunk(settings, [(booked.row, booked.cells, calendar.name)])

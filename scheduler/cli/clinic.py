@@ -67,6 +67,7 @@ from scheduler.units import parse_clock
 @click.option(
     "--handouts", type=click.Choice(["html", "pdf"]), help="Write each patient's handout beside their calendar."
 )
+@click.option("--fhir", is_flag=True, help="Write each patient's plan as a FHIR R4 Bundle beside their calendar.")
 @click.option(
     "--strict", is_flag=True, help="Exit 1 when a visit is on a closed day, over the chairs or fits no chair."
 )
@@ -82,6 +83,7 @@ def batch(
     level_seconds: float,
     relevel: bool,
     handouts: str | None,
+    fhir: bool,
     strict: bool,
     template_dirs: tuple[str, ...],
 ) -> None:
@@ -112,7 +114,7 @@ def batch(
         raise TxcalError(f"cannot make the folder {out_dir}: {exc.strerror}") from None
     settings = Settings(
         out_dir, time_stamp(), patients.parent, tuple(remind or ()), force, template_dirs, profile_path, replace,
-        today=current_day(), relevel=relevel, handouts=handouts,
+        today=current_day(), relevel=relevel, handouts=handouts, fhir=fhir,
         exact_seconds=level_seconds if level == "exact" else None,
     )  # fmt: skip
     if level == "exact":
@@ -222,6 +224,8 @@ def load(
         daily.opening_minutes(profile, hours),
         lambda: load_catalog(template_dirs),
         lambda message: click.echo(message, err=True),
+        first,
+        last,
     )
     if profile is not None and hours is None:
         result.clinic = daily.clinic_hours(profile)  # each weekday's hours, closures and the nurse limit

@@ -122,7 +122,7 @@ def _format_for(path: Path | None) -> Format:
     """Return the output format a file name asks for; text when there is no file."""
     if path is None:
         return FORMATS["text"]
-    found = format_for_suffix(path.suffix)
+    found = format_for_suffix(path.name)
     if found is None:
         known = ", ".join(known_suffixes())
         raise click.UsageError(f"cannot tell the format of {path.name}: name it {known}, or add --format")

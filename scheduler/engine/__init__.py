@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from scheduler.engine.core import expand
-from scheduler.engine.identity import UID_NAMESPACE, derive_plan_id, event_uid
+from scheduler.identity import UID_NAMESPACE, derive_plan_id, event_uid
 
 __all__ = ["UID_NAMESPACE", "derive_plan_id", "event_uid", "expand"]

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduler.engine.identity import EventUids
+from scheduler.identity import EventUids
 from scheduler.model import (
     Fact,
     Notes,

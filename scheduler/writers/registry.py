@@ -77,13 +77,16 @@ FORMATS: dict[str, Format] = {
         Format("ics", (".ics",), "scheduler.writers.ical.export", whole_plan=True, reminders=True),
         Format("html", (".html", ".htm"), "scheduler.writers.handout"),
         Format("pdf", (".pdf",), "scheduler.writers.pdf"),
+        Format("fhir", (".fhir.json",), "scheduler.writers.fhir", whole_plan=True),
     )
 }
 
 
-def format_for_suffix(suffix: str) -> Format | None:
-    """Return the format a file suffix names (".ics" -> ics), or None."""
-    return next((f for f in FORMATS.values() if suffix.lower() in f.suffixes), None)
+def format_for_suffix(name: str) -> Format | None:
+    """Return the format a file name's ending names ("x.ics" -> ics; "x.fhir.json" -> fhir), or None."""
+    name = name.lower()
+    endings = sorted(((s, f) for f in FORMATS.values() for s in f.suffixes), key=lambda pair: -len(pair[0]))
+    return next((f for suffix, f in endings if name.endswith(suffix)), None)
 
 
 def known_suffixes() -> list[str]:

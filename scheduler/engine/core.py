@@ -7,9 +7,9 @@ from datetime import date
 
 from scheduler.engine.doses import DoseBuilder
 from scheduler.engine.events import event_order
-from scheduler.identity import derive_plan_id
 from scheduler.engine.pathway import PathwayBuilder
 from scheduler.errors import PlanError, option
+from scheduler.identity import derive_plan_id
 from scheduler.model import (
     Plan,
     PlannedEvent,

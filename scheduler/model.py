@@ -504,6 +504,7 @@ class Plan:
     reach: Horizon
     warnings: tuple[str, ...] = ()
     selection: str = ""  # how the events were narrowed for display, e.g. "next 3 events"
+    booked: frozenset[str] = frozenset()  # the UIDs of the visits the clinic book holds as booked
 
     @property
     def regimen(self) -> Regimen:

@@ -188,7 +188,16 @@ def conflict_text(conflict: Conflict) -> str:
             f"{conflict.closed}; no open day {side} within {window_text(conflict.window)} (shift rule "
             f"{conflict.shift}); the {conflict.other_shift} shift rule finds one"
         )
-    return f"{conflict.closed}; no open day from {window_text(conflict.window)} around it"
+    return f"{conflict.closed}; no open day {_within(conflict.window)}"
+
+
+def _within(window: Window) -> str:
+    """Return where a stuck visit could have gone, in words: "in the 3 days before it", or "from -2/+2 days around it"."""
+    if window.early and not window.late:
+        return f"in the {plural(window.early, 'day')} before it"
+    if window.late and not window.early:
+        return f"in the {plural(window.late, 'day')} after it"
+    return f"from {window_text(window)} around it"
 
 
 # -- facts: the lines of an event's notes ---------------------------------------------------------
@@ -206,6 +215,8 @@ def fact_line(fact: Fact) -> str:
         why = (
             "this step is tied to Day 1 of your treatment"
             if clash.code == "tied-to-day-1"
+            else f"there is no open day {_within(clash.window)}"
+            if clash.window is not None and bool(clash.window.early) != bool(clash.window.late)
             else "there is no open day near it"
         )
         return f"The clinic is closed that day ({clash.closed}) and {why}: your care team will confirm the date."

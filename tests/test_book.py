@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import signal
 import sqlite3
@@ -220,3 +221,15 @@ def test_a_batch_killed_midway_leaves_the_book_as_it_was(txcal, clinic):
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("SELECT * FROM visits ORDER BY uid").fetchall() == before
     assert _sheet(txcal)["P1"][0] == "09:00"
+
+
+def test_the_fhir_bundle_of_a_booked_plan_says_booked_at_the_booked_time(txcal, clinic):
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    start, _ = _sheet(txcal)["P9"]
+    command = "plan atezolizumab --every 3w --start 2026-12-01 --time 09:00 --tz America/New_York --doses 2"
+    data = json.loads(txcal(f"{command} --patient P9 --clinic clinic.toml --format fhir").stdout)
+    appointments = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Appointment"]
+    assert [a["status"] for a in appointments] == ["booked", "booked"]
+    assert appointments[0]["start"] == f"2026-12-01T{start}:00-05:00"
+    unbooked = json.loads(txcal(f"{command} --patient P99 --clinic clinic.toml --format fhir").stdout)
+    assert {e["resource"].get("status") for e in unbooked["entry"][2:]} >= {"proposed"}

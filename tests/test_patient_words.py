@@ -184,3 +184,20 @@ def test_the_handouts_words_read_at_about_grade_6_to_8(txcal):
         text = re.sub(r"</?li>|\n", ". ", text)
         grades[command.split()[1]] = round(flesch_kincaid_grade(text), 1)
     assert all(grade <= 8.5 for grade in grades.values()), grades  # measured: 5.8 to 7.1
+
+
+def test_a_lab_stuck_on_a_closed_day_says_how_far_it_could_move(txcal, clinic):
+    # Labs the day before the dose move earlier only, up to 3 days, never to the dose before: a four-day
+    # closure (Thursday to Sunday) leaves no open day, and the words say which days were tried.
+    (clinic / "closures.txt").write_text("2027-02-04..2027-02-07 Building works\n", encoding="utf-8")
+    lab = PROFILE.replace('[[linked]]\nkind = "visit"', '[[linked]]\nkind = "imaging"\nevery_weeks = 52\n#')
+    lab = lab.replace('title = "Blood tests"\nminutes = 15', 'title = "Blood tests"\nminutes = 15\nbefore_days = 1')
+    (clinic / "lab.toml").write_text(
+        lab.replace('remind = "1d"', 'remind = "1d"\nclosed = "closures.txt"'), encoding="utf-8"
+    )
+    data = json.loads(
+        txcal("plan keytruda --every 3w --start 2027-02-08 --doses 1 --clinic lab.toml --format json").stdout
+    )
+    stuck = next(e for e in data["events"] if e["kind"] == "lab")
+    assert stuck["conflict"] == "Building works; no open day in the 3 days before it"
+    assert any("there is no open day in the 3 days before it" in n for n in stuck["notes"])

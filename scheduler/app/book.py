@@ -27,6 +27,7 @@ it: writers never open it. Tables (README, "The clinic book"):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -165,9 +166,11 @@ def booked_plan(plan: Plan, prefer: str | None = None) -> Plan:
         return plan
     try:
         given = book.seats(plan.plan_id)
+        booked = book.booked_uids(plan.plan_id)
     finally:
         book.close()
-    return seated_plan(plan, 0, plan.request.patient or "", prefer, given)[0] if given else plan
+    seated = seated_plan(plan, 0, plan.request.patient or "", prefer, given)[0] if given else plan
+    return dataclasses.replace(seated, booked=booked) if booked else seated
 
 
 def _check_file(path: Path) -> None:
@@ -367,6 +370,11 @@ class Book:
         """Return a plan's events as the clinic calendar last showed them, and their zones."""
         row = self.db.execute("SELECT clinic_ics, zones FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()
         return (zlib.decompress(row[0]).decode("utf-8"), json.loads(row[1])) if row else ("", {})
+
+    def booked_uids(self, plan_id: str) -> frozenset[str]:
+        """Return the UIDs of a plan's visits the book holds as booked."""
+        query = "SELECT uid FROM visits WHERE plan_id = ? AND status = 'booked'"
+        return frozenset(uid for (uid,) in self.db.execute(query, (plan_id,)))
 
     def visit_count(self, plan_id: str) -> int:
         query = "SELECT count(*) FROM visits WHERE plan_id = ? AND status != 'cancelled'"

@@ -6,8 +6,8 @@ schedule and sources as notes, an activity per request), a MedicationRequest per
 is claimed; timing.repeat with frequency, period, bounds, count and the infusion length; the dose
 in UCUM), a ServiceRequest per non-drug step (collection, monitoring) and linked visit (labs,
 provider visits, imaging), and an Appointment per visit the patient comes to (start and end with
-their offsets; an all-day visit as a requested period), its status from the records: proposed,
-fulfilled (given) or cancelled (held). Every fullUrl is `urn:uuid:` of the same uuid5 scheme as
+their offsets; an all-day visit as a requested period), its status from the records and the
+clinic book: proposed, booked (the book holds it), fulfilled (given) or cancelled (held). Every fullUrl is `urn:uuid:` of the same uuid5 scheme as
 the calendar's event UIDs, so a rerun writes the same bytes. What FHIR cannot say of a step (a dose
 given only as text) is kept as text and a note; nothing is invented.
 """
@@ -60,8 +60,11 @@ def _every_days(event: PlannedEvent) -> int | None:
     return next((f.args[1] for f in event.facts if f.kind == "schedule"), None)
 
 
-def _status(event: PlannedEvent) -> str:
-    return {"given": "fulfilled", "held": "cancelled"}.get(event.status, "proposed")
+def _status(event: PlannedEvent, booked: frozenset[str]) -> str:
+    """Return an Appointment's status: from the records, else booked when the clinic book holds it."""
+    if event.status in ("given", "held"):
+        return {"given": "fulfilled", "held": "cancelled"}[event.status]
+    return "booked" if event.uid in booked else "proposed"
 
 
 def render_bundle(plan: Plan) -> dict[str, Any]:
@@ -88,7 +91,10 @@ def render_bundle(plan: Plan) -> dict[str, Any]:
         requests.append({"fullUrl": url, "resource": resource})
         request_of.update((e.uid, url) for e in members)
     appointments = [
-        {"fullUrl": _urn(event.uid), "resource": _appointment(event, patient_url, request_of.get(event.uid))}
+        {
+            "fullUrl": _urn(event.uid),
+            "resource": _appointment(event, patient_url, request_of.get(event.uid), plan.booked),
+        }
         for event in events
     ]
     patient: dict[str, Any] = {"resourceType": "Patient"}
@@ -174,11 +180,15 @@ def _service_request(members: list[PlannedEvent], subject: dict[str, str]) -> di
     }
 
 
-def _appointment(event: PlannedEvent, patient_url: str, request: str | None) -> dict[str, Any]:
+def _appointment(event: PlannedEvent, patient_url: str, request: str | None, booked: frozenset[str]) -> dict[str, Any]:
     participants: list[dict[str, Any]] = [{"actor": {"reference": patient_url}, "status": "accepted"}]
     if event.location:
         participants.append({"actor": {"display": event.location}, "status": "accepted"})
-    resource: dict[str, Any] = {"resourceType": "Appointment", "status": _status(event), "description": event.name}
+    resource: dict[str, Any] = {
+        "resourceType": "Appointment",
+        "status": _status(event, booked),
+        "description": event.name,
+    }
     if isinstance(event.start, datetime) and isinstance(event.end, datetime):
         resource["start"] = _moment(event.start)
         resource["end"] = _moment(event.end)

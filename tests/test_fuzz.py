@@ -178,3 +178,93 @@ def test_publish_takes_any_server_answer_without_a_traceback(server, body, monke
     url = f"http://127.0.0.1:{server.server_address[1]}/cal/"
     code, stderr = invoke(["publish", "--to", url, *shlex.split(BASE)[1:], "--state", "state.json"])
     assert_handled(code, stderr)
+
+
+# -- reached another way: a profile a list or plan file names, folded-line bombs, a planted publish folder
+
+
+profile_values = (
+    st.sampled_from(
+        ['"/etc/passwd"', '"../secret.txt"', '"closures.txt"', '"/dev/zero"', '"."', '""', "[[[[1]]]]", "7"]
+    )
+    | toml_values
+)
+
+
+@pytest.mark.parametrize("key", ["closed", "book", "holidays", "hours", "nurse_starts", "linked"])
+@pytest.mark.parametrize("via", ["list", "plan file"])
+@FUZZ
+@given(value=profile_values)
+def test_a_profile_reached_through_a_list_or_plan_file_takes_any_value_without_a_traceback(key, via, value):
+    Path("../secret.txt").write_text("2026-12-24 CONTENTS-OF-SECRET\n", encoding="utf-8")
+    Path("named.toml").write_text(
+        f'schema = 1\nname = "Named"\ntimezone = "America/New_York"\n{key} = {value}\n',
+        encoding="utf-8",
+        errors="surrogatepass",
+    )
+    if via == "list":
+        Path("in.csv").write_text(
+            "patient,drug,every,start,doses,clinic\nP-1,atezolizumab,3w,2026-12-01,2,named.toml\n"
+        )
+        code, stderr = invoke(["batch", "in.csv", "--out-dir", "out"])
+        shown = (
+            stderr + Path("out/manifest.csv").read_text(encoding="utf-8")
+            if Path("out/manifest.csv").exists()
+            else stderr
+        )
+    else:
+        Path("p.toml").write_text(
+            'schema = 1\ndrug = "atezolizumab"\nevery = "3w"\nstart = 2026-12-01\n[clinic]\nprofile = "named.toml"\n'
+        )
+        code, stderr = invoke(["plan", "--plan-file", "p.toml"])
+        shown = stderr
+    assert_handled(code, stderr)
+    assert "root:x" not in shown and "CONTENTS-OF-SECRET" not in shown  # nothing outside the folder is read
+
+
+@FUZZ
+@given(lines=st.integers(1, 200_000), piece=st.sampled_from([" x", "\t\\,", " ;", " :"]))
+def test_folded_line_bombs_are_read_without_a_traceback(lines, piece):
+    head = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:u\r\nDTSTART:20261201T090000Z\r\nSUMMARY:x\r\n"
+    Path("bomb.ics").write_text(head + (piece + "\r\n") * lines + "END:VEVENT\r\nEND:VCALENDAR\r\n", newline="")
+    for command in (["check", "bomb.ics"], ["agenda", "bomb.ics", "--date", "2026-12-01"], ["load", "bomb.ics"]):
+        assert_handled(*invoke(command))
+
+
+planted = st.sampled_from(["fifo", "zero", "dots", "latin1", "broken", "link-out", "empty"])
+
+
+@FUZZ
+@given(kind=planted, name=st.sampled_from(["P-9.ics", "...ics", "a b.ics", "%2e%2e.ics", "x.ics"]))
+def test_publish_folder_with_planted_files_publishes_nothing_and_says_which(kind, name, monkeypatch):
+    Path("in.csv").write_text("patient,drug,every,start,doses\nP-1,atezolizumab,3w,2026-12-01,2\n")
+    if not Path("out/P-1.ics").exists():
+        assert invoke(["batch", "in.csv", "--out-dir", "out"])[0] == 0
+    target = Path("out") / name
+    for leftover in Path("out").glob("*"):
+        if leftover.name not in ("P-1.ics", "clinic.ics", "manifest.csv"):
+            leftover.unlink()
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "zero":
+        target.symlink_to("/dev/zero")
+    elif kind == "link-out":
+        target.symlink_to(Path("../secret.txt").resolve())
+        Path("../secret.txt").write_text("secret\n", encoding="utf-8")
+    elif kind == "latin1":
+        target.write_bytes("BEGIN:VCALENDAR\r\nSUMMARY:caf\xe9\r\n".encode("latin-1"))
+    elif kind == "empty":
+        target.write_bytes(b"")
+    elif kind == "dots":
+        target.write_bytes(Path("out/P-1.ics").read_bytes())
+    else:
+        target.write_bytes(Path("out/P-1.ics").read_bytes()[:-40])
+    monkeypatch.setenv("TXCAL_CALDAV_USER", "u")
+    monkeypatch.setenv("TXCAL_CALDAV_PASSWORD", "p")
+    code, stderr = invoke(["publish", "--to", "http://127.0.0.1:9/cal/", "--folder", "out"])
+    assert_handled(code, stderr)
+    # Every file is checked before any PUT: only a good copy under a good name gets as far as the server.
+    publishable = kind == "dots" and name in ("P-9.ics", "x.ics")
+    assert ("cannot reach" in stderr) == publishable, stderr
+    if not publishable:
+        assert target.name in stderr

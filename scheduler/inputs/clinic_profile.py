@@ -70,7 +70,8 @@ def _option(top: TableReader, name: str, key: str) -> Any:
         return None
     option = BY_NAME[name]
     raw = top.data[key]
-    text = ",".join(raw) if isinstance(raw, list) else raw if isinstance(raw, str) else None
+    texts = isinstance(raw, list) and all(isinstance(item, str) for item in raw)
+    text = ",".join(raw) if texts else raw if isinstance(raw, str) else None  # found by the fuzz suite: [[1]]
     if text is None:
         top.bad(key, option.value.hint or f"a {option.value.name}")
         return None

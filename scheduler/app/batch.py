@@ -594,9 +594,7 @@ def _book_row(book: Book, row: RowResult, used: dict[str, set[int]]) -> None:
 def _booked_elsewhere(book: Book, seen: set[str], out: Any, used: dict[str, set[int]]) -> int:
     """Write the booked plans of patients not in this list into the clinic calendar; return how many."""
     count = 0
-    for calendar, text, zones in book.clinic_texts():
-        if calendar in seen:
-            continue
+    for _, text, zones in book.clinic_texts(frozenset(seen)):
         out.write(text)
         for zone, years in zones.items():
             used.setdefault(zone, set()).update(years)

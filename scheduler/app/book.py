@@ -360,11 +360,13 @@ class Book:
             in self.db.execute(query, (day.isoformat(),))
         ]  # fmt: skip
 
-    def clinic_texts(self) -> Iterator[tuple[str, str, dict[str, list[int]]]]:
-        """Yield each active plan's clinic calendar text and zones, in row order: (calendar, text, zones)."""
-        query = "SELECT calendar, clinic_ics, zones FROM plans WHERE status = 'active' ORDER BY row"
-        for calendar, text, zones in self.db.execute(query):
-            yield calendar, zlib.decompress(text).decode("utf-8"), json.loads(zones)
+    def clinic_texts(self, leave_out: frozenset[str] = frozenset()) -> Iterator[tuple[str, str, dict[str, list[int]]]]:
+        """Yield each active plan's clinic calendar text and zones, in row order: (calendar, text, zones);
+        the plans whose calendar is in `leave_out` are passed over unread."""
+        query = "SELECT calendar, plan_id FROM plans WHERE status = 'active' ORDER BY row"
+        for calendar, plan_id in self.db.execute(query).fetchall():  # the texts only of those asked for
+            if calendar not in leave_out:
+                yield (calendar, *self.clinic_text(plan_id))
 
     def clinic_text(self, plan_id: str) -> tuple[str, dict[str, list[int]]]:
         """Return a plan's events as the clinic calendar last showed them, and their zones."""

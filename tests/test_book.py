@@ -233,3 +233,52 @@ def test_the_fhir_bundle_of_a_booked_plan_says_booked_at_the_booked_time(txcal, 
     assert appointments[0]["start"] == f"2026-12-01T{start}:00-05:00"
     unbooked = json.loads(txcal(f"{command} --patient P99 --clinic clinic.toml --format fhir").stdout)
     assert {e["resource"].get("status") for e in unbooked["entry"][2:]} >= {"proposed"}
+
+
+def test_the_readme_coordinators_week_runs_as_written(tmp_path, monkeypatch):
+    import re
+    import shlex
+
+    from click.testing import CliRunner
+
+    from scheduler.cli import main
+
+    root = Path(__file__).parent.parent
+    week = re.search(r"A coordinator's week.*?```sh\n(.*?)```", (root / "README.md").read_text(encoding="utf-8"), re.S)
+    assert week is not None
+    lines = [shlex.split(line.split("  #")[0]) for line in week.group(1).splitlines() if line.strip()]
+    for name in ("patients.csv", "clinic.toml", "closures.txt", "p017.toml"):
+        (tmp_path / name).write_bytes((root / "examples" / name).read_bytes())
+    profile = (tmp_path / "clinic.toml").read_text(encoding="utf-8")
+    (tmp_path / "clinic.toml").write_text(profile.replace("\nchairs =", '\nbook = "clinic-book.sqlite"\nchairs =', 1))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    patients = (tmp_path / "patients.csv").read_text(encoding="utf-8")
+
+    def run(line: list[str]) -> tuple[int, str]:
+        assert line[0] == "txcal"
+        result = CliRunner().invoke(main, line[1:])
+        assert "Traceback" not in result.stderr and "unexpectedly" not in result.stderr, result.stderr
+        return result.exit_code, result.stdout
+
+    def sheet() -> dict[str, list[str]]:
+        rows = _csv(run(["txcal", "agenda", "--clinic", "clinic.toml", "--date", "2027-01-05", "--format", "csv"])[1])
+        return {p: sorted(r["start"] for r in rows if r["patient"] == p) for p in {r["patient"] for r in rows}}
+
+    assert run(lines[0])[0] == 0 and (tmp_path / "out" / "P-006.html").exists()
+    assert run(lines[1])[0] == 0 and "P-006" in run(lines[1])[1]
+    before = sheet()
+    (tmp_path / "patients.csv").write_text(patients.replace("2026-12-03,10:30", "2026-12-04,10:30"), encoding="utf-8")
+    assert run(lines[2])[0] == 0  # P-002's corrected start, --replace
+    assert run(lines[3])[0] == 0  # move P-006
+    broken = (tmp_path / "patients.csv").read_text(encoding="utf-8").replace("2026-12-07,13:00", "2026-13-07,13:00")
+    (tmp_path / "patients.csv").write_text(broken, encoding="utf-8")
+    assert run(lines[4])[0] == 1  # P-003's row fails and keeps its visits
+    assert run(lines[5])[0] == 0
+    after = sheet()
+    assert after["P-006"][0] == "11:00"
+    assert {p: v for p, v in after.items() if p not in ("P-006", "P-002")} == {
+        p: v for p, v in before.items() if p not in ("P-006", "P-002")
+    }
+    assert "DTSTART;TZID=America/New_York:20270105T110000" in (tmp_path / "out" / "P-006.ics").read_text()
+    assert "11:00" in (tmp_path / "out" / "P-006.html").read_text(encoding="utf-8")

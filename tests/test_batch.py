@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from scheduler.app import batch as batching
-from scheduler.app.batch import file_stem
+from scheduler.app.batch_files import file_stem
+from scheduler.app.batch_rows import Settings, assign_files
 from scheduler.writers.ical.check import check_ics
 from tests_support import SOURCE_DATE_EPOCH
 
@@ -107,7 +108,7 @@ def test_file_names_from_labels_cannot_leave_the_folder(label, stem):
 
 
 def test_colliding_labels_get_distinct_files_even_on_case_blind_folders():
-    named = list(batching.assign_files([(2, {"patient": "P-1"}), (3, {"patient": "p-1"}), (4, {"patient": "P/1"})]))
+    named = list(assign_files([(2, {"patient": "P-1"}), (3, {"patient": "p-1"}), (4, {"patient": "P/1"})]))
     assert [name for _, _, name in named] == ["P-1.ics", "p-1-2.ics", "P-1-3.ics"]
 
 
@@ -144,10 +145,10 @@ def test_worker_processes_write_exactly_what_one_process_writes(tmp_path, monkey
     stamp = datetime(2026, 11, 20, tzinfo=UTC)
     outputs = {}
     for workers in (1, 2):
-        monkeypatch.setattr(batching, "_worker_count", lambda rows, w=workers: w)
+        monkeypatch.setattr(batching, "worker_count", lambda rows, w=workers: w)
         folder = tmp_path / f"w{workers}"
         folder.mkdir()
-        result = batching.run_batch(patients, batching.Settings(folder, stamp, tmp_path))
+        result = batching.run_batch(patients, Settings(folder, stamp, tmp_path))
         assert result.rows == 240 and not result.failed
         outputs[workers] = {p.name: p.read_bytes() for p in folder.iterdir()}
     assert outputs[1] == outputs[2] and len(outputs[1]) == 242

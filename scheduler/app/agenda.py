@@ -131,7 +131,7 @@ def gather(
     left_out: Callable[[str], None],
 ) -> list[AgendaItem]:
     """Return the unseated items of the days asked for, from a batch folder, a calendar, a patient list or plan files."""
-    from scheduler.app.batch import CLINIC_FILE
+    from scheduler.app.batch_files import CLINIC_FILE
     from scheduler.inputs.plan_file import load_plan
 
     last = first + timedelta(days=days - 1)

@@ -290,7 +290,7 @@ def count(
 ) -> Load:
     """Return the load of a patient list (planned here), a calendar file, a batch folder's clinic calendar, or
     (with no source) the clinic book of the profile."""
-    from scheduler.app.batch import CLINIC_FILE
+    from scheduler.app.batch_files import CLINIC_FILE
 
     load = Load(chairs=chairs, open_minutes=open_minutes)
     if source is None:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from scheduler.app.batch import CLINIC_FILE, CLINIC_PLAN, Settings, plan_chunk
+from scheduler.app.batch_files import CLINIC_FILE, CLINIC_PLAN
+from scheduler.app.batch_rows import Settings, plan_chunk
 from scheduler.app.book import Book, BookedPlan, Seat, clock, minutes, open_book
 from scheduler.app.levelling import Board, Sitting
 from scheduler.errors import TxcalError

@@ -104,7 +104,9 @@ def batch(
     them (--relevel: re-time booked visits from today on too); a row that fails keeps its
     patient's booked visits.
     """
-    from scheduler.app.batch import CLINIC_FILE, MANIFEST_FILE, Settings, run_batch, survey
+    from scheduler.app.batch import run_batch
+    from scheduler.app.batch_files import CLINIC_FILE, MANIFEST_FILE, survey
+    from scheduler.app.batch_rows import Settings
 
     total = survey(patients)[0]  # checks the header before anything is written
     load_catalog(template_dirs)  # a broken template stops the batch before any row is planned
@@ -412,7 +414,7 @@ def _publish_folder(
     folder: Path, collection: str, user: str, password: str, state: Path | None, overwrite: bool, replace: bool
 ) -> None:
     """Publish each patient calendar of a batch folder to a collection of its own under `collection`."""
-    from scheduler.app.batch import patient_calendars
+    from scheduler.app.batch_files import patient_calendars
     from scheduler.publishers import caldav
 
     edited = 0

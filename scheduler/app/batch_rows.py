@@ -1,0 +1,330 @@
+"""One row of a batch: its plan (at the seats levelling or the clinic book set), its files, and what the
+clinic calendar and the book keep of it. Runs in the main process or in a worker."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from scheduler.app.batch_files import RESERVED, Outcome, file_stem
+from scheduler.app.book import BookedPlan, Seat, Visit, VisitRow, seated_plan, visit_rows
+from scheduler.app.levelling import Sitting, sittings
+from scheduler.app.output import previous_output, write_plan
+from scheduler.app.plans import plan_from_spec
+from scheduler.app.preparation import plan_preparation
+from scheduler.catalog.loader import Catalog
+from scheduler.engine.slots import asked_for
+from scheduler.errors import TxcalError
+from scheduler.files import (
+    write_atomic,
+)
+from scheduler.inputs.patient_list import spec_from_row
+from scheduler.inputs.plan_spec import PlanSpec
+from scheduler.model import CHAIR_KINDS, Plan, PlannedEvent, minute_of_day
+from scheduler.options import PATIENT_LIST
+from scheduler.wording import clinic_description, day_sheet_title, event_summary
+from scheduler.writers.ical.export import (
+    EventBlock,
+    escape,
+    event_block,
+    fold,
+    to_ics,
+    zone_years,
+)
+from scheduler.writers.ical.read import (
+    ASKED_PROPERTY,
+    CONFLICT_PROPERTY,
+    PATIENT_PROPERTY,
+    PREPARE_PROPERTY,
+)
+from scheduler.writers.registry import FORMATS, View
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every row of a batch shares: where to write, the time stamp, reminders, templates."""
+
+    out_dir: Path
+    stamp: datetime
+    base: Path  # the folder relative paths in rows (closures, plan files) start from
+    reminders: tuple[timedelta, ...] = ()
+    force: bool = False
+    template_dirs: tuple[str, ...] = ()
+    profile: Path | None = None  # the clinic profile of rows that name none
+    replace: bool = False  # a patient file holding another plan: cancel its events and write this one
+    # By calendar file: the chair visits' seats a levelled batch set (plan id None) or the book holds
+    # (for that plan id only), by the day the plan gives each.
+    seats: dict[str, tuple[str | None, dict[date, Seat]]] | None = None
+    empty_folder: bool = False  # out_dir held nothing when the batch began: no file to read back or keep
+    today: date | None = None  # nothing before today is re-timed
+    relevel: bool = False  # booked visits from today on may be re-timed
+    book: bool = False  # the rows' plans are booked: each row brings back what the book keeps
+    handouts: str | None = None  # "html" or "pdf": a handout beside each calendar
+    fhir: bool = False  # a FHIR R4 Bundle beside each calendar (PATIENT.fhir.json)
+    list_name: str = ""  # the patient list, as the book names where a plan came from
+    exact_seconds: float | None = None  # level each day with CP-SAT, for at most this long
+
+    def calendar(self, name: str) -> str:
+        """Return where a patient's calendar is, as the book and the seats name it: its full path."""
+        return str(self.out_dir.absolute() / name)
+
+
+@dataclass
+class RowResult:
+    """One planned row: its manifest line, its events for the clinic calendar, the zones they use."""
+
+    outcome: Outcome
+    clinic_text: str = ""
+    years: dict[str, set[int]] = field(default_factory=dict)
+    plan_id: str = ""
+    chair: tuple[tuple[date, int | None, int | None], ...] = ()  # chair visits: day, minutes, minute of the day
+    name: str = ""  # the patient's calendar file (its full path)
+    booking: tuple[BookedPlan, list[Seat], list[VisitRow]] | None = None  # what the book keeps of the row
+
+
+def assign_files(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[int, dict[str, str], str]]:
+    """Yield each row with its calendar's file name: safe, and unique even in a case-blind folder."""
+    taken = set(RESERVED)  # a patient labelled "clinic" must not overwrite clinic.ics
+    for number, cells in rows:
+        stem = file_stem(cells.get("patient", ""), number)
+        candidate, count = stem, 1
+        while candidate.casefold() in taken:  # macOS and Windows folders ignore case
+            count += 1
+            candidate = f"{stem}-{count}"
+        taken.add(candidate.casefold())
+        yield number, cells, f"{candidate}.ics"
+
+
+_CATALOGS: dict[tuple[str, ...], Catalog] = {}
+
+
+def plan_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[RowResult]:
+    """Plan and write the calendars of some rows; runs in the main process or in a worker."""
+    catalog = _catalog(settings)
+    return [_plan_row(settings, catalog, number, cells, name) for number, cells, name in chunk]
+
+
+def _catalog(settings: Settings) -> Catalog:
+    from scheduler.catalog.loader import load_regimens
+
+    if settings.template_dirs not in _CATALOGS:
+        _CATALOGS[settings.template_dirs] = load_regimens(settings.template_dirs)
+    return _CATALOGS[settings.template_dirs]
+
+
+def clinic_event(
+    block: EventBlock, event: PlannedEvent, calendar_file: str, patient: str, prepare: tuple[str, ...]
+) -> EventBlock:
+    """Return a patient's event as the clinic calendar shows it: the patient's notes left out.
+
+    Coordinators need who, what, when, what to prepare and what changed; the side effects and
+    sources are in the patient's own calendar, which the description names. A quarter of the
+    bytes, for a whole clinic. The patient, the preparation and a conflict are also properties of
+    their own, so the day sheet and the load read them back as data.
+    """
+    line = _clinic_description(
+        event.dose,
+        event.route,
+        event.kind,
+        event.reason,
+        event.conflict,
+        (*prepare, *event.clinic_notes),
+        calendar_file,
+    )
+    more = {PATIENT_PROPERTY: _patient_line(patient)}
+    asked = asked_for(event)
+    if asked:
+        more[ASKED_PROPERTY] = fold(f"{ASKED_PROPERTY}:{escape(asked)}")
+    if prepare:
+        more[PREPARE_PROPERTY] = fold(f"{PREPARE_PROPERTY}:{escape('; '.join(prepare))}")
+    if event.conflict:
+        more[CONFLICT_PROPERTY] = fold(f"{CONFLICT_PROPERTY}:{escape(event.conflict)}")
+    else:
+        # The clinic's calendar carries no reminders: the patient's own does. Its own lines, in name order, last.
+        quick = block.with_description(line, [more[name] for name in sorted(more)])
+        if quick is not None:
+            return quick
+    props = {**block.props, "DESCRIPTION": line, **more}
+    if event.conflict:
+        props["SUMMARY"] = fold("SUMMARY:" + escape(event_summary(event, clinic=True)))
+    return EventBlock(block.uid, props, (), block.zones)
+
+
+@functools.lru_cache(maxsize=256)
+def _patient_line(patient: str) -> str:
+    return fold(f"{PATIENT_PROPERTY}:{escape(patient)}")  # kept: each patient's events are written together
+
+
+@functools.lru_cache(maxsize=256)
+def _clinic_description(
+    dose: str, route: str, kind: str, reason: str, conflict: str, clinic_notes: tuple[str, ...], calendar_file: str
+) -> str:
+    text = clinic_description(dose, route, kind, reason, conflict, clinic_notes, calendar_file)
+    return fold("DESCRIPTION:" + escape(text))
+
+
+def _row_spec(settings: Settings, cells: dict[str, str]) -> PlanSpec:
+    return dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.profile)
+
+
+def _row_plan(
+    settings: Settings, catalog: Catalog, number: int, cells: dict[str, str], name: str
+) -> tuple[Plan, PlanSpec, list[Seat]]:
+    """Return a row's plan at the seats a levelled batch or the book set for it, the spec, and its chair visits."""
+    spec = _row_spec(settings, cells)
+    plan = plan_from_spec(spec, catalog)
+    found = settings.seats.get(settings.calendar(name)) if settings.seats else None
+    if found is None and not settings.book:
+        return plan, spec, []
+    given = found[1] if found is not None and found[0] in (None, plan.plan_id) else {}
+    seated, seats = seated_plan(plan, number, plan.request.patient or cells.get("patient", ""), spec.prefer, given)
+    return seated, spec, seats
+
+
+def _closed_day_conflicts(plan: Plan) -> list[str]:
+    """Return the plan's visits left on closed days, briefly: "dose 3 on 2026-12-25 (Christmas Day)"."""
+    return [
+        f"{f'dose {e.dose_number}' if e.dose_number else e.name} on {e.first_day} ({e.clash.closed})"
+        for e in plan.events
+        if e.clash is not None and e.status != "held"
+    ]
+
+
+def _write_beside(settings: Settings, plan: Plan, path: Path, name: str) -> None:
+    """Write the plan in another format beside the patient's calendar (a handout, a FHIR Bundle), from the
+    same plan, so the same times."""
+    fmt = FORMATS[name]
+    view = View(today=settings.today or plan.request.start, stamp=settings.stamp)
+    write_plan(path.with_name(path.stem + fmt.suffixes[0]), fmt, plan, view, settings.force, settings.replace)
+
+
+def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str], name: str) -> RowResult:
+    outcome = Outcome(number, cells.get("patient", ""))
+    path = settings.out_dir / name
+    try:
+        plan, _, seats = _row_plan(settings, catalog, number, cells, name)
+        fresh = settings.empty_folder
+        previous = None if fresh else previous_output(path, FORMATS["ics"], plan, settings.force, settings.replace)
+        export = to_ics(plan, settings.stamp, plan.request.reminders or settings.reminders, previous)
+        data = export.data
+        if data != previous:  # an unchanged calendar is left as it is, its file untouched
+            write_atomic(path, data, new=fresh)
+        if settings.handouts:
+            _write_beside(settings, plan, path, settings.handouts)
+        if settings.fhir:
+            _write_beside(settings, plan, path, "fhir")
+    except TxcalError as exc:
+        outcome.error = str(exc.in_terms_of(PATIENT_LIST.word)).replace("\n", "; ")
+        return RowResult(outcome, name=settings.calendar(name))
+    except Exception as exc:
+        outcome.error = f"this row could not be planned ({type(exc).__name__}); the other rows were written"
+        return RowResult(outcome, name=settings.calendar(name))
+    outcome.file, outcome.regimen, outcome.events = name, plan.regimen.id, len(plan.events)
+    if plan.events:
+        outcome.first, outcome.last = str(plan.events[0].first_day), str(max(e.last_day for e in plan.events))
+    outcome.changed, outcome.cancelled = export.changed, export.cancelled
+    outcome.conflicts = _closed_day_conflicts(plan)
+    levelled: dict[date, str] = {}  # the day's first chair visit says when the patient sits
+    for event in plan.events:
+        asked = asked_for(event)
+        if asked and isinstance(event.start, datetime) and event.first_day not in levelled:
+            levelled[event.first_day] = f"{event.first_day} {event.start:%H:%M} (asked {asked})"
+    outcome.levelled = "; ".join(levelled.values())
+    # The plan's events come first in the export, then any it cancels (kept as they were).
+    # Every event of the plan, clinic tasks included; those not in the patient's file are made here.
+    patient = {block.uid: block for block in export.blocks[: export.shown]}
+    # A clinic task is in no patient file to keep its stamp: it takes the patient file's latest
+    # stamp, so a rerun with nothing new writes the same bytes.
+    hidden = any(e.audience != "patient" for e in plan.events)
+    stamp = max((block.stamp for block in patient.values()), default=settings.stamp) if hidden else settings.stamp
+    label = plan.request.patient or outcome.patient or name
+    prepare = plan_preparation(plan)
+    current = [
+        clinic_event(patient.get(e.uid) or event_block(e, (), stamp), e, name, label, prepare.get(e.uid, ()))
+        for e in plan.events
+    ]
+    blocks = [*current, *export.blocks[export.shown :]]
+    chair = tuple(
+        (e.first_day, e.minutes, minute_of_day(e.start))
+        for e in plan.events
+        if e.kind in CHAIR_KINDS and e.status != "held"
+    )
+    text, years = "".join(block.text for block in blocks), zone_years(blocks)
+    booking = None
+    if settings.book:
+        booked = BookedPlan(plan.plan_id, label, settings.calendar(name), settings.list_name, number, cells)
+        booking = (
+            booked,
+            seats,
+            visit_rows(booked, (_visit(e, label, prepare.get(e.uid, ())) for e in plan.events), seats),
+        )
+    return RowResult(outcome, text, years, plan.plan_id, chair, settings.calendar(name), booking)
+
+
+def _visit(event: PlannedEvent, patient: str, prepare: tuple[str, ...]) -> Visit:
+    """Return an event as the book keeps it for the clinic's views."""
+    status = {"given": "given", "held": "cancelled"}.get(event.status, "booked")
+    start, end = minute_of_day(event.start), minute_of_day(event.end)
+    return Visit(
+        event.uid, event.kind, day_sheet_title(event_summary(event), patient), event.first_day, start,
+        end if start is not None and end is not None and end >= start else None,
+        event.minutes if start is not None else None, status, asked_for(event), event.reason,
+        (*prepare, *event.clinic_notes), (event.conflict,) if event.conflict else (),
+    )  # fmt: skip
+
+
+def sitting_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[tuple[str, list[Sitting]]]:
+    """Return the chair visits of some rows as planned, by calendar file, for levelling; runs in the main
+    process or a worker. Booked visits come as fixed points, and so does every visit before today."""
+    catalog = _catalog(settings)
+    found = []
+    profile = str(settings.profile.resolve()) if settings.profile else None
+    for number, cells, name in chunk:
+        try:
+            spec = _row_spec(settings, cells)
+            plan = plan_from_spec(spec, catalog)
+        except Exception:
+            continue  # the row fails again when it is written, with its message
+        if plan.request.profile is None or plan.request.profile.path != profile:
+            continue  # another clinic's chairs
+        booked = settings.seats.get(settings.calendar(name)) if settings.seats else None
+        given = booked[1] if booked is not None and booked[0] == plan.plan_id else {}
+        patient = plan.request.patient or cells.get("patient", "")
+        found.append(
+            (
+                settings.calendar(name),
+                [_as_fixed(s, given.get(s.day), settings) for s in sittings(plan, number, patient, spec.prefer)],
+            )
+        )
+    return found
+
+
+def booked_elsewhere_sittings(settings: Settings, listed: set[str]) -> list[Sitting]:
+    """Return the booked chair visits of patients this batch does not plan (not in the list, or their row
+    failed) as fixed points: they keep their chairs, and nobody new is put on them."""
+    found: list[Sitting] = []
+    for calendar, (_, seats) in (settings.seats or {}).items():
+        if calendar in listed:
+            continue
+        for seat in seats.values():
+            chair = seat.chair - 1 if seat.chair else None
+            found.append(
+                Sitting(-1 - len(found), calendar, seat.planned, seat.asked, seat.minutes, seat.lead, seat.tail,
+                        fixed=(seat.day, chair, seat.start))
+            )  # fmt: skip
+    return found
+
+
+def _as_fixed(sitting: Sitting, seat: Seat | None, settings: Settings) -> Sitting:
+    """Return a chair visit as levelling must take it: its booked seat kept (from today on only with
+    re-levelling), and a visit before today as it is."""
+    today = settings.today or date.min
+    if seat is not None and not (settings.relevel and seat.day >= today):
+        return dataclasses.replace(sitting, fixed=(seat.day, seat.chair - 1 if seat.chair else None, seat.start))
+    if sitting.day < today:
+        return dataclasses.replace(sitting, fixed=(sitting.day, None, sitting.start))
+    return sitting

@@ -264,6 +264,22 @@ def clock_minutes(clock: time) -> int:
     return clock.hour * 60 + clock.minute
 
 
+def clock_text(minute: int) -> str:
+    """Return a minute of the day as "HH:MM"."""
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+NURSE_WINDOW = 15  # minutes: a nurse limit (a profile's nurse_starts) counts chair starts in any window this long
+
+
+def starts_past_limit(starts: list[int], limit: int | None) -> int:
+    """Return how many chair starts of a day break a nurse limit: more than `limit` in one NURSE_WINDOW (0 without one)."""
+    if limit is None:
+        return 0
+    ordered = sorted(starts)
+    return sum(1 for i, start in enumerate(ordered) if bisect.bisect_left(ordered, start + NURSE_WINDOW) - i > limit)
+
+
 def minute_of_day(moment: date | datetime) -> int | None:
     """Return the wall-clock minute of the day a timed event starts at (None for an all-day one)."""
     return clock_minutes(moment.time()) if isinstance(moment, datetime) else None
@@ -617,10 +633,9 @@ class Load:
     def nurse_over(self, day: date) -> int:
         """Return the chair starts of a day past the nurse limit (0 without one)."""
         limit = self.clinic.nurse_starts if self.clinic is not None else None
-        if limit is None or day not in self.days:
+        if day not in self.days:
             return 0
-        starts = sorted(start for _, start, _ in self.days[day].spans)
-        return sum(1 for i, start in enumerate(starts) if bisect.bisect_left(starts, start + 15) - i > limit)
+        return starts_past_limit([start for _, start, _ in self.days[day].spans], limit)
 
     def add(self, day: date, kind: str, minutes: int | None, patient: str = "", at: int | None = None) -> None:
         """Count one visit: its kind, its patient and, for a chair visit, its minutes from minute `at` of the day."""

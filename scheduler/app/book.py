@@ -42,7 +42,7 @@ from pathlib import Path
 from scheduler.app.levelling import clock_time, sittings
 from scheduler.engine.slots import Rebooking, reschedule
 from scheduler.errors import TxcalError
-from scheduler.model import AgendaItem, ClinicProfile, Plan
+from scheduler.model import AgendaItem, ClinicProfile, Plan, clock_text
 
 SCHEMA = 1  # PRAGMA user_version of a book this txcal writes
 # How long a command waits for another that is writing the book (TXCAL_BOOK_WAIT: seconds, for tests).
@@ -81,7 +81,7 @@ _OURS = frozenset({"plans", "sittings", "visits", "history"})
 
 
 def clock(minute: int | None) -> str | None:
-    return None if minute is None else f"{minute // 60:02d}:{minute % 60:02d}"
+    return None if minute is None else clock_text(minute)  # NULL for an all-day visit
 
 
 def minutes(text: str | None) -> int | None:

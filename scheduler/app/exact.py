@@ -14,8 +14,9 @@ import time as timer
 from dataclasses import dataclass
 from typing import Any
 
-from scheduler.app.levelling import NURSE_WINDOW, Board, DayResult, DaySolver, Sitting, level_day
+from scheduler.app.levelling import Board, DayResult, DaySolver, Sitting, level_day, score
 from scheduler.errors import TxcalError
+from scheduler.model import NURSE_WINDOW
 
 STEP = 5  # minutes: starts on a five-minute grid keep the model small (requests are on it already)
 
@@ -148,12 +149,6 @@ def exact_solver(seconds: float) -> DaySolver:
         return day, left, board, solved.optimal
 
     return solve
-
-
-def score(day: DayResult, left: list[Sitting]) -> tuple[int, int, int, int]:
-    """Return a levelled day's objective, lowest best: visits left, patients moved, minutes, the largest move."""
-    moves = day.moves()
-    return len(left), len(moves), sum(moves), max(moves, default=0)
 
 
 def _seated(

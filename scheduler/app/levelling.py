@@ -29,15 +29,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from scheduler.engine.slots import Rebooking
-from scheduler.model import CHAIR_KINDS, Plan, clock_minutes
+from scheduler.model import CHAIR_KINDS, NURSE_WINDOW, Plan, clock_minutes, starts_past_limit
 from scheduler.wording import exact_summary, levelling_day, levelling_summary
 
 NOON = 12 * 60
 # Levels one day (jobs, chairs, opens, closes, nurse starts): the result, what fits no chair, the
 # day's chairs, and whether the answer is known to be optimal.
 DaySolver = Callable[[list["Sitting"], int, int, int, "int | None"], tuple["DayResult", list["Sitting"], "Board", bool]]
-NURSE_WINDOW = 15  # minutes: the nurse limit counts chair starts in any window this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +158,10 @@ class Board:
         first, last = job.window(self.opens)
         asked = job.asked(self.opens)
         earliest, latest = self.opens + job.lead, self.closes - job.tail - job.minutes
+
+        def rank(start: int) -> tuple[int, bool, int]:  # nearest the request first; later before earlier
+            return job.off_by(start, self.opens), start < asked, abs(start - asked)
+
         best: tuple[tuple[int, bool, int, int], int, int] | None = None
         gaps: set[tuple[int, int]] = set()  # free gaps seen on an earlier chair give nothing better on a later one
         nurses: dict[int, bool] = {}
@@ -171,8 +173,8 @@ class Board:
                 if low > high or (low, high) in gaps:
                     continue
                 gaps.add((low, high))
-                for start in self._candidates(low, high, first, last, asked):
-                    key = (job.off_by(start, self.opens), start < asked, abs(start - asked), chair)
+                for start in self._candidates(low, high, first, last, asked, rank):
+                    key = (*rank(start), chair)
                     if best is not None and key >= best[0]:
                         break  # candidates come nearest first
                     if start not in nurses:
@@ -182,7 +184,9 @@ class Board:
                         break
         return None if best is None else (best[1], best[2])
 
-    def _candidates(self, low: int, high: int, first: int, last: int, asked: int) -> Iterator[int]:
+    def _candidates(
+        self, low: int, high: int, first: int, last: int, asked: int, rank: Callable[[int], tuple[int, bool, int]]
+    ) -> Iterator[int]:
         """Yield the starts worth trying in a free gap, nearest the request first: the nearest point, then (only
         when that one is refused) the points just clear of other starts' nurse windows."""
         if max(low, first) <= min(high, last):
@@ -197,12 +201,7 @@ class Board:
                 for start in (other + NURSE_WINDOW, other - NURSE_WINDOW):
                     if low <= start <= high and start != nearest:
                         found.add(start)
-
-        def distance(start: int) -> tuple[int, bool, int]:
-            off = first - start if start < first else start - last if start > last else 0
-            return off, start < asked, abs(start - asked)
-
-        yield from sorted(found, key=distance)
+        yield from sorted(found, key=rank)
 
 
 @dataclass
@@ -242,12 +241,13 @@ class DayResult:
 
     def nurse_over(self, nurse_starts: int | None) -> int:
         """Return the chair starts that break the nurse limit (0 without one)."""
-        if nurse_starts is None:
-            return 0
-        starts = sorted(start for _, start in self.placed.values())
-        return sum(
-            1 for i, start in enumerate(starts) if bisect.bisect_left(starts, start + NURSE_WINDOW) - i > nurse_starts
-        )
+        return starts_past_limit([start for _, start in self.placed.values()], nurse_starts)
+
+
+def score(day: DayResult, left: list[Sitting]) -> tuple[int, int, int, int]:
+    """Return a levelled day's objective, lowest best: visits left, patients moved, minutes, the largest move."""
+    moves = day.moves()
+    return len(left), len(moves), sum(moves), max(moves, default=0)
 
 
 def lower_bound(minutes: int, open_minutes: int) -> int:
@@ -322,10 +322,9 @@ def level_day(
                 continue
             board.take(seat[0], seat[1], job.minutes)
             result.placed[job] = seat
-        moves = result.moves()
-        score = (len(left), len(moves), sum(moves), max(moves, default=0))
-        if best is None or score < best[0]:
-            best = (score, result, left, board)
+        ranked = score(result, left)
+        if best is None or ranked < best[0]:
+            best = (ranked, result, left, board)
     assert best is not None
     _, result, left, board = best
     _swap_in(board, result)
@@ -382,7 +381,6 @@ def _swap_in(board: Board, result: DayResult) -> None:
 class Levelling:
     """A levelled clinic: the rebooked days by row, what fits nowhere, and each day's result."""
 
-    rebookings: dict[int, list[Rebooking]] = field(default_factory=dict)
     unfit: list[Sitting] = field(default_factory=list)
     days: dict[date, DayResult] = field(default_factory=dict)
     moved: list[tuple[Sitting, date]] = field(default_factory=list)
@@ -475,13 +473,8 @@ def level(
                 result.honoured += bool(met)
                 if not met:
                     result.unmet.append((job, day, start))
-            if (day, start) == (job.day, job.start):
-                continue
             if day != job.day:
                 result.moved.append((job, day))
-            result.rebookings.setdefault(job.row, []).append(
-                Rebooking(job.day, day, clock_time(start), clock_time(job.start))
-            )
     return result
 
 

@@ -22,7 +22,7 @@ from scheduler.app.levelling import Board, Sitting
 from scheduler.errors import TxcalError
 from scheduler.files import read_existing, write_atomic
 from scheduler.inputs.plan_spec import cached_profile, profile_calendar
-from scheduler.model import ClinicProfile
+from scheduler.model import NURSE_WINDOW, ClinicProfile
 from scheduler.writers.ical.export import calendar_head, timezones_text
 from scheduler.writers.ical.read import txcal_plan_id
 
@@ -136,7 +136,9 @@ def _check_fits(board: Board, seat: Seat, to: int, chair: int | None, request: M
     elif chair is None and (found := board.tightest(to, end)) is None:
         problem = f"every chair is taken at {clock(to)}"
     elif not board.nurse_ok(to):
-        problem = f"{board.nurse_starts} chairs already start within 15 minutes of {clock(to)} (nurse_starts)"
+        problem = (
+            f"{board.nurse_starts} chairs already start within {NURSE_WINDOW} minutes of {clock(to)} (nurse_starts)"
+        )
     else:
         return chair if chair is not None else (found or 0) + 1
     job = Sitting(0, request.patient, seat.planned, to, seat.minutes, seat.lead, seat.tail)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from scheduler.cli.params import (
     DATE,
     REMINDERS,
     Parsed,
+    click_type,
     clinic_option,
     complete_names,
     plan_options,
@@ -31,6 +32,7 @@ from scheduler.cli.params import (
 )
 from scheduler.errors import TxcalError
 from scheduler.model import clock_minutes
+from scheduler.options import CLOCK
 from scheduler.units import parse_clock
 
 
@@ -309,19 +311,16 @@ def agenda(
         click.echo(sheet.render_text(seated, wanted, place, chairs, view_width(), note, closed), nl=False)
 
 
-CLOCK = Parsed("time", lambda text: clock_minutes(parse_clock(text)), "write a time like 10:30")
-
-
 @main.command(short_help="Move one booked chair visit to another time (and chair), kept in the clinic book.")
 @click.argument("patient")
 @click.option("--date", "on", type=DATE, required=True, help="The day of the visit.")
-@click.option("--to", "to", type=CLOCK, help="The new start of the chair visit, e.g. 11:00.")
+@click.option("--to", "to", type=click_type(CLOCK), help="The new start of the chair visit, e.g. 11:00.")
 @click.option("--chair", type=click.IntRange(min=1), help="The chair (default: one that is free).")
 @clinic_option("The clinic's profile, whose book holds the visit (also TXCAL_CLINIC).")
 @click.option("--reason", default="", help="Why it moves, for the clinic's history (never in the patient's calendar).")
 @click.option("--undo", is_flag=True, help="Take back the last move of this visit.")
 def move(
-    patient: str, on: date, to: int | None, chair: int | None, profile_path: Path | None, reason: str, undo: bool
+    patient: str, on: date, to: time | None, chair: int | None, profile_path: Path | None, reason: str, undo: bool
 ) -> None:
     """Move PATIENT's booked chair visit on --date to --to (and --chair): the day's visits move with it.
 
@@ -336,7 +335,7 @@ def move(
         raise click.UsageError("give --clinic FILE (or TXCAL_CLINIC): the profile whose book holds the visit")
     if (to is None) == (not undo):
         raise click.UsageError("give --to HH:MM, or --undo to take back the last move")
-    request = MoveRequest(patient, on, to, chair, reason, undo)
+    request = MoveRequest(patient, on, clock_minutes(to) if to is not None else None, chair, reason, undo)
     click.echo(move_visit(profile_path, request, time_stamp(), current_day()), err=True)
 
 

@@ -7,14 +7,14 @@ import textwrap
 from collections.abc import Callable
 from datetime import date
 
-from scheduler.model import AgendaItem
+from scheduler.model import AgendaItem, clock_text
 from scheduler.wording import plural
 from scheduler.writers.csv import safe_writer
 from scheduler.writers.table import fit_table
 
 
 def _clock(minute: int | None) -> str:
-    return "" if minute is None else f"{minute // 60:02d}:{minute % 60:02d}"
+    return "" if minute is None else clock_text(minute)
 
 
 def _span(item: AgendaItem) -> str:

@@ -6,7 +6,7 @@ import io
 import textwrap
 from datetime import date
 
-from scheduler.model import Load
+from scheduler.model import Load, clock_text
 from scheduler.wording import plural
 from scheduler.writers.csv import safe_writer
 from scheduler.writers.table import fit_table
@@ -141,7 +141,7 @@ def render_chart(load: Load, day: date, hours: tuple[int, int], width: int = 80,
         over = chairs is not None and used > chairs
         bar = "█" * min(used, chairs if chairs is not None else used) * scale
         extra = "▓" * (used - chairs) * scale if over and chairs is not None else ""  # the patients without a chair
-        label = f"{minute // 60:02d}:{minute % 60:02d}"
+        label = clock_text(minute)
         lines.append(f"{label}  {bar}{paint(extra, '1;31', color)} {used}" + ("  OVER" if over else ""))
     if d is None:
         lines += ["", "No chair visits that day."]

@@ -7,11 +7,11 @@ import os
 import re
 from collections.abc import Callable
 from datetime import date, time, timedelta
-from functools import lru_cache
 from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
+from scheduler import caches
 from scheduler.model import Window
 
 _PERIOD = re.compile(r"(\d+)([dwmy])")
@@ -57,19 +57,19 @@ def calendar_months(count: int) -> relativedelta:
     return _period(count, "m")
 
 
-@lru_cache(maxsize=1024)
+@caches.kept(1024)
 def minutes(count: int) -> timedelta:
     """Return a length of minutes (kept: every plan asks for the same few)."""
     return timedelta(minutes=count)
 
 
-@lru_cache(maxsize=1024)
+@caches.kept(1024)
 def days(count: int) -> timedelta:
     """Return a length of days (kept: every plan asks for the same few)."""
     return timedelta(days=count)
 
 
-@lru_cache(maxsize=256)
+@caches.kept(256)
 def _period(count: int, unit: str) -> relativedelta:
     # Kept: every plan of a clinic asks for one of a few periods, and a relativedelta is slow to make.
     if unit == "y":
@@ -159,7 +159,7 @@ _ZONE_WORDS = {
 }  # fmt: skip
 
 
-@lru_cache(maxsize=1)
+@caches.kept(1)
 def iana_zone_names() -> dict[str, str]:
     """Return the canonical IANA zone names by their case-folded form: Area/City names and UTC."""
     from zoneinfo import available_timezones
@@ -168,7 +168,7 @@ def iana_zone_names() -> dict[str, str]:
     return {n.casefold(): n for n in (*names, "UTC")}
 
 
-@lru_cache(maxsize=64)
+@caches.kept(64)
 def _zone_file_named(name: str) -> bool:
     """Return whether the system's zone database has an Area/City zone spelled exactly `name`.
 
@@ -353,7 +353,7 @@ def check_holiday_code(code: str) -> str:
     return f"{country}-{subdivision}" if subdivision else country
 
 
-@lru_cache(maxsize=64)
+@caches.kept(64)
 def _holiday_code_problem(country: str, subdivision: str) -> str:
     """Return why the `holidays` package does not know a code ("" when it does); asked once per code, not per row."""
     import holidays  # loaded only when a plan asks for holidays

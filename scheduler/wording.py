@@ -9,13 +9,10 @@ typed them (scheduler.options), and only in messages.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING
 
-_Words = TypeVar("_Words")
+from scheduler import caches
 
 if TYPE_CHECKING:
     from scheduler.model import Conflict, Dose, Fact, Horizon, Move, Plan, PlannedEvent, Source, Window
@@ -76,7 +73,7 @@ def window_text(window: Window) -> str:
     return f"-{window.early}/+{window.late} days"
 
 
-@lru_cache(maxsize=256)
+@caches.kept(256)
 def dose_text(dose: Dose, with_partner: bool = True) -> str:
     """Return a dose as the label states it: "15 mg/kg (at most 1,200 mg)", "1,875 mg with ...".
 
@@ -128,7 +125,7 @@ def _because(why: str) -> str:
     return f": {why}" if why else ""
 
 
-@lru_cache(maxsize=1024)
+@caches.kept(1024)
 def reason_text(moves: tuple[Move, ...], for_patient: bool = False) -> str:
     """Return what changed an event's day, in order: "Delayed 7 days from Wed 13 Jan: neutropenia; then moved ...".
 
@@ -203,7 +200,7 @@ def _within(window: Window) -> str:
 # -- facts: the lines of an event's notes ---------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
+@caches.kept(4096)
 def fact_line(fact: Fact) -> str:
     """Return one fact of an event as a line of its notes."""
     kind, args = fact.kind, fact.args
@@ -293,27 +290,10 @@ def fact_line(fact: Fact) -> str:
     raise ValueError(f"no wording for a fact of kind {kind!r}")
 
 
-class _ByIdentity(Generic[_Words]):
-    """Words of objects kept by identity: the doses of a plan share their facts and dose objects, and
-    hashing one (its sources, its dose) costs more than wording it once. Each object is kept with
-    its words, so its identity cannot be reused while the entry lives."""
-
-    def __init__(self, words: Callable[[Any], _Words], kept: int) -> None:
-        self.words, self.kept, self.seen = words, kept, dict[int, tuple[Any, _Words]]()
-
-    def __call__(self, thing: Any) -> _Words:
-        entry = self.seen.get(id(thing))
-        if entry is None or entry[0] is not thing:
-            if len(self.seen) >= self.kept:
-                self.seen.clear()
-            entry = self.seen[id(thing)] = (thing, self.words(thing))
-        return entry[1]
-
-
 # A few thousand kept: the facts a clinic's doses share stay worded; the facts of one event (what moved
 # it) pass through, where a larger store would only hold memory.
-_fact_words = _ByIdentity(fact_line, 4096)
-dose_words = _ByIdentity(dose_text, 4096)  # an event's dose in words, as dose_text says it
+_fact_words = caches.ByIdentity(fact_line, 4096)
+dose_words = caches.ByIdentity(dose_text, 4096)  # an event's dose in words, as dose_text says it
 
 
 def note_lines(facts: tuple[Fact, ...]) -> tuple[str, ...]:
@@ -323,9 +303,29 @@ def note_lines(facts: tuple[Fact, ...]) -> tuple[str, ...]:
 
 # An event's notes for the patient and for the clinic only, from its facts: shared by a plan's
 # doses, so a few plans' worth are kept (each event's own tuple, kept longer, would hold memory).
-patient_notes = _ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == "patient")), 1000)
-clinic_notes = _ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == "clinic")), 1000)
-reference_notes = _ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == "reference")), 1000)
+def _notes_for(audience: str) -> caches.ByIdentity[tuple[str, ...]]:
+    return caches.ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == audience)), 1000)
+
+
+patient_notes, clinic_notes, reference_notes = map(_notes_for, ("patient", "clinic", "reference"))
+
+
+# -- an event's words: records carry data, these functions word it (one place for a locale later) ----
+
+
+def event_dose(event: PlannedEvent) -> str:
+    """Return the event's dose in words ("1,200 mg"), or "" when it has none."""
+    return dose_words(event.dosage) if event.dosage else ""
+
+
+def event_reason(event: PlannedEvent) -> str:
+    """Return why the event moved, was given on another day, or was held, in words ("" when none)."""
+    return reason_text(event.moves) if event.moves else ""
+
+
+def event_conflict(event: PlannedEvent) -> str:
+    """Return why the event is on a closed day it could not leave, in words, or ""."""
+    return conflict_text(event.clash) if event.clash else ""
 
 
 # -- plans ----------------------------------------------------------------------------------------
@@ -432,17 +432,17 @@ def event_summary(event: PlannedEvent, clinic: bool = False) -> str:
     The clinic's calendar puts a conflict first in the title; the patient's calendar never does
     (the description says what the clinic will do about it).
     """
-    conflict = clinic and event.conflict
+    conflict = clinic and event_conflict(event)
     text = ("Held: " if event.status == "held" else CONFLICT_PREFIX if conflict else "") + event.title
     if event.day is not None:
         text += f", {day_label(event.day)}"
     if event.beyond_label:
         text += f", {BEYOND_LABEL_MARK}"
-    dose = event.dose
+    dose = event_dose(event)
     return f"{text} ({dose})" if dose else text
 
 
-@lru_cache(maxsize=512)
+@caches.kept(512)
 def event_description(kind: str, dose: str, route: str, notes: tuple[str, ...]) -> str:
     """Return an event's plain-text description: dose and route, notes, sources and the reminder."""
     # Cached: the doses of one plan share all but a line or two of their notes.
@@ -452,169 +452,5 @@ def event_description(kind: str, dose: str, route: str, notes: tuple[str, ...]) 
     return "\n".join(lines)
 
 
-def clinic_description(
-    dose: str, route: str, kind: str, reason: str, conflict: str, clinic_notes: tuple[str, ...], calendar_file: str
-) -> str:
-    """Return an event's short description in the clinic calendar: what, what changed, care-team notes, whose calendar."""
-    lines = [f"Dose: {dose} {route}".rstrip() if dose else kind.capitalize()]
-    lines += [line for line in (reason, f"Conflict: {conflict}" if conflict else "") if line]
-    lines += clinic_notes
-    lines += [f"Patient calendar: {calendar_file}", DISCLAIMER]
-    return "\n".join(lines)
-
-
-def preparation(
-    facts: tuple[Fact, ...],
-    dosage: Dose | None,
-    kind: str,
-    premedication: str,
-    arrival: date | None,
-    product_first: bool = False,
-) -> tuple[str, ...]:
-    """Return what the clinic prepares for a visit: the weight a dose assumes, body surface area, premedication, the product.
-
-    `product_first`: the first day of a pathway's chemotherapy, before which the product must be at the facility.
-    """
-    lines = []
-    if product_first:
-        lines.append(
-            "First confirm the T-cell product is here (label: before lymphodepleting chemotherapy"
-            + (f"; arrival planned {arrival:%a %d %b})" if arrival else ")")
-        )
-    if dosage is not None and dosage.per == "m²":
-        lines.append(f"Weigh and measure the patient: the dose is {dose_text(dosage)} of body surface area")
-    for fact in facts:
-        if fact.kind == "weight":
-            dose, weight = fact.args
-            lines.append(
-                f"Weigh the patient: the dose assumes {format_number(weight)} kg ({weight_arithmetic(dose, weight)})"
-            )
-    if premedication:
-        lines.append(f"First: {premedication}")
-    if kind == "infusion":
-        lines.append(
-            f"Product arrival planned {arrival:%a %d %b}: confirm it has arrived"
-            if arrival
-            else "Confirm the T-cell product has arrived (no arrival date given)"
-        )
-    return tuple(lines)
-
-
-NO_CHAIR = "no chair free at this time: every chair is taken"
-
-
-def levelling_summary(
-    visits: int,
-    days: int,
-    moved: int,
-    minutes: int,
-    largest: int,
-    other_day: int,
-    unfit: int,
-    honoured: int,
-    preferences: int,
-) -> str:
-    """Return what levelling did, in one sentence for the coordinator."""
-    text = f"Levelled {plural(visits, 'chair visit')} on {plural(days, 'day')}: {visits - moved} kept at the time asked for"
-    if moved:
-        text += f", {moved} moved ({plural(minutes, 'minute')} in all, the largest {plural(largest, 'minute')})"
-    if other_day:
-        text += f", {other_day} of them to another day within the dose's window"
-    if preferences:
-        text += f"; {honoured} of {plural(preferences, 'preference')} met"
-    if unfit:
-        text += f"; {unfit} fit no chair (see the manifest's conflicts column)"
-    return text + "."
-
-
-def day_sheet_title(summary: str, patient: str) -> str:
-    """Return a title without the clinic's conflict mark and the patient label, which have columns of their own."""
-    summary = summary.removeprefix(CONFLICT_PREFIX)
-    return summary.removeprefix(f"{patient}: ") if patient else summary
-
-
-def exact_summary(days: int, optimal: int) -> str:
-    """Return how the exact solver ended over the days it levelled."""
-    if optimal == days:
-        return f" Solved exactly: {plural(days, 'day')}, every one optimal."
-    return f" Solved exactly: {optimal} of {plural(days, 'day')} optimal, the others the best found in the time limit."
-
-
-def levelling_day(day: date, kept: int, moves: list[int], unmet: list[str]) -> str:
-    """Return one levelled day in a line: kept, moved by how much, and whose preference was not met."""
-    text = f"  {day}: {kept} kept"
-    if moves:
-        text += (
-            f", {len(moves)} moved ({plural(sum(moves), 'minute')} in all, the largest {plural(max(moves), 'minute')})"
-        )
-    if unmet:
-        text += f"; preference not met: {', '.join(unmet[:5])}" + (
-            f" and {len(unmet) - 5} more" if len(unmet) > 5 else ""
-        )
-    return text
-
-
-def batch_conflicts(patients: list[tuple[int, str, list[str]]], over: list[date], manifest: str) -> list[str]:
-    """Return the lines naming the patients (row, label, what) with a visit on a closed day or over the chairs."""
-    if not patients and not over:
-        return []
-    lines = []
-    if over:
-        shown = ", ".join(str(day) for day in over[:5]) + (" ..." if len(over) > 5 else "")
-        lines.append(f"{plural(len(over), 'day')} over the clinic's chairs: {shown}.")
-    lines.append(f"{plural(len(patients), 'patient')} with conflicts (the {manifest} conflicts column says each):")
-    for row, label, found in patients[:20]:
-        more = f"; and {len(found) - 3} more" if len(found) > 3 else ""  # a line a patient; the manifest has all
-        lines.append(f"  row {row} {label}: {'; '.join(found[:3])}{more}")
-    if len(patients) > 20:
-        lines.append(f"  ... and {len(patients) - 20} more in {manifest}")
-    return lines
-
-
 def reminder_text(summary: str) -> str:
     return f"Reminder: {summary}"
-
-
-# -- terminal views -------------------------------------------------------------------------------
-
-
-def relative_day(day: date, today: date) -> str:
-    """Return when a day is, seen from today: "today", "tomorrow", "in 5 days", or nothing if past."""
-    ahead = (day - today).days
-    if ahead < 0:
-        return ""
-    return {0: "today", 1: "tomorrow"}.get(ahead, f"in {ahead} days")
-
-
-def plan_heading(plan: Plan) -> str:
-    """Return the one-line description of the plan: regimen, schedule, zone."""
-    text = f"{plan.regimen.title}: {plan.schedule_text}" if plan.regimen.schedules else plan.schedule_text
-    if plan.request.time is not None:
-        text += f" (times in {plan.request.tz})"
-    return text
-
-
-def plan_summary(plan: Plan) -> str:
-    """Return how many events, from when to when, and what the listing shows."""
-    if not plan.events:
-        return "No events to show." + (f" ({plan.selection})" if plan.selection else "")
-    doses = all(e.kind == "dose" for e in plan.events)
-    count = len(plan.events)
-    noun = ("dose" if doses else "event") + ("" if count == 1 else "s")
-    first, last = plan.events[0].first_day, max(e.last_day for e in plan.events)
-    text = f"{count} {noun} from {first:%a %Y-%m-%d} to {last:%a %Y-%m-%d}"
-    if plan.selection:
-        text += f" ({plan.selection})"
-    return text + "."
-
-
-def selection_text(
-    shown: int, total: int, first: date | None, last: date | None, next_count: int | None, today: date
-) -> str:
-    """Return how a view was narrowed: "showing 3 of 19 events: the next 3 from 2026-11-26"."""
-    described = []
-    if first or last:
-        described.append(f"from {first or 'the start'} to {last or 'the end'}")
-    if next_count is not None:
-        described.append(f"the next {next_count} from {today}")
-    return f"showing {shown} of {total} events: " + ", ".join(described)

@@ -12,7 +12,20 @@ PACKAGE = Path(__file__).parent.parent / "scheduler"
 # What each layer may import from the package, besides itself (design.md: cli -> app -> {inputs,
 # engine, writers, publishers} -> {catalog, model, units}). Modules at the top of the package
 # (model, units, errors, options, wording, files, identity) are the base every layer may use.
-BASE = {"model", "units", "errors", "options", "wording", "files", "identity", "__init__", "__version__"}
+BASE = {
+    "model",
+    "clinic_model",
+    "view_wording",
+    "caches",
+    "units",
+    "errors",
+    "options",
+    "wording",
+    "files",
+    "identity",
+    "__init__",
+    "__version__",
+}
 ENTRY = {"__main__"}  # `python -m scheduler`: the CLI, run
 ALLOWED = {
     "catalog": set(),
@@ -78,6 +91,29 @@ def test_layers_import_one_way():
                 continue
             wrong.append(f"{module} -> {target}")
     assert wrong == []
+
+
+def test_records_carry_data_and_no_words():
+    # Writers word events (scheduler.wording): a record that imported words could not be worded in another language.
+    for module in ("model", "clinic_model"):
+        source = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+        imported = {n.module or "" for n in ast.walk(source) if isinstance(n, ast.ImportFrom)} | {
+            a.name for n in ast.walk(source) if isinstance(n, ast.Import) for a in n.names
+        }
+        assert not any("wording" in name for name in imported), module
+        assert "wording" not in {a.name for n in ast.walk(source) if isinstance(n, ast.ImportFrom) for a in n.names}
+
+
+def test_every_kept_result_is_kept_through_scheduler_caches():
+    # One owner, so clear_caches() reaches every store; a module's own lru_cache would escape it.
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "caches.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "lru_cache" in text or "functools.cache" in text or "import cache\n" in text:
+            offenders.append(path.name)
+    assert offenders == []
 
 
 def test_no_import_cycles_between_modules():

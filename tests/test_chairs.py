@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler.app.levelling import Sitting, level_day, lower_bound
-from scheduler.model import DayLoad
+from scheduler.clinic_model import DayLoad
 from tests_support import SOURCE_DATE_EPOCH
 
 PROFILE = """schema = 1

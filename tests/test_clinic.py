@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scheduler import wording
 from scheduler.catalog.loader import load_regimens
 from scheduler.engine import expand
 from scheduler.engine.clinic_calendar import ClinicCalendar
@@ -51,7 +52,7 @@ def test_a_dose_on_a_holiday_moves_to_the_next_open_day_and_says_why(start, code
     events = plan(start, ClinicCalendar(weekends=True, holiday_code=code), doses=3)
     second = events[1]
     assert (second.shifted_from, second.first_day) == (moved, expected)
-    assert holiday in second.reason and "window -3/+3 days" in second.reason
+    assert holiday in wording.event_reason(second) and "window -3/+3 days" in wording.event_reason(second)
     # Later doses count from the actual day (and may move again: MLK Day follows Christmas 2026).
     assert (events[2].shifted_from or events[2].first_day) == expected + timedelta(days=21)
 
@@ -75,18 +76,20 @@ def test_shift_rules(shift, expected, conflict):
     clinic = ClinicCalendar(weekends=True, holiday_code="US", closures={date(2026, 11, 27): "staff day"})
     events = plan(date(2026, 11, 5), clinic, doses=2, shift=shift)
     assert events[1].first_day == expected
-    assert bool(events[1].conflict) == conflict
+    assert bool(wording.event_conflict(events[1])) == conflict
 
 
 def test_a_dose_with_no_open_day_in_its_window_is_a_conflict_and_strict_makes_it_an_error():
     clinic = ClinicCalendar(closures={date(2026, 12, 22) + timedelta(days=d): "renovation" for d in range(-5, 6)})
     events = plan(date(2026, 12, 1), clinic, doses=3)
     conflict = events[1]
-    assert conflict.first_day == date(2026, 12, 22) and conflict.conflict.startswith("renovation; no open day")
+    assert conflict.first_day == date(2026, 12, 22) and wording.event_conflict(conflict).startswith(
+        "renovation; no open day"
+    )
     # The patient reads what it means for them; the clinic reads the window (conflict above).
     assert (
         "The clinic is closed that day (renovation) and there is no open day near it: your care team will confirm the date."
-        in conflict.notes
+        in wording.patient_notes(conflict.facts)
     )
     with pytest.raises(PlanError, match="--strict: doses on closed days: dose 2 on 2026-12-22"):
         plan(date(2026, 12, 1), clinic, doses=3, strict=True)
@@ -94,7 +97,7 @@ def test_a_dose_with_no_open_day_in_its_window_is_a_conflict_and_strict_makes_it
 
 def test_window_override():
     clinic = ClinicCalendar(closures={date(2026, 12, 22): "closed", date(2026, 12, 23): "closed"})
-    assert plan(date(2026, 12, 1), clinic, doses=2, window=Window(0, 1))[1].conflict
+    assert wording.event_conflict(plan(date(2026, 12, 1), clinic, doses=2, window=Window(0, 1))[1])
     assert plan(date(2026, 12, 1), clinic, doses=2, window=Window(0, 2))[1].first_day == date(2026, 12, 24)
 
 
@@ -107,7 +110,7 @@ def test_a_delay_cascades_and_a_given_date_resets_the_count():
     assert days(events) == [
         date(2026, 12, 1), date(2026, 12, 22), date(2027, 1, 19), date(2027, 2, 9), date(2027, 2, 25), date(2027, 3, 18),
     ]  # fmt: skip
-    assert events[2].shifted_from == date(2027, 1, 12) and "Delayed 7 days" in events[2].reason
+    assert events[2].shifted_from == date(2027, 1, 12) and "Delayed 7 days" in wording.event_reason(events[2])
     assert events[4].status == "given" and events[4].shifted_from == date(2027, 3, 2)
 
 
@@ -121,7 +124,7 @@ def test_a_held_dose_keeps_its_slot_and_a_stop_ends_the_plan():
 def test_switch_iv_to_sc_at_the_next_dose_and_pembrolizumab_3w_to_6w():
     sc = CATALOG.get("atezolizumab-sc")
     events = plan(date(2026, 12, 1), doses=4, records=(Record("switch", dose=3, regimen=sc, schedule=sc.schedules[0]),))
-    assert [e.dose for e in events] == ["1,200 mg", "1,200 mg", "1,875 mg", "1,875 mg"]
+    assert [wording.event_dose(e) for e in events] == ["1,200 mg", "1,200 mg", "1,875 mg", "1,875 mg"]
     assert [e.route for e in events] == ["IV", "IV", "SC", "SC"]
     pembro = CATALOG.get("pembrolizumab-iv")
     result = expand(
@@ -130,7 +133,7 @@ def test_switch_iv_to_sc_at_the_next_dose_and_pembrolizumab_3w_to_6w():
     )  # fmt: skip
     # Dose 3 is 3 weeks after dose 2 (still on the 3-week schedule); dose 4 six weeks after dose 3.
     assert days(result.events) == [date(2026, 12, 1), date(2026, 12, 22), date(2027, 1, 12), date(2027, 2, 23)]
-    assert [e.dose for e in result.events] == ["200 mg", "200 mg", "400 mg", "400 mg"]
+    assert [wording.event_dose(e) for e in result.events] == ["200 mg", "200 mg", "400 mg", "400 mg"]
 
 
 def test_afami_cel_block_on_a_holiday_is_flagged_with_a_proposed_infusion_day():
@@ -141,7 +144,7 @@ def test_afami_cel_block_on_a_holiday_is_flagged_with_a_proposed_infusion_day():
             regimen=afami, start=date(2026, 11, 2), infusion=date(2027, 1, 1), clinic=ClinicCalendar(holiday_code="US")
         )
     )
-    flagged = {(e.kind, e.day): e.conflict for e in result.events if e.conflict}
+    flagged = {(e.kind, e.day): wording.event_conflict(e) for e in result.events if wording.event_conflict(e)}
     assert set(flagged) == {("chemotherapy", -7), ("infusion", 1), ("premedication", 1)}
     assert flagged["chemotherapy", -7].startswith("Christmas Day (US holiday); steps tied to Day 1 never move alone")
     # Day 1 on Sat 2 Jan would put the Day -8 product check (a clinic task) on Christmas Day; Sun 3 Jan
@@ -222,7 +225,7 @@ def test_no_dose_on_a_closed_day_unless_flagged_and_spacing_counts_from_the_actu
     window = schedule.window
     for number, event in enumerate(events, 1):
         day = event.first_day
-        assert (clinic.closed(day) is None) or event.conflict, (day, clinic.closed(day))
+        assert (clinic.closed(day) is None) or wording.event_conflict(event), (day, clinic.closed(day))
         planned = event.shifted_from or day
         assert -window.early <= (day - planned).days <= window.late
         if number > 1 and not keep_grid:

@@ -103,3 +103,16 @@ def test_no_calendar_json_or_csv_text_names_a_command_line_flag(txcal, tmp_path)
             assert found == [], (name, fmt, found)
         data = json.loads(txcal(f"{command}{clinic} --format json").stdout)
         assert data["events"], name
+
+
+def test_clear_caches_forgets_a_clinic_profile_read_before(tmp_path):
+    from scheduler.caches import clear_caches
+    from scheduler.inputs.plan_spec import cached_profile
+
+    profile = tmp_path / "clinic.toml"
+    profile.write_text('schema = 1\nname = "North"\ntimezone = "America/Chicago"\n', encoding="utf-8")
+    assert cached_profile(profile).name == "North"
+    profile.write_text('schema = 1\nname = "South"\ntimezone = "America/Chicago"\n', encoding="utf-8")
+    assert cached_profile(profile).name == "North"  # kept: a batch reads its profile once
+    clear_caches()
+    assert cached_profile(profile).name == "South"

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
+from scheduler import wording
 from scheduler.catalog.loader import Catalog
 from scheduler.catalog.lookup import resolve
 from scheduler.engine import expand
@@ -43,7 +44,7 @@ START = date(2026, 12, 1)
 def test_atezolizumab_iv_doses_dates_and_lengths(catalog, every, dose, expected):
     result = plan(catalog, "atezolizumab", START, every, doses=4, time=time(9), tz="Europe/Berlin")
     assert [d.isoformat() for d in dates(result)] == expected
-    assert {e.dose for e in result.events} == {dose}
+    assert {wording.event_dose(e) for e in result.events} == {dose}
     assert result.regimen.id == "atezolizumab-iv"
     first, second = result.events[0], result.events[1]
     # First infusion 60 minutes, later ones 30 (label Table 1 footnote).
@@ -57,8 +58,8 @@ def test_open_ended_plan_stops_at_the_one_year_horizon_and_says_why(catalog):
     # 2026-12-01 + 17 x 21 days = 2027-11-23; the next dose (2027-12-14) is past 2027-11-30.
     assert len(result.events) == 18
     assert dates(result)[-1] == date(2027, 11, 23)
-    assert "Planned through 2027-11-30" in result.horizon
-    assert "until disease progression or unacceptable toxicity" in result.horizon
+    assert "Planned through 2027-11-30" in wording.horizon_text(result.reach)
+    assert "until disease progression or unacceptable toxicity" in wording.horizon_text(result.reach)
 
 
 @pytest.mark.parametrize(("weight", "dose"), [(42, "630 mg"), (80, "1,200 mg"), (23.5, "352.5 mg")])
@@ -66,18 +67,18 @@ def test_atezolizumab_pediatric_dose_is_15_mg_per_kg_capped_at_1200(catalog, wei
     result = plan(catalog, "Tecentriq", START, pediatric=True, weight_kg=weight, doses=2)
     assert result.regimen.id == "atezolizumab-iv-pediatric"
     assert dates(result) == [START, date(2026, 12, 22)]
-    assert {e.dose for e in result.events} == {dose}
+    assert {wording.event_dose(e) for e in result.events} == {dose}
     if weight == 80:
-        assert "15 mg/kg × 80 kg = 1,200 mg" in result.schedule_text
-        assert "capped" not in result.schedule_text  # exactly at the cap, not over it
+        assert "15 mg/kg × 80 kg = 1,200 mg" in wording.schedule_text(result)
+        assert "capped" not in wording.schedule_text(result)  # exactly at the cap, not over it
     if weight == 42:
-        assert "15 mg/kg × 42 kg = 630 mg, cap 1,200 mg" in result.schedule_text
+        assert "15 mg/kg × 42 kg = 630 mg, cap 1,200 mg" in wording.schedule_text(result)
 
 
 def test_atezolizumab_pediatric_over_the_cap_shows_the_arithmetic(catalog):
     result = plan(catalog, "atezolizumab", START, pediatric=True, weight_kg=90, doses=1)
-    assert result.events[0].dose == "1,200 mg"
-    assert "15 mg/kg × 90 kg = 1,350 mg, capped at 1,200 mg" in result.schedule_text
+    assert wording.event_dose(result.events[0]) == "1,200 mg"
+    assert "15 mg/kg × 90 kg = 1,350 mg, capped at 1,200 mg" in wording.schedule_text(result)
 
 
 @pytest.mark.parametrize("name", ["Tecentriq Hybreza", "atezolizumab and hyaluronidase-tqjs", "atezolizumab-sc"])
@@ -86,11 +87,14 @@ def test_atezolizumab_sc_every_3_weeks_7_minutes(catalog, name):
     assert result.regimen.id == "atezolizumab-sc"
     assert dates(result) == [START, date(2026, 12, 22), date(2027, 1, 12)]
     event = result.events[0]
-    assert event.dose == "1,875 mg"
-    assert "1,875 mg with 30,000 units hyaluronidase (15 mL)" in result.schedule_text
-    assert any("1,875 mg with 30,000 units hyaluronidase (15 mL) every 3 weeks" in n for n in event.notes)
+    assert wording.event_dose(event) == "1,875 mg"
+    assert "1,875 mg with 30,000 units hyaluronidase (15 mL)" in wording.schedule_text(result)
+    assert any(
+        "1,875 mg with 30,000 units hyaluronidase (15 mL) every 3 weeks" in n
+        for n in wording.patient_notes(event.facts)
+    )
     assert event.end - event.start == timedelta(minutes=7)
-    assert any("thigh" in n for n in event.notes)
+    assert any("thigh" in n for n in wording.patient_notes(event.facts))
 
 
 def test_generic_name_with_route_sc_picks_the_subcutaneous_product(catalog):
@@ -104,9 +108,9 @@ def test_pembrolizumab_iv_defaults_to_24_months(catalog, every, dose, count):
     # Through 2028-11-30: 730 days; the last dose is day 714 (34 x 21 = 17 x 42), 2028-11-14.
     assert len(result.events) == count
     assert dates(result)[-1] == date(2028, 11, 14)
-    assert {e.dose for e in result.events} == {dose}
+    assert {wording.event_dose(e) for e in result.events} == {dose}
     assert all(e.end - e.start == timedelta(minutes=30) for e in result.events)
-    assert "up to 24 months" in result.horizon
+    assert "up to 24 months" in wording.horizon_text(result.reach)
 
 
 @pytest.mark.parametrize(("weight", "dose"), [(30, "60 mg"), (120, "200 mg")])
@@ -114,7 +118,7 @@ def test_pembrolizumab_pediatric_2_mg_per_kg_capped_at_200(catalog, weight, dose
     result = plan(catalog, "pembrolizumab", START, pediatric=True, weight_kg=weight, doses=2)
     assert result.regimen.id == "pembrolizumab-iv-pediatric"
     assert dates(result) == [START, date(2026, 12, 22)]
-    assert {e.dose for e in result.events} == {dose}
+    assert {wording.event_dose(e) for e in result.events} == {dose}
 
 
 @pytest.mark.parametrize(
@@ -128,8 +132,8 @@ def test_pembrolizumab_sc_keytruda_qlex(catalog, every, dose, minutes, second):
     result = plan(catalog, "Keytruda Qlex", START, every, doses=2, time=time(8), tz="Australia/Sydney")
     assert result.regimen.id == "pembrolizumab-sc"
     assert dates(result) == [START, second]
-    assert result.events[0].dose == dose.split(" with ")[0]
-    assert dose in result.schedule_text  # the enzyme given with it, in the heading and the notes
+    assert wording.event_dose(result.events[0]) == dose.split(" with ")[0]
+    assert dose in wording.schedule_text(result)  # the enzyme given with it, in the heading and the notes
     assert result.events[0].end - result.events[0].start == timedelta(minutes=minutes)
 
 
@@ -160,7 +164,7 @@ def test_afami_cel_pathway_with_default_infusion_six_weeks_after_collection(cata
     fludarabine = [e.day for e in chemo if e.title.startswith("Fludarabine")]
     cyclophosphamide = [e.day for e in chemo if e.title.startswith("Cyclophosphamide")]
     assert fludarabine == [-7, -6, -5, -4] and cyclophosphamide == [-7, -6, -5]
-    assert {e.dose for e in chemo} == {"30 mg/m²", "600 mg/m²"}
+    assert {wording.event_dose(e) for e in chemo} == {"30 mg/m²", "600 mg/m²"}
     premed, infusion = (next(e for e in result.events if e.kind == k) for k in ("premedication", "infusion"))
     # One after the other from the appointment time: premedication ends when the infusion starts.
     assert (premed.start.strftime("%H:%M"), premed.end.strftime("%H:%M")) == ("09:00", "09:30")
@@ -174,7 +178,7 @@ def test_afami_cel_pathway_with_default_infusion_six_weeks_after_collection(cata
 def test_afami_cel_unconfirmed_facts_are_marked_in_the_event_text(catalog):
     result = plan(catalog, "afami-cel", date(2027, 1, 4))
     chemo = next(e for e in result.events if e.kind == "chemotherapy")
-    text = " ".join(chemo.notes)
+    text = " ".join(wording.patient_notes(chemo.facts))
     assert chemo.unconfirmed
     assert "The chemotherapy days and doses are not confirmed against the prescribing information." in text
     assert "SPEARHEAD" not in text  # the trial is named in show --sources, not in the patient's words
@@ -190,7 +194,7 @@ def test_afami_cel_infusion_date_moves_the_block_and_keeps_the_collection(catalo
     assert found[("chemotherapy", -7)] == date(2027, 1, 27)
     assert found[("infusion", 1)] == date(2027, 2, 3)
     assert sorted(d for k, d in found if k == "monitoring") == list(range(2, 12))
-    assert not any("6 weeks after collection" in n for e in result.events for n in e.notes)
+    assert not any("6 weeks after collection" in n for e in result.events for n in wording.patient_notes(e.facts))
 
 
 def test_pembrolizumab_past_its_cap_is_planned_with_a_warning(catalog):
@@ -199,10 +203,12 @@ def test_pembrolizumab_past_its_cap_is_planned_with_a_warning(catalog):
     assert any("24-month limit" in w for w in result.warnings)
     # Every dose past the limit says so, and so does the summary; doses within it do not.
     past = [e for e in result.events if e.first_day >= date(2028, 12, 1)]
-    assert past and all(e.beyond_label and e.notes[0].startswith("Beyond the labelled duration") for e in past)
+    assert past and all(
+        e.beyond_label and wording.patient_notes(e.facts)[0].startswith("Beyond the labelled duration") for e in past
+    )
     assert not any(e.beyond_label for e in result.events if e.first_day < date(2028, 12, 1))
-    assert f"{len(past)} doses fall after the 24-month limit" in result.horizon
-    assert "beyond the labelled duration" in result.horizon
+    assert f"{len(past)} doses fall after the 24-month limit" in wording.horizon_text(result.reach)
+    assert "beyond the labelled duration" in wording.horizon_text(result.reach)
 
 
 def test_event_uids_are_rfc_4122_uuid5_of_plan_and_key():

@@ -14,14 +14,17 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+from scheduler import wording
 from scheduler.app.book import profile_book
 from scheduler.app.chair_load import Skipped, read_calendar
 from scheduler.app.plans import list_plans, plan_from_spec
 from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
+from scheduler.clinic_model import AgendaItem
 from scheduler.engine.slots import asked_for
-from scheduler.model import CHAIR_KINDS, AgendaItem, ClinicProfile, Plan, minute_of_day
-from scheduler.wording import NO_CHAIR, day_sheet_title, event_summary
+from scheduler.model import CHAIR_KINDS, ClinicProfile, Plan, minute_of_day
+from scheduler.view_wording import NO_CHAIR, day_sheet_title
+from scheduler.wording import event_summary
 from scheduler.writers.ical.read import ASKED_PROPERTY, CONFLICT_PROPERTY, PREPARE_PROPERTY, unescape
 
 # Watch periods bring nobody in; a clinic task (a milestone for the clinic) is on the sheet.
@@ -44,7 +47,7 @@ def from_plan(plan: Plan, first: date, last: date) -> Iterator[AgendaItem]:
             event.kind,
             day_sheet_title(event_summary(event), plan.request.patient or ""),
             prepare.get(event.uid, ()),
-            (event.conflict,) if event.conflict else (),
+            (wording.event_conflict(event),) if wording.event_conflict(event) else (),
             asked=asked_for(event),
         )
 

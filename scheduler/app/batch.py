@@ -32,6 +32,7 @@ from scheduler.app.batch_rows import RowResult, Settings, booked_elsewhere_sitti
 from scheduler.app.book import Book, Seat, open_book
 from scheduler.app.levelling import Levelling, Sitting, level
 from scheduler.app.pool import in_workers, worker_count
+from scheduler.clinic_model import Load
 from scheduler.errors import TxcalError
 from scheduler.files import (
     exclusive_temporary,
@@ -39,7 +40,7 @@ from scheduler.files import (
     remove_leftovers,
 )
 from scheduler.inputs.plan_spec import cached_profile, profile_calendar
-from scheduler.model import ClinicProfile, Load
+from scheduler.model import ClinicProfile
 from scheduler.writers.csv import safe_writer
 from scheduler.writers.ical.export import (
     calendar_head,

@@ -3,7 +3,6 @@ calendars of a batch folder as `publish --folder` reads them."""
 
 from __future__ import annotations
 
-import functools
 import os
 import pickle
 import re
@@ -13,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
+from scheduler import caches
 from scheduler.errors import TxcalError
 from scheduler.files import (
     exclusive_temporary,
@@ -179,7 +179,7 @@ def _expect_zone(cells: dict[str, str], found: dict[str, set[int]]) -> None:
         found.setdefault(zone, set()).update(range(year, year + 3))
 
 
-@functools.lru_cache(maxsize=64)
+@caches.kept(64)
 def _known_zone(name: str) -> bool:
     try:
         check_zone(name)

@@ -4,12 +4,12 @@ clinic calendar and the book keep of it. Runs in the main process or in a worker
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from scheduler import caches, wording
 from scheduler.app.batch_files import RESERVED, Outcome, file_stem
 from scheduler.app.book import BookedPlan, Seat, Visit, VisitRow, seated_plan, visit_rows
 from scheduler.app.levelling import Sitting, sittings
@@ -26,7 +26,8 @@ from scheduler.inputs.patient_list import spec_from_row
 from scheduler.inputs.plan_spec import PlanSpec
 from scheduler.model import CHAIR_KINDS, Plan, PlannedEvent, minute_of_day
 from scheduler.options import PATIENT_LIST
-from scheduler.wording import clinic_description, day_sheet_title, event_summary
+from scheduler.view_wording import clinic_description, day_sheet_title
+from scheduler.wording import event_summary
 from scheduler.writers.ical.export import (
     EventBlock,
     escape,
@@ -127,12 +128,12 @@ def clinic_event(
     their own, so the day sheet and the load read them back as data.
     """
     line = _clinic_description(
-        event.dose,
+        wording.event_dose(event),
         event.route,
         event.kind,
-        event.reason,
-        event.conflict,
-        (*prepare, *event.clinic_notes),
+        wording.event_reason(event),
+        wording.event_conflict(event),
+        (*prepare, *wording.clinic_notes(event.facts)),
         calendar_file,
     )
     more = {PATIENT_PROPERTY: _patient_line(patient)}
@@ -141,25 +142,25 @@ def clinic_event(
         more[ASKED_PROPERTY] = fold(f"{ASKED_PROPERTY}:{escape(asked)}")
     if prepare:
         more[PREPARE_PROPERTY] = fold(f"{PREPARE_PROPERTY}:{escape('; '.join(prepare))}")
-    if event.conflict:
-        more[CONFLICT_PROPERTY] = fold(f"{CONFLICT_PROPERTY}:{escape(event.conflict)}")
+    if wording.event_conflict(event):
+        more[CONFLICT_PROPERTY] = fold(f"{CONFLICT_PROPERTY}:{escape(wording.event_conflict(event))}")
     else:
         # The clinic's calendar carries no reminders: the patient's own does. Its own lines, in name order, last.
         quick = block.with_description(line, [more[name] for name in sorted(more)])
         if quick is not None:
             return quick
     props = {**block.props, "DESCRIPTION": line, **more}
-    if event.conflict:
+    if wording.event_conflict(event):
         props["SUMMARY"] = fold("SUMMARY:" + escape(event_summary(event, clinic=True)))
     return EventBlock(block.uid, props, (), block.zones)
 
 
-@functools.lru_cache(maxsize=256)
+@caches.kept(256)
 def _patient_line(patient: str) -> str:
     return fold(f"{PATIENT_PROPERTY}:{escape(patient)}")  # kept: each patient's events are written together
 
 
-@functools.lru_cache(maxsize=256)
+@caches.kept(256)
 def _clinic_description(
     dose: str, route: str, kind: str, reason: str, conflict: str, clinic_notes: tuple[str, ...], calendar_file: str
 ) -> str:
@@ -272,8 +273,8 @@ def _visit(event: PlannedEvent, patient: str, prepare: tuple[str, ...]) -> Visit
     return Visit(
         event.uid, event.kind, day_sheet_title(event_summary(event), patient), event.first_day, start,
         end if start is not None and end is not None and end >= start else None,
-        event.minutes if start is not None else None, status, asked_for(event), event.reason,
-        (*prepare, *event.clinic_notes), (event.conflict,) if event.conflict else (),
+        event.minutes if start is not None else None, status, asked_for(event), wording.event_reason(event),
+        (*prepare, *wording.clinic_notes(event.facts)), (wording.event_conflict(event),) if wording.event_conflict(event) else (),
     )  # fmt: skip
 
 

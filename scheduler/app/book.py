@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import json
 import os
@@ -39,10 +38,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from scheduler import caches
 from scheduler.app.levelling import clock_time, sittings
+from scheduler.clinic_model import AgendaItem
 from scheduler.engine.slots import Rebooking, reschedule
 from scheduler.errors import TxcalError
-from scheduler.model import AgendaItem, ClinicProfile, Plan, clock_text
+from scheduler.model import ClinicProfile, Plan, clock_text
 
 SCHEMA = 1  # PRAGMA user_version of a book this txcal writes
 # How long a command waits for another that is writing the book (TXCAL_BOOK_WAIT: seconds, for tests).
@@ -519,7 +520,7 @@ _VISIT_COLUMNS = (
 _CHAIR_KINDS = frozenset({"dose", "chemotherapy", "infusion", "premedication"})
 
 
-@functools.lru_cache(maxsize=1024)
+@caches.kept(1024)
 def _json_list(items: tuple[str, ...]) -> str:
     return json.dumps(list(items))
 

@@ -19,9 +19,10 @@ from typing import Any
 from scheduler.app.book import profile_book
 from scheduler.app.plans import list_plans
 from scheduler.catalog.loader import Catalog
+from scheduler.clinic_model import ClinicHours, Load
 from scheduler.errors import TxcalError
 from scheduler.files import check_regular
-from scheduler.model import DEFAULT_HOURS, EVENT_KINDS, ClinicHours, ClinicProfile, Load, Plan, minute_of_day
+from scheduler.model import DEFAULT_HOURS, EVENT_KINDS, ClinicProfile, Plan, minute_of_day
 from scheduler.writers.ical.read import (
     PATIENT_PROPERTY,
     ContentLine,

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from scheduler.model import CHAIR_KINDS, NURSE_WINDOW, Plan, clock_minutes, starts_past_limit
-from scheduler.wording import exact_summary, levelling_day, levelling_summary
+from scheduler.view_wording import exact_summary, levelling_day, levelling_summary
 
 NOON = 12 * 60
 # Levels one day (jobs, chairs, opens, closes, nurse starts): the result, what fits no chair, the

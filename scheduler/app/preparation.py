@@ -6,7 +6,7 @@ Shared by the clinic calendar of a batch (scheduler.app.batch) and the day sheet
 from __future__ import annotations
 
 from scheduler.model import CHAIR_KINDS, Plan
-from scheduler.wording import preparation
+from scheduler.view_wording import preparation
 
 
 def plan_preparation(plan: Plan) -> dict[str, tuple[str, ...]]:

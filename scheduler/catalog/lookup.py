@@ -6,11 +6,11 @@ them with the exact flags that choose each.
 
 from __future__ import annotations
 
-import functools
 import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from scheduler import caches
 from scheduler.catalog.loader import Catalog
 from scheduler.errors import AmbiguousRegimen, RegimenNotFound, option
 from scheduler.model import Regimen, Schedule
@@ -18,7 +18,7 @@ from scheduler.units import parse_interval
 from scheduler.wording import describe_interval, dose_text
 
 
-@functools.lru_cache(maxsize=1024)
+@caches.kept(1024)
 def normalize(name: str) -> str:
     """Return a name in the form names are compared: case-folded, single spaces."""
     return " ".join(name.casefold().replace("_", " ").split())

@@ -139,7 +139,7 @@ def batch(
         f"{out_dir}: one .ics each, {CLINIC_FILE}, {MANIFEST_FILE}.",
         err=True,
     )
-    from scheduler.wording import batch_conflicts
+    from scheduler.view_wording import batch_conflicts
 
     if result.levelling is not None:
         click.echo(result.levelling.summary(), err=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from scheduler import wording
 from scheduler.app.plans import check_record_fits
 from scheduler.cli.main import current_day, expand_plan, main, spec_from_options
 from scheduler.cli.params import (
@@ -103,7 +104,7 @@ def _record(plan_file: Path, entry: RecordSpec, template_dirs: tuple[str, ...]) 
     upcoming = [e for e in result.events if e.status == "planned" and e.first_day >= current_day()]
     if upcoming:
         nxt = upcoming[0]
-        moved = f" ({nxt.reason})" if nxt.reason else ""
+        moved = f" ({wording.event_reason(nxt)})" if wording.event_reason(nxt) else ""
         click.echo(f"Next planned: {nxt.title} on {nxt.first_day:%a %Y-%m-%d}{moved}.", err=True)
     else:
         click.echo("Nothing planned from today on.", err=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
 
+from scheduler import caches
 from scheduler.model import Window
 
 
@@ -59,7 +59,7 @@ class ClinicCalendar:
         return planned, False
 
 
-@lru_cache(maxsize=256)
+@caches.kept(256)
 def _holiday_table(code: str, year: int) -> dict[date, str]:
     """Return one year's public holidays for a code, with the names shown as reasons (shared by every plan)."""
     import holidays  # loaded only when a plan asks for holidays

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from scheduler import wording
 from scheduler.engine.events import EventMaker, event_order, notes_facts, source_facts
 from scheduler.engine.linked import linked_visits
 from scheduler.engine.records import Records
@@ -146,7 +147,7 @@ class DoseBuilder(EventMaker):
         if conflicts and request.strict:
             raise PlanError(
                 f"{option('strict')}: doses on closed days: "
-                + "; ".join(f"dose {e.dose_number} on {e.first_day} ({e.conflict})" for e in conflicts)
+                + "; ".join(f"dose {e.dose_number} on {e.first_day} ({wording.event_conflict(e)})" for e in conflicts)
             )
         return horizon, warnings
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from scheduler import caches
 from scheduler.identity import EventUids
 from scheduler.model import (
     Fact,
@@ -44,7 +44,7 @@ _DAY_MINUTES = 24 * 60
 _PLACEHOLDER = Fact("placeholder")
 
 
-@lru_cache(maxsize=8192)
+@caches.kept(8192)
 def _steady(zone: ZoneInfo, day: date) -> bool:
     """Return whether the zone's clocks keep one offset through the whole day (no change to or from summer time)."""
     midnight = datetime.combine(day, time()).replace(tzinfo=zone)

@@ -7,7 +7,7 @@ from datetime import date
 
 from scheduler.errors import PlanError
 from scheduler.model import Plan
-from scheduler.wording import selection_text
+from scheduler.view_wording import selection_text
 
 
 def select_events(

@@ -8,11 +8,11 @@ names, loads the closures and checks the records, in one place for all of them.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 
+from scheduler import caches
 from scheduler.catalog.loader import Catalog
 from scheduler.catalog.lookup import resolve
 from scheduler.engine.clinic_calendar import ClinicCalendar
@@ -109,7 +109,7 @@ def _calendar(avoid: tuple[str, ...], holidays: str | None, closed: Path | None)
     return ClinicCalendar(weekends="weekends" in avoid, holiday_code=holidays, closures=closures)
 
 
-@functools.lru_cache(maxsize=64)
+@caches.kept(64)
 def cached_profile(path: Path) -> ClinicProfile:
     """Return the clinic profile at a resolved path, read once however many plans name it."""
     from scheduler.inputs.clinic_profile import load_profile

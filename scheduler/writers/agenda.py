@@ -7,7 +7,8 @@ import textwrap
 from collections.abc import Callable
 from datetime import date
 
-from scheduler.model import AgendaItem, clock_text
+from scheduler.clinic_model import AgendaItem
+from scheduler.model import clock_text
 from scheduler.wording import plural
 from scheduler.writers.csv import safe_writer
 from scheduler.writers.table import fit_table

@@ -6,7 +6,8 @@ import io
 import textwrap
 from datetime import date
 
-from scheduler.model import Load, clock_text
+from scheduler.clinic_model import Load
+from scheduler.model import clock_text
 from scheduler.wording import plural
 from scheduler.writers.csv import safe_writer
 from scheduler.writers.table import fit_table

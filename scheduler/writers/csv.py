@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+from scheduler import wording
 from scheduler.model import Plan
 from scheduler.writers.registry import Rendered, View
 
@@ -63,9 +64,9 @@ def to_csv(plan: Plan) -> str:
             [
                 e.uid, e.kind, e.title, _cell(e.start), _cell(e.end if not e.all_day else e.last_day),
                 "TRUE" if e.all_day else "FALSE", zone if not e.all_day else "", "" if e.day is None else e.day,
-                "" if e.dose_number is None else e.dose_number, e.dose, e.route, e.status,
-                "" if e.shifted_from is None else _cell(e.shifted_from), e.reason, e.conflict,
-                "TRUE" if e.unconfirmed else "FALSE", "\n".join(e.notes), plan.plan_id,
+                "" if e.dose_number is None else e.dose_number, wording.event_dose(e), e.route, e.status,
+                "" if e.shifted_from is None else _cell(e.shifted_from), wording.event_reason(e), wording.event_conflict(e),
+                "TRUE" if e.unconfirmed else "FALSE", "\n".join(wording.patient_notes(e.facts)), plan.plan_id,
             ]
         )  # fmt: skip
     return out.getvalue()

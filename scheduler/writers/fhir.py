@@ -19,6 +19,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from scheduler import wording
 from scheduler.identity import EventUids
 from scheduler.model import CHAIR_KINDS, Dose, Plan, PlannedEvent
 from scheduler.wording import dose_text, fact_line
@@ -77,7 +78,7 @@ def render_bundle(plan: Plan) -> dict[str, Any]:
     groups: dict[tuple[str, str, str, int | None], list[PlannedEvent]] = {}
     for event in events:
         if event.kind in CHAIR_KINDS or event.kind in _SERVICE_KINDS:
-            key = (event.kind, event.name, event.dose, _every_days(event))
+            key = (event.kind, event.name, wording.event_dose(event), _every_days(event))
             groups.setdefault(key, []).append(event)
     requests: list[dict[str, Any]] = []
     request_of: dict[str, str] = {}  # event uid -> the fullUrl of its request
@@ -107,7 +108,7 @@ def render_bundle(plan: Plan) -> dict[str, Any]:
         "status": "active" if any(e.status == "given" for e in plan.events) else "draft",
         "intent": "plan",
         "title": plan.regimen.title,
-        "description": f"{plan.schedule_text}. {plan.horizon}",
+        "description": f"{wording.schedule_text(plan)}. {wording.horizon_text(plan.reach)}",
         "subject": subject,
         "period": {"start": first.isoformat(), "end": last.isoformat()},
         "note": [{"text": f"Source: {s.address} ({s.mark}: {s.supports})"} for s in plan.regimen.sources],
@@ -142,7 +143,10 @@ def _medication_request(
         repeat.update(frequency=1, period=1, periodUnit="d")
     if first.minutes:
         repeat.update(duration=first.minutes, durationUnit="min")
-    dosage: dict[str, Any] = {"text": f"{first.dose} {first.route}".strip() or first.name, "timing": {"repeat": repeat}}
+    dosage: dict[str, Any] = {
+        "text": f"{wording.event_dose(first)} {first.route}".strip() or first.name,
+        "timing": {"repeat": repeat},
+    }
     if first.route:
         dosage["route"] = {"text": first.route}
     notes = []
@@ -200,8 +204,8 @@ def _appointment(event: PlannedEvent, patient_url: str, request: str | None, boo
     if request is not None:
         resource["basedOn"] = [{"reference": request}]
     resource["participant"] = participants
-    if event.reason:
-        resource["comment"] = event.reason  # the clinic's words: an EHR is a clinic's view
+    if wording.event_reason(event):
+        resource["comment"] = wording.event_reason(event)  # the clinic's words: an EHR is a clinic's view
     return resource
 
 

@@ -16,16 +16,10 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from scheduler import wording
 from scheduler.model import Fact, Plan, PlannedEvent
-from scheduler.wording import (
-    DISCLAIMER,
-    UNCONFIRMED_MARK,
-    day_label,
-    describe_minutes,
-    fact_line,
-    plan_heading,
-    status_label,
-)
+from scheduler.view_wording import plan_heading
+from scheduler.wording import DISCLAIMER, UNCONFIRMED_MARK, day_label, describe_minutes, fact_line, status_label
 from scheduler.writers.registry import Rendered, View
 
 # Kinds as the page shows them: a letter (prints in grey), a name, and a colour with AA contrast.
@@ -143,7 +137,7 @@ def _row(event: PlannedEvent, where: bool) -> str:
     # dose past the label's duration; in the patient's words (the clinic's reasons stay in its views).
     lines = [fact_line(f) for f in event.facts if f.kind in _ROW_FACTS and f.audience == "patient"]
     remarks = "".join(f'<div class="note">{_e(line)}</div>' for line in lines if line)
-    dose = _e(f"{event.dose} {event.route}".strip()) if event.dose else ""
+    dose = _e(f"{wording.event_dose(event)} {event.route}".strip()) if wording.event_dose(event) else ""
     length = _e(describe_minutes(event.minutes)) if event.minutes and not event.all_day else ""
     held = ' class="held"' if event.status == "held" else ""
     return (
@@ -188,7 +182,7 @@ def render_handout(plan: Plan, view: View) -> str:
         "<header><h1>Your treatment schedule</h1>",
         f"<p><strong>{_e(plan_heading(plan))}</strong></p>",
         f"<p>For: {_e(label)}</p>" if label else "",
-        f"<p>Prepared on {view.today:%A %d %B %Y}. {_e(plan.horizon)}</p></header>",
+        f"<p>Prepared on {view.today:%A %d %B %Y}. {_e(wording.horizon_text(plan.reach))}</p></header>",
         '<main><section aria-labelledby="calendar"><h2 id="calendar">Calendar</h2>',
         _months(events),
         '</section><section aria-labelledby="appointments"><h2 id="appointments">Appointments</h2>',

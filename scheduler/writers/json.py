@@ -6,6 +6,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from scheduler import wording
 from scheduler.model import Plan, PlannedEvent
 from scheduler.writers.registry import Rendered, View
 
@@ -29,16 +30,16 @@ def event_to_dict(event: PlannedEvent) -> dict[str, Any]:
         "all_day": event.all_day,
         "day": event.day,
         "dose_number": event.dose_number,
-        "dose": event.dose,
+        "dose": wording.event_dose(event),
         "route": event.route,
         "status": event.status,
         "shifted_from": event.shifted_from.isoformat() if event.shifted_from else None,
-        "reason": event.reason,
-        "conflict": event.conflict or None,
+        "reason": wording.event_reason(event),
+        "conflict": wording.event_conflict(event) or None,
         "unconfirmed": event.unconfirmed,
-        "notes": list(event.notes),
-        "clinic_notes": list(event.clinic_notes),
-        "sources": list(event.sources),
+        "notes": list(wording.patient_notes(event.facts)),
+        "clinic_notes": list(wording.clinic_notes(event.facts)),
+        "sources": list(wording.reference_notes(event.facts)),
         "beyond_label": event.beyond_label,
         "audience": event.audience,
         "location": event.location or None,
@@ -55,12 +56,12 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "drug": plan.regimen.drug,
             "title": plan.regimen.title,
             "every": request.schedule.every if request.schedule else None,
-            "schedule": plan.schedule_text,
+            "schedule": wording.schedule_text(plan),
         },
         "plan_id": plan.plan_id,
         "patient": request.patient,
         "timezone": request.tz if request.time is not None else None,
-        "horizon": plan.horizon,
+        "horizon": wording.horizon_text(plan.reach),
         "events": [event_to_dict(e) for e in plan.events],
     }
 

@@ -11,16 +11,10 @@ import textwrap
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
+from scheduler import wording
 from scheduler.model import Plan, PlannedEvent
-from scheduler.wording import (
-    DISCLAIMER,
-    UNCONFIRMED_MARK,
-    day_label,
-    plan_heading,
-    plan_summary,
-    relative_day,
-    status_label,
-)
+from scheduler.view_wording import plan_heading, plan_summary, relative_day
+from scheduler.wording import DISCLAIMER, UNCONFIRMED_MARK, day_label, status_label
 from scheduler.writers.registry import Rendered, View
 
 # ANSI colours per event kind (SGR codes).
@@ -66,10 +60,10 @@ def event_label(event: PlannedEvent) -> str:
 def situation(event: PlannedEvent) -> list[str]:
     """Return what changed about an event, for the line under it: moved, given, held, conflict."""
     remarks = []
-    if event.reason:
-        remarks.append(event.reason)
-    if event.conflict:
-        remarks.append(f"! conflict: {event.conflict}")
+    if wording.event_reason(event):
+        remarks.append(wording.event_reason(event))
+    if wording.event_conflict(event):
+        remarks.append(f"! conflict: {wording.event_conflict(event)}")
     return remarks
 
 
@@ -81,7 +75,7 @@ def _fit(text: str, width: int) -> str:
 
 
 def _closing(plan: Plan, width: int) -> list[str]:
-    lines = ["", *textwrap.wrap(plan_summary(plan), width), *textwrap.wrap(plan.horizon, width)]
+    lines = ["", *textwrap.wrap(plan_summary(plan), width), *textwrap.wrap(wording.horizon_text(plan.reach), width)]
     if any(e.unconfirmed for e in plan.events):
         lines.extend(textwrap.wrap(UNCONFIRMED_MARK, width))
     lines.extend(textwrap.wrap(DISCLAIMER, width))
@@ -132,7 +126,7 @@ def render_timeline(plan: Plan, today: date, width: int = 80, color: bool = Fals
         room = width - len(lead) - (len(ahead) + 1 if ahead else 0)
         indent = " " * len(lead)
         # What must never be cut: the dose with its unit and route, and the mark of an unconfirmed fact.
-        dose = plain(f"{event.dose} {event.route}".strip()) if event.dose else ""
+        dose = plain(f"{wording.event_dose(event)} {event.route}".strip()) if wording.event_dose(event) else ""
         tail = (f"  {dose}" if dose else "") + (" *" if event.unconfirmed else "")
         label = status_label(event)
         name = (f"{label}: " if label else "") + plain(event.name)

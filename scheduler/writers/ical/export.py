@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cached_property, lru_cache
+from functools import cached_property
 
-from scheduler import __version__
+from scheduler import __version__, caches, wording
 from scheduler.errors import TxcalError
 from scheduler.model import Plan, PlannedEvent
 from scheduler.wording import CANCELLED_PREFIX, calendar_title, event_description, event_summary, reminder_text
@@ -49,7 +49,7 @@ def calendar_name(plan: Plan) -> str:
 
 def description(event: PlannedEvent) -> str:
     """Return the plain-text description: dose and route, notes, sources and the reminder."""
-    return event_description(event.kind, event.dose, event.route, event.notes)
+    return event_description(event.kind, wording.event_dose(event), event.route, wording.patient_notes(event.facts))
 
 
 def unambiguous(value: date | datetime) -> date | datetime:
@@ -78,7 +78,7 @@ def escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
-@lru_cache(maxsize=1024)
+@caches.kept(1024)
 def fold(line: str) -> str:
     """Return a content line folded at 75 octets, split only between characters.
 
@@ -124,7 +124,7 @@ def folded(line: str) -> str:
     return line if len(line) < 75 and line.isascii() else fold(line)
 
 
-@lru_cache(maxsize=512)
+@caches.kept(512)
 def _description_line(kind: str, dose: str, route: str, notes: tuple[str, ...]) -> str:
     # The doses of a plan share it but for a line or two: escaped and folded once for them all.
     return fold("DESCRIPTION:" + escape(event_description(kind, dose, route, notes)))
@@ -173,7 +173,7 @@ def _offset(value: timedelta) -> str:
     return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
 
 
-@lru_cache(maxsize=16)
+@caches.kept(16)
 def _stamp_text(stamp: datetime) -> str:
     return f"{stamp:%Y%m%dT%H%M%S}Z"
 
@@ -287,7 +287,7 @@ class EventBlock:
         )
 
 
-@lru_cache(maxsize=64)
+@caches.kept(64)
 def _order(names: tuple[str, ...]) -> tuple[str, ...] | None:
     """Return property names in icalendar's order: the canonical ones first, then alphabetically.
 
@@ -301,7 +301,7 @@ def _zones(start: date | datetime, end: date | datetime) -> frozenset[tuple[str,
     return _zone_set(getattr(start, "tzinfo", None), start.year, getattr(end, "tzinfo", None), end.year)
 
 
-@lru_cache(maxsize=1024)
+@caches.kept(1024)
 def _zone_set(start_zone: object, start_year: int, end_zone: object, end_year: int) -> frozenset[tuple[str, int]]:
     # Kept: a clinic's events start and end in a few zones and years.
     found = set()
@@ -342,7 +342,9 @@ def event_block(event: PlannedEvent, reminders: Sequence[timedelta], stamp: date
         f"BEGIN:VEVENT\r\n{folded(f'SUMMARY:{title}')}\r\nDTSTART{_value(start)}\r\nDTEND{_value(end)}\r\n"
         f"DTSTAMP:{stamp_text}\r\n{folded(f'UID:{event.uid}')}\r\nSEQUENCE:{sequence}\r\n{_categories(event.kind)}\r\n"
     )
-    description = _description_line(event.kind, event.dose, event.route, event.notes)
+    description = _description_line(
+        event.kind, wording.event_dose(event), event.route, wording.patient_notes(event.facts)
+    )
     location = f"{folded(f'LOCATION:{escape(event.location)}')}\r\n" if event.location else ""
     transparent = _TRANSPARENT if event.kind in TRANSPARENT or event.status == "held" else _OPAQUE
     alarms = (
@@ -366,12 +368,12 @@ _STATUS_LINE = {status: f"STATUS:{value}" for status, value in STATUS.items()}
 _TRANSPARENT, _OPAQUE = "TRANSP:TRANSPARENT", "TRANSP:OPAQUE"
 
 
-@lru_cache(maxsize=64)
+@caches.kept(64)
 def _categories(kind: str) -> str:
     return f"CATEGORIES:{escape(kind.capitalize())}"
 
 
-@lru_cache(maxsize=64)
+@caches.kept(64)
 def _trigger(trigger: timedelta) -> str:
     return f"TRIGGER:{_duration(trigger)}"
 
@@ -595,7 +597,7 @@ def zone_years(blocks: Iterable[EventBlock]) -> dict[str, set[int]]:
     return years
 
 
-@lru_cache(maxsize=1024)
+@caches.kept(1024)
 def vtimezone(key: str, first_year: int, last_year: int) -> str:
     """Return a rule-based VTIMEZONE for a zone over some years, folded, CRLF-terminated."""
     lines = ["BEGIN:VTIMEZONE", f"TZID:{key}"]

@@ -16,6 +16,7 @@ from scheduler.engine import expand
 from scheduler.model import PlanRequest
 from scheduler.writers.ical.check import check_ics
 from scheduler.writers.ical.export import to_ics
+from scheduler.writers.ical.update import own_events
 from scheduler.writers.ical.reference import reference_ics
 from tests_support import ICS_CASES, SOURCE_DATE_EPOCH, atezolizumab_every_3_weeks, plan_of_command
 
@@ -301,11 +302,12 @@ GOLDEN_ICS = sorted((Path(__file__).parent / "golden").glob("*.ics"))
 
 def _library_reading(text: str) -> dict:
     """The previous events as the full parser reads them: the reference for the fast reader."""
-    from scheduler.writers.ical import export
+    from scheduler.writers.ical.event import read_event
+    from scheduler.writers.ical.read import parse
 
     found = {}
-    for component in export.parse(text)[0].walk("VEVENT"):
-        block = export.read_event(component)
+    for component in parse(text)[0].walk("VEVENT"):
+        block = read_event(component)
         sequence, stamp, status = component.first("SEQUENCE"), component.first("DTSTAMP"), component.first("STATUS")
         found[block.uid] = (block, sequence.value if sequence else None, stamp.value if stamp else None,
                             bool(status and status.value == "CANCELLED"))  # fmt: skip
@@ -314,10 +316,9 @@ def _library_reading(text: str) -> dict:
 
 @pytest.mark.parametrize("path", GOLDEN_ICS, ids=[p.name for p in GOLDEN_ICS])
 def test_txcals_own_files_read_back_as_the_full_parser_reads_them(path):
-    from scheduler.writers.ical.export import _own_events
 
     text = path.read_bytes().decode("utf-8")  # as a rerun reads it: line endings as written
-    own = _own_events(text)
+    own = own_events(text)
     assert own is not None
     reference = _library_reading(text)
     assert list(own) == list(reference)
@@ -328,7 +329,6 @@ def test_txcals_own_files_read_back_as_the_full_parser_reads_them(path):
 
 
 def test_a_cancelled_and_updated_file_reads_back_as_the_full_parser_reads_it(tmp_path):
-    from scheduler.writers.ical.export import _own_events
 
     first = to_ics(atezolizumab_every_3_weeks(date(2026, 12, 1), doses=4), datetime(2026, 11, 1, tzinfo=UTC))
     later = to_ics(
@@ -338,10 +338,10 @@ def test_a_cancelled_and_updated_file_reads_back_as_the_full_parser_reads_it(tmp
         first.data,
     )
     text = later.data.decode("utf-8")
-    own = _own_events(text)
+    own = own_events(text)
     assert own is not None and sum(p.cancelled for p in own.values()) == 2
     assert {uid: p.block for uid, p in own.items()} == {uid: r[0] for uid, r in _library_reading(text).items()}
-    assert _own_events(text.replace("\r\n", "\n")) is None  # bare line feeds: the full reader
+    assert own_events(text.replace("\r\n", "\n")) is None  # bare line feeds: the full reader
 
 
 @pytest.mark.parametrize("doses_then", [4, 3, 5], ids=["unchanged", "shortened", "longer"])
@@ -444,7 +444,7 @@ def test_the_load_reads_txcals_calendars_as_the_line_reader_reads_them(txcal, tm
 def test_events_made_as_text_read_and_write_as_their_lines_by_name(case):
     """An event is made as one piece of text; its lines by name, and the clinic's copy, say the same."""
     from scheduler.app.batch_rows import clinic_event
-    from scheduler.writers.ical.export import EventBlock, event_block
+    from scheduler.writers.ical.event import EventBlock, event_block
 
     plan = plan_of_command(ICS_CASES[case])
     stamp, reminders = datetime(2026, 11, 20, tzinfo=UTC), (timedelta(days=1), timedelta(hours=2))

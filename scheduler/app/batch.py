@@ -42,10 +42,7 @@ from scheduler.files import (
 from scheduler.inputs.plan_spec import cached_profile, profile_calendar
 from scheduler.model import ClinicProfile
 from scheduler.writers.csv import safe_writer
-from scheduler.writers.ical.export import (
-    calendar_head,
-    timezones_text,
-)
+from scheduler.writers.ical.export import calendar_head, timezones_text
 
 BATCH_LOCK = "batch"  # the folder's lock file, .batch.lock: one batch writes a folder at a time
 

@@ -21,10 +21,7 @@ from scheduler.files import (
 )
 from scheduler.inputs.patient_list import iter_rows
 from scheduler.units import check_zone
-from scheduler.writers.ical.export import (
-    calendar_head,
-    timezones_text,
-)
+from scheduler.writers.ical.export import calendar_head, timezones_text
 from scheduler.writers.ical.read import (
     txcal_plan_id,
 )

@@ -28,14 +28,9 @@ from scheduler.model import CHAIR_KINDS, Plan, PlannedEvent, minute_of_day
 from scheduler.options import PATIENT_LIST
 from scheduler.view_wording import clinic_description, day_sheet_title
 from scheduler.wording import event_summary
-from scheduler.writers.ical.export import (
-    EventBlock,
-    escape,
-    event_block,
-    fold,
-    to_ics,
-    zone_years,
-)
+from scheduler.writers.ical.event import EventBlock, event_block
+from scheduler.writers.ical.export import to_ics, zone_years
+from scheduler.writers.ical.lines import escape, fold
 from scheduler.writers.ical.read import (
     ASKED_PROPERTY,
     CONFLICT_PROPERTY,

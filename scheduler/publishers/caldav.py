@@ -29,16 +29,8 @@ import defusedxml.ElementTree as defused
 from scheduler.errors import TxcalError
 from scheduler.files import write_atomic
 from scheduler.model import Plan
-from scheduler.writers.ical.export import (
-    EventBlock,
-    calendar_head,
-    calendar_name,
-    cancelled_event,
-    read_event,
-    timezones_text,
-    to_ics,
-    zone_years,
-)
+from scheduler.writers.ical.event import EventBlock, cancelled_event, read_event
+from scheduler.writers.ical.export import calendar_head, calendar_name, timezones_text, to_ics, zone_years
 from scheduler.writers.ical.read import PLAN_PROPERTY, parse, txcal_plan_id, unfolded
 
 USER_ENV, PASSWORD_ENV = "TXCAL_CALDAV_USER", "TXCAL_CALDAV_PASSWORD"

@@ -15,15 +15,9 @@ from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, Timezo
 
 from scheduler.model import Plan, PlannedEvent
 from scheduler.wording import event_summary, reminder_text
-from scheduler.writers.ical.export import (
-    PRODID,
-    STATUS,
-    TRANSPARENT,
-    alarm_triggers,
-    calendar_name,
-    description,
-    unambiguous,
-)
+from scheduler.writers.ical.event import STATUS, TRANSPARENT, alarm_triggers, description
+from scheduler.writers.ical.export import PRODID, calendar_name
+from scheduler.writers.ical.lines import unambiguous
 from scheduler.writers.ical.read import PLAN_PROPERTY
 from scheduler.writers.ical.vtimezone import observances
 

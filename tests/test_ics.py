@@ -16,8 +16,8 @@ from scheduler.engine import expand
 from scheduler.model import PlanRequest
 from scheduler.writers.ical.check import check_ics
 from scheduler.writers.ical.export import to_ics
-from scheduler.writers.ical.update import own_events
 from scheduler.writers.ical.reference import reference_ics
+from scheduler.writers.ical.update import own_events
 from tests_support import ICS_CASES, SOURCE_DATE_EPOCH, atezolizumab_every_3_weeks, plan_of_command
 
 GOLDEN = Path(__file__).parent / "golden"

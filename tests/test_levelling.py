@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.app.levelling import Sitting, level, level_day
+from scheduler.app.board import Sitting
+from scheduler.app.levelling import level, level_day
 
 DAY = date(2026, 12, 1)
 OPENS, CLOSES = 8 * 60, 18 * 60

@@ -29,8 +29,10 @@ from scheduler.app.batch_files import (
     survey,
 )
 from scheduler.app.batch_rows import RowResult, Settings, booked_elsewhere_sittings, plan_chunk, sitting_chunk
-from scheduler.app.book import Book, Seat, open_book
-from scheduler.app.levelling import Levelling, Sitting, level
+from scheduler.app.board import Sitting
+from scheduler.app.book import Book, open_book
+from scheduler.app.booking import Seat
+from scheduler.app.levelling import Levelling, level
 from scheduler.app.pool import in_workers, worker_count
 from scheduler.clinic_model import Load
 from scheduler.errors import TxcalError

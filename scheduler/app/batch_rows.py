@@ -11,8 +11,9 @@ from pathlib import Path
 
 from scheduler import caches, wording
 from scheduler.app.batch_files import RESERVED, Outcome, file_stem
-from scheduler.app.book import BookedPlan, Seat, Visit, VisitRow, seated_plan, visit_rows
-from scheduler.app.levelling import Sitting, sittings
+from scheduler.app.board import Sitting
+from scheduler.app.booking import BookedPlan, Seat, Visit, VisitRow, seated_plan, visit_rows
+from scheduler.app.levelling import sittings
 from scheduler.app.output import previous_output, write_plan
 from scheduler.app.plans import plan_from_spec
 from scheduler.app.preparation import plan_preparation

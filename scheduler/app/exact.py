@@ -14,7 +14,8 @@ import time as timer
 from dataclasses import dataclass
 from typing import Any
 
-from scheduler.app.levelling import Board, DayResult, DaySolver, Sitting, level_day, score
+from scheduler.app.board import Board, Sitting
+from scheduler.app.levelling import DayResult, DaySolver, level_day, score
 from scheduler.errors import TxcalError
 from scheduler.model import NURSE_WINDOW
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from scheduler.app.batch_files import CLINIC_FILE, CLINIC_PLAN
 from scheduler.app.batch_rows import Settings, plan_chunk
-from scheduler.app.book import Book, BookedPlan, Seat, clock, minutes, open_book
-from scheduler.app.levelling import Board, Sitting
+from scheduler.app.board import Board, Sitting
+from scheduler.app.book import Book, open_book
+from scheduler.app.booking import BookedPlan, Seat, clock, minutes
 from scheduler.errors import TxcalError
 from scheduler.files import read_existing, write_atomic
 from scheduler.inputs.plan_spec import cached_profile, profile_calendar

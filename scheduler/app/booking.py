@@ -1,0 +1,123 @@
+"""What the clinic book holds, as records: seats, booked plans and visits; a plan seated from its seats, and visits as rows of the book."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from scheduler import caches
+from scheduler.app.levelling import clock_time, sittings
+from scheduler.engine.slots import Rebooking, reschedule
+from scheduler.model import Plan, clock_text
+
+
+def clock(minute: int | None) -> str | None:
+    return None if minute is None else clock_text(minute)  # NULL for an all-day visit
+
+
+def minutes(text: str | None) -> int | None:
+    if not text:
+        return None
+    hour, _, minute = text.partition(":")
+    return int(hour) * 60 + int(minute)
+
+
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """A booked chair visit: the day the plan gives it, when the patient asked, and where and when it sits."""
+
+    planned: date
+    asked: int
+    day: date
+    start: int
+    chair: int | None  # from 1; None when the batch that booked it did not level
+    minutes: int = 0
+    lead: int = 0
+    tail: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BookedPlan:
+    """A plan the book holds: its identity, patient, calendar file and where it came from."""
+
+    plan_id: str
+    patient: str
+    calendar: str
+    list: str
+    row: int
+    cells: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One event as the book keeps it for the clinic's views."""
+
+    uid: str
+    kind: str
+    what: str
+    day: date
+    start: int | None
+    end: int | None
+    minutes: int | None
+    status: str
+    asked: str = ""
+    reason: str = ""
+    prepare: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()
+
+
+def seated_plan(
+    plan: Plan, row: int, patient: str, prefer: str | None, given: dict[date, Seat]
+) -> tuple[Plan, list[Seat]]:
+    """Return the plan with its chair visits at the seats given (by the day the plan gives each; the others
+    as planned), and every chair visit's seat, as the book keeps them."""
+    rebookings, seats = [], []
+    for sitting in sittings(plan, row, patient, prefer):
+        seat = given.get(sitting.day)
+        if seat is None:
+            seat = Seat(sitting.day, sitting.start, sitting.day, sitting.start, None)
+        elif (seat.day, seat.start) != (sitting.day, sitting.start):
+            rebookings.append(Rebooking(sitting.day, seat.day, clock_time(seat.start), clock_time(sitting.start)))
+        seats.append(
+            Seat(sitting.day, sitting.start, seat.day, seat.start, seat.chair, sitting.minutes, sitting.lead,
+                 sitting.tail, seat.reason)
+        )  # fmt: skip
+    return reschedule(plan, tuple(rebookings)), seats
+
+
+VISIT_COLUMNS = (
+    "uid", "plan_id", "patient", "kind", "what", "day", "start", "end", "minutes", "chair", "status", "asked",
+    "reason", "prepare", "conflicts",
+)  # fmt: skip
+
+
+_CHAIR_KINDS = frozenset({"dose", "chemotherapy", "infusion", "premedication"})
+
+
+@caches.kept(1024)
+def _json_list(items: tuple[str, ...]) -> str:
+    return json.dumps(list(items))
+
+
+VisitRow = tuple[object, ...]  # a row of the visits table, in VISIT_COLUMNS order
+
+
+def visit_rows(booked: BookedPlan, visits: Iterable[Visit], seats: Iterable[Seat]) -> list[VisitRow]:
+    """Return a plan's visits as rows of the visits table (a chair visit's chair: its day's seat's).
+
+    Made where the plan is made (a batch's worker), so the process that writes the book only writes.
+    """
+    chairs: Mapping[date, int] = {seat.day: seat.chair for seat in seats if seat.chair}
+    return [
+        (visit.uid, booked.plan_id, booked.patient, visit.kind, visit.what, visit.day.isoformat(), clock(visit.start),
+         clock(visit.end), visit.minutes, chairs.get(visit.day) if visit.kind in _CHAIR_KINDS else None, visit.status,
+         visit.asked, visit.reason, _json_list(visit.prepare), _json_list(visit.conflicts))
+        for visit in visits
+    ]  # fmt: skip
+
+
+def seat_text(seat: Seat) -> str:
+    return f"{seat.day} {clock(seat.start)}" + (f" chair {seat.chair}" if seat.chair else "")

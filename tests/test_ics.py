@@ -403,8 +403,8 @@ def test_the_load_reads_txcals_calendars_as_the_line_reader_reads_them(txcal, tm
     """`txcal load` reads five values an event from txcal's own bytes; held equal to the general reader."""
     import io
 
-    from scheduler.app.chair_load import calendar_visits, own_visits
     from scheduler.writers.ical.read import stream_events
+    from scheduler.writers.ical.visits import calendar_visits, own_visits
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "list.csv").write_text(
@@ -458,3 +458,32 @@ def test_events_made_as_text_read_and_write_as_their_lines_by_name(case):
             quick = clinic_event(made, event, "plan.ics", "P-1, Ward 3", prepare)
             assert quick.text == clinic_event(by_name, event, "plan.ics", "P-1, Ward 3", prepare).text
             assert "BEGIN:VALARM" not in quick.text and "X-TXCAL-PATIENT:P-1\\, Ward 3\r\n" in quick.text
+
+
+@given(
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2199, 12, 31)).map(  # noqa: DTZ001  (wall times, as calendars write them)
+        lambda moment: moment.replace(microsecond=0)
+    ),
+    st.sampled_from(["date", "local", "utc"]),
+)
+@settings(max_examples=300)
+def test_the_one_date_reader_reads_what_strptime_reads(moment, form):
+    from scheduler.writers.ical.read import date_time_parts
+
+    if form == "date":
+        text = f"{moment:%Y%m%d}"
+        assert date_time_parts(text) == (datetime.strptime(text, "%Y%m%d").date(), None, 0, False)  # noqa: DTZ007
+    else:
+        text = f"{moment:%Y%m%dT%H%M%S}" + ("Z" if form == "utc" else "")
+        read = datetime.strptime(text.rstrip("Z"), "%Y%m%dT%H%M%S")  # noqa: DTZ007
+        assert date_time_parts(text) == (read.date(), read.hour * 60 + read.minute, read.second, form == "utc")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["20261301", "20260230", "20261120T240000", "20261120T236000", "20261120T235960", "20261120T0900000", "2026112"],
+)
+def test_the_one_date_reader_refuses_what_is_not_a_date(text):
+    from scheduler.writers.ical.read import date_time_parts
+
+    assert date_time_parts(text) is None

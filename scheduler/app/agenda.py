@@ -16,7 +16,6 @@ from pathlib import Path
 
 from scheduler import wording
 from scheduler.app.book import profile_book
-from scheduler.app.chair_load import Skipped, read_calendar
 from scheduler.app.plans import list_plans, plan_from_spec
 from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
@@ -26,6 +25,7 @@ from scheduler.model import CHAIR_KINDS, ClinicProfile, Plan, minute_of_day
 from scheduler.view_wording import NO_CHAIR, day_sheet_title
 from scheduler.wording import event_summary
 from scheduler.writers.ical.read import ASKED_PROPERTY, CONFLICT_PROPERTY, PREPARE_PROPERTY, unescape
+from scheduler.writers.ical.visits import Skipped, read_calendar
 
 # Watch periods bring nobody in; a clinic task (a milestone for the clinic) is on the sheet.
 _LEFT_OUT = frozenset({"watch"})

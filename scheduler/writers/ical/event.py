@@ -16,10 +16,9 @@ from scheduler.writers.ical.lines import (
     folded,
     moment_value,
     unambiguous,
-    utc_stamp,
     utc_text,
 )
-from scheduler.writers.ical.read import Component, unfolded
+from scheduler.writers.ical.read import Component, unfolded, utc_stamp
 
 # Properties that change when an event changes; the rest of its lines are its content.
 VOLATILE = frozenset({"DTSTAMP", "SEQUENCE", "LAST-MODIFIED"})

@@ -23,14 +23,8 @@ from scheduler.writers.ical.event import (
     EventBlock,
     event_block,
 )
-from scheduler.writers.ical.lines import (
-    CONTROLS,
-    escape,
-    fold,
-    offset_text,
-    utc_stamp,
-)
-from scheduler.writers.ical.read import PLAN_PROPERTY, txcal_plan_id
+from scheduler.writers.ical.lines import CONTROLS, escape, fold, offset_text
+from scheduler.writers.ical.read import PLAN_PROPERTY, txcal_plan_id, utc_stamp
 from scheduler.writers.ical.update import Previous, previous_events, updated
 from scheduler.writers.ical.vtimezone import Observance, observances
 from scheduler.writers.registry import Rendered, View

@@ -131,16 +131,3 @@ def offset_text(value: timedelta) -> str:
 @caches.kept(16)
 def utc_text(stamp: datetime) -> str:
     return f"{stamp:%Y%m%dT%H%M%S}Z"
-
-
-def utc_stamp(text: str) -> datetime:
-    """Return a UTC DATE-TIME value such as 20261120T000000Z (read by hand: strptime is slow).
-
-    Raises:
-        ValueError: it is not one.
-    """
-    if len(text) != 16 or text[8] != "T" or text[15] != "Z" or not (text[:8] + text[9:15]).isdigit():
-        raise ValueError(f"{text!r} is not a UTC time stamp like 20261120T000000Z")
-    return datetime(
-        int(text[:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]), int(text[13:15]), tzinfo=UTC
-    )

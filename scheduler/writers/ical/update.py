@@ -17,11 +17,8 @@ from scheduler.writers.ical.event import (
     cancelled_event,
     read_event,
 )
-from scheduler.writers.ical.lines import (
-    PROPERTY_BREAK,
-    utc_stamp,
-)
-from scheduler.writers.ical.read import parse, parse_line, unfolded
+from scheduler.writers.ical.lines import PROPERTY_BREAK
+from scheduler.writers.ical.read import parse, parse_line, unfolded, utc_stamp
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -487,3 +487,13 @@ def test_the_one_date_reader_refuses_what_is_not_a_date(text):
     from scheduler.writers.ical.read import date_time_parts
 
     assert date_time_parts(text) is None
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1), max_size=6))
+@settings(max_examples=300)
+def test_a_list_of_texts_reads_back_as_the_items_written(items):
+    # The clinic calendar's preparation lines travel as a TEXT list, not as text another module splits.
+    from scheduler.writers.ical.lines import escape
+    from scheduler.writers.ical.read import unescape_list
+
+    assert unescape_list(",".join(map(escape, items))) == tuple(items)

@@ -24,7 +24,7 @@ from scheduler.engine.slots import asked_for
 from scheduler.model import CHAIR_KINDS, ClinicProfile, Plan, minute_of_day
 from scheduler.view_wording import NO_CHAIR, day_sheet_title
 from scheduler.wording import event_summary
-from scheduler.writers.ical.read import ASKED_PROPERTY, CONFLICT_PROPERTY, PREPARE_PROPERTY, unescape
+from scheduler.writers.ical.read import ASKED_PROPERTY, CONFLICT_PROPERTY, PREPARE_PROPERTY, unescape, unescape_list
 from scheduler.writers.ical.visits import Skipped, read_calendar
 
 # Watch periods bring nobody in; a clinic task (a milestone for the clinic) is on the sheet.
@@ -65,6 +65,7 @@ def from_calendar(path: Path, first: date, last: date, skipped: Skipped | None =
         if not first <= visit.day <= last or visit.kind in _LEFT_OUT:
             continue
         text = {name: unescape(visit.lines[name].value) if name in visit.lines else "" for name in _SHOWN}
+        prepare = unescape_list(visit.lines[PREPARE_PROPERTY].value) if PREPARE_PROPERTY in visit.lines else ()
         yield AgendaItem(
             visit.day,
             visit.start,
@@ -72,7 +73,7 @@ def from_calendar(path: Path, first: date, last: date, skipped: Skipped | None =
             visit.patient,
             visit.kind,
             day_sheet_title(text["SUMMARY"], visit.patient),
-            tuple(line for line in text[PREPARE_PROPERTY].split("; ") if line),
+            prepare,
             (text[CONFLICT_PROPERTY],) if text[CONFLICT_PROPERTY] else (),
             asked=text[ASKED_PROPERTY],
         )

@@ -137,7 +137,8 @@ def clinic_event(
     if asked:
         more[ASKED_PROPERTY] = fold(f"{ASKED_PROPERTY}:{escape(asked)}")
     if prepare:
-        more[PREPARE_PROPERTY] = fold(f"{PREPARE_PROPERTY}:{escape('; '.join(prepare))}")
+        # A list of TEXT values: each escaped, so only the separating commas are bare (RFC 5545 3.1.1).
+        more[PREPARE_PROPERTY] = fold(f"{PREPARE_PROPERTY}:{','.join(map(escape, prepare))}")
     if wording.event_conflict(event):
         more[CONFLICT_PROPERTY] = fold(f"{CONFLICT_PROPERTY}:{escape(wording.event_conflict(event))}")
     else:

@@ -245,6 +245,17 @@ def unescape(value: str) -> str:
     return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
 
 
+def unescape_list(value: str) -> tuple[str, ...]:
+    """Return the items of a multi-valued TEXT property (RFC 5545 3.1.1: separated by unescaped commas)."""
+    items = re.split(r"(?<!\\)((?:\\\\)*),", value)  # a comma after an even run of backslashes separates
+    # re.split keeps the captured backslash runs: put each back on the item it ends.
+    joined = [items[0]]
+    for run, item in zip(items[1::2], items[2::2], strict=True):
+        joined[-1] += run
+        joined.append(item)
+    return tuple(unescape(item) for item in joined if item)
+
+
 def is_txcal_text(head: str) -> bool:
     """Return whether a calendar's first lines say txcal wrote it (CRLF line ends, txcal's PRODID)."""
     return head.startswith("BEGIN:VCALENDAR\r\n") and "\r\nPRODID:-//txcal//" in head

@@ -21,6 +21,7 @@ from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
 from scheduler.clinic_model import AgendaItem
 from scheduler.engine.slots import asked_for
+from scheduler.errors import TxcalError
 from scheduler.model import CHAIR_KINDS, ClinicProfile, Plan, minute_of_day
 from scheduler.view_wording import NO_CHAIR, day_sheet_title
 from scheduler.wording import event_summary
@@ -153,3 +154,42 @@ def gather(
             for plan in list_plans(source, default_profile, catalog(), left_out):
                 items += from_plan(plan, first, last)
     return items
+
+
+def day_sheet(
+    sources: tuple[Path, ...],
+    profile_path: Path | None,
+    first: date,
+    days: int,
+    chairs: int | None,
+    fmt: str,
+    catalog: Callable[[], Catalog],
+    left_out: Callable[[str], None],
+    width: int,
+) -> str:
+    """Return the day sheet (text or CSV) of `days` days from `first`: from the sources, or the profile's book.
+
+    A list or plan files are shown as asked, not levelled, and the heading says so.
+
+    Raises:
+        TxcalError: no source and no profile keeping a book, or a source cannot be read.
+    """
+    from scheduler.app.chair_load import clinic_hours
+    from scheduler.inputs.clinic_profile import load_profile
+    from scheduler.writers import agenda as sheet
+
+    profile = load_profile(profile_path) if profile_path is not None else None
+    place = profile.name if profile else ""
+    chairs = chairs or (profile.chairs if profile else None)
+    if not sources:
+        if profile is None:
+            raise TxcalError("give SOURCES, or --clinic FILE whose profile keeps a clinic book")
+        seated = from_book(profile, first, days)
+    else:
+        seated = seat(gather(sources, profile_path, first, days, catalog, left_out), chairs)
+    if fmt == "csv":
+        return sheet.to_csv(seated)
+    asked = any(s.is_file() and s.suffix.lower() not in (".ics",) for s in sources)
+    wanted = [first + timedelta(days=n) for n in range(days)]
+    closed = clinic_hours(profile).closed if profile is not None else None
+    return sheet.render_text(seated, wanted, place, chairs, width, "as asked, not levelled" if asked else "", closed)

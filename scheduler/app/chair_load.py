@@ -93,3 +93,46 @@ def opening_minutes(profile: ClinicProfile | None, hours: tuple[int, int] | None
     if hours is not None:
         return hours[1] - hours[0]
     return profile.longest_day if profile else DEFAULT_HOURS[1] - DEFAULT_HOURS[0]
+
+
+def load_view(
+    source: Path | None,
+    profile_path: Path | None,
+    chairs: int | None,
+    hours: tuple[int, int] | None,
+    fmt: str,
+    on: date | None,
+    first: date | None,
+    last: date | None,
+    today: date,
+    catalog: Callable[[], Catalog],
+    left_out: Callable[[str], None],
+    width: int,
+    colour: bool,
+) -> str:
+    """Return the daily load as a front end shows it: a table, CSV, months (from `today`) or one day's chart (`on`).
+
+    The source as for `count`; chairs and hours default to the profile's (each weekday's hours,
+    closures and the nurse limit, unless `hours` are given).
+
+    Raises:
+        TxcalError: a source, profile or book cannot be read.
+    """
+    from scheduler.inputs.clinic_profile import load_profile
+    from scheduler.writers import chair_load as views
+
+    profile = load_profile(profile_path) if profile_path is not None else None
+    chairs = chairs or (profile.chairs if profile else None)
+    result = count(source, profile_path, chairs, opening_minutes(profile, hours), catalog, left_out, first, last)
+    if profile is not None and hours is None:
+        result.clinic = clinic_hours(profile)
+    shown = result.window(first, last)
+    if fmt == "csv":
+        return views.to_csv(shown)
+    if fmt == "month":
+        return views.render_months(shown, today, width, colour)
+    if fmt == "chart":
+        assert on is not None
+        span = hours or (profile.opening(on) if profile else None) or DEFAULT_HOURS
+        return views.render_chart(result, on, span, width, colour)
+    return views.render_table(shown, width)

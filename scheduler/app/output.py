@@ -13,7 +13,10 @@ from pathlib import Path
 from scheduler.errors import TxcalError, option
 from scheduler.files import is_stream, read_existing, write_atomic
 from scheduler.model import Plan
-from scheduler.writers.registry import Format, View
+from scheduler.writers.registry import FORMATS, Format, View, format_for_suffix, known_suffixes
+
+# The formats a front end offers, and what it hands them (the registry, shown through the policy that writes them).
+__all__ = ["FORMATS", "Format", "View", "format_for_suffix", "known_suffixes", "previous_output", "write_plan"]
 
 
 def previous_output(path: Path, fmt: Format, plan: Plan, force: bool, replace: bool = False) -> bytes | None:

@@ -4,13 +4,95 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
-from scheduler.catalog.loader import Catalog
+from scheduler.catalog.loader import TEMPLATES_ENV, Catalog, load_regimens
 from scheduler.engine import expand
 from scheduler.errors import TxcalError, worded
 from scheduler.inputs.plan_spec import PlanSpec, RecordSpec, build_request
 from scheduler.model import Plan
+
+# The requests a front end makes: a plan as the user gave it, and a record of what happened.
+__all__ = [
+    "TEMPLATES_ENV",
+    "PlanSpec",
+    "RecordSpec",
+    "booked_plan_for",
+    "check_record_fits",
+    "completions",
+    "list_plans",
+    "narrowed",
+    "open_catalog",
+    "plan_from_spec",
+    "plan_notes",
+    "spec_from_file",
+]
+
+
+def open_catalog(template_dirs: tuple[str, ...]) -> tuple[Catalog, list[str]]:
+    """Return the shipped templates and the user's (from `template_dirs`), with a note for each the user's replace.
+
+    Raises:
+        TemplateError: a template cannot be read.
+    """
+    catalog = load_regimens(template_dirs)
+    notes = []
+    for regimen_id in catalog.replaced:
+        replacement = catalog.get(regimen_id)
+        assert replacement is not None
+        notes.append(f"your template {replacement.path} replaces the shipped {regimen_id!r}.")
+    return catalog, notes
+
+
+def completions(template_dirs: tuple[str, ...], incomplete: str, what: str) -> list[str]:
+    """Return what a shell may complete: regimen names (`what` "names") or intervals ("every"); none when
+    the templates cannot be read.
+
+    A name with a space ("Keytruda Qlex") would be inserted unquoted by bash and split in two, so
+    its regimen's id (pembrolizumab-sc) is offered in its place.
+    """
+    try:
+        catalog = load_regimens(template_dirs)
+    except TxcalError:
+        return []
+    if what == "every":
+        return sorted({s.every for r in catalog.regimens for s in r.schedules if s.every.startswith(incomplete)})
+    offered = set()
+    for regimen in catalog.regimens:
+        for name in (*regimen.names(), regimen.ingredient):
+            if name.casefold().startswith(incomplete.casefold()):
+                offered.add(regimen.id if " " in name else name)
+    return sorted(offered)
+
+
+def spec_from_file(path: Path) -> PlanSpec:
+    """Return the plan a patient's plan file holds.
+
+    Raises:
+        TxcalError: the file cannot be read or is not a plan file.
+    """
+    from scheduler.inputs.plan_file import load_plan
+
+    return load_plan(path)
+
+
+def booked_plan_for(spec: PlanSpec, catalog: Catalog) -> tuple[Plan, list[str]]:
+    """Return the plan a spec describes, with the times the clinic book holds for it, and its notes."""
+    plan = plan_from_spec(spec, catalog)
+    profile = plan.request.profile
+    if profile is not None and profile.book_path is not None:  # only then is the book (and SQLite) imported
+        from scheduler.app.book import booked_plan
+
+        plan = booked_plan(plan, spec.prefer)
+    return plan, plan_notes(plan, spec)
+
+
+def narrowed(plan: Plan, today: date, next_count: int | None, first: date | None, last: date | None) -> Plan:
+    """Return the plan narrowed for display: the next N events from today, or those from `first` to `last`."""
+    from scheduler.engine.selection import select_events
+
+    return select_events(plan, today, next_count, first, last)
 
 
 def plan_from_spec(spec: PlanSpec, catalog: Catalog) -> Plan:

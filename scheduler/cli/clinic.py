@@ -210,42 +210,26 @@ def load(
     (its clinic.ics); without one, the clinic book of the --clinic profile. With --chairs (or a profile's), a day is flagged when its chair minutes pass
     chairs x opening hours, or when more patients sit in chairs at one moment than there are chairs.
     """
-    from scheduler.app import chair_load as daily
-    from scheduler.writers import chair_load as views
+    from scheduler.app.chair_load import load_view
 
     if fmt == "chart" and on is None:
         raise click.UsageError("--format chart shows one day: add --date, e.g. --date 2026-12-01")
-    profile = None
-    if profile_path is not None:
-        from scheduler.inputs.clinic_profile import load_profile
-
-        profile = load_profile(profile_path)
-        chairs = chairs or profile.chairs
-    result = daily.count(
+    text = load_view(
         source,
         profile_path,
         chairs,
-        daily.opening_minutes(profile, hours),
-        lambda: load_catalog(template_dirs),
-        lambda message: click.echo(message, err=True),
+        hours,
+        fmt,
+        on,
         first,
         last,
+        today or current_day(),
+        lambda: load_catalog(template_dirs),
+        lambda message: click.echo(message, err=True),
+        view_width(),
+        colour_on(),
     )
-    if profile is not None and hours is None:
-        result.clinic = daily.clinic_hours(profile)  # each weekday's hours, closures and the nurse limit
-    shown = result.window(first, last)
-    if fmt == "csv":
-        click.echo(views.to_csv(shown), nl=False)
-    elif fmt == "month":
-        click.echo(views.render_months(shown, today or current_day(), view_width(), colour_on()), nl=False)
-    elif fmt == "chart":
-        assert on is not None
-        from scheduler.model import DEFAULT_HOURS
-
-        span = hours or (profile.opening(on) if profile else None) or DEFAULT_HOURS
-        click.echo(views.render_chart(result, on, span, view_width(), colour_on()), nl=False)
-    else:
-        click.echo(views.render_table(shown, view_width()), nl=False)
+    click.echo(text, nl=False)
 
 
 @main.command(short_help="The day sheet: each visit's time, chair, patient, preparation and conflicts.")
@@ -274,41 +258,22 @@ def agenda(
     (CSV) or plan files (.toml); without any, the clinic book of the --clinic profile (its booked
     times and chairs). A list or plan files are shown as asked, not levelled, and the heading says so.
     """
-    from scheduler.app.agenda import from_book, gather, seat
-    from scheduler.writers import agenda as sheet
+    from scheduler.app.agenda import day_sheet
 
-    place, profile = "", None
-    if profile_path is not None:
-        from scheduler.inputs.clinic_profile import load_profile
-
-        profile = load_profile(profile_path)
-        chairs, place = chairs or profile.chairs, profile.name
-    if not sources:
-        if profile is None:
-            raise click.UsageError("give SOURCES, or --clinic FILE whose profile keeps a clinic book")
-        seated = from_book(profile, first, days)
-    else:
-        items = gather(
-            sources,
-            profile_path,
-            first,
-            days,
-            lambda: load_catalog(template_dirs),
-            lambda message: click.echo(message, err=True),
-        )
-        seated = seat(items, chairs)
-    asked = any(s.is_file() and s.suffix.lower() not in (".ics",) for s in sources)
-    if fmt == "csv":
-        click.echo(sheet.to_csv(seated), nl=False)
-    else:
-        wanted = [first + timedelta(days=n) for n in range(days)]
-        note = "as asked, not levelled" if asked else ""
-        closed = None
-        if profile is not None:
-            from scheduler.app.chair_load import clinic_hours
-
-            closed = clinic_hours(profile).closed
-        click.echo(sheet.render_text(seated, wanted, place, chairs, view_width(), note, closed), nl=False)
+    if not sources and profile_path is None:
+        raise click.UsageError("give SOURCES, or --clinic FILE whose profile keeps a clinic book")
+    text = day_sheet(
+        sources,
+        profile_path,
+        first,
+        days,
+        chairs,
+        fmt,
+        lambda: load_catalog(template_dirs),
+        lambda message: click.echo(message, err=True),
+        view_width(),
+    )
+    click.echo(text, nl=False)
 
 
 @main.command(short_help="Move one booked chair visit to another time (and chair), kept in the clinic book.")
@@ -386,55 +351,24 @@ def publish(
 
     Events txcal did not write are left alone; a second run with nothing new changes nothing.
     """
-    from scheduler.publishers import caldav
+    from scheduler.app.publish import check_target, publish_folder, publish_plan
 
-    collection = caldav.check_url(url, allow_insecure)
-    user, password = caldav.credentials(credentials)
+    collection, user, password = check_target(url, allow_insecure, credentials)
     if folder is not None:
-        _publish_folder(folder, collection, user, password, state, overwrite, replace)
+        edited = 0
+        for line, count in publish_folder(folder, collection, user, password, time_stamp(), state, overwrite, replace):
+            click.echo(line, err=True)
+            edited += count
+        if edited:
+            raise click.ClickException(
+                f"{edited} events were edited in a calendar app and were not replaced (see above)"
+            )
         return
     result = expand_plan(plan_spec_from(ctx, drug, plan_file, options), template_dirs)
-    server = caldav.Server(collection, user, password)
-    report = caldav.publish(
-        result,
-        server,
-        time_stamp(),
-        state or caldav.default_state(collection, result.plan_id),
-        result.request.reminders,
-        overwrite,
-        replace,
-    )
-    click.echo(report.describe(collection), err=True)
-    if report.edited:
-        raise click.ClickException("some events were edited in a calendar app and were not replaced (see above)")
-
-
-def _publish_folder(
-    folder: Path, collection: str, user: str, password: str, state: Path | None, overwrite: bool, replace: bool
-) -> None:
-    """Publish each patient calendar of a batch folder to a collection of its own under `collection`."""
-    from scheduler.app.batch_files import patient_calendars
-    from scheduler.publishers import caldav
-
-    edited = 0
-    # Every file is read and checked before the first one is published: all or nothing.
-    for path, data, plan_id in patient_calendars(folder):
-        target = f"{collection}{path.stem}/"
-        state_path = (
-            state.with_name(f"{state.stem}-{path.stem}{state.suffix}")
-            if state
-            else caldav.default_state(target, plan_id)
-        )
-        try:
-            report = caldav.publish_file(
-                data, caldav.Server(target, user, password), time_stamp(), state_path, overwrite, replace
-            )
-        except caldav.PublishError as exc:
-            raise TxcalError(f"{path.name}: {exc}") from None
-        click.echo(f"{path.name}: {report.describe(target)}", err=True)
-        edited += len(report.edited)
+    line, edited = publish_plan(result, collection, user, password, time_stamp(), state, overwrite, replace)
+    click.echo(line, err=True)
     if edited:
-        raise click.ClickException(f"{edited} events were edited in a calendar app and were not replaced (see above)")
+        raise click.ClickException("some events were edited in a calendar app and were not replaced (see above)")
 
 
 def collect_for_batch() -> None:

@@ -9,20 +9,21 @@ import shutil
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from scheduler import __version__
-from scheduler.app.plans import plan_from_spec, plan_notes
-from scheduler.catalog.loader import Catalog, load_regimens
+from scheduler.app.plans import PlanSpec, booked_plan_for, open_catalog, spec_from_file
 from scheduler.cli.params import (
     PLAN_FLAGS,
 )
 from scheduler.errors import TxcalError
-from scheduler.inputs.plan_spec import PlanSpec
 from scheduler.model import Plan
 from scheduler.units import machine_zone_name
+
+if TYPE_CHECKING:
+    from scheduler.catalog.loader import Catalog
 
 # Which module of scheduler.cli defines each command: a command's module is imported only when that
 # command runs (or help lists them all), so `txcal plan` does not load the clinic's commands.
@@ -82,11 +83,9 @@ class TxcalGroup(click.Group):
 
 
 def load_catalog(template_dirs: tuple[str, ...]) -> Catalog:
-    catalog = load_regimens(template_dirs)
-    for regimen_id in catalog.replaced:
-        replacement = catalog.get(regimen_id)
-        assert replacement is not None
-        click.echo(f"Note: your template {replacement.path} replaces the shipped {regimen_id!r}.", err=True)
+    catalog, notes = open_catalog(template_dirs)
+    for note in notes:
+        click.echo(f"Note: {note}", err=True)
     return catalog
 
 
@@ -122,19 +121,15 @@ def plan_spec_from(ctx: click.Context, drug: str | None, plan_file: Path | None,
     """Return the plan a command names: a plan file, or DRUG and the plan options, never both."""
     if plan_file is None:
         return spec_from_options(drug, options)
-    from scheduler.inputs.plan_file import load_plan
-
     given = [o.name for o in PLAN_FLAGS if ctx.get_parameter_source(o.name) is click.core.ParameterSource.COMMANDLINE]
     if drug is not None or given:
         raise click.UsageError("give the plan in --plan-file or on the command line, not both")
-    return load_plan(plan_file)
+    return spec_from_file(plan_file)
 
 
 def expand_plan(spec: PlanSpec, template_dirs: tuple[str, ...]) -> Plan:
-    from scheduler.app.book import booked_plan
-
-    result = booked_plan(plan_from_spec(spec, load_catalog(template_dirs)), spec.prefer)
-    for note in plan_notes(result, spec):
+    result, notes = booked_plan_for(spec, load_catalog(template_dirs))
+    for note in notes:
         click.echo(f"Note: {note}", err=True)
     return result
 

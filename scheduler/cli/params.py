@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from scheduler.catalog.loader import TEMPLATES_ENV, load_regimens
-from scheduler.errors import TxcalError
+from scheduler.app.plans import TEMPLATES_ENV, completions
 from scheduler.options import CLINIC_ENV, OPTIONS, PlanOption, Value
 from scheduler.options import DATE as DATE_VALUE
 from scheduler.units import parse_reminders
@@ -80,21 +79,8 @@ def templates_option(command: Any) -> Any:
 
 
 def complete_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
-    """Offer regimen names for shell completion; quiet if templates cannot be read.
-
-    A name with a space ("Keytruda Qlex") would be inserted unquoted by bash and split in two, so
-    its regimen's id (pembrolizumab-sc) is offered in its place.
-    """
-    try:
-        catalog = load_regimens(ctx.params.get("template_dirs") or ())
-    except TxcalError:
-        return []
-    offered = set()
-    for regimen in catalog.regimens:
-        for name in (*regimen.names(), regimen.ingredient):
-            if name.casefold().startswith(incomplete.casefold()):
-                offered.add(regimen.id if " " in name else name)
-    return sorted(offered)
+    """Offer regimen names for shell completion; quiet if templates cannot be read."""
+    return completions(ctx.params.get("template_dirs") or (), incomplete, "names")
 
 
 def _complete_zones(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
@@ -104,11 +90,7 @@ def _complete_zones(ctx: click.Context, param: click.Parameter, incomplete: str)
 
 
 def _complete_intervals(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
-    try:
-        catalog = load_regimens(ctx.params.get("template_dirs") or ())
-    except TxcalError:
-        return []
-    return sorted({s.every for r in catalog.regimens for s in r.schedules if s.every.startswith(incomplete)})
+    return completions(ctx.params.get("template_dirs") or (), incomplete, "every")
 
 
 def _complete_holidays(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:

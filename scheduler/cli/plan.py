@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from scheduler.app.output import write_plan
+from scheduler.app.output import FORMATS, Format, View, format_for_suffix, known_suffixes, write_plan
+from scheduler.app.plans import narrowed
 from scheduler.cli.main import (
     colour_on,
     current_day,
@@ -26,7 +27,6 @@ from scheduler.cli.params import (
     replace_option,
     templates_option,
 )
-from scheduler.writers.registry import FORMATS, Format, View, format_for_suffix, known_suffixes
 
 
 @main.command(short_help="Expand a drug or plan file into a dated schedule.")
@@ -84,8 +84,6 @@ def plan(
     **options: Any,
 ) -> None:
     """Expand DRUG (a regimen id, generic or brand name) into a dated schedule."""
-    from scheduler.engine.selection import select_events
-
     result = expand_plan(plan_spec_from(ctx, drug, plan_file, options), template_dirs)
     path = None if output in (None, "-") else Path(output)
     chosen = FORMATS[fmt] if fmt else _format_for(path)
@@ -95,7 +93,7 @@ def plan(
     day = today or current_day()
     if first and last and last < first:
         raise click.UsageError(f"--to {last} is before --from {first}: give a later --to")
-    shown = select_events(result, day, next_count, first, last)
+    shown = narrowed(result, day, next_count, first, last)
     if chosen.whole_plan and shown is not result:
         raise click.UsageError("--next, --from and --to narrow a view; an .ics export always holds the whole plan")
     view = View(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import sys
 from datetime import date, time
 from pathlib import Path
@@ -12,7 +10,8 @@ from typing import Any
 import click
 
 from scheduler import wording
-from scheduler.app.plans import check_record_fits
+from scheduler.app.plans import RecordSpec
+from scheduler.app.records import last_record, new_plan_file, record_into, restart, undo_record
 from scheduler.cli.main import current_day, expand_plan, main, spec_from_options
 from scheduler.cli.params import (
     DATE,
@@ -23,7 +22,6 @@ from scheduler.cli.params import (
     templates_option,
 )
 from scheduler.errors import TxcalError
-from scheduler.inputs.plan_spec import RecordSpec
 from scheduler.options import BY_NAME
 from scheduler.units import check_text
 
@@ -61,45 +59,14 @@ _REASON = click.option(
 @templates_option
 def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str, ...], **options: Any) -> None:
     """Make a plan file for DRUG with the plan options (as for txcal plan)."""
-    from scheduler.inputs.plan_file import save_plan
-
-    if plan_file.exists() and not force:
-        raise TxcalError(f"{plan_file} exists: record into it, choose another name, or add --force to replace it")
     spec = spec_from_options(drug, options)
-    # Files the plan names are kept relative to the plan file, so they move together.
-    spec = dataclasses.replace(
-        spec,
-        closed=_beside(plan_file, spec.closed, "closures file"),
-        clinic_profile=_beside(plan_file, spec.clinic_profile, "clinic profile"),
-        base=plan_file.parent,
-    )
-    built = expand_plan(spec, template_dirs)
-    # Fix the plan's identity now, so later records and re-exports keep every event's UID.
-    spec = dataclasses.replace(spec, plan_id=built.plan_id)
-    save_plan(spec, plan_file)
+    built = new_plan_file(plan_file, spec, force, lambda planned: expand_plan(planned, template_dirs))
     click.echo(f"Wrote {plan_file}: {built.regimen.id}, first day {spec.start}.", err=True)
-
-
-def _beside(plan_file: Path, given: str | None, what: str) -> str | None:
-    """Return a file's path relative to the plan file's folder, which it must be in (or below)."""
-    if not given:
-        return given
-    kept = os.path.relpath(Path(given).resolve(), plan_file.resolve().parent)
-    if kept.startswith(".."):
-        raise TxcalError(f"keep the {what} {given} in the plan file's folder, so the two move together")
-    return kept
 
 
 def _record(plan_file: Path, entry: RecordSpec, template_dirs: tuple[str, ...]) -> None:
     """Add a record to a plan file once the plan still expands with it, and say what follows."""
-    from scheduler.files import locked
-    from scheduler.inputs.plan_file import add_record, load_plan, save_plan
-
-    with locked(plan_file):  # read, check and write as one, so a record made at the same time is kept
-        spec = add_record(load_plan(plan_file), dataclasses.replace(entry, recorded=current_day()))
-        result = expand_plan(spec, template_dirs)
-        check_record_fits(result, spec, entry)
-        save_plan(spec, plan_file)
+    result = record_into(plan_file, entry, current_day(), lambda spec: expand_plan(spec, template_dirs))
     click.echo(f"Recorded in {plan_file}: {entry.describe()}.", err=True)
     upcoming = [e for e in result.events if e.status == "planned" and e.first_day >= current_day()]
     if upcoming:
@@ -203,25 +170,9 @@ def record_restart(plan_file: Path, day: date, template_dirs: tuple[str, ...]) -
     For a start date that was wrong or has changed before treatment began; once a dose is given,
     record delays instead.
     """
-    from scheduler.files import locked
-    from scheduler.inputs.plan_file import load_plan, save_plan
-
-    with locked(plan_file):
-        spec = load_plan(plan_file)
-        given = [r for r in spec.records if r.kind == "given"]
-        if given:
-            raise TxcalError(
-                f"{plan_file} records {given[0].describe()}: a restart moves a plan not yet begun; "
-                f"record a delay instead (txcal record delay -f {plan_file} DOSE DAYS)"
-            )
-        if day == spec.start:
-            raise TxcalError(f"{plan_file} already starts on {day}: give another date")
-        before = expand_plan(spec, template_dirs)  # its identity, kept so calendars update in place
-        moved = dataclasses.replace(spec, start=day, plan_id=before.plan_id)
-        expand_plan(moved, template_dirs)  # still builds from the new start
-        save_plan(moved, plan_file)
+    start, plan_id = restart(plan_file, day, lambda spec: expand_plan(spec, template_dirs))
     click.echo(
-        f"Moved the start of {plan_file} from {spec.start} to {day}; plan id {before.plan_id} kept, so exporting or "
+        f"Moved the start of {plan_file} from {start} to {day}; plan id {plan_id} kept, so exporting or "
         "publishing it again moves its events in every calendar.",
         err=True,
     )
@@ -238,27 +189,12 @@ def record_undo(plan_file: Path, yes: bool, template_dirs: tuple[str, ...]) -> N
     record taken back is the one shown: if another came in since, nothing is taken back and the
     message says which record is last now.
     """
-    from scheduler.files import locked
-    from scheduler.inputs.plan_file import load_plan, save_plan
-
-    shown = load_plan(plan_file)
-    if not shown.records:
-        raise TxcalError(f"{plan_file} holds no records to take back")
-    last = shown.records[-1]
+    shown = last_record(plan_file)
+    last = shown[-1]
     click.echo(f"Last record in {plan_file}: {last.describe()}.", err=True)
     if not yes:
         if not sys.stdin.isatty():
             raise TxcalError("add --yes to take it back without being asked")
         click.confirm("Take it back?", abort=True, err=True)
-    with locked(plan_file):
-        spec = load_plan(plan_file)
-        if spec.records != shown.records:
-            now = spec.records[-1].describe() if spec.records else "none"
-            raise TxcalError(
-                f"{plan_file} changed while you answered (the last record is now: {now}); nothing was taken back: "
-                "run txcal record undo again to see it"
-            )
-        spec = dataclasses.replace(spec, records=spec.records[:-1])
-        expand_plan(spec, template_dirs)  # still builds without it
-        save_plan(spec, plan_file)
+    undo_record(plan_file, shown, lambda spec: expand_plan(spec, template_dirs))
     click.echo(f"Took back: {last.describe()}.", err=True)

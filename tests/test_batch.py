@@ -41,7 +41,7 @@ def test_sample_list_gives_a_calendar_each_a_clinic_calendar_and_a_manifest(txca
     assert [r["patient"] for r in rows] == ["P-001", "P-002", "P-003", "P-004", "C-005", "P-006", "P-017"]
     assert all(r["status"] == "ok" and r["file"] == f"{r['patient']}.ics" for r in rows)
     files = sorted(p.name for p in (clinic / "out").iterdir())
-    assert files == sorted([*(f"{r['patient']}.ics" for r in rows), "clinic.ics", "manifest.csv"])
+    assert files == sorted([*(f"{r['patient']}.ics" for r in rows), "clinic.ics", "manifest.csv", ".txcal-batch.jsonl"])
     for path in (clinic / "out").glob("*.ics"):
         assert check_ics(path.read_bytes()) == [], path
     clinic_text = (clinic / "out" / "clinic.ics").read_text(encoding="utf-8")
@@ -87,7 +87,13 @@ def test_bad_rows_are_reported_and_the_others_still_written(txcal, tmp_path, mon
         assert fragment in result.stderr, fragment
     rows = manifest(tmp_path / "out")
     assert [r["status"] for r in rows] == ["ok", "error", "error", "error", "error", "ok", "error"]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["A-1.ics", "A-6.ics", "clinic.ics", "manifest.csv"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        ".txcal-batch.jsonl",
+        "A-1.ics",
+        "A-6.ics",
+        "clinic.ics",
+        "manifest.csv",
+    ]
 
 
 def test_unknown_columns_stop_before_anything_is_written(txcal, tmp_path):
@@ -116,7 +122,9 @@ def test_rerun_is_byte_identical_and_a_changed_row_updates_its_calendar(txcal, c
     out = clinic / "out"
     assert txcal(f"batch {clinic / 'patients.csv'} --out-dir {out}").exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert not [name for name in before if name.startswith(".")]  # no temporary file left behind
+    assert not [
+        name for name in before if name.startswith(".") and name != ".txcal-batch.jsonl"
+    ]  # no temporary file left behind
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796000000")
     assert txcal(f"batch {clinic / 'patients.csv'} --out-dir {out}").exit_code == 0
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -151,7 +159,7 @@ def test_worker_processes_write_exactly_what_one_process_writes(tmp_path, monkey
         result = batching.run_batch(patients, Settings(folder, stamp, tmp_path))
         assert result.rows == 240 and not result.failed
         outputs[workers] = {p.name: p.read_bytes() for p in folder.iterdir()}
-    assert outputs[1] == outputs[2] and len(outputs[1]) == 242
+    assert outputs[1] == outputs[2] and len(outputs[1]) == 243  # 240 calendars, clinic.ics, manifest.csv, the kept rows
 
 
 def test_daily_load_from_the_list_and_from_the_calendar_agree(txcal, clinic):

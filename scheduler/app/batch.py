@@ -7,15 +7,17 @@ the end. A bad row is reported with its line number and skipped; the others are 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import pickle
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from scheduler.app.batch_files import (
     CLINIC_FILE,
@@ -28,12 +30,20 @@ from scheduler.app.batch_files import (
     stored_outcomes,
     survey,
 )
-from scheduler.app.batch_rows import RowResult, Settings, booked_elsewhere_sittings, plan_chunk, sitting_chunk
+from scheduler.app.batch_rows import (
+    RowResult,
+    Settings,
+    booked_elsewhere_sittings,
+    plan_chunk,
+    row_catalog,
+    sitting_chunk,
+)
 from scheduler.app.board import Sitting
 from scheduler.app.book import Book, open_book
 from scheduler.app.booking import Seat
 from scheduler.app.levelling import Levelling, level
 from scheduler.app.pool import in_workers, worker_count
+from scheduler.app.rerun import KEPT_FILE, batch_digest, kept_head, kept_line, read_kept
 from scheduler.clinic_model import Load
 from scheduler.errors import TxcalError
 from scheduler.files import (
@@ -147,6 +157,11 @@ def _run(
                 continue  # a booked visit of a patient this batch does not plan
             seats.setdefault(names[number], (None, {}))[1][planned] = Seat(planned, 0, day, start, chair + 1)
         settings = dataclasses.replace(settings, seats=seats)
+    reusing = book is None and not levelled and not settings.handouts and not settings.fhir
+    kept, old_body = read_kept(settings.out_dir) if reusing and not settings.empty_folder else ({}, 0)
+    if reusing:
+        shared = batch_digest(row_catalog(settings), settings.reminders, settings.profile)
+        settings = dataclasses.replace(settings, kept=kept, shared=shared)
     used: dict[str, set[int]] = {}
     seen: set[str] = set()
     if not settings.force:
@@ -156,25 +171,38 @@ def _run(
     # Each row's outcome waits in a file of its own until the days over the chairs are known: the
     # main process keeps nothing per row, however long the list.
     finished = exclusive_temporary(settings.out_dir, MANIFEST_FILE + ".rows")
+    keeping = exclusive_temporary(settings.out_dir, KEPT_FILE)
     load = Load(chairs=profile.chairs, open_minutes=profile.longest_day) if profile else None
+    head = calendar_head("txcal clinic calendar", CLINIC_PLAN)
     try:
-        with clinic.open("w", encoding="utf-8", newline="") as out, finished.open("wb") as rows_done:
-            out.write(calendar_head("txcal clinic calendar", CLINIC_PLAN))
-            out.write(timezones_text(expected))
+        with (
+            clinic.open("wb") as out,
+            finished.open("wb") as rows_done,
+            keeping.open("w", encoding="utf-8") as kept_rows,
+            _previous_clinic(settings.out_dir, kept) as previous,
+        ):
+            out.write((head + timezones_text(expected)).encode())
+            written = 0  # bytes of events so far: where the next row's clinic events begin
             for row in _collect(in_workers(plan_chunk, patients, settings, total, workers, progress), result, used):
                 seen.add(row.name)
                 if book is not None:
                     _book_row(book, row, used)
-                out.write(row.clinic_text)
+                text = row.clinic_text.encode() if row.reuse is None else _copied(previous, old_body, row.reuse)
+                out.write(text)
+                if row.kept is not None:
+                    span = (written, written + len(text))
+                    kept_rows.write(kept_line(Path(row.name).name, dataclasses.replace(row.kept, span=span)))
+                written += len(text)
                 if load is not None:
                     for day, minutes, at in row.chair:
                         load.add(day, "dose", minutes, str(row.outcome.row), at)
                 pickle.dump((row.outcome, sorted({day for day, _, _ in row.chair})), rows_done)
             if book is not None:
                 result.kept_out = _booked_elsewhere(book, seen, out, used)
-            out.write("END:VCALENDAR\r\n")
+            out.write(b"END:VCALENDAR\r\n")
+        zones = expected
         if any(not years <= expected.get(zone, set()) for zone, years in used.items()):
-            rewrite_zones(clinic, expected, used)
+            zones = rewrite_zones(clinic, expected, used)
         if load is not None and load.chairs is not None:
             result.over = sorted(day for day in load.days if load.over(day))
         with finished.open("rb") as rows_done, manifest.open("w", encoding="utf-8", newline="") as table:
@@ -182,15 +210,52 @@ def _run(
             rows.writerow(MANIFEST_COLUMNS)
             for outcome in _with_clinic_conflicts(stored_outcomes(rows_done), result):
                 rows.writerow(outcome.cells())
+        if reusing:
+            keeping = _finish_kept(keeping, kept_head(clinic, len(head) + len(timezones_text(zones))))
         os.replace(clinic, settings.out_dir / CLINIC_FILE)
         os.replace(manifest, settings.out_dir / MANIFEST_FILE)
+        if reusing:
+            os.replace(keeping, settings.out_dir / KEPT_FILE)
+        else:  # a kept file would describe a clinic.ics that is no more
+            (settings.out_dir / KEPT_FILE).unlink(missing_ok=True)
     except OSError as exc:
         raise TxcalError(f"cannot write in {settings.out_dir}: {exc.strerror}; nothing of this run was kept") from None
     finally:
         clinic.unlink(missing_ok=True)
         manifest.unlink(missing_ok=True)
         finished.unlink(missing_ok=True)
+        keeping.unlink(missing_ok=True)
     return result
+
+
+@contextlib.contextmanager
+def _previous_clinic(folder: Path, kept: dict[str, str]) -> Iterator[BinaryIO | None]:
+    """Open the clinic calendar being replaced, whose events unchanged rows bring back (None: none are)."""
+    if not kept:
+        yield None
+        return
+    with (folder / CLINIC_FILE).open("rb") as handle:
+        yield handle
+
+
+def _copied(previous: BinaryIO | None, body: int, span: tuple[int, int]) -> bytes:
+    """Return an unchanged row's clinic events, as the last batch wrote them."""
+    assert previous is not None  # a row is reused only when the last batch's clinic calendar is there
+    previous.seek(body + span[0])
+    text = previous.read(span[1] - span[0])
+    if text and not (text.startswith(b"BEGIN:VEVENT\r\n") and text.endswith(b"END:VEVENT\r\n")):
+        raise TxcalError(f"{CLINIC_FILE} changed while the batch ran: run the batch again")
+    return text
+
+
+def _finish_kept(keeping: Path, head: str) -> Path:
+    """Return the kept file: its first line (it names the finished clinic.ics), then the rows' lines."""
+    whole = exclusive_temporary(keeping.parent, KEPT_FILE)
+    with keeping.open("rb") as rows, whole.open("wb") as out:
+        out.write(head.encode())
+        shutil.copyfileobj(rows, out, 1 << 20)
+    keeping.unlink()
+    return whole
 
 
 def _book_row(book: Book, row: RowResult, used: dict[str, set[int]]) -> None:
@@ -217,7 +282,7 @@ def _booked_elsewhere(book: Book, seen: set[str], out: Any, used: dict[str, set[
     """Write the booked plans of patients not in this list into the clinic calendar; return how many."""
     count = 0
     for _, text, zones in book.clinic_texts(frozenset(seen)):
-        out.write(text)
+        out.write(text.encode())
         for zone, years in zones.items():
             used.setdefault(zone, set()).update(years)
         count += 1

@@ -185,8 +185,8 @@ def _known_zone(name: str) -> bool:
     return True
 
 
-def rewrite_zones(path: Path, written: dict[str, set[int]], used: dict[str, set[int]]) -> None:
-    """Write the clinic calendar again with time zones for every zone and year its events use."""
+def rewrite_zones(path: Path, written: dict[str, set[int]], used: dict[str, set[int]]) -> dict[str, set[int]]:
+    """Write the clinic calendar again with time zones for every zone and year its events use; return them."""
     needed = {zone: written.get(zone, set()) | years for zone, years in {**written, **used}.items()}
     head = calendar_head("txcal clinic calendar", CLINIC_PLAN)
     old = timezones_text(written)
@@ -200,3 +200,4 @@ def rewrite_zones(path: Path, written: dict[str, set[int]], used: dict[str, set[
         os.replace(fixed, path)
     finally:
         fixed.unlink(missing_ok=True)
+    return needed

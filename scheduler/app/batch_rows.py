@@ -17,6 +17,7 @@ from scheduler.app.levelling import sittings
 from scheduler.app.output import previous_output, write_plan
 from scheduler.app.plans import plan_from_spec
 from scheduler.app.preparation import plan_preparation
+from scheduler.app.rerun import KeptRow, digest, file_digest, kept_row, row_fingerprint
 from scheduler.catalog.loader import Catalog
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
@@ -64,6 +65,10 @@ class Settings:
     fhir: bool = False  # a FHIR R4 Bundle beside each calendar (PATIENT.fhir.json)
     list_name: str = ""  # the patient list, as the book names where a plan came from
     exact_seconds: float | None = None  # level each day with CP-SAT, for at most this long
+    # Reruns that skip (scheduler.app.rerun): what the last batch kept of each row, by calendar file
+    # name, and the digest every row's fingerprint starts from; None when this batch reuses nothing.
+    kept: dict[str, str] | None = None
+    shared: str = ""
 
     def calendar(self, name: str) -> str:
         """Return where a patient's calendar is, as the book and the seats name it: its full path."""
@@ -81,6 +86,8 @@ class RowResult:
     chair: tuple[tuple[date, int | None, int | None], ...] = ()  # chair visits: day, minutes, minute of the day
     name: str = ""  # the patient's calendar file (its full path)
     booking: tuple[BookedPlan, list[Seat], list[VisitRow]] | None = None  # what the book keeps of the row
+    kept: KeptRow | None = None  # what this batch keeps of the row for the next (its span set when written)
+    reuse: tuple[int, int] | None = None  # unchanged since the last batch: its clinic events, there
 
 
 def assign_files(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[int, dict[str, str], str]]:
@@ -101,11 +108,11 @@ _CATALOGS: dict[tuple[str, ...], Catalog] = {}
 
 def plan_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[RowResult]:
     """Plan and write the calendars of some rows; runs in the main process or in a worker."""
-    catalog = _catalog(settings)
+    catalog = row_catalog(settings)
     return [_plan_row(settings, catalog, number, cells, name) for number, cells, name in chunk]
 
 
-def _catalog(settings: Settings) -> Catalog:
+def row_catalog(settings: Settings) -> Catalog:
     from scheduler.catalog.loader import load_regimens
 
     if settings.template_dirs not in _CATALOGS:
@@ -201,8 +208,13 @@ def _write_beside(settings: Settings, plan: Plan, path: Path, name: str) -> None
 
 
 def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str], name: str) -> RowResult:
-    outcome = Outcome(number, cells.get("patient", ""))
     path = settings.out_dir / name
+    fingerprint = row_fingerprint(settings.shared, cells, name, settings.base) if settings.kept is not None else None
+    if fingerprint is not None and settings.kept and name in settings.kept:
+        before = kept_row(settings.kept[name])
+        if before is not None and before.fingerprint == fingerprint and before.calendar == file_digest(path):
+            return _reused(settings, number, name, before)
+    outcome = Outcome(number, cells.get("patient", ""))
     try:
         plan, _, seats = _row_plan(settings, catalog, number, cells, name)
         fresh = settings.empty_folder
@@ -260,7 +272,29 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
             seats,
             visit_rows(booked, (_visit(e, label, prepare.get(e.uid, ())) for e in plan.events), seats),
         )
-    return RowResult(outcome, text, years, plan.plan_id, chair, settings.calendar(name), booking)
+    kept = None
+    if fingerprint is not None:
+        years_kept = {zone: sorted(found) for zone, found in years.items()}
+        kept = KeptRow(
+            fingerprint,
+            digest(data),
+            (0, 0),
+            plan.plan_id,
+            years_kept,
+            chair,
+            dataclasses.replace(outcome, conflicts=list(outcome.conflicts)),
+        )
+    return RowResult(outcome, text, years, plan.plan_id, chair, settings.calendar(name), booking, kept)
+
+
+def _reused(settings: Settings, number: int, name: str, before: KeptRow) -> RowResult:
+    """Return a row unchanged since the last batch as that batch left it: its file is not touched."""
+    outcome = before.reused(number)
+    years = {zone: set(found) for zone, found in before.years.items()}
+    kept = dataclasses.replace(before, outcome=dataclasses.replace(outcome, conflicts=list(outcome.conflicts)))
+    return RowResult(
+        outcome, "", years, before.plan_id, before.chair, settings.calendar(name), None, kept, reuse=before.span
+    )
 
 
 def _visit(event: PlannedEvent, patient: str, prepare: tuple[str, ...]) -> Visit:
@@ -278,7 +312,7 @@ def _visit(event: PlannedEvent, patient: str, prepare: tuple[str, ...]) -> Visit
 def sitting_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[tuple[str, list[Sitting]]]:
     """Return the chair visits of some rows as planned, by calendar file, for levelling; runs in the main
     process or a worker. Booked visits come as fixed points, and so does every visit before today."""
-    catalog = _catalog(settings)
+    catalog = row_catalog(settings)
     found = []
     profile = str(settings.profile.resolve()) if settings.profile else None
     for number, cells, name in chunk:

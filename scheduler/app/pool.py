@@ -73,8 +73,11 @@ def _bounded(
 
 
 def _for_chunk(settings: Settings, chunk: list[Any]) -> Settings:
-    """Return the settings a worker needs for a chunk: only its rows' seats travel with it."""
-    if not settings.seats:
-        return settings
-    names = {settings.calendar(name) for _, _, name in chunk}
-    return dataclasses.replace(settings, seats={n: s for n, s in settings.seats.items() if n in names})
+    """Return the settings a worker needs for a chunk: only its rows' seats and kept lines travel with it."""
+    if settings.seats:
+        names = {settings.calendar(name) for _, _, name in chunk}
+        settings = dataclasses.replace(settings, seats={n: s for n, s in settings.seats.items() if n in names})
+    if settings.kept:
+        kept = settings.kept
+        settings = dataclasses.replace(settings, kept={name: kept[name] for _, _, name in chunk if name in kept})
+    return settings

@@ -30,13 +30,13 @@ def clinic(tmp_path, monkeypatch):
 def planned(monkeypatch):
     """Count the rows a batch plans (in this process: a short list takes no workers)."""
     rows: list[str] = []
-    original = batch_rows._row_plan
+    original = batch_rows.request_from_spec
 
-    def counting(settings, catalog, number, cells, name):
-        rows.append(cells.get("patient", ""))
-        return original(settings, catalog, number, cells, name)
+    def counting(spec, catalog):
+        rows.append(spec.patient or "")
+        return original(spec, catalog)
 
-    monkeypatch.setattr(batch_rows, "_row_plan", counting)
+    monkeypatch.setattr(batch_rows, "request_from_spec", counting)
     return rows
 
 

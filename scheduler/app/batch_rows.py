@@ -4,18 +4,22 @@ clinic calendar and the book keep of it. Runs in the main process or in a worker
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from scheduler import caches, wording
+from scheduler import wording
 from scheduler.app.batch_files import RESERVED, Outcome, file_stem
 from scheduler.app.board import Sitting
 from scheduler.app.booking import BookedPlan, Seat, Visit, VisitRow, seated_plan, visit_rows
+from scheduler.app.clinic_events import clinic_event
+from scheduler.app.compiled import Filled, compile_template, fill, known, template_key
 from scheduler.app.levelling import sittings
 from scheduler.app.output import previous_output, write_plan
-from scheduler.app.plans import plan_from_spec
+from scheduler.app.plans import plan_from_request, plan_from_spec, request_from_spec
 from scheduler.app.preparation import plan_preparation
 from scheduler.app.rerun import KeptRow, digest, file_digest, kept_row, row_fingerprint
 from scheduler.catalog.loader import Catalog
@@ -26,19 +30,12 @@ from scheduler.files import (
 )
 from scheduler.inputs.patient_list import spec_from_row
 from scheduler.inputs.plan_spec import PlanSpec
-from scheduler.model import CHAIR_KINDS, Plan, PlannedEvent, minute_of_day
+from scheduler.model import CHAIR_KINDS, Plan, PlannedEvent, PlanRequest, minute_of_day
 from scheduler.options import PATIENT_LIST
-from scheduler.view_wording import clinic_description, day_sheet_title
+from scheduler.view_wording import day_sheet_title
 from scheduler.wording import event_summary
-from scheduler.writers.ical.event import EventBlock, event_block
+from scheduler.writers.ical.event import event_block
 from scheduler.writers.ical.export import to_ics, zone_years
-from scheduler.writers.ical.lines import escape, fold
-from scheduler.writers.ical.read import (
-    ASKED_PROPERTY,
-    CONFLICT_PROPERTY,
-    PATIENT_PROPERTY,
-    PREPARE_PROPERTY,
-)
 from scheduler.writers.registry import FORMATS, View
 
 
@@ -120,74 +117,38 @@ def row_catalog(settings: Settings) -> Catalog:
     return _CATALOGS[settings.template_dirs]
 
 
-def clinic_event(
-    block: EventBlock, event: PlannedEvent, calendar_file: str, patient: str, prepare: tuple[str, ...]
-) -> EventBlock:
-    """Return a patient's event as the clinic calendar shows it: the patient's notes left out.
-
-    Coordinators need who, what, when, what to prepare and what changed; the side effects and
-    sources are in the patient's own calendar, which the description names. A quarter of the
-    bytes, for a whole clinic. The patient, the preparation and a conflict are also properties of
-    their own, so the day sheet and the load read them back as data.
-    """
-    line = _clinic_description(
-        wording.event_dose(event),
-        event.route,
-        event.kind,
-        wording.event_reason(event),
-        wording.event_conflict(event),
-        (*prepare, *wording.clinic_notes(event.facts)),
-        calendar_file,
-    )
-    more = {PATIENT_PROPERTY: _patient_line(patient)}
-    asked = asked_for(event)
-    if asked:
-        more[ASKED_PROPERTY] = fold(f"{ASKED_PROPERTY}:{escape(asked)}")
-    if prepare:
-        # A list of TEXT values: each escaped, so only the separating commas are bare (RFC 5545 3.1.1).
-        more[PREPARE_PROPERTY] = fold(f"{PREPARE_PROPERTY}:{','.join(map(escape, prepare))}")
-    if wording.event_conflict(event):
-        more[CONFLICT_PROPERTY] = fold(f"{CONFLICT_PROPERTY}:{escape(wording.event_conflict(event))}")
-    else:
-        # The clinic's calendar carries no reminders: the patient's own does. Its own lines, in name order, last.
-        quick = block.with_description(line, [more[name] for name in sorted(more)])
-        if quick is not None:
-            return quick
-    props = {**block.props, "DESCRIPTION": line, **more}
-    if wording.event_conflict(event):
-        props["SUMMARY"] = fold("SUMMARY:" + escape(event_summary(event, clinic=True)))
-    return EventBlock(block.uid, props, (), block.zones)
-
-
-@caches.kept(256)
-def _patient_line(patient: str) -> str:
-    return fold(f"{PATIENT_PROPERTY}:{escape(patient)}")  # kept: each patient's events are written together
-
-
-@caches.kept(256)
-def _clinic_description(
-    dose: str, route: str, kind: str, reason: str, conflict: str, clinic_notes: tuple[str, ...], calendar_file: str
-) -> str:
-    text = clinic_description(dose, route, kind, reason, conflict, clinic_notes, calendar_file)
-    return fold("DESCRIPTION:" + escape(text))
-
-
 def _row_spec(settings: Settings, cells: dict[str, str]) -> PlanSpec:
     return dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.profile)
 
 
-def _row_plan(
-    settings: Settings, catalog: Catalog, number: int, cells: dict[str, str], name: str
-) -> tuple[Plan, PlanSpec, list[Seat]]:
-    """Return a row's plan at the seats a levelled batch or the book set for it, the spec, and its chair visits."""
-    spec = _row_spec(settings, cells)
-    plan = plan_from_spec(spec, catalog)
+def _seated(
+    settings: Settings, plan: Plan, spec: PlanSpec, number: int, cells: dict[str, str], name: str
+) -> tuple[Plan, list[Seat]]:
+    """Return a row's plan at the seats a levelled batch or the book set for it, and its chair visits."""
     found = settings.seats.get(settings.calendar(name)) if settings.seats else None
     if found is None and not settings.book:
-        return plan, spec, []
+        return plan, []
     given = found[1] if found is not None and found[0] in (None, plan.plan_id) else {}
-    seated, seats = seated_plan(plan, number, plan.request.patient or cells.get("patient", ""), spec.prefer, given)
-    return seated, spec, seats
+    return seated_plan(plan, number, plan.request.patient or cells.get("patient", ""), spec.prefer, given)
+
+
+def _template_key(
+    settings: Settings, request: PlanRequest, reminders: tuple[timedelta, ...], path: Path
+) -> tuple[Any, ...] | None:
+    """Return the plan template a row may be filled in from (scheduler.app.compiled), or None: the general path.
+
+    Only a new calendar of a row no seat, book, handout or FHIR file asks more of.
+    """
+    if (
+        settings.book
+        or settings.handouts
+        or settings.fhir
+        or (settings.seats and settings.calendar(path.name) in settings.seats)
+    ):
+        return None
+    if not settings.empty_folder and os.path.lexists(path):
+        return None  # a calendar to update against
+    return template_key(request, reminders)
 
 
 def _closed_day_conflicts(plan: Plan) -> list[str]:
@@ -216,10 +177,21 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
             return _reused(settings, number, name, before)
     outcome = Outcome(number, cells.get("patient", ""))
     try:
-        plan, _, seats = _row_plan(settings, catalog, number, cells, name)
+        spec = _row_spec(settings, cells)
+        request = request_from_spec(spec, catalog)
+        label = request.patient or outcome.patient or name
+        reminders = request.reminders or settings.reminders
+        key = _template_key(settings, request, reminders, path)
+        compiled, template = known(key) if key is not None else (True, None)
+        if template is not None:
+            filled = fill(template, request, reminders, settings.stamp, name, label)
+            if filled is not None:
+                write_atomic(path, filled.calendar, new=settings.empty_folder)
+                return _filled_row(settings, outcome, filled, request.regimen.id, name, fingerprint)
+        plan, seats = _seated(settings, plan_from_request(request, spec), spec, number, cells, name)
         fresh = settings.empty_folder
         previous = None if fresh else previous_output(path, FORMATS["ics"], plan, settings.force, settings.replace)
-        export = to_ics(plan, settings.stamp, plan.request.reminders or settings.reminders, previous)
+        export = to_ics(plan, settings.stamp, reminders, previous)
         data = export.data
         if data != previous:  # an unchanged calendar is left as it is, its file untouched
             write_atomic(path, data, new=fresh)
@@ -251,7 +223,6 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     # stamp, so a rerun with nothing new writes the same bytes.
     hidden = any(e.audience != "patient" for e in plan.events)
     stamp = max((block.stamp for block in patient.values()), default=settings.stamp) if hidden else settings.stamp
-    label = plan.request.patient or outcome.patient or name
     prepare = plan_preparation(plan)
     current = [
         clinic_event(patient.get(e.uid) or event_block(e, (), stamp), e, name, label, prepare.get(e.uid, ()))
@@ -263,6 +234,8 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
         for e in plan.events
         if e.kind in CHAIR_KINDS and e.status != "held"
     )
+    if key is not None and not compiled:
+        compile_template(key, plan, reminders, settings.stamp, (name, label), (data, current))
     text, years = "".join(block.text for block in blocks), zone_years(blocks)
     booking = None
     if settings.book:
@@ -272,19 +245,36 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
             seats,
             visit_rows(booked, (_visit(e, label, prepare.get(e.uid, ())) for e in plan.events), seats),
         )
-    kept = None
-    if fingerprint is not None:
-        years_kept = {zone: sorted(found) for zone, found in years.items()}
-        kept = KeptRow(
-            fingerprint,
-            digest(data),
-            (0, 0),
-            plan.plan_id,
-            years_kept,
-            chair,
-            dataclasses.replace(outcome, conflicts=list(outcome.conflicts)),
-        )
+    kept = _kept(fingerprint, data, plan.plan_id, years, chair, outcome)
     return RowResult(outcome, text, years, plan.plan_id, chair, settings.calendar(name), booking, kept)
+
+
+def _filled_row(
+    settings: Settings, outcome: Outcome, filled: Filled, regimen: str, name: str, fingerprint: str | None
+) -> RowResult:
+    """Return a row planned from its template: what the general path gives for such a plan (no conflicts,
+    nothing levelled, nothing changed)."""
+    outcome.file, outcome.regimen, outcome.events = name, regimen, filled.events
+    outcome.first, outcome.last = str(filled.first), str(filled.last)
+    text, years = "".join(block.text for block in filled.clinic), zone_years(filled.clinic)
+    kept = _kept(fingerprint, filled.calendar, filled.plan_id, years, filled.chair, outcome)
+    return RowResult(outcome, text, years, filled.plan_id, filled.chair, settings.calendar(name), None, kept)
+
+
+def _kept(
+    fingerprint: str | None,
+    calendar: bytes,
+    plan_id: str,
+    years: dict[str, set[int]],
+    chair: tuple[tuple[date, int | None, int | None], ...],
+    outcome: Outcome,
+) -> KeptRow | None:
+    """Return what the next batch keeps of a row (None when rows are not kept)."""
+    if fingerprint is None:
+        return None
+    years_kept = {zone: sorted(found) for zone, found in years.items()}
+    kept_outcome = dataclasses.replace(outcome, conflicts=list(outcome.conflicts))
+    return KeptRow(fingerprint, digest(calendar), (0, 0), plan_id, years_kept, chair, kept_outcome)
 
 
 def _reused(settings: Settings, number: int, name: str, before: KeptRow) -> RowResult:

@@ -11,7 +11,7 @@ from scheduler.catalog.loader import TEMPLATES_ENV, Catalog, load_regimens
 from scheduler.engine import expand
 from scheduler.errors import TxcalError, worded
 from scheduler.inputs.plan_spec import PlanSpec, RecordSpec, build_request
-from scheduler.model import Plan
+from scheduler.model import Plan, PlanRequest
 
 # The requests a front end makes: a plan as the user gave it, and a record of what happened.
 __all__ = [
@@ -102,8 +102,29 @@ def plan_from_spec(spec: PlanSpec, catalog: Catalog) -> Plan:
         TxcalError: the plan cannot be built; options in the message are named as the user gave
             them (a flag, a patient-list column, a plan-file key).
     """
+    return plan_from_request(request_from_spec(spec, catalog), spec)
+
+
+def request_from_spec(spec: PlanSpec, catalog: Catalog) -> PlanRequest:
+    """Return the plan request a spec describes (the regimen found, options checked), before expanding it.
+
+    Raises:
+        TxcalError: as plan_from_spec.
+    """
     try:
-        return expand(build_request(spec, catalog))
+        return build_request(spec, catalog)
+    except TxcalError as exc:
+        raise exc.in_terms_of(spec.origin.word) from None
+
+
+def plan_from_request(request: PlanRequest, spec: PlanSpec) -> Plan:
+    """Return a request expanded, errors worded as the user gave the spec.
+
+    Raises:
+        TxcalError: as plan_from_spec.
+    """
+    try:
+        return expand(request)
     except TxcalError as exc:
         raise exc.in_terms_of(spec.origin.word) from None
 

@@ -19,6 +19,7 @@ from scheduler.model import (
     Horizon,
     Move,
     PlannedEvent,
+    PlanRequest,
     Regimen,
     Schedule,
     Window,
@@ -49,7 +50,7 @@ class DoseBuilder(EventMaker):
                 f"{' and '.join(pathway_only)} {verb} to the afami-cel pathway; {regimen.id} is a repeating dose"
             )
         warnings: list[str] = []
-        count, last, horizon = self._horizon()
+        count, last, horizon = dose_horizon(request)
         records = Records(request.records, regimen, schedule)
         dosages: dict[tuple[str, str], Dose] = {}  # per regimen and schedule
         untouched, clinic = not (records.given or records.delays or records.holds), request.clinic
@@ -209,41 +210,6 @@ class DoseBuilder(EventMaker):
             moves.append(Move("held", why=records.holds[number].reason))
         return day, status, tuple(moves), clash
 
-    def _horizon(self) -> tuple[int | None, date | None, Horizon]:
-        """Return the dose count or last day the plan reaches, and why."""
-        request, duration = self.request, self.regimen.duration
-        chosen = [
-            option(name)
-            for name, value in (("doses", request.doses), ("until", request.until), ("period", request.period))
-            if value is not None
-        ]
-        if len(chosen) > 1:
-            raise PlanError(
-                f"give only one of {option('doses')}, {option('until')} and {option('period')} (got {' and '.join(chosen)})"
-            )
-        continues = duration.text
-        if request.doses is not None:
-            if request.doses < 1:
-                raise PlanError(f"{option('doses', request.doses)}: give 1 or more")
-            return request.doses, None, Horizon("doses", continues, count=request.doses)
-        if request.until is not None:
-            if request.until < request.start:
-                raise PlanError(
-                    f"{option('until', request.until)} is before the start {request.start}: give a later {option('until')}"
-                )
-            return None, request.until, Horizon("until", continues, last=request.until)
-        if request.period is not None:
-            last = request.start + parse_period(request.period) - timedelta(days=1)
-            return None, last, Horizon("period", continues, last=last, period=request.period)
-        if duration.rule == "months" and duration.months:
-            last = request.start + calendar_months(duration.months) - timedelta(days=1)
-            return None, last, Horizon("label-months", continues, duration.months, last, why=duration.horizon_text)
-        if duration.rule == "doses" and duration.doses:
-            return duration.doses, None, Horizon("template-doses", continues, count=duration.doses)
-        assert duration.horizon is not None
-        last = request.start + parse_period(duration.horizon) - timedelta(days=1)
-        return None, last, Horizon("planning-horizon", continues, last=last, why=duration.horizon_text)
-
     def _dosage(self, regimen: Regimen, dose: Dose, warnings: list[str]) -> Dose:
         """Return this patient's dose: the fixed dose (what is given with it is in the notes), or the amount for the weight."""
         weight = self.request.weight_kg
@@ -280,6 +246,42 @@ class DoseBuilder(EventMaker):
         facts += self.contact_facts()
         facts += source_facts(regimen, schedule.sources)
         return tuple(facts)
+
+
+def dose_horizon(request: PlanRequest) -> tuple[int | None, date | None, Horizon]:
+    """Return the dose count or last day a repeating-dose plan reaches, and why."""
+    duration = request.regimen.duration
+    chosen = [
+        option(name)
+        for name, value in (("doses", request.doses), ("until", request.until), ("period", request.period))
+        if value is not None
+    ]
+    if len(chosen) > 1:
+        raise PlanError(
+            f"give only one of {option('doses')}, {option('until')} and {option('period')} (got {' and '.join(chosen)})"
+        )
+    continues = duration.text
+    if request.doses is not None:
+        if request.doses < 1:
+            raise PlanError(f"{option('doses', request.doses)}: give 1 or more")
+        return request.doses, None, Horizon("doses", continues, count=request.doses)
+    if request.until is not None:
+        if request.until < request.start:
+            raise PlanError(
+                f"{option('until', request.until)} is before the start {request.start}: give a later {option('until')}"
+            )
+        return None, request.until, Horizon("until", continues, last=request.until)
+    if request.period is not None:
+        last = request.start + parse_period(request.period) - timedelta(days=1)
+        return None, last, Horizon("period", continues, last=last, period=request.period)
+    if duration.rule == "months" and duration.months:
+        last = request.start + calendar_months(duration.months) - timedelta(days=1)
+        return None, last, Horizon("label-months", continues, duration.months, last, why=duration.horizon_text)
+    if duration.rule == "doses" and duration.doses:
+        return duration.doses, None, Horizon("template-doses", continues, count=duration.doses)
+    assert duration.horizon is not None
+    last = request.start + parse_period(duration.horizon) - timedelta(days=1)
+    return None, last, Horizon("planning-horizon", continues, last=last, why=duration.horizon_text)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ _PLACEHOLDER = Fact("placeholder")
 
 
 @caches.kept(8192)
-def _steady(zone: ZoneInfo, day: date) -> bool:
+def steady_day(zone: ZoneInfo, day: date) -> bool:
     """Return whether the zone's clocks keep one offset through the whole day (no change to or from summer time)."""
     midnight = datetime.combine(day, time()).replace(tzinfo=zone)
     return midnight.utcoffset() == (midnight + timedelta(days=1)).utcoffset()
@@ -87,7 +87,7 @@ class EventMaker:
         assert length_min is not None
         clock = at or self.request.time
         minute = clock.hour * 60 + clock.minute + offset_min
-        if minute >= 0 and minute + length_min < _DAY_MINUTES and _steady(self.zone, on):
+        if minute >= 0 and minute + length_min < _DAY_MINUTES and steady_day(self.zone, on):
             # Starts and ends that day, and no clock change that day: the wall time is the time, and
             # the end is the start plus the length (what the conversion through UTC below gives, at
             # a fraction of the cost).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from scheduler import caches, wording
@@ -184,40 +185,66 @@ def alarm_triggers(event: PlannedEvent, reminders: Sequence[timedelta]) -> list[
     return [-(timedelta(days=days - 1) + EVENING_BEFORE) for days in evenings]
 
 
+@dataclass(frozen=True, slots=True)
+class EventShape:
+    """What an event's text holds besides its identity, title and times (scheduler.app.compiled keeps one for
+    each event of a plan template; the general path makes one for each event it writes)."""
+
+    categories: str  # the CATEGORIES line
+    description: str  # the DESCRIPTION line, folded
+    after: str  # the lines after LAST-MODIFIED, CRLF-terminated: location, status, transparency
+    triggers: tuple[str, ...]  # the TRIGGER line of each alarm
+
+
+def event_shape(event: PlannedEvent, reminders: Sequence[timedelta]) -> EventShape:
+    """Return the parts of an event's text that do not name its patient, identity or times."""
+    description = _description_line(
+        event.kind, wording.event_dose(event), event.route, wording.patient_notes(event.facts)
+    )
+    location = f"{folded(f'LOCATION:{escape(event.location)}')}\r\n" if event.location else ""
+    transparent = _TRANSPARENT if event.kind in TRANSPARENT or event.status == "held" else _OPAQUE
+    triggers = tuple(_trigger(trigger) for trigger in alarm_triggers(event, reminders)) if reminders else ()
+    return EventShape(
+        _categories(event.kind), description, f"{location}{_STATUS_LINE[event.status]}\r\n{transparent}\r\n", triggers
+    )
+
+
 def event_block(event: PlannedEvent, reminders: Sequence[timedelta], stamp: datetime, sequence: int = 0) -> EventBlock:
     """Return an event's VEVENT, stamped (SEQUENCE, DTSTAMP and LAST-MODIFIED), its lines in icalendar's order.
 
     Made as text in one piece: what most events ever need (the same lines as a dictionary by name
     would give, written through EventBlock.text; tests hold both, and icalendar, to the same bytes).
     """
-    title = escape(event_summary(event))
     start, end = event.start, event.end
     if getattr(start, "fold", 0) or getattr(end, "fold", 0):  # a wall time that falls back: one of two
         start, end = unambiguous(start), unambiguous(end)
-    stamp_text = utc_text(stamp)
+    shape = event_shape(event, reminders)
+    return filled_event(shape, event.uid, escape(event_summary(event)), start, end, utc_text(stamp), sequence)
+
+
+def filled_event(
+    shape: EventShape,
+    uid: str,
+    title: str,
+    start: date | datetime,
+    end: date | datetime,
+    stamp_text: str,
+    sequence: int = 0,
+) -> EventBlock:
+    """Return the VEVENT of an event's shape with its identity, (escaped) title, times and stamp filled in."""
     head = (
         f"BEGIN:VEVENT\r\n{folded(f'SUMMARY:{title}')}\r\nDTSTART{moment_value(start)}\r\nDTEND{moment_value(end)}\r\n"
-        f"DTSTAMP:{stamp_text}\r\n{folded(f'UID:{event.uid}')}\r\nSEQUENCE:{sequence}\r\n{_categories(event.kind)}\r\n"
+        f"DTSTAMP:{stamp_text}\r\n{folded(f'UID:{uid}')}\r\nSEQUENCE:{sequence}\r\n{shape.categories}\r\n"
     )
-    description = _description_line(
-        event.kind, wording.event_dose(event), event.route, wording.patient_notes(event.facts)
-    )
-    location = f"{folded(f'LOCATION:{escape(event.location)}')}\r\n" if event.location else ""
-    transparent = _TRANSPARENT if event.kind in TRANSPARENT or event.status == "held" else _OPAQUE
     alarms = (
-        tuple(
-            ("ACTION:DISPLAY", folded(f"DESCRIPTION:{reminder_text(title)}"), _trigger(trigger))
-            for trigger in alarm_triggers(event, reminders)
-        )
-        if reminders
+        tuple(("ACTION:DISPLAY", folded(f"DESCRIPTION:{reminder_text(title)}"), line) for line in shape.triggers)
+        if shape.triggers
         else ()
     )
     valarms = "".join(f"BEGIN:VALARM\r\n{_CRLF.join(alarm)}\r\nEND:VALARM\r\n" for alarm in alarms) if alarms else ""
-    text = (
-        f"{head}{description}\r\nLAST-MODIFIED:{stamp_text}\r\n{location}{_STATUS_LINE[event.status]}\r\n"
-        f"{transparent}\r\n{valarms}END:VEVENT\r\n"
-    )
-    return EventBlock(event.uid, None, alarms, _zones(start, end), text, (len(head), len(head) + len(description)))
+    description = shape.description
+    text = f"{head}{description}\r\nLAST-MODIFIED:{stamp_text}\r\n{shape.after}{valarms}END:VEVENT\r\n"
+    return EventBlock(uid, None, alarms, _zones(start, end), text, (len(head), len(head) + len(description)))
 
 
 _CRLF = "\r\n"

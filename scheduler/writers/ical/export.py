@@ -50,7 +50,7 @@ class IcsExport:
     @cached_property  # compared with the previous file, then written
     def data(self) -> bytes:
         """Return the whole file for this plan."""
-        return calendar_bytes(calendar_name(self.plan), self.plan.plan_id, [self])
+        return calendar_bytes(calendar_name(self.plan), self.plan.plan_id, self.blocks)
 
 
 def to_ics(
@@ -177,9 +177,8 @@ def timezones_text(years: dict[str, set[int]]) -> str:
     return "".join(vtimezone(key, min(found), max(found)) for key, found in sorted(years.items()))
 
 
-def calendar_bytes(name: str, plan_id: str, exports: Sequence[IcsExport]) -> bytes:
-    """Return a whole VCALENDAR holding the events of one or more exports."""
-    blocks = [block for export in exports for block in export.blocks]
+def calendar_bytes(name: str, plan_id: str, blocks: Sequence[EventBlock]) -> bytes:
+    """Return a whole VCALENDAR holding some events."""
     body = [calendar_head(name, plan_id), timezones_text(zone_years(blocks))]
     body += [block.text for block in blocks]
     body.append("END:VCALENDAR\r\n")

@@ -1,0 +1,69 @@
+"""The clinic calendar's view of a patient's event: who, what, when, what to prepare and what changed."""
+
+from __future__ import annotations
+
+from scheduler import caches, wording
+from scheduler.engine.slots import asked_for
+from scheduler.model import PlannedEvent
+from scheduler.view_wording import clinic_description
+from scheduler.wording import event_summary
+from scheduler.writers.ical.event import EventBlock
+from scheduler.writers.ical.lines import escape, fold
+from scheduler.writers.ical.read import (
+    ASKED_PROPERTY,
+    CONFLICT_PROPERTY,
+    PATIENT_PROPERTY,
+    PREPARE_PROPERTY,
+)
+
+
+def clinic_event(
+    block: EventBlock, event: PlannedEvent, calendar_file: str, patient: str, prepare: tuple[str, ...]
+) -> EventBlock:
+    """Return a patient's event as the clinic calendar shows it: the patient's notes left out.
+
+    Coordinators need who, what, when, what to prepare and what changed; the side effects and
+    sources are in the patient's own calendar, which the description names. A quarter of the
+    bytes, for a whole clinic. The patient, the preparation and a conflict are also properties of
+    their own, so the day sheet and the load read them back as data.
+    """
+    line = _clinic_description(
+        wording.event_dose(event),
+        event.route,
+        event.kind,
+        wording.event_reason(event),
+        wording.event_conflict(event),
+        (*prepare, *wording.clinic_notes(event.facts)),
+        calendar_file,
+    )
+    more = {PATIENT_PROPERTY: _patient_line(patient)}
+    asked = asked_for(event)
+    if asked:
+        more[ASKED_PROPERTY] = fold(f"{ASKED_PROPERTY}:{escape(asked)}")
+    if prepare:
+        # A list of TEXT values: each escaped, so only the separating commas are bare (RFC 5545 3.1.1).
+        more[PREPARE_PROPERTY] = fold(f"{PREPARE_PROPERTY}:{','.join(map(escape, prepare))}")
+    if wording.event_conflict(event):
+        more[CONFLICT_PROPERTY] = fold(f"{CONFLICT_PROPERTY}:{escape(wording.event_conflict(event))}")
+    else:
+        # The clinic's calendar carries no reminders: the patient's own does. Its own lines, in name order, last.
+        quick = block.with_description(line, [more[name] for name in sorted(more)])
+        if quick is not None:
+            return quick
+    props = {**block.props, "DESCRIPTION": line, **more}
+    if wording.event_conflict(event):
+        props["SUMMARY"] = fold("SUMMARY:" + escape(event_summary(event, clinic=True)))
+    return EventBlock(block.uid, props, (), block.zones)
+
+
+@caches.kept(256)
+def _patient_line(patient: str) -> str:
+    return fold(f"{PATIENT_PROPERTY}:{escape(patient)}")  # kept: each patient's events are written together
+
+
+@caches.kept(256)
+def _clinic_description(
+    dose: str, route: str, kind: str, reason: str, conflict: str, clinic_notes: tuple[str, ...], calendar_file: str
+) -> str:
+    text = clinic_description(dose, route, kind, reason, conflict, clinic_notes, calendar_file)
+    return fold("DESCRIPTION:" + escape(text))

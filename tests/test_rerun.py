@@ -72,16 +72,33 @@ def test_a_rerun_over_unchanged_output_plans_only_the_row_that_names_a_plan_file
 
 @pytest.mark.parametrize(
     "change",
-    ["nothing", "one row's time", "a row inserted first", "the closures file", "a patient file edited", "clinic.ics"],
+    [
+        "nothing",
+        "one row's time",
+        "a row inserted first",
+        "the closures file",
+        "the clinic profile a row names",
+        "a patient file edited",
+        "clinic.ics",
+    ],
 )
 def test_what_a_rerun_writes_is_what_planning_every_row_writes(txcal, clinic, planned, monkeypatch, change):
     assert txcal(f"batch {clinic / 'patients.csv'} --out-dir {clinic / 'out'}").exit_code == 0
     listed = clinic / "patients.csv"
+    if change == "the clinic profile a row names":
+        (clinic / "clinic.toml").write_text('schema = 1\nname = "North"\nphone = "+1 555 0100"\n', encoding="utf-8")
+        head, *rows = listed.read_text().splitlines()
+        rows = [row + (",clinic.toml" if row.startswith("P-004,") else ",") for row in rows]
+        listed.write_text("\n".join([head + ",clinic", *rows]) + "\n", encoding="utf-8")
+        clear_caches()
+        assert txcal(f"batch {listed} --out-dir {clinic / 'out'}").exit_code == 0
     if change == "one row's time":
         listed.write_text(listed.read_text().replace("2026-12-03,10:30", "2026-12-03,11:30"), encoding="utf-8")
     elif change == "a row inserted first":
         head, *rows = listed.read_text().splitlines(keepends=True)
         listed.write_text(head + "N-000,atezolizumab,2w,,,,2027-01-04,09:00,America/New_York,4,,,,,,\n" + "".join(rows))
+    elif change == "the clinic profile a row names":
+        (clinic / "clinic.toml").write_text('schema = 1\nname = "North"\nphone = "+1 555 0199"\n', encoding="utf-8")
     elif change == "the closures file":
         with (clinic / "closures.txt").open("a", encoding="utf-8") as closures:
             closures.write("2027-01-19\n")
@@ -98,6 +115,7 @@ def test_what_a_rerun_writes_is_what_planning_every_row_writes(txcal, clinic, pl
         "one row's time": {"P-002", "P-017"},
         "a row inserted first": {"N-000", "P-017"},
         "the closures file": {"P-001", "P-017"},  # only P-001 names it
+        "the clinic profile a row names": {"P-004", "P-017"},
         "a patient file edited": {"P-003", "P-017"},
         "clinic.ics": {"P-001", "P-002", "P-003", "P-004", "C-005", "P-006", "P-017"},
     }[change]

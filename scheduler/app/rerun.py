@@ -28,10 +28,14 @@ from scheduler import __version__, caches
 from scheduler.app.batch_files import CLINIC_FILE, Outcome
 from scheduler.catalog.loader import Catalog
 from scheduler.files import read_existing
+from scheduler.inputs.patient_list import PLAN_FILE_COLUMN
+from scheduler.options import BY_NAME
 
 KEPT_FILE = ".txcal-batch.jsonl"  # hidden: txcal's own record of the folder, beside clinic.ics
 _FORMAT = 1  # the kept file's layout; another one is ignored (everything is planned again)
-_PLAN_FILE_COLUMN = "plan_file"
+
+# The columns that name files a row's plan reads: their bytes are part of its fingerprint.
+_PROFILE_COLUMN, _CLOSED_COLUMN = BY_NAME["clinic_profile"].column, BY_NAME["closed"].column
 
 
 @dataclass(frozen=True)
@@ -98,13 +102,12 @@ def _profile_digest(path: Path | None) -> str:
 
 def row_fingerprint(shared: str, cells: dict[str, str], name: str, base: Path) -> str | None:
     """Return a row's fingerprint, or None for a row that is always planned (it names a plan file)."""
-    if cells.get(_PLAN_FILE_COLUMN):
+    if cells.get(PLAN_FILE_COLUMN):
         return None
     parts = [shared, name, json.dumps(cells, sort_keys=True)]
-    if cells.get("clinic_profile"):
-        parts.append(_profile_digest(base / cells["clinic_profile"]))
-    if cells.get("closed"):
-        parts.append(file_digest(base / cells["closed"]))
+    for option, read in ((_PROFILE_COLUMN, _profile_digest), (_CLOSED_COLUMN, file_digest)):
+        if cells.get(option):
+            parts.append(read(base / cells[option]))
     return digest("\n".join(parts).encode())
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from scheduler import __version__, caches
 from scheduler.app.batch_files import CLINIC_FILE, Outcome
 from scheduler.catalog.loader import Catalog
+from scheduler.errors import TxcalError
 from scheduler.files import read_existing
 from scheduler.inputs.patient_list import PLAN_FILE_COLUMN
 from scheduler.options import BY_NAME
@@ -68,12 +69,13 @@ def _file_digest(path: str, mtime_ns: int, size: int) -> str:
 
 
 def file_digest(path: Path) -> str:
-    """Return a digest of a file's bytes ("-" when it is missing), read once while it is unchanged."""
+    """Return a digest of a file's bytes, read once while it is unchanged; "-" when it cannot be read (the row's
+    plan then says what is wrong with it)."""
     try:
         status = path.stat()
-    except OSError:
+        return _file_digest(str(path.resolve()), status.st_mtime_ns, status.st_size)
+    except (OSError, ValueError, TxcalError):  # missing, a folder or device, a name with a NUL
         return "-"
-    return _file_digest(str(path.resolve()), status.st_mtime_ns, status.st_size)
 
 
 def batch_digest(catalog: Catalog, reminders: Iterable[Any], profile: Path | None) -> str:
@@ -94,10 +96,10 @@ def _profile_digest(path: Path | None) -> str:
 
     mine = file_digest(path)
     try:
-        closed = cached_profile(path.resolve()).closed
+        folder, closed = path.resolve().parent, cached_profile(path.resolve()).closed
     except Exception:  # the rows fail with its message when they are planned
         return mine
-    return mine + (f"+{file_digest(path.resolve().parent / closed)}" if closed else "")
+    return mine + (f"+{file_digest(folder / closed)}" if closed else "")
 
 
 def row_fingerprint(shared: str, cells: dict[str, str], name: str, base: Path) -> str | None:

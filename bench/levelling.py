@@ -23,8 +23,8 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-from scheduler.app.levelling import DayResult, level_day
 from scheduler.app.board import Sitting
+from scheduler.app.levelling import DayResult, level_day
 
 OPENS, CLOSES = 8 * 60, 18 * 60
 DAY = date(2027, 3, 2)

@@ -27,7 +27,23 @@ def clinic_event(
     bytes, for a whole clinic. The patient, the preparation and a conflict are also properties of
     their own, so the day sheet and the load read them back as data.
     """
-    line = _clinic_description(
+    line = clinic_line(event, calendar_file, prepare)
+    more = clinic_properties(event, patient, prepare)
+    conflict = wording.event_conflict(event)
+    if not conflict:
+        # The clinic's calendar carries no reminders: the patient's own does. Its own lines, in name order, last.
+        quick = block.with_description(line, more)
+        if quick is not None:
+            return quick
+    props = {**block.props, "DESCRIPTION": line, **{entry.partition(":")[0]: entry for entry in more}}
+    if conflict:
+        props["SUMMARY"] = fold("SUMMARY:" + escape(event_summary(event, clinic=True)))
+    return EventBlock(block.uid, props, (), block.zones)
+
+
+def clinic_line(event: PlannedEvent, calendar_file: str, prepare: tuple[str, ...]) -> str:
+    """Return an event's DESCRIPTION line in the clinic calendar, folded."""
+    return _clinic_description(
         wording.event_dose(event),
         event.route,
         event.kind,
@@ -36,6 +52,10 @@ def clinic_event(
         (*prepare, *wording.clinic_notes(event.facts)),
         calendar_file,
     )
+
+
+def clinic_properties(event: PlannedEvent, patient: str, prepare: tuple[str, ...]) -> list[str]:
+    """Return the clinic calendar's own lines of an event, in name order: conflict, asked time, patient, preparation."""
     more = {PATIENT_PROPERTY: _patient_line(patient)}
     asked = asked_for(event)
     if asked:
@@ -43,17 +63,10 @@ def clinic_event(
     if prepare:
         # A list of TEXT values: each escaped, so only the separating commas are bare (RFC 5545 3.1.1).
         more[PREPARE_PROPERTY] = fold(f"{PREPARE_PROPERTY}:{','.join(map(escape, prepare))}")
-    if wording.event_conflict(event):
-        more[CONFLICT_PROPERTY] = fold(f"{CONFLICT_PROPERTY}:{escape(wording.event_conflict(event))}")
-    else:
-        # The clinic's calendar carries no reminders: the patient's own does. Its own lines, in name order, last.
-        quick = block.with_description(line, [more[name] for name in sorted(more)])
-        if quick is not None:
-            return quick
-    props = {**block.props, "DESCRIPTION": line, **more}
-    if wording.event_conflict(event):
-        props["SUMMARY"] = fold("SUMMARY:" + escape(event_summary(event, clinic=True)))
-    return EventBlock(block.uid, props, (), block.zones)
+    conflict = wording.event_conflict(event)
+    if conflict:
+        more[CONFLICT_PROPERTY] = fold(f"{CONFLICT_PROPERTY}:{escape(conflict)}")
+    return [more[name] for name in sorted(more)]
 
 
 @caches.kept(256)

@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler import caches
-from scheduler.app.clinic_events import clinic_event
+from scheduler.app.clinic_events import clinic_line, clinic_properties
 from scheduler.app.preparation import plan_preparation
 from scheduler.engine.doses import dose_horizon
 from scheduler.engine.events import steady_day
@@ -57,6 +57,7 @@ class _Slot:
     shape: EventShape
     dated: bool  # its facts hold dates: its words are made again for each patient
     prepare: tuple[str, ...]  # what the clinic prepares
+    group: int  # events with the same clinic words (description and properties) share a group
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +153,8 @@ def _template(plan: Plan, reminders: tuple[timedelta, ...]) -> Template | None:
     zone = ZoneInfo(request.tz) if request.time is not None and request.tz else None
     prepare = plan_preparation(plan)
     start, clinic = request.start, request.clinic
-    slots = []
+    slots: list[_Slot] = []
+    groups: dict[tuple[str, tuple[str, ...]], int] = {}
     for event in plan.events:
         if event.audience != "patient" or event.moves or event.clash or event.status != "planned":
             return None
@@ -167,6 +169,12 @@ def _template(plan: Plan, reminders: tuple[timedelta, ...]) -> Template | None:
             if zone is None or not _plain(zone, event.first_day, _minute(request.time) + offset, length):
                 return None
         unlabelled = dataclasses.replace(event, title=event_title(event.name, event.dose_number, None))
+        dated = any(isinstance(arg, date) for fact in event.facts for arg in fact.args)
+        # What the clinic's view of it says besides the calendar file and the label (a dated one: its own).
+        words = (
+            clinic_line(event, "", prepare.get(event.uid, ())),
+            tuple(clinic_properties(event, "", prepare.get(event.uid, ()))),
+        )
         slots.append(
             _Slot(
                 event,
@@ -176,8 +184,9 @@ def _template(plan: Plan, reminders: tuple[timedelta, ...]) -> Template | None:
                 length,
                 escape(event_summary(unlabelled)),
                 event_shape(event, reminders),
-                any(isinstance(arg, date) for fact in event.facts for arg in fact.args),
+                dated,
                 prepare.get(event.uid, ()),
+                groups.setdefault(words, len(groups)) if not dated else -1 - len(slots),
             )
         )
     return Template(tuple(slots)) if slots else None
@@ -209,23 +218,26 @@ def fill(
     timed = request.time is not None and bool(request.tz)
     zone = ZoneInfo(request.tz) if timed and request.tz else None
     clock = _minute(request.time) if request.time is not None else 0
+    ordinal = start.toordinal()
+    days = [date.fromordinal(ordinal + slot.day) for slot in template.slots]
+    # Every day first, before any text is made: a closed day or a clock change sends the plan to the engine.
+    for slot, day in zip(template.slots, days, strict=True):
+        if clinic is not None and clinic.closed(day):
+            return None  # the general engine moves it, or says why it cannot
+        if slot.offset is not None and zone is not None and not _plain(zone, day, clock + slot.offset, slot.length):
+            return None
     plan_id = request.plan_id or derive_plan_id(request.regimen, start, request.patient)
     uids = EventUids(plan_id)
     stamp_text = utc_text(stamp)
     prefix = f"{escape(request.patient)}: " if request.patient else ""
-    ordinal = start.toordinal()
     patient: list[EventBlock] = []
     clinic_blocks: list[EventBlock] = []
     chair = []
-    for slot in template.slots:
-        day = date.fromordinal(ordinal + slot.day)
-        if clinic is not None and clinic.closed(day):
-            return None  # the general engine moves it, or says why it cannot
+    worded: dict[int, tuple[str, list[str]]] = {}  # the clinic's words of this patient's events, by group
+    for slot, day in zip(template.slots, days, strict=True):
         begins: date | datetime
         ends: date | datetime
         if slot.offset is not None and zone is not None and request.time is not None:
-            if not _plain(zone, day, clock + slot.offset, slot.length):
-                return None
             # As the engine makes them: the appointment time that day, plus the offset, plus the length.
             begins = datetime.combine(day, request.time, zone)
             if slot.offset:
@@ -239,7 +251,15 @@ def fill(
             shape = event_shape(event, reminders)
         block = filled_event(shape, uids(event.key), prefix + slot.summary, begins, ends, stamp_text)
         patient.append(block)
-        clinic_blocks.append(clinic_event(block, event, calendar_file, label, slot.prepare))
+        words = worded.get(slot.group)
+        if words is None:
+            words = worded[slot.group] = (
+                clinic_line(event, calendar_file, slot.prepare),
+                clinic_properties(event, label, slot.prepare),
+            )
+        clinic_block = block.with_description(*words)
+        assert clinic_block is not None  # a filled event knows where its description is
+        clinic_blocks.append(clinic_block)
         if event.kind in CHAIR_KINDS:
             chair.append((day, event.minutes, clock + slot.offset if slot.offset is not None else None))
     name = calendar_title(request.regimen.title, request.patient)

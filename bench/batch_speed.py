@@ -432,7 +432,7 @@ def main() -> None:
             print(f"{measure:70} {result:>26}  {goal:14} {verdict}")
         if args.readme:
             stamp = (f"Measured {datetime.now(UTC).date()} on this project's machine ({cores} cores) with "
-                     f"`python bench/batch_speed.py --runs {args.runs}`:")  # fmt: skip
+                     f"`python bench/batch_speed.py --runs {args.runs}{' --huge' if args.huge else ''}`:")  # fmt: skip
             text = args.readme.read_text(encoding="utf-8")
             start, end = text.index(TABLE_START), text.index(TABLE_END)
             block = "\n".join([TABLE_START, stamp, "", *table, TABLE_END.rstrip()])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from scheduler.catalog.loader import Catalog, load_regimens
 from scheduler.cli import main
+from tests_support import SOURCE_DATE_EPOCH
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -61,3 +63,12 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
         assert actual == path.read_bytes().decode("utf-8")
 
     return check
+
+
+@pytest.fixture
+def sample_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample patient list with what it refers to, copied into a folder of its own."""
+    for name in ("patients.csv", "closures.txt", "p017.toml"):
+        shutil.copy(Path(__file__).parent.parent / "examples" / name, tmp_path / name)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    return tmp_path

@@ -12,18 +12,14 @@ import pytest
 from scheduler.app import batch_rows
 from scheduler.app.rerun import KEPT_FILE
 from scheduler.caches import clear_caches
-from tests_support import SOURCE_DATE_EPOCH
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 LATER_EPOCH = "1796000000"  # a rerun's own time stamp: only new or changed events may carry it
 
 
 @pytest.fixture
-def clinic(tmp_path, monkeypatch):
-    for name in ("patients.csv", "closures.txt", "p017.toml"):
-        shutil.copy(EXAMPLES / name, tmp_path / name)
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
-    return tmp_path
+def clinic(sample_list):
+    return sample_list
 
 
 @pytest.fixture

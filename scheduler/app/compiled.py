@@ -9,11 +9,13 @@ calendar file's name and the time stamp. The patient's calendar, the clinic cale
 the row's figures come out byte for byte as the general path writes them (tests hold the two
 equal over generated rows; a template is also checked against its own probe before it is kept).
 
-Why a shift of days is enough: for a repeating-dose plan with no records and no closed days, every
-event falls a fixed number of days after the start, given the same dose count, the same days to the
-last day the plan reaches and to the label's limit (all three are in the template's key). Anything
-unusual goes through the general engine: pathways, records, closed days (a clinic calendar),
-levelled or booked seats, a clock change on an event's day, and a file already there to update.
+Why a shift of days is enough: for a repeating-dose plan with no records whose visits all fall on
+open days, every event falls a fixed number of days after the start, given the same dose count and
+the same days to the last day the plan reaches and to the label's limit (all three are in the
+template's key), and its wall-clock times are the appointment time plus fixed offsets on days
+without a clock change. Anything unusual goes through the general engine: pathways, records, a
+visit on a closed day, levelled or booked seats, a clock change on an event's day, and a file
+already there to update.
 """
 
 from __future__ import annotations

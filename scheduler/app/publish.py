@@ -7,11 +7,25 @@ not replaced); the front end prints them and fails when any were.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from scheduler.errors import TxcalError
 from scheduler.model import Plan
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how to publish: the collection, who publishes, the time stamp, the state file, what may be replaced."""
+
+    collection: str
+    user: str
+    password: str
+    stamp: datetime
+    state: Path | None = None  # where the events' ETags are kept between runs (default: per collection and plan)
+    overwrite: bool = False  # replace events edited in a calendar app
+    replace: bool = False  # cancel the events of another plan the collection holds
 
 
 def check_target(url: str, allow_insecure: bool, credentials: Path | None) -> tuple[str, str, str]:
@@ -27,41 +41,23 @@ def check_target(url: str, allow_insecure: bool, credentials: Path | None) -> tu
     return collection, user, password
 
 
-def publish_plan(
-    plan: Plan,
-    collection: str,
-    user: str,
-    password: str,
-    stamp: datetime,
-    state: Path | None,
-    overwrite: bool,
-    replace: bool,
-) -> tuple[str, int]:
+def publish_plan(plan: Plan, target: Target) -> tuple[str, int]:
     """Publish one plan's events (one resource each, updated and cancelled in place); return the report and edits."""
     from scheduler.publishers import caldav
 
     report = caldav.publish(
         plan,
-        caldav.Server(collection, user, password),
-        stamp,
-        state or caldav.default_state(collection, plan.plan_id),
+        caldav.Server(target.collection, target.user, target.password),
+        target.stamp,
+        target.state or caldav.default_state(target.collection, plan.plan_id),
         plan.request.reminders,
-        overwrite,
-        replace,
+        target.overwrite,
+        target.replace,
     )
-    return report.describe(collection), len(report.edited)
+    return report.describe(target.collection), len(report.edited)
 
 
-def publish_folder(
-    folder: Path,
-    collection: str,
-    user: str,
-    password: str,
-    stamp: datetime,
-    state: Path | None,
-    overwrite: bool,
-    replace: bool,
-) -> Iterator[tuple[str, int]]:
+def publish_folder(folder: Path, target: Target) -> Iterator[tuple[str, int]]:
     """Publish each patient calendar of a batch folder to URL/<file name>/; yield each file's report and edits.
 
     Every file is read and checked before the first one is published: all or nothing.
@@ -72,17 +68,17 @@ def publish_folder(
     from scheduler.app.batch_files import patient_calendars
     from scheduler.publishers import caldav
 
+    state = target.state
     for path, data, plan_id in patient_calendars(folder):
-        target = f"{collection}{path.stem}/"
+        collection = f"{target.collection}{path.stem}/"
         state_path = (
             state.with_name(f"{state.stem}-{path.stem}{state.suffix}")
             if state
-            else caldav.default_state(target, plan_id)
+            else caldav.default_state(collection, plan_id)
         )
+        server = caldav.Server(collection, target.user, target.password)
         try:
-            report = caldav.publish_file(
-                data, caldav.Server(target, user, password), stamp, state_path, overwrite, replace
-            )
+            report = caldav.publish_file(data, server, target.stamp, state_path, target.overwrite, target.replace)
         except caldav.PublishError as exc:
             raise TxcalError(f"{path.name}: {exc}") from None
-        yield f"{path.name}: {report.describe(target)}", len(report.edited)
+        yield f"{path.name}: {report.describe(collection)}", len(report.edited)

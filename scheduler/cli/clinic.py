@@ -351,12 +351,13 @@ def publish(
 
     Events txcal did not write are left alone; a second run with nothing new changes nothing.
     """
-    from scheduler.app.publish import check_target, publish_folder, publish_plan
+    from scheduler.app.publish import Target, check_target, publish_folder, publish_plan
 
     collection, user, password = check_target(url, allow_insecure, credentials)
+    target = Target(collection, user, password, time_stamp(), state, overwrite, replace)
     if folder is not None:
         edited = 0
-        for line, count in publish_folder(folder, collection, user, password, time_stamp(), state, overwrite, replace):
+        for line, count in publish_folder(folder, target):
             click.echo(line, err=True)
             edited += count
         if edited:
@@ -365,7 +366,7 @@ def publish(
             )
         return
     result = expand_plan(plan_spec_from(ctx, drug, plan_file, options), template_dirs)
-    line, edited = publish_plan(result, collection, user, password, time_stamp(), state, overwrite, replace)
+    line, edited = publish_plan(result, target)
     click.echo(line, err=True)
     if edited:
         raise click.ClickException("some events were edited in a calendar app and were not replaced (see above)")

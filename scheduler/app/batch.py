@@ -31,10 +31,11 @@ from scheduler.app.batch_files import (
     survey,
 )
 from scheduler.app.batch_rows import (
+    CLINIC_SHARE,
     RowResult,
     Settings,
     booked_elsewhere_sittings,
-    plan_chunk,
+    plan_chunk_shared,
     row_catalog,
     sitting_chunk,
 )
@@ -180,14 +181,21 @@ def _run(
             finished.open("wb") as rows_done,
             keeping.open("w", encoding="utf-8") as kept_rows,
             _previous_clinic(settings.out_dir, kept) as previous,
+            _Shares() as shares,
         ):
             out.write((head + timezones_text(expected)).encode())
             written = 0  # bytes of events so far: where the next row's clinic events begin
-            for row in _collect(in_workers(plan_chunk, patients, settings, total, workers, progress), result, used):
+            rows_planned = in_workers(plan_chunk_shared, patients, settings, total, workers, progress)
+            for row in _collect(rows_planned, result, used):
                 seen.add(row.name)
+                if row.reuse is not None:
+                    text = _copied(previous, old_body, row.reuse)
+                elif row.share is not None:
+                    text = shares.read(*row.share)
+                else:
+                    text = row.clinic_text.encode()
                 if book is not None:
-                    _book_row(book, row, used)
-                text = row.clinic_text.encode() if row.reuse is None else _copied(previous, old_body, row.reuse)
+                    text = _book_row(book, row, text, used)
                 out.write(text)
                 if row.kept is not None:
                     span = (written, written + len(text))
@@ -225,7 +233,37 @@ def _run(
         manifest.unlink(missing_ok=True)
         finished.unlink(missing_ok=True)
         keeping.unlink(missing_ok=True)
+        for share in settings.out_dir.glob(f".{CLINIC_SHARE}*.tmp"):  # the folder is ours (locked): any left
+            share.unlink(missing_ok=True)
     return result
+
+
+class _Shares:
+    """The workers' share files of the clinic calendar, read in row order, each removed once read."""
+
+    def __init__(self) -> None:
+        self.path: str = ""
+        self.handle: BinaryIO | None = None
+
+    def read(self, path: str, start: int, end: int) -> bytes:
+        if path != self.path:
+            self.close()
+            self.path, self.handle = path, open(path, "rb")  # noqa: SIM115  (kept open across rows)
+        assert self.handle is not None
+        self.handle.seek(start)
+        return self.handle.read(end - start)
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            Path(self.path).unlink(missing_ok=True)
+        self.path, self.handle = "", None
+
+    def __enter__(self) -> _Shares:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @contextlib.contextmanager
@@ -258,17 +296,17 @@ def _finish_kept(keeping: Path, head: str) -> Path:
     return whole
 
 
-def _book_row(book: Book, row: RowResult, used: dict[str, set[int]]) -> None:
-    """Book a written row; for a row that failed, keep its patient's booked visits (and say so)."""
+def _book_row(book: Book, row: RowResult, text: bytes, used: dict[str, set[int]]) -> bytes:
+    """Book a written row (`text`: its clinic events); for a row that failed, keep its patient's booked visits
+    (and say so). Return the row's clinic events as the clinic calendar shows them."""
     if row.booking is not None:
         booked, seats, visits = row.booking
-        book.keep_plan(booked, row.clinic_text, row.years, seats, visits)
-        return
+        book.keep_plan(booked, text.decode(), row.years, seats, visits)
+        return text
     kept = book.plan_by_calendar(row.name) if row.name else None
     if kept is None or not row.outcome.error:
-        return
-    text, zones = book.clinic_text(kept.plan_id)
-    row.clinic_text = text
+        return text
+    kept_text, zones = book.clinic_text(kept.plan_id)
     for zone, years in zones.items():
         used.setdefault(zone, set()).update(years)
     count = book.visit_count(kept.plan_id)
@@ -276,6 +314,7 @@ def _book_row(book: Book, row: RowResult, used: dict[str, set[int]]) -> None:
         f"; its {count} booked visits are kept as they were (the book and {CLINIC_FILE} still show them)"
     )
     book.note(kept.plan_id, "kept", reason=f"row {row.outcome.row} failed: {row.outcome.error}")
+    return kept_text.encode()
 
 
 def _booked_elsewhere(book: Book, seen: set[str], out: Any, used: dict[str, set[int]]) -> int:

@@ -25,9 +25,7 @@ from scheduler.app.rerun import KeptRow, digest, file_digest, kept_row, row_fing
 from scheduler.catalog.loader import Catalog
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
-from scheduler.files import (
-    write_atomic,
-)
+from scheduler.files import exclusive_temporary, write_atomic
 from scheduler.inputs.patient_list import spec_from_row
 from scheduler.inputs.plan_spec import PlanSpec
 from scheduler.model import CHAIR_KINDS, Plan, PlannedEvent, PlanRequest, minute_of_day
@@ -37,6 +35,8 @@ from scheduler.wording import event_summary
 from scheduler.writers.ical.event import event_block
 from scheduler.writers.ical.export import to_ics, zone_years
 from scheduler.writers.registry import FORMATS, View
+
+CLINIC_SHARE = "clinic.ics.share"  # a worker's share of the clinic calendar, a temporary the batch joins
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ class RowResult:
     booking: tuple[BookedPlan, list[Seat], list[VisitRow]] | None = None  # what the book keeps of the row
     kept: KeptRow | None = None  # what this batch keeps of the row for the next (its span set when written)
     reuse: tuple[int, int] | None = None  # unchanged since the last batch: its clinic events, there
+    share: tuple[str, int, int] | None = None  # its clinic events in its worker's share file: path, start, end
 
 
 def assign_files(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[int, dict[str, str], str]]:
@@ -107,6 +108,22 @@ def plan_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]])
     """Plan and write the calendars of some rows; runs in the main process or in a worker."""
     catalog = row_catalog(settings)
     return [_plan_row(settings, catalog, number, cells, name) for number, cells, name in chunk]
+
+
+def plan_chunk_shared(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[RowResult]:
+    """Plan some rows as plan_chunk does, their clinic events written to a share file of this chunk's own
+    (a temporary in the output folder), which the batch joins in row order: only where they are travels back."""
+    rows = plan_chunk(settings, chunk)
+    share = exclusive_temporary(settings.out_dir, CLINIC_SHARE)
+    at = 0
+    with share.open("wb") as out:
+        for row in rows:
+            if row.clinic_text:
+                data = row.clinic_text.encode()
+                out.write(data)
+                row.share, row.clinic_text = (str(share), at, at + len(data)), ""
+                at += len(data)
+    return rows
 
 
 def row_catalog(settings: Settings) -> Catalog:

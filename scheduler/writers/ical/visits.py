@@ -141,9 +141,9 @@ def _unreadable(path: Path, exc: Exception) -> TxcalError:
 # (Each line found by the line break before it: a literal the regular expression engine skips to
 # quickly, where a "^" would be tried at every character; the text is searched with one put first.)
 _OWN_COUNTED = re.compile(
-    rb"\r\n(DTSTART|DTEND|CATEGORIES|STATUS|"
+    rb"\r\n(?:(BEGIN:VEVENT|END:VEVENT|BEGIN:VALARM)(?=\r\n)|(DTSTART|DTEND|CATEGORIES|STATUS|"
     + re.escape(PATIENT_PROPERTY.encode())
-    + rb")([;:][^\r\n]*(?:\r\n[ \t][^\r\n]*)*)"
+    + rb")([;:][^\r\n]*(?:\r\n[ \t][^\r\n]*)*))"
 )
 
 
@@ -162,15 +162,22 @@ def own_visits(chunks: Iterable[bytes], skipped: Skipped | None = None) -> Itera
     other form than txcal writes goes through the general reader. A test holds both equal.
     """
     for text in whole_events(chunks, b"END:VEVENT\r\n"):
-        # An event's own lines end where its alarms (txcal writes them last) or the event end; what comes
-        # before the first event is the calendar's head and time zones.
-        for body in (b"\r\n" + text).split(b"\r\nBEGIN:VEVENT\r\n")[1:]:
-            end = body.find(b"\r\nBEGIN:VALARM\r\n")
-            if end < 0:
-                end = body.find(b"END:VEVENT\r\n")
-            visit = _own_visit(dict(_OWN_COUNTED.findall(b"\r\n" + body[:end])), skipped)
-            if visit is not None:
-                yield visit
+        event: dict[bytes, bytes] | None = None
+        in_alarm = False
+        for mark, name, rest in _OWN_COUNTED.findall(b"\r\n" + text):
+            if mark == b"BEGIN:VEVENT":
+                event, in_alarm = {}, False
+            elif event is None:
+                continue  # outside an event: its time zones
+            elif mark == b"END:VEVENT":
+                visit = _own_visit(event, skipped)
+                if visit is not None:
+                    yield visit
+                event = None
+            elif mark == b"BEGIN:VALARM":
+                in_alarm = True  # txcal writes alarms after the event's own lines
+            elif not in_alarm:
+                event[name] = rest
 
 
 def _own_visit(found: dict[bytes, bytes], skipped: Skipped | None) -> _Visit | None:

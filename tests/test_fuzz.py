@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.server
 import os
 import shlex
-import threading
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from hypothesis import strategies as st
 from scheduler.cli import main
 from scheduler.inputs.patient_list import COLUMNS
 from scheduler.options import OPTIONS
+from tests_support import local_server
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -160,11 +160,8 @@ class Answer(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    running = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    threading.Thread(target=running.serve_forever, daemon=True).start()
-    yield running
-    running.shutdown()
-    running.server_close()
+    with local_server(Answer) as running:
+        yield running
 
 
 @FUZZ

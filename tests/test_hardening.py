@@ -15,7 +15,7 @@ import pytest
 
 from scheduler.inputs.plan_file import dump_plan, load_plan
 from scheduler.writers.ical.check import check_ics
-from tests_support import GOOD_TEMPLATE, SOURCE_DATE_EPOCH
+from tests_support import GOOD_TEMPLATE, SOURCE_DATE_EPOCH, local_server
 
 PLAN = "atezolizumab --every 3w --start 2026-12-01"
 
@@ -405,12 +405,8 @@ class Hostile(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def hostile():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with local_server(Hostile) as server:
+        yield server
 
 
 BOMB = (

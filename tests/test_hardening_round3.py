@@ -9,12 +9,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from test_hardening import PLAN, one_error_line
+
+from tests_support import local_server
 
 PROFILE = 'schema = 1\nname = "Clinic"\ntimezone = "America/New_York"\navoid = ["weekends"]\n'
 
@@ -222,12 +223,8 @@ class Answers(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def answers():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answers)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/cal/"
-    server.shutdown()
-    server.server_close()
+    with local_server(Answers) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}/cal/"
 
 
 def test_caldav_messages_say_what_happened(txcal, answers, monkeypatch, tmp_path):

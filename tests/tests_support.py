@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 # A minimal valid template; tests break one thing in it at a time.
@@ -109,3 +113,15 @@ def plan_of_command(command: str):
 
     context = plan.make_context("plan", shlex.split(command)[1:])
     return expand_plan(spec_from_options(context.params["drug"], context.params), ())
+
+
+@contextlib.contextmanager
+def local_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[http.server.ThreadingHTTPServer]:
+    """Serve `handler` on 127.0.0.1 (a free port) in a thread for the test's length, then stop it."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

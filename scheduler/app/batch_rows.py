@@ -298,7 +298,7 @@ def _reused(settings: Settings, number: int, name: str, before: KeptRow) -> RowR
     """Return a row unchanged since the last batch as that batch left it: its file is not touched."""
     outcome = before.reused(number)
     years = {zone: set(found) for zone, found in before.years.items()}
-    kept = dataclasses.replace(before, outcome=dataclasses.replace(outcome, conflicts=list(outcome.conflicts)))
+    kept = dataclasses.replace(before, outcome=outcome)  # reused() made it afresh
     return RowResult(
         outcome, "", years, before.plan_id, before.chair, settings.calendar(name), None, kept, reuse=before.span
     )

@@ -34,7 +34,7 @@ from scheduler.engine.doses import dose_horizon
 from scheduler.engine.events import steady_day
 from scheduler.errors import TxcalError
 from scheduler.identity import EventUids, derive_plan_id
-from scheduler.model import CHAIR_KINDS, Fact, Plan, PlannedEvent, PlanRequest
+from scheduler.model import CHAIR_KINDS, Plan, PlannedEvent, PlanRequest
 from scheduler.units import calendar_months, minutes
 from scheduler.wording import calendar_title, event_summary, event_title
 from scheduler.writers.ical.event import EventBlock, EventShape, event_shape, filled_event
@@ -280,7 +280,7 @@ def fill(
 def _shifted(event: PlannedEvent, by: timedelta) -> PlannedEvent:
     """Return an event whose facts' dates are moved by `by` (the event's own days are filled in elsewhere)."""
     facts = tuple(
-        Fact(f.kind, tuple(a + by if isinstance(a, date) else a for a in f.args), f.sources, f.confirmed, f.audience)
+        dataclasses.replace(f, args=tuple(a + by if isinstance(a, date) else a for a in f.args))
         if any(isinstance(a, date) for a in f.args)
         else f
         for f in event.facts

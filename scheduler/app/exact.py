@@ -181,7 +181,5 @@ def _seated(
 def _board(day: DayResult, chairs: int, opens: int, closes: int, nurse_starts: int | None) -> Board:
     board = Board(chairs, opens, closes, nurse_starts)
     for job, (chair, start) in day.placed.items():
-        while chair >= len(board.lanes):
-            board.lanes.append([])
-        board.take(chair, start, job.minutes)
+        board.keep(chair, start, job.minutes)  # as the solver placed it: free there
     return board

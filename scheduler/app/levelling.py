@@ -147,13 +147,9 @@ def _fixed_first(board: Board, jobs: list[Sitting], placed: dict[Sitting, tuple[
             rest.append(job)
             continue
         _, chair, start = job.fixed
-        if chair is None or chair >= len(board.lanes) or not board.free(chair, start, start + job.minutes):
-            chair = board.tightest(start, start + job.minutes)
-        if chair is None:  # the book holds more than the chairs (chairs were taken out): it stays, on no chair
-            chair = len(board.lanes)
-            board.lanes.append([])
-        board.take(chair, start, job.minutes)
-        placed[job] = (chair, start)
+        kept = board.keep(chair, start, job.minutes)  # past the chairs when chairs were taken out: it stays
+        assert kept is not None
+        placed[job] = (kept, start)
     return rest
 
 

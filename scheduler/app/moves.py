@@ -111,11 +111,7 @@ def _day_board(book: Book, profile: ClinicProfile, plan_id: str, day: date) -> B
     for other, _, seat in book.seats_on(day):
         if other == plan_id:
             continue
-        chair = seat.chair - 1 if seat.chair and seat.chair <= len(board.lanes) else None
-        if chair is None or not board.free(chair, seat.start, seat.start + seat.minutes):
-            chair = board.tightest(seat.start, seat.start + seat.minutes)
-        if chair is not None:
-            board.take(chair, seat.start, seat.minutes)
+        board.keep(seat.chair - 1 if seat.chair else None, seat.start, seat.minutes, beyond=False)
     return board
 
 

@@ -138,25 +138,8 @@ def _run(
     profile = _clinic_profile(settings)
     result = BatchResult()
     if levelled:
-        assert profile is not None and profile.chairs is not None
-        names: dict[int, str] = {}
-        found: list[Sitting] = []
-        for chunk in in_workers(sitting_chunk, patients, settings, total, workers, lambda n: None):
-            for name, row_sittings in chunk:
-                names.update((sitting.row, name) for sitting in row_sittings)
-                found += row_sittings
-        found += booked_elsewhere_sittings(settings, set(names.values()))
-        solver = None
-        if settings.exact_seconds is not None:
-            from scheduler.app.exact import exact_solver
-
-            solver = exact_solver(settings.exact_seconds)
-        result.levelling = level(found, profile.chairs, _opening(profile), profile.nurse_starts, solver)
-        seats: dict[str, tuple[str | None, dict[date, Seat]]] = {}
-        for (number, planned), (day, chair, start) in result.levelling.seats.items():
-            if number < 0:
-                continue  # a booked visit of a patient this batch does not plan
-            seats.setdefault(names[number], (None, {}))[1][planned] = Seat(planned, 0, day, start, chair + 1)
+        assert profile is not None
+        result.levelling, seats = _level(patients, settings, total, workers, profile)
         settings = dataclasses.replace(settings, seats=seats)
     reusing = book is None and not levelled and not settings.handouts and not settings.fhir
     kept, old_body = read_kept(settings.out_dir) if reusing and not settings.empty_folder else ({}, 0)
@@ -236,6 +219,32 @@ def _run(
         for share in settings.out_dir.glob(f".{CLINIC_SHARE}*.tmp"):  # the folder is ours (locked): any left
             share.unlink(missing_ok=True)
     return result
+
+
+def _level(
+    patients: Path, settings: Settings, total: int, workers: int, profile: ClinicProfile
+) -> tuple[Levelling, dict[str, tuple[str | None, dict[date, Seat]]]]:
+    """Level every row's chair visits around the booked ones; return the levelling and the seats by calendar file."""
+    assert profile.chairs is not None
+    names: dict[int, str] = {}
+    found: list[Sitting] = []
+    for chunk in in_workers(sitting_chunk, patients, settings, total, workers, lambda n: None):
+        for name, row_sittings in chunk:
+            names.update((sitting.row, name) for sitting in row_sittings)
+            found += row_sittings
+    found += booked_elsewhere_sittings(settings, set(names.values()))
+    solver = None
+    if settings.exact_seconds is not None:
+        from scheduler.app.exact import exact_solver
+
+        solver = exact_solver(settings.exact_seconds)
+    levelling = level(found, profile.chairs, _opening(profile), profile.nurse_starts, solver)
+    seats: dict[str, tuple[str | None, dict[date, Seat]]] = {}
+    for (number, planned), (day, chair, start) in levelling.seats.items():
+        if number < 0:
+            continue  # a booked visit of a patient this batch does not plan
+        seats.setdefault(names[number], (None, {}))[1][planned] = Seat(planned, 0, day, start, chair + 1)
+    return levelling, seats
 
 
 class _Shares:

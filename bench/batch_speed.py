@@ -60,9 +60,20 @@ REGIMENS = [
 ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/Berlin"]
 
 
-def make_clinic(path: Path, patients: int, seed: int = 7) -> None:
-    """Write a synthetic patient list: mixed regimens, starts spread over 2027, a year of treatment each."""
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def make_clinic(path: Path, patients: int, seed: int = 7, profile: bool = False) -> None:
+    """Write a synthetic patient list: mixed regimens, starts spread over 2027, a year of treatment each.
+
+    With `profile`, every row names the shipped example profile (copied beside the list with its closures):
+    its weekends, holidays and closures, linked labs, visits and scans, and reminders, instead of the
+    rows' own avoid and holidays cells.
+    """
     rng = random.Random(seed)
+    if profile:
+        for name in ("clinic.toml", "closures.txt"):
+            shutil.copy(EXAMPLES / name, path.parent / name)
     choices, weights = zip(*REGIMENS, strict=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -80,6 +91,7 @@ def make_clinic(path: Path, patients: int, seed: int = 7) -> None:
                 "for",
                 "avoid",
                 "holidays",
+                "clinic",
             ]
         )
         for number in range(1, patients + 1):
@@ -87,8 +99,8 @@ def make_clinic(path: Path, patients: int, seed: int = 7) -> None:
             start = date(2027, 1, 1) + timedelta(days=rng.randrange(365))
             clock = f"{rng.randrange(8, 16):02d}:{rng.choice(['00', '30'])}"
             one_year = "" if drug == "afami-cel" else "12m"
-            avoid = "weekends" if number % 2 else ""
-            holidays = "US" if number % 3 == 0 else ""
+            avoid = "weekends" if number % 2 and not profile else ""
+            holidays = "US" if number % 3 == 0 and not profile else ""
             writer.writerow(
                 [
                     f"P-{number:05d}",
@@ -103,6 +115,7 @@ def make_clinic(path: Path, patients: int, seed: int = 7) -> None:
                     one_year,
                     avoid,
                     holidays,
+                    "clinic.toml" if profile else "",
                 ]
             )
 
@@ -223,7 +236,6 @@ def paths(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
     from plan templates and made by the general engine only, and the share of rows filled in."""
     from itertools import islice
 
-    from scheduler.app import batch_rows, compiled
     from scheduler.app.batch_rows import Settings, assign_files, plan_chunk
     from scheduler.caches import clear_caches
     from scheduler.cli.clinic import collect_for_batch
@@ -233,29 +245,21 @@ def paths(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
     collector = gc.get_threshold()
     collect_for_batch()
     found: dict[str, float] = {}
-    filled: list[bool] = []
-    original_fill, original_known = batch_rows.fill, batch_rows.known
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        result = original_fill(*args, **kwargs)
-        filled.append(result is not None)
-        return result
-
+    filled = 0
     try:
         for way in ("general", "compiled"):
-            batch_rows.fill = counting if way == "compiled" else original_fill
-            batch_rows.known = compiled.known if way == "compiled" else (lambda key: (True, None))
             out = scratch / way
             out.mkdir(parents=True)
             clear_caches()
+            settings = Settings(out, STAMP, patients_csv.parent, empty_folder=True, plan_templates=way == "compiled")
             began = time.process_time()
-            done = plan_chunk(Settings(out, STAMP, patients_csv.parent, empty_folder=True), rows)
+            done = plan_chunk(settings, rows)
             found[way] = (time.process_time() - began) / sum(row.outcome.events for row in done)
+            filled = sum(row.filled for row in done)
     finally:
-        batch_rows.fill, batch_rows.known = original_fill, original_known
         gc.unfreeze()
         gc.set_threshold(*collector)
-    found["filled share"] = sum(filled) / len(rows)
+    found["filled share"] = filled / len(rows)
     return found
 
 
@@ -329,13 +333,18 @@ def main() -> None:
         small, large = work / "small.csv", work / "large.csv"
         make_clinic(small, max(args.patients // 10, 1))
         make_clinic(large, args.patients)
+        # The same clinic on the shipped example profile: holidays, closures, linked visits, reminders.
+        (work / "profile").mkdir()
+        small_p, large_p = work / "profile" / "small.csv", work / "profile" / "large.csv"
+        make_clinic(small_p, max(args.patients // 10, 1), profile=True)
+        make_clinic(large_p, args.patients, profile=True)
         m: dict[str, list[float]] = {}
 
         def note(name: str, value: float) -> None:
             m.setdefault(name, []).append(value)
 
-        events = 0
-        small_kib = large_kib = 0
+        events = events_p = 0
+        small_kib = large_kib = small_p_kib = large_p_kib = 0
         for run in range(args.runs):
             for name, per_event in stages(large, args.stage_sample, work / f"stage-{run}").items():
                 note(name, per_event)
@@ -366,12 +375,34 @@ def main() -> None:
                 shutil.rmtree(out, ignore_errors=True)
             small_kib = max(small_kib, timed([TXCAL, "batch", str(small), "--out-dir", str(memory_root / "small")]).kib)
             shutil.rmtree(memory_root / "small", ignore_errors=True)
-        huge_kib = 0
+            # With the example profile: the share filled in, the batch against the naive pipeline, memory.
+            for name, value in paths(large_p, args.stage_sample, memory_root / f"paths-p-{run}").items():
+                note(f"profile {name}", value)
+            shutil.rmtree(memory_root / f"paths-p-{run}", ignore_errors=True)
+            naive_events, _, naive_cpu = naive_pipeline(large_p, args.sample, work / f"naive-p-{run}")
+            note("profile naive cpu/event", naive_cpu / naive_events)
+            out = memory_root / f"out-p-{run}"
+            fresh = timed([TXCAL, "batch", str(large_p), "--out-dir", str(out)])
+            if not events_p:
+                with (out / "manifest.csv").open(encoding="utf-8") as handle:
+                    events_p = sum(int(row["events"]) for row in csv.DictReader(handle))
+            note("profile batch cpu", fresh.cpu)
+            large_p_kib = max(large_p_kib, fresh.kib)
+            shutil.rmtree(out, ignore_errors=True)
+            small_p_kib = max(
+                small_p_kib, timed([TXCAL, "batch", str(small_p), "--out-dir", str(memory_root / "small-p")]).kib
+            )
+            shutil.rmtree(memory_root / "small-p", ignore_errors=True)
+        huge_kib = huge_p_kib = 0
         if args.huge:
             huge = work / "huge.csv"
             make_clinic(huge, args.patients * 10)
             huge_kib = timed([TXCAL, "batch", str(huge), "--out-dir", str(work / "huge")]).kib
             shutil.rmtree(work / "huge", ignore_errors=True)
+            huge_p = work / "profile" / "huge.csv"
+            make_clinic(huge_p, args.patients * 10, profile=True)
+            huge_p_kib = timed([TXCAL, "batch", str(huge_p), "--out-dir", str(work / "huge-p")]).kib
+            shutil.rmtree(work / "huge-p", ignore_errors=True)
         command = [TXCAL, "plan", "atezolizumab", "--every", "3w", "--start", "2026-12-01", "--time", "09:00",
                    "--tz", "America/New_York", "-o", str(work / "one.ics"), "--force"]  # fmt: skip
         single = median_time(command)
@@ -388,6 +419,7 @@ def main() -> None:
         per_cpu = best["naive cpu/event"] * events / best["batch memory cpu"]
         per_wall = best["naive wall/event"] * events / best["batch memory wall"]
         per_wall_disk = best["naive wall/event"] * events / best["batch disk wall"]
+        per_cpu_p = best["profile naive cpu/event"] * events_p / best["profile batch cpu"]
         rerun = best["rerun cpu"] / best["batch memory cpu"]
         load_per_10k = best["load cpu"] * 10_000 / args.patients
         rows = [
@@ -420,6 +452,19 @@ def main() -> None:
              + (f" / {args.patients * 10:,}" if huge_kib else "") + " patients",
              f"{small_kib / 1024:.0f} / {large_kib / 1024:.0f}" + (f" / {huge_kib / 1024:.0f}" if huge_kib else "") + " MB",
              "at most 150 MB", max(small_kib, large_kib, huge_kib) <= 150 * 1024),
+            ("with the example profile (holidays, closures, linked visits, reminders): rows filled in from templates",
+             f"{min(m['profile filled share']) * 100:.0f}%", "reported", None),
+            ("with the example profile: a whole row, CPU per event, general engine only / filled in",
+             f"{min(m['profile general']) * 1e6:.1f} / {min(m['profile compiled']) * 1e6:.1f} us", "reported", None),
+            (f"with the example profile: batch of {args.patients:,} patients ({events_p:,} events), CPU",
+             _mm(m["profile batch cpu"]), "", None),
+            ("with the example profile: batch vs the naive full pipeline, events per CPU-second",
+             f"{per_cpu_p:.1f}x", "reported", None),
+            (f"with the example profile: peak memory (PSS), {max(args.patients // 10, 1):,} / {args.patients:,}"
+             + (f" / {args.patients * 10:,}" if huge_p_kib else "") + " patients",
+             f"{small_p_kib / 1024:.0f} / {large_p_kib / 1024:.0f}"
+             + (f" / {huge_p_kib / 1024:.0f}" if huge_p_kib else "") + " MB",
+             "under 200 MB", max(small_p_kib, large_p_kib, huge_p_kib) < 200 * 1024),
             ("one `txcal plan ... -o x.ics` vs `import icalendar, click, dateutil`",
              f"{single * 1000:.0f} vs {imports * 1000:.0f} ms: {single / imports:.2f}x", "at most 1.2x",
              single / imports <= 1.2),

@@ -8,7 +8,9 @@ benchmarks start from nothing with one call, and no module keeps state the other
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 _Result = TypeVar("_Result")
@@ -26,6 +28,18 @@ def kept(size: int) -> Callable[[_Function], _Function]:
         return cached  # type: ignore[return-value]  # lru_cache keeps the signature
 
     return decorate
+
+
+def file_state(path: Path | None) -> tuple[int, int, int, int] | None:
+    """Return what a kept result read from a file is kept by besides its path: the file's device, inode, size
+    and modification time, so an edited or replaced file is read again (None: no file, or it cannot be seen)."""
+    if path is None:
+        return None
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
 
 
 class ByIdentity(Generic[_Result]):

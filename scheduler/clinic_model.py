@@ -7,6 +7,7 @@ Kept apart from scheduler.model (the plan's records) because only the clinic's v
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -36,30 +37,78 @@ class DayLoad:
 
     def in_chairs(self) -> list[tuple[int, int]]:
         """Return (minute, change) steps of the chairs in use: a patient's overlapping chair visits are one chair."""
+        by_patient: dict[str, list[tuple[int, int]]] = {}
+        for patient, start, end in self.spans:
+            by_patient.setdefault(patient, []).append((start, end))
         steps: list[tuple[int, int]] = []
-        sitting: tuple[str, int, int] | None = None  # the patient's chair visit being merged
-        for patient, start, end in sorted(self.spans):  # by patient, then by time
-            if sitting is not None and patient == sitting[0] and start < sitting[2]:
-                # Two drugs in one sitting (same_visit) take one chair.
-                sitting = (patient, sitting[1], max(sitting[2], end))
-                continue
-            if sitting is not None:
-                steps += ((sitting[1], 1), (sitting[2], -1))
-            sitting = (patient, start, end)
-        if sitting is not None:
-            steps += ((sitting[1], 1), (sitting[2], -1))
+        for spans in by_patient.values():
+            for start, end in sittings(spans):
+                steps += ((start, 1), (end, -1))
         return sorted(steps)  # an end sorts before a start at the same minute: the chair is free again
 
     @property
     def peak_chairs(self) -> int:
         """Return the most chairs in use at one moment, from appointment times and lengths (kept: views ask often)."""
         if self._peak is None:
-            peak = used = 0
-            for _, change in self.in_chairs():
-                used += change
-                peak = max(peak, used)
-            self._peak = peak
+            self._peak = peak(self.in_chairs())
         return self._peak
+
+
+def sittings(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Return one patient's chair visits of a day (first and end minute) as sittings: overlapping visits (two
+    drugs in one sitting, same_visit) take one chair."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def peak(steps: list[tuple[int, int]]) -> int:
+    """Return the most chairs in use at one moment from sorted (minute, change) steps."""
+    most = used = 0
+    for _, change in steps:
+        used += change
+        most = max(most, used)
+    return most
+
+
+@dataclass
+class ChairTally:
+    """The chairs a batch's rows take, counted as rows stream: by day, the chair minutes and how many chairs
+    start or stop being used at each minute, not each visit, so memory stays flat however long the list."""
+
+    chairs: int | None
+    open_minutes: int | None  # the longest opening day: chairs times this is a day's chair minutes
+    minutes: Counter[date] = field(default_factory=Counter)
+    changes: dict[date, Counter[int]] = field(default_factory=dict)
+
+    def add_patient(self, visits: Iterable[tuple[date, int | None, int | None]]) -> None:
+        """Count one patient's chair visits: (day, minutes or None, minute of the day it starts or None)."""
+        spans: dict[date, list[tuple[int, int]]] = {}
+        for day, minutes, at in visits:
+            self.minutes[day] += minutes or 0
+            if minutes is not None and at is not None:
+                spans.setdefault(day, []).append((at, at + minutes))
+        for day, found in spans.items():
+            changes = self.changes.setdefault(day, Counter())
+            for start, end in sittings(found):
+                changes[start] += 1
+                changes[end] -= 1
+
+    def over(self) -> list[date]:
+        """Return the days needing more than the clinic has: chair minutes, or chairs at one moment (as Load.over)."""
+        if self.chairs is None:
+            return []
+        capacity = None if self.open_minutes is None else self.chairs * self.open_minutes
+        return sorted(
+            day
+            for day in self.minutes
+            if (capacity is not None and self.minutes[day] > capacity)
+            or peak(sorted(self.changes.get(day, Counter()).items())) > self.chairs
+        )
 
 
 @dataclass(frozen=True)

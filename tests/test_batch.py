@@ -190,3 +190,29 @@ def test_the_text_preview_does_not_import_icalendar(tmp_path):
         capture_output=True, text=True, cwd=tmp_path, check=True,
     )  # fmt: skip
     assert probe.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_batch_remind_wins_over_the_profile_as_plan_remind_does(txcal, tmp_path, monkeypatch):
+    # The example profile reminds 1d; --remind 2h on the command line wins for rows without a remind cell, in
+    # `batch` as in `plan`; a row's own remind cell wins over both.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    for name in ("clinic.toml", "closures.txt"):
+        (tmp_path / name).write_bytes((EXAMPLES / name).read_bytes())
+    (tmp_path / "list.csv").write_text(
+        "patient,drug,every,start,doses,remind\nP-1,atezolizumab,3w,2027-01-05,2,\nP-2,atezolizumab,3w,2027-01-05,2,30min\n",
+        encoding="utf-8",
+    )
+    result = txcal(
+        f"batch {tmp_path / 'list.csv'} --out-dir {tmp_path / 'out'} --clinic {tmp_path / 'clinic.toml'} --remind 2h"
+    )
+    assert result.exit_code == 0, result.stderr
+    plan = txcal(
+        f"plan atezolizumab --every 3w --start 2027-01-05 --doses 2 --patient P-1 --clinic {tmp_path / 'clinic.toml'} "
+        f"--remind 2h -o {tmp_path / 'single.ics'}"
+    )
+    assert plan.exit_code == 0, plan.stderr
+    batch_text = (tmp_path / "out" / "P-1.ics").read_text(encoding="utf-8")
+    assert "TRIGGER:-PT2H" in batch_text and "TRIGGER:-P1D" not in batch_text
+    assert batch_text == (tmp_path / "single.ics").read_text(encoding="utf-8")
+    own = (tmp_path / "out" / "P-2.ics").read_text(encoding="utf-8")
+    assert "TRIGGER:-PT30M" in own and "TRIGGER:-PT2H" not in own

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from scheduler.app.board import Sitting
 from scheduler.app.levelling import level_day, lower_bound
-from scheduler.clinic_model import DayLoad
+from scheduler.clinic_model import ChairTally, DayLoad, Load
 from tests_support import SOURCE_DATE_EPOCH
 
 PROFILE = """schema = 1
@@ -359,3 +359,25 @@ def test_restart_moves_a_plan_file_and_refuses_once_a_dose_is_given(txcal, clini
     assert txcal("record given -f p.toml 1 2026-12-03").exit_code == 0
     refused = txcal("record restart -f p.toml 2026-12-05")
     assert refused.exit_code == 1 and "record a delay instead" in refused.stderr
+
+
+visit = st.tuples(
+    st.sampled_from([date(2027, 3, 1), date(2027, 3, 2)]),
+    st.one_of(st.none(), st.integers(15, 300)),
+    st.one_of(st.none(), st.integers(7 * 60, 17 * 60)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(visit, max_size=4), max_size=12), st.integers(1, 4), st.integers(60, 600))
+def test_a_batch_counts_the_days_over_the_chairs_as_the_load_view_does(patients, chairs, open_minutes):
+    # The batch counts chairs as rows stream (by day and minute, not by visit); the load view keeps every visit.
+    # Both say the same days are over: chair minutes past the day's, or more patients at once than chairs (a
+    # patient's overlapping visits are one sitting).
+    load = Load(chairs=chairs, open_minutes=open_minutes)
+    tally = ChairTally(chairs, open_minutes)
+    for number, visits in enumerate(patients):
+        for day, minutes, at in visits:
+            load.add(day, "dose", minutes, str(number), at)
+        tally.add_patient(visits)
+    assert tally.over() == sorted(day for day in load.days if load.over(day))

@@ -45,7 +45,7 @@ from scheduler.app.booking import Seat
 from scheduler.app.levelling import Levelling, level
 from scheduler.app.pool import in_workers, worker_count
 from scheduler.app.rerun import KEPT_FILE, batch_digest, kept_head, kept_line, read_kept
-from scheduler.clinic_model import Load
+from scheduler.clinic_model import ChairTally
 from scheduler.errors import TxcalError
 from scheduler.files import (
     exclusive_temporary,
@@ -71,6 +71,7 @@ class BatchResult:
     over: list[date] = field(default_factory=list)  # days over the chairs or their minutes
     levelling: Levelling | None = None
     kept_out: int = 0  # booked patients not in this list, kept in the book and the clinic calendar
+    filled: int = 0  # rows filled in from a plan template (the others: the general engine, or kept)
 
 
 def _clinic_profile(settings: Settings) -> ClinicProfile | None:
@@ -156,7 +157,7 @@ def _run(
     # main process keeps nothing per row, however long the list.
     finished = exclusive_temporary(settings.out_dir, MANIFEST_FILE + ".rows")
     keeping = exclusive_temporary(settings.out_dir, KEPT_FILE)
-    load = Load(chairs=profile.chairs, open_minutes=profile.longest_day) if profile else None
+    chairs = ChairTally(profile.chairs, profile.longest_day) if profile else None
     head = calendar_head("txcal clinic calendar", CLINIC_PLAN)
     try:
         with (
@@ -184,9 +185,8 @@ def _run(
                     span = (written, written + len(text))
                     kept_rows.write(kept_line(Path(row.name).name, dataclasses.replace(row.kept, span=span)))
                 written += len(text)
-                if load is not None:
-                    for day, minutes, at in row.chair:
-                        load.add(day, "dose", minutes, str(row.outcome.row), at)
+                if chairs is not None:
+                    chairs.add_patient(row.chair)
                 pickle.dump((row.outcome, sorted({day for day, _, _ in row.chair})), rows_done)
             if book is not None:
                 result.kept_out = _booked_elsewhere(book, seen, out, used)
@@ -194,8 +194,8 @@ def _run(
         zones = expected
         if any(not years <= expected.get(zone, set()) for zone, years in used.items()):
             zones = rewrite_zones(clinic, expected, used)
-        if load is not None and load.chairs is not None:
-            result.over = sorted(day for day in load.days if load.over(day))
+        if chairs is not None:
+            result.over = chairs.over()
         with finished.open("rb") as rows_done, manifest.open("w", encoding="utf-8", newline="") as table:
             rows = safe_writer(table)
             rows.writerow(MANIFEST_COLUMNS)
@@ -371,6 +371,7 @@ def _collect(
                 )
             summary.rows += 1
             summary.events += row.outcome.events
+            summary.filled += row.filled
             if row.outcome.error:
                 summary.failed.append(row.outcome)
             for zone, found in row.years.items():

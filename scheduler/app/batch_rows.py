@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from scheduler import wording
+from scheduler import caches, wording
 from scheduler.app.batch_files import RESERVED, Outcome, file_stem
 from scheduler.app.board import Sitting
 from scheduler.app.booking import BookedPlan, Seat, Visit, VisitRow, seated_plan, visit_rows
@@ -22,7 +22,7 @@ from scheduler.app.output import previous_output, write_plan
 from scheduler.app.plans import plan_from_request, plan_from_spec, request_from_spec
 from scheduler.app.preparation import plan_preparation
 from scheduler.app.rerun import KeptRow, digest, file_digest, kept_row, row_fingerprint
-from scheduler.catalog.loader import Catalog
+from scheduler.catalog.loader import Catalog, load_regimens, templates_state
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
 from scheduler.files import exclusive_temporary, write_atomic
@@ -66,6 +66,9 @@ class Settings:
     # name, and the digest every row's fingerprint starts from; None when this batch reuses nothing.
     kept: dict[str, str] | None = None
     shared: str = ""
+    # Fill repeating-dose rows in from plan templates (scheduler.app.compiled); off, the general engine
+    # plans every row (the reference the templates are held to, in tests and the benchmark).
+    plan_templates: bool = True
 
     def calendar(self, name: str) -> str:
         """Return where a patient's calendar is, as the book and the seats name it: its full path."""
@@ -86,6 +89,7 @@ class RowResult:
     kept: KeptRow | None = None  # what this batch keeps of the row for the next (its span set when written)
     reuse: tuple[int, int] | None = None  # unchanged since the last batch: its clinic events, there
     share: tuple[str, int, int] | None = None  # its clinic events in its worker's share file: path, start, end
+    filled: bool = False  # filled in from a plan template
 
 
 def assign_files(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[int, dict[str, str], str]]:
@@ -99,9 +103,6 @@ def assign_files(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[i
             candidate = f"{stem}-{count}"
         taken.add(candidate.casefold())
         yield number, cells, f"{candidate}.ics"
-
-
-_CATALOGS: dict[tuple[str, ...], Catalog] = {}
 
 
 def plan_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[RowResult]:
@@ -127,11 +128,13 @@ def plan_chunk_shared(settings: Settings, chunk: list[tuple[int, dict[str, str],
 
 
 def row_catalog(settings: Settings) -> Catalog:
-    from scheduler.catalog.loader import load_regimens
+    """Return the templates the rows are planned from: read once, and again when a template file changes."""
+    return _kept_catalog(settings.template_dirs, templates_state(settings.template_dirs))
 
-    if settings.template_dirs not in _CATALOGS:
-        _CATALOGS[settings.template_dirs] = load_regimens(settings.template_dirs)
-    return _CATALOGS[settings.template_dirs]
+
+@caches.kept(8)
+def _kept_catalog(template_dirs: tuple[str, ...], state: tuple[Any, ...]) -> Catalog:
+    return load_regimens(template_dirs)
 
 
 def _row_spec(settings: Settings, cells: dict[str, str]) -> PlanSpec:
@@ -157,7 +160,8 @@ def _template_key(
     Only a new calendar of a row no seat, book, handout or FHIR file asks more of.
     """
     if (
-        settings.book
+        not settings.plan_templates
+        or settings.book
         or settings.handouts
         or settings.fhir
         or (settings.seats and settings.calendar(path.name) in settings.seats)
@@ -166,6 +170,14 @@ def _template_key(
     if not settings.empty_folder and os.path.lexists(path):
         return None  # a calendar to update against
     return template_key(request, reminders)
+
+
+def _reminders(settings: Settings, cells: dict[str, str], request: PlanRequest) -> tuple[timedelta, ...]:
+    """Return a row's reminders: its own remind cell, else the batch's --remind, else its profile's (an option
+    wins over the profile, as for `txcal plan`)."""
+    if settings.reminders and not cells.get("remind", "").strip():
+        return settings.reminders
+    return request.reminders
 
 
 def _closed_day_conflicts(plan: Plan) -> list[str]:
@@ -197,7 +209,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
         spec = _row_spec(settings, cells)
         request = request_from_spec(spec, catalog)
         label = request.patient or outcome.patient or name
-        reminders = request.reminders or settings.reminders
+        reminders = _reminders(settings, cells, request)
         key = _template_key(settings, request, reminders, path)
         compiled, template = known(key) if key is not None else (True, None)
         if template is not None:
@@ -252,7 +264,15 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
         if e.kind in CHAIR_KINDS and e.status != "held"
     )
     if key is not None and not compiled:
-        compile_template(key, plan, reminders, settings.stamp, (name, label), (data, current))
+        compile_template(
+            key,
+            plan,
+            lambda opened: plan_from_request(opened, spec),
+            reminders,
+            settings.stamp,
+            (name, label),
+            (data, current),
+        )
     text, years = "".join(block.text for block in blocks), zone_years(blocks)
     booking = None
     if settings.book:
@@ -275,7 +295,9 @@ def _filled_row(
     outcome.first, outcome.last = str(filled.first), str(filled.last)
     text, years = "".join(block.text for block in filled.clinic), zone_years(filled.clinic)
     kept = _kept(fingerprint, filled.calendar, filled.plan_id, years, filled.chair, outcome)
-    return RowResult(outcome, text, years, filled.plan_id, filled.chair, settings.calendar(name), None, kept)
+    return RowResult(
+        outcome, text, years, filled.plan_id, filled.chair, settings.calendar(name), None, kept, filled=True
+    )
 
 
 def _kept(

@@ -16,20 +16,28 @@ template's key), and its wall-clock times are the appointment time plus fixed of
 without a clock change. Anything unusual goes through the general engine: pathways, records, a
 visit on a closed day, levelled or booked seats, a clock change on an event's day, and a file
 already there to update.
+
+Closed days never travel from one patient to another: a template is the plan's shape with every day
+open (the probe planned again on a calendar that closes nothing), so a holiday that bent the probe
+(a lab moved a day earlier, a last dose pushed past the plan's end) is not in it. A patient is filled
+in only when none of the template's days is closed for them; and a template is used only once it
+has been checked against a plan none of whose days was closed (the first such plan of its key).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler import caches
 from scheduler.app.clinic_events import clinic_line, clinic_properties
 from scheduler.app.preparation import plan_preparation
+from scheduler.engine.clinic_calendar import ClinicCalendar
 from scheduler.engine.doses import dose_horizon
 from scheduler.engine.events import steady_day
 from scheduler.errors import TxcalError
@@ -44,6 +52,17 @@ from scheduler.writers.ical.lines import escape, utc_text
 # A clinic's few hundred keys at most; a key whose template failed its check maps to None.
 _TEMPLATES: dict[tuple[Any, ...], Template | None] = {}
 caches.register(_TEMPLATES.clear)
+# Templates made but not yet checked: their first plans had a closed day (or a clock change) on one of
+# the template's days, so filling them in could not be held to what the general engine wrote.
+_UNCHECKED: dict[tuple[Any, ...], Template] = {}
+caches.register(_UNCHECKED.clear)
+# How often a key's shape was planned and had a clock change on an event's day: past _MOST_TRIES the key
+# stays with the general engine (each try plans the row twice; the bytes are the same either way).
+_TRIES: dict[tuple[Any, ...], int] = {}
+caches.register(_TRIES.clear)
+_MOST_TRIES = 4
+# The calendar a template's shape is planned on: no day closed.
+_ALWAYS_OPEN = ClinicCalendar()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +122,7 @@ def template_key(request: PlanRequest, reminders: tuple[timedelta, ...]) -> tupl
     return (
         regimen.id,
         regimen.path,
+        caches.file_state(Path(regimen.path)) if regimen.path else None,  # an edited template is compiled again
         request.schedule.every if request.schedule else None,
         request.time is not None and bool(request.tz),  # the time and zone are filled in
         request.clinic is not None,  # its closed days are checked for each patient
@@ -121,32 +141,48 @@ def template_key(request: PlanRequest, reminders: tuple[timedelta, ...]) -> tupl
 
 
 def known(key: tuple[Any, ...]) -> tuple[bool, Template | None]:
-    """Return whether a key was compiled (or failed its check: None), and its template."""
+    """Return whether a key's template was checked (or failed its check: None), and the template."""
     return key in _TEMPLATES, _TEMPLATES.get(key)
+
+
+def open_days(request: PlanRequest) -> PlanRequest | None:
+    """Return the request planned on a calendar that closes no day (a template's shape), or None when the
+    plan has no clinic calendar (its plan is its shape)."""
+    return dataclasses.replace(request, clinic=_ALWAYS_OPEN) if request.clinic is not None else None
 
 
 def compile_template(
     key: tuple[Any, ...],
     plan: Plan,
+    shape: Callable[[PlanRequest], Plan],
     reminders: tuple[timedelta, ...],
     stamp: datetime,
     names: tuple[str, str],
     written: tuple[bytes, Sequence[EventBlock]],
 ) -> None:
-    """Compile a key's template from a plan the general path made (`names`: its calendar file and clinic label).
+    """Compile or check a key's template against a plan the general path made (`names`: its calendar file
+    and clinic label; `written`: the patient's file and the clinic's events the general path wrote).
 
-    The template is kept when filling it in for that same plan gives `written` (the patient's file
-    and the clinic's events the general path wrote); else the key stays with the general path.
+    The template is the plan's shape with every day open (`shape` plans a request). It is kept when
+    filling it in for a plan none of whose days is closed gives `written`; else the key stays with the
+    general path. A plan with a closed day or a clock change on a template day cannot check it: the
+    next plan of the key does.
     """
-    template = _template(plan, reminders)
+    template = _UNCHECKED.get(key)
     if template is None:
-        return  # this plan's days are not plain (a clock change): the next plan of the key tries again
+        opened = open_days(plan.request)
+        template = _template(plan if opened is None else shape(opened), reminders)
+        if template is None:  # the shape has a clock change on an event's day: the next plan of the key tries again
+            _TRIES[key] = tries = _TRIES.get(key, 0) + 1
+            if tries >= _MOST_TRIES:
+                _TEMPLATES[key] = None
+            return
     filled = fill(template, plan.request, reminders, stamp, *names)
-    same = (
-        filled is not None
-        and filled.calendar == written[0]
-        and [b.text for b in filled.clinic] == [b.text for b in written[1]]
-    )
+    if filled is None:
+        _UNCHECKED[key] = template  # checked by the next plan whose days are all open and plain
+        return
+    _UNCHECKED.pop(key, None)
+    same = filled.calendar == written[0] and [b.text for b in filled.clinic] == [b.text for b in written[1]]
     _TEMPLATES[key] = template if same else None
 
 
@@ -154,13 +190,11 @@ def _template(plan: Plan, reminders: tuple[timedelta, ...]) -> Template | None:
     request = plan.request
     zone = ZoneInfo(request.tz) if request.time is not None and request.tz else None
     prepare = plan_preparation(plan)
-    start, clinic = request.start, request.clinic
+    start = request.start
     slots: list[_Slot] = []
     groups: dict[tuple[str, tuple[str, ...]], int] = {}
     for event in plan.events:
         if event.audience != "patient" or event.moves or event.clash or event.status != "planned":
-            return None
-        if clinic is not None and clinic.closed(event.first_day):
             return None
         end_day = event.end.date() if isinstance(event.end, datetime) else event.end
         offset, length = None, 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scheduler import caches
 from scheduler.catalog.tomlcheck import TableReader, read_toml
 from scheduler.errors import TemplateError, TxcalError
 from scheduler.model import (
@@ -312,6 +313,15 @@ def user_template_dirs(extra: Iterable[str] = ()) -> list[Path]:
     """Return user template folders: those given, then those in TXCAL_TEMPLATES (os.pathsep-separated)."""
     env = os.environ.get(TEMPLATES_ENV, "")
     return [Path(d) for d in [*extra, *env.split(os.pathsep)] if d]
+
+
+def templates_state(template_dirs: Iterable[str] = ()) -> tuple[Any, ...]:
+    """Return what a catalog loaded from these folders is kept by: every template file and its state, so an
+    edited, added or removed template is read again by a long-running process."""
+    paths = [*shipped_template_paths()]
+    for folder in user_template_dirs(template_dirs):
+        paths += sorted(folder.glob("*.toml")) if folder.is_dir() else [folder]
+    return tuple((str(path), caches.file_state(path)) for path in paths)
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ def _named(catalog: Catalog, key: str) -> list[Regimen]:
 
 
 _INDEX: dict[str, Any] = {}
+caches.register(_INDEX.clear)
 
 
 def matching_templates(catalog: Catalog, name: str) -> list[Regimen]:

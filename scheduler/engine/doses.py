@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from scheduler import wording
+from scheduler import caches, wording
 from scheduler.engine.events import EventMaker, event_order, notes_facts, source_facts
 from scheduler.engine.linked import linked_visits
 from scheduler.engine.records import Records
@@ -324,3 +324,4 @@ class _CommonFacts:
 
 
 _COMMON = _CommonFacts()
+caches.register(_COMMON.made.clear)

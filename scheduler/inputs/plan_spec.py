@@ -105,13 +105,27 @@ def profile_calendar(profile: ClinicProfile) -> ClinicCalendar | None:
 def _calendar(avoid: tuple[str, ...], holidays: str | None, closed: Path | None) -> ClinicCalendar | None:
     if not (avoid or holidays or closed):
         return None
-    closures = load_closures(closed) if closed else {}
-    return ClinicCalendar(weekends="weekends" in avoid, holiday_code=holidays, closures=closures)
+    return _kept_calendar("weekends" in avoid, holidays, closed, caches.file_state(closed))
 
 
 @caches.kept(64)
+def _kept_calendar(
+    weekends: bool, holidays: str | None, closed: Path | None, state: tuple[int, ...] | None
+) -> ClinicCalendar:
+    """Return a clinic calendar, made once for a batch's rows that share it (and again when the closures
+    file changes: `state`); its holidays are then looked up once too."""
+    closures = load_closures(closed) if closed else {}
+    return ClinicCalendar(weekends=weekends, holiday_code=holidays, closures=closures)
+
+
 def cached_profile(path: Path) -> ClinicProfile:
-    """Return the clinic profile at a resolved path, read once however many plans name it."""
+    """Return the clinic profile at a resolved path, read once however many plans name it (and again once the
+    file is edited)."""
+    return _kept_profile(path, caches.file_state(path))
+
+
+@caches.kept(64)
+def _kept_profile(path: Path, state: tuple[int, ...] | None) -> ClinicProfile:
     from scheduler.inputs.clinic_profile import load_profile
 
     return load_profile(path)

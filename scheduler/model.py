@@ -495,5 +495,6 @@ class Plan:
         return self.request.regimen
 
 
-# The kinds of visit that take a chair (the load counts them; levelling seats them).
-CHAIR_KINDS = ("dose", "chemotherapy", "infusion")
+# The kinds of visit that take a chair, the one rule for levelling, the book, the load, the day sheet and the
+# exact solver: premedication sits in the chair its infusion follows in.
+CHAIR_KINDS = ("dose", "chemotherapy", "infusion", "premedication")

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -18,9 +20,12 @@ from pathlib import Path
 
 import icalendar
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_chairs import PROFILE as CHAIRS
 
-from scheduler.app.book import SCHEMA, open_book
+from scheduler.app.book import open_book
+from scheduler.app.book_file import SCHEMA
 from tests_support import SOURCE_DATE_EPOCH
 
 PROFILE = CHAIRS.replace("[visit_minutes]", 'book = "book.sqlite"\n[visit_minutes]')
@@ -235,50 +240,191 @@ def test_the_fhir_bundle_of_a_booked_plan_says_booked_at_the_booked_time(txcal, 
     assert {e["resource"].get("status") for e in unbooked["entry"][2:]} >= {"proposed"}
 
 
-def test_the_readme_coordinators_week_runs_as_written(tmp_path, monkeypatch):
+def _week(folder: Path, monkeypatch) -> tuple[list[list[str]], str]:
+    """Lay out the README's coordinator's week in `folder`; return its command lines and the patient list."""
     import re
     import shlex
-
-    from click.testing import CliRunner
-
-    from scheduler.cli import main
 
     root = Path(__file__).parent.parent
     week = re.search(r"A coordinator's week.*?```sh\n(.*?)```", (root / "README.md").read_text(encoding="utf-8"), re.S)
     assert week is not None
     lines = [shlex.split(line.split("  #")[0]) for line in week.group(1).splitlines() if line.strip()]
+    folder.mkdir(exist_ok=True)
     for name in ("patients.csv", "clinic.toml", "closures.txt", "p017.toml"):
-        (tmp_path / name).write_bytes((root / "examples" / name).read_bytes())
-    profile = (tmp_path / "clinic.toml").read_text(encoding="utf-8")
-    (tmp_path / "clinic.toml").write_text(profile.replace("\nchairs =", '\nbook = "clinic-book.sqlite"\nchairs =', 1))
-    monkeypatch.chdir(tmp_path)
+        (folder / name).write_bytes((root / "examples" / name).read_bytes())
+    profile = (folder / "clinic.toml").read_text(encoding="utf-8")
+    (folder / "clinic.toml").write_text(profile.replace("\nchairs =", '\nbook = "clinic-book.sqlite"\nchairs =', 1))
+    monkeypatch.chdir(folder)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
-    patients = (tmp_path / "patients.csv").read_text(encoding="utf-8")
+    return lines, (folder / "patients.csv").read_text(encoding="utf-8")
 
-    def run(line: list[str]) -> tuple[int, str]:
-        assert line[0] == "txcal"
-        result = CliRunner().invoke(main, line[1:])
-        assert "Traceback" not in result.stderr and "unexpectedly" not in result.stderr, result.stderr
-        return result.exit_code, result.stdout
 
-    def sheet() -> dict[str, list[str]]:
-        rows = _csv(run(["txcal", "agenda", "--clinic", "clinic.toml", "--date", "2027-01-05", "--format", "csv"])[1])
-        return {p: sorted(r["start"] for r in rows if r["patient"] == p) for p in {r["patient"] for r in rows}}
+def _cli(line: list[str]) -> tuple[int, str]:
+    from click.testing import CliRunner
 
-    assert run(lines[0])[0] == 0 and (tmp_path / "out" / "P-006.html").exists()
-    assert run(lines[1])[0] == 0 and "P-006" in run(lines[1])[1]
-    before = sheet()
+    from scheduler.cli import main
+
+    assert line[0] == "txcal"
+    result = CliRunner().invoke(main, line[1:])
+    assert "Traceback" not in result.stderr and "unexpectedly" not in result.stderr, result.stderr
+    return result.exit_code, result.stdout + result.stderr
+
+
+def _week_sheet(day: str = "2027-01-05") -> dict[str, list[str]]:
+    rows = _csv(_cli(["txcal", "agenda", "--clinic", "clinic.toml", "--date", day, "--format", "csv"])[1])
+    return {p: sorted(r["start"] for r in rows if r["patient"] == p) for p in {r["patient"] for r in rows}}
+
+
+def _booked(folder: Path) -> list[tuple]:
+    """Every booked chair visit: patient, day, start, chair (what a move or a re-levelling would change)."""
+    with sqlite3.connect(folder / "clinic-book.sqlite") as db:
+        return db.execute(
+            "SELECT p.patient, s.day, s.start, s.chair FROM sittings s JOIN plans p ON p.plan_id = s.plan_id "
+            "WHERE p.status = 'active' ORDER BY 1, 2"
+        ).fetchall()
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_readme_coordinators_week_runs_as_written(tmp_path, monkeypatch):
+    lines, patients = _week(tmp_path, monkeypatch)
+    assert _cli(lines[0])[0] == 0 and (tmp_path / "out" / "P-006.html").exists()
+    assert _cli(lines[1])[0] == 0 and "P-006" in _cli(lines[1])[1]
+    before = _week_sheet()
     (tmp_path / "patients.csv").write_text(patients.replace("2026-12-03,10:30", "2026-12-04,10:30"), encoding="utf-8")
-    assert run(lines[2])[0] == 0  # P-002's corrected start, --replace
-    assert run(lines[3])[0] == 0  # move P-006
+    assert _cli(lines[2])[0] == 0  # P-002's corrected start, --replace
+    assert _cli(lines[3])[0] == 0  # move P-006
     broken = (tmp_path / "patients.csv").read_text(encoding="utf-8").replace("2026-12-07,13:00", "2026-13-07,13:00")
     (tmp_path / "patients.csv").write_text(broken, encoding="utf-8")
-    assert run(lines[4])[0] == 1  # P-003's row fails and keeps its visits
-    assert run(lines[5])[0] == 0
-    after = sheet()
+    assert _cli(lines[4])[0] == 1  # P-003's row fails and keeps its visits
+    assert _cli(lines[5])[0] == 0
+    after = _week_sheet()
     assert after["P-006"][0] == "11:00"
     assert {p: v for p, v in after.items() if p not in ("P-006", "P-002")} == {
         p: v for p, v in before.items() if p not in ("P-006", "P-002")
     }
     assert "DTSTART;TZID=America/New_York:20270105T110000" in (tmp_path / "out" / "P-006.ics").read_text()
     assert "11:00" in (tmp_path / "out" / "P-006.html").read_text(encoding="utf-8")
+
+
+def test_a_moved_or_copied_clinic_folder_keeps_every_booking_and_a_move_in_the_copy_stays_in_the_copy(
+    tmp_path, monkeypatch
+):
+    lines, _ = _week(tmp_path / "clinic", monkeypatch)
+    assert _cli(lines[0])[0] == 0
+    assert _cli(lines[3])[0] == 0  # P-006 moved to 11:00 by the coordinator
+    booked, sheet = _booked(tmp_path / "clinic"), _week_sheet()
+    # The clinic folder renamed (a restore, a new share): the same list again, levelled, re-times nobody.
+    (tmp_path / "clinic").rename(tmp_path / "moved")
+    monkeypatch.chdir(tmp_path / "moved")
+    code, said = _cli(lines[0])
+    assert code == 0, said
+    assert "0 moved" in said or "moved" not in said.split("Levelled", 1)[-1].split("\n")[0]
+    assert _booked(tmp_path / "moved") == booked and _week_sheet() == sheet
+    # Into another --out-dir inside the folder: still nobody re-timed.
+    assert _cli([*lines[0][:3], "--out-dir", "again", *lines[0][5:]])[0] == 0
+    assert _booked(tmp_path / "moved") == booked
+    # A copy: a move there writes the copy's files and book, and leaves the original byte for byte.
+    shutil.copytree(tmp_path / "moved", tmp_path / "copy")
+    original = _files(tmp_path / "moved")
+    monkeypatch.chdir(tmp_path / "copy")
+    code, said = _cli(["txcal", "move", "P-006", "--date", "2027-01-05", "--to", "13:00", "--clinic", "clinic.toml"])
+    assert code == 0, said
+    assert _files(tmp_path / "moved") == original
+    assert "DTSTART;TZID=America/New_York:20270105T130000" in (tmp_path / "copy" / "again" / "P-006.ics").read_text()
+    assert ("P-006", "2027-01-05", "13:00") in [row[:3] for row in _booked(tmp_path / "copy")]
+
+
+def test_a_batch_outside_the_books_folder_is_refused_and_writes_nothing(txcal, clinic, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    result = txcal(f"batch nine.csv --out-dir {elsewhere} --clinic clinic.toml --level")
+    assert result.exit_code == 1
+    assert "outside the clinic book's folder" in result.stderr and "Traceback" not in result.stderr
+    assert list(elsewhere.iterdir()) == [] and not (clinic / "book.sqlite").exists()
+
+
+def test_a_book_written_by_the_landed_version_moves_with_its_folder(tmp_path, monkeypatch):
+    # A book of schema 1 (full paths: made in /tmp/landed-clinic by the version before this one), restored
+    # into another folder: a batch of the same list keeps every seat, and a move writes this folder's files.
+    shutil.copytree(Path(__file__).parent / "fixtures" / "landed-book", tmp_path / "restored")
+    folder = tmp_path / "restored"
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    monkeypatch.setenv("TXCAL_TODAY", "2027-02-01")
+
+    def seats() -> list[tuple]:
+        with sqlite3.connect(folder / "book.sqlite") as db:
+            return db.execute("SELECT plan_id, day, start, chair FROM sittings ORDER BY 1, 2").fetchall()
+
+    before = seats()
+    assert ("9087264387ec53ebb0e0fde24a120ce3", "2027-03-02", "10:00", 1) in before  # P3, levelled to 10:00
+    code, said = _cli(["txcal", "batch", "list.csv", "--out-dir", "out", "--clinic", "clinic.toml", "--level"])
+    assert code == 0, said
+    assert seats() == before
+    with sqlite3.connect(folder / "book.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA
+        assert sorted(db.execute("SELECT calendar, list FROM plans")) == [
+            ("out/P1.ics", "list.csv"),
+            ("out/P2.ics", "list.csv"),
+            ("out/P3.ics", "list.csv"),
+        ]
+    code, said = _cli(["txcal", "move", "P3", "--date", "2027-03-02", "--to", "11:00", "--clinic", "clinic.toml"])
+    assert code == 0, said
+    assert "DTSTART;TZID=America/New_York:20270302T110000" in (folder / "out" / "P3.ics").read_text()
+
+
+def test_a_book_that_names_a_file_outside_its_folder_is_refused(txcal, clinic):
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    with sqlite3.connect(clinic / "book.sqlite") as db:
+        db.execute("UPDATE plans SET calendar = '../elsewhere/P1.ics' WHERE patient = 'P1'")
+    day = _sheet(txcal)
+    result = txcal("move P1 --date 2026-12-01 --to 12:00 --clinic clinic.toml")
+    assert result.exit_code == 1
+    assert "outside its folder" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert _sheet(txcal) == day  # nothing moved
+    assert not (clinic.parent / "elsewhere").exists()
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["afami-cel", "atezolizumab"]), st.integers(0, 3), st.sampled_from(["08:00", "09:00"])
+        ),
+        min_size=2,
+        max_size=8,
+    ),
+    st.integers(1, 3),
+)
+def test_no_chair_holds_two_patients_at_any_minute(tmp_path_factory, monkeypatch, drawn, chairs):
+    # Premedication, the infusion it comes before and every dose: one rule says what takes a chair, and the
+    # book's chairs never hold two patients at once, whoever is levelled around whom.
+    folder = tmp_path_factory.mktemp("clinic")
+    profile = CHAIRS.replace("chairs = 6", f"chairs = {chairs}").replace(
+        "[visit_minutes]", 'book = "book.sqlite"\n[visit_minutes]'
+    )
+    (folder / "clinic.toml").write_text(profile + "premedication = 30\ninfusion = 120\n", encoding="utf-8")
+    rows = ["patient,drug,every,start,time,tz,doses,infusion"]
+    for number, (drug, offset, clock) in enumerate(drawn):
+        if drug == "afami-cel":  # its infusion day, with premedication before it, on the same days as the doses
+            rows.append(
+                f"A{number},afami-cel,,2026-10-{19 + offset:02d},{clock},America/New_York,,2026-12-{1 + offset:02d}"
+            )
+        else:
+            rows.append(f"D{number},atezolizumab,3w,2026-12-{1 + offset:02d},{clock},America/New_York,2,")
+    (folder / "list.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    code, said = _cli(["txcal", "batch", "list.csv", "--out-dir", "out", "--clinic", "clinic.toml", "--level"])
+    assert code in (0, 1), said
+    with sqlite3.connect(folder / "book.sqlite") as db:
+        seated = db.execute(
+            "SELECT day, chair, patient, start, end FROM visits WHERE chair IS NOT NULL AND status != 'cancelled' "
+            "ORDER BY day, chair, start"
+        ).fetchall()
+    assert all(1 <= chair <= chairs for _, chair, _, _, _ in seated)
+    for (day, chair, patient, _, end), (day2, chair2, patient2, start2, _) in itertools.pairwise(seated):
+        if (day, chair) == (day2, chair2) and patient != patient2:
+            assert end <= start2, f"chair {chair} on {day}: {patient} until {end}, {patient2} from {start2}"

@@ -41,6 +41,7 @@ from scheduler.app.batch_rows import (
 )
 from scheduler.app.board import Sitting
 from scheduler.app.book import Book, open_book
+from scheduler.app.book_file import name_in_book
 from scheduler.app.booking import Seat
 from scheduler.app.levelling import Levelling, level
 from scheduler.app.pool import in_workers, worker_count
@@ -119,9 +120,11 @@ def run_batch(
         remove_leftovers(settings.out_dir, began)
         if book_path is None:
             return _run(patients, settings, total, expected, progress, levelled, None)
+        list_name = name_in_book(book_path, patients, "the patient list")
+        name_in_book(book_path, settings.out_dir / CLINIC_FILE, "--out-dir")
         with open_book(book_path, "batch", settings.stamp) as book:
             settings = dataclasses.replace(
-                settings, book=True, seats=book.all_seats(), list_name=str(patients.absolute())
+                settings, book=True, seats=book.all_seats(), book_dir=book.folder, list_name=list_name
             )
             return _run(patients, settings, total, expected, progress, levelled, book)
 
@@ -171,7 +174,7 @@ def _run(
             written = 0  # bytes of events so far: where the next row's clinic events begin
             rows_planned = in_workers(plan_chunk_shared, patients, settings, total, workers, progress)
             for row in _collect(rows_planned, result, used):
-                seen.add(row.name)
+                seen.add(row.patient)
                 if row.reuse is not None:
                     text = _copied(previous, old_body, row.reuse)
                 elif row.share is not None:
@@ -224,7 +227,7 @@ def _run(
 def _level(
     patients: Path, settings: Settings, total: int, workers: int, profile: ClinicProfile
 ) -> tuple[Levelling, dict[str, tuple[str | None, dict[date, Seat]]]]:
-    """Level every row's chair visits around the booked ones; return the levelling and the seats by calendar file."""
+    """Level every row's chair visits around the booked ones; return the levelling and the seats by patient."""
     assert profile.chairs is not None
     names: dict[int, str] = {}
     found: list[Sitting] = []
@@ -243,7 +246,8 @@ def _level(
     for (number, planned), (day, chair, start) in levelling.seats.items():
         if number < 0:
             continue  # a booked visit of a patient this batch does not plan
-        seats.setdefault(names[number], (None, {}))[1][planned] = Seat(planned, 0, day, start, chair + 1)
+        seat = Seat(planned, 0, day, start, chair + 1 if chair is not None else None)
+        seats.setdefault(names[number], (None, {}))[1][planned] = seat
     return levelling, seats
 
 
@@ -312,7 +316,7 @@ def _book_row(book: Book, row: RowResult, text: bytes, used: dict[str, set[int]]
         booked, seats, visits = row.booking
         book.keep_plan(booked, text.decode(), row.years, seats, visits)
         return text
-    kept = book.plan_by_calendar(row.name) if row.name else None
+    kept = book.plan_of(row.patient) if row.patient else None
     if kept is None or not row.outcome.error:
         return text
     kept_text, zones = book.clinic_text(kept.plan_id)

@@ -51,8 +51,8 @@ class Settings:
     template_dirs: tuple[str, ...] = ()
     profile: Path | None = None  # the clinic profile of rows that name none
     replace: bool = False  # a patient file holding another plan: cancel its events and write this one
-    # By calendar file: the chair visits' seats a levelled batch set (plan id None) or the book holds
-    # (for that plan id only), by the day the plan gives each.
+    # By patient (the row's label, as the book knows a patient): the chair visits' seats a levelled batch
+    # set (plan id None) or the book holds (for that plan id only), by the day the plan gives each.
     seats: dict[str, tuple[str | None, dict[date, Seat]]] | None = None
     empty_folder: bool = False  # out_dir held nothing when the batch began: no file to read back or keep
     today: date | None = None  # nothing before today is re-timed
@@ -60,7 +60,8 @@ class Settings:
     book: bool = False  # the rows' plans are booked: each row brings back what the book keeps
     handouts: str | None = None  # "html" or "pdf": a handout beside each calendar
     fhir: bool = False  # a FHIR R4 Bundle beside each calendar (PATIENT.fhir.json)
-    list_name: str = ""  # the patient list, as the book names where a plan came from
+    list_name: str = ""  # the patient list, as the book names where a plan came from (relative to the book)
+    book_dir: Path | None = None  # the clinic book's folder: the book names the files in it relative to it
     exact_seconds: float | None = None  # level each day with CP-SAT, for at most this long
     # Reruns that skip (scheduler.app.rerun): what the last batch kept of each row, by calendar file
     # name, and the digest every row's fingerprint starts from; None when this batch reuses nothing.
@@ -71,8 +72,19 @@ class Settings:
     plan_templates: bool = True
 
     def calendar(self, name: str) -> str:
-        """Return where a patient's calendar is, as the book and the seats name it: its full path."""
+        """Return where a patient's calendar is: its full path."""
         return str(self.out_dir.absolute() / name)
+
+    def in_book(self, name: str) -> str:
+        """Return a patient's calendar as the clinic book names it: relative to the book's folder."""
+        assert self.book_dir is not None
+        return os.path.relpath(self.out_dir.resolve() / name, self.book_dir)
+
+
+def booked_as(cells: dict[str, str], name: str) -> str:
+    """Return the patient a row is, as the clinic book and levelling know it: the row's label (a row without
+    one: its calendar file's name)."""
+    return cells.get("patient", "") or Path(name).stem
 
 
 @dataclass
@@ -90,6 +102,7 @@ class RowResult:
     reuse: tuple[int, int] | None = None  # unchanged since the last batch: its clinic events, there
     share: tuple[str, int, int] | None = None  # its clinic events in its worker's share file: path, start, end
     filled: bool = False  # filled in from a plan template
+    patient: str = ""  # the patient, as the clinic book knows it (booked_as)
 
 
 def assign_files(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[int, dict[str, str], str]]:
@@ -108,7 +121,12 @@ def assign_files(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[tuple[i
 def plan_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[RowResult]:
     """Plan and write the calendars of some rows; runs in the main process or in a worker."""
     catalog = row_catalog(settings)
-    return [_plan_row(settings, catalog, number, cells, name) for number, cells, name in chunk]
+    rows = []
+    for number, cells, name in chunk:
+        row = _plan_row(settings, catalog, number, cells, name)
+        row.patient = booked_as(cells, name)
+        rows.append(row)
+    return rows
 
 
 def plan_chunk_shared(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[RowResult]:
@@ -145,7 +163,7 @@ def _seated(
     settings: Settings, plan: Plan, spec: PlanSpec, number: int, cells: dict[str, str], name: str
 ) -> tuple[Plan, list[Seat]]:
     """Return a row's plan at the seats a levelled batch or the book set for it, and its chair visits."""
-    found = settings.seats.get(settings.calendar(name)) if settings.seats else None
+    found = settings.seats.get(booked_as(cells, name)) if settings.seats else None
     if found is None and not settings.book:
         return plan, []
     given = found[1] if found is not None and found[0] in (None, plan.plan_id) else {}
@@ -153,7 +171,7 @@ def _seated(
 
 
 def _template_key(
-    settings: Settings, request: PlanRequest, reminders: tuple[timedelta, ...], path: Path
+    settings: Settings, request: PlanRequest, reminders: tuple[timedelta, ...], path: Path, patient: str
 ) -> tuple[Any, ...] | None:
     """Return the plan template a row may be filled in from (scheduler.app.compiled), or None: the general path.
 
@@ -164,7 +182,7 @@ def _template_key(
         or settings.book
         or settings.handouts
         or settings.fhir
-        or (settings.seats and settings.calendar(path.name) in settings.seats)
+        or (settings.seats and patient in settings.seats)
     ):
         return None
     if not settings.empty_folder and os.path.lexists(path):
@@ -210,7 +228,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
         request = request_from_spec(spec, catalog)
         label = request.patient or outcome.patient or name
         reminders = _reminders(settings, cells, request)
-        key = _template_key(settings, request, reminders, path)
+        key = _template_key(settings, request, reminders, path, booked_as(cells, name))
         compiled, template = known(key) if key is not None else (True, None)
         if template is not None:
             filled = fill(template, request, reminders, settings.stamp, name, label)
@@ -276,7 +294,9 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     text, years = "".join(block.text for block in blocks), zone_years(blocks)
     booking = None
     if settings.book:
-        booked = BookedPlan(plan.plan_id, label, settings.calendar(name), settings.list_name, number, cells)
+        booked = BookedPlan(
+            plan.plan_id, booked_as(cells, name), settings.in_book(name), settings.list_name, number, cells
+        )
         booking = (
             booked,
             seats,
@@ -339,7 +359,7 @@ def _visit(event: PlannedEvent, patient: str, prepare: tuple[str, ...]) -> Visit
 
 
 def sitting_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[tuple[str, list[Sitting]]]:
-    """Return the chair visits of some rows as planned, by calendar file, for levelling; runs in the main
+    """Return the chair visits of some rows as planned, by patient (booked_as), for levelling; runs in the main
     process or a worker. Booked visits come as fixed points, and so does every visit before today."""
     catalog = row_catalog(settings)
     found = []
@@ -352,12 +372,12 @@ def sitting_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str
             continue  # the row fails again when it is written, with its message
         if plan.request.profile is None or plan.request.profile.path != profile:
             continue  # another clinic's chairs
-        booked = settings.seats.get(settings.calendar(name)) if settings.seats else None
+        booked = settings.seats.get(booked_as(cells, name)) if settings.seats else None
         given = booked[1] if booked is not None and booked[0] == plan.plan_id else {}
         patient = plan.request.patient or cells.get("patient", "")
         found.append(
             (
-                settings.calendar(name),
+                booked_as(cells, name),
                 [_as_fixed(s, given.get(s.day), settings) for s in sittings(plan, number, patient, spec.prefer)],
             )
         )
@@ -368,13 +388,13 @@ def booked_elsewhere_sittings(settings: Settings, listed: set[str]) -> list[Sitt
     """Return the booked chair visits of patients this batch does not plan (not in the list, or their row
     failed) as fixed points: they keep their chairs, and nobody new is put on them."""
     found: list[Sitting] = []
-    for calendar, (_, seats) in (settings.seats or {}).items():
-        if calendar in listed:
+    for patient, (_, seats) in (settings.seats or {}).items():
+        if patient in listed:
             continue
         for seat in seats.values():
             chair = seat.chair - 1 if seat.chair else None
             found.append(
-                Sitting(-1 - len(found), calendar, seat.planned, seat.asked, seat.minutes, seat.lead, seat.tail,
+                Sitting(-1 - len(found), patient, seat.planned, seat.asked, seat.minutes, seat.lead, seat.tail,
                         fixed=(seat.day, chair, seat.start))
             )  # fmt: skip
     return found

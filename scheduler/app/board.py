@@ -80,19 +80,14 @@ class Board:
         bisect.insort(self.lanes[chair], (start, start + minutes))
         bisect.insort(self.starts, start)
 
-    def keep(self, chair: int | None, start: int, minutes: int, beyond: bool = True) -> int | None:
+    def keep(self, chair: int | None, start: int, minutes: int) -> int | None:
         """Seat a booked visit as it was booked: on its chair (from 0) when that is free, else on the tightest free
-        chair; with none free, on a chair past the clinic's (`beyond`: the book holds more than the chairs) or
-        nowhere. Return the chair it is on, or None."""
+        chair. Return the chair it is on, or None when every chair is taken then: it keeps its time without a
+        chair (a conflict until someone seats it), never a chair the clinic does not have."""
         if chair is None or chair >= len(self.lanes) or not self.free(chair, start, start + minutes):
             chair = self.tightest(start, start + minutes)
-        if chair is None and beyond:
-            chair = len(self.lanes)
-        if chair is None:
-            return None
-        while chair >= len(self.lanes):
-            self.lanes.append([])
-        self.take(chair, start, minutes)
+        if chair is not None:
+            self.take(chair, start, minutes)
         return chair
 
     def give_back(self, chair: int, start: int, minutes: int) -> None:

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
+from scheduler.app.book_file import check_file, check_schema
 from scheduler.app.booking import (
     VISIT_COLUMNS,
     BookedPlan,
@@ -51,40 +52,8 @@ from scheduler.clinic_model import AgendaItem
 from scheduler.errors import TxcalError
 from scheduler.model import ClinicProfile, Plan
 
-SCHEMA = 1  # PRAGMA user_version of a book this txcal writes
 # How long a command waits for another that is writing the book (TXCAL_BOOK_WAIT: seconds, for tests).
 WAIT_SECONDS = float(os.environ.get("TXCAL_BOOK_WAIT", "15"))
-_HEADER = b"SQLite format 3\x00"
-
-_SCHEMA_1 = """
-CREATE TABLE plans (
-    plan_id TEXT PRIMARY KEY, patient TEXT NOT NULL, calendar TEXT NOT NULL, list TEXT NOT NULL,
-    row INTEGER NOT NULL, cells TEXT NOT NULL, clinic_ics BLOB NOT NULL, zones TEXT NOT NULL, digest TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'active', updated TEXT NOT NULL
-);
-CREATE INDEX plans_by_calendar ON plans(calendar);
-CREATE TABLE sittings (
-    plan_id TEXT NOT NULL, planned TEXT NOT NULL, asked TEXT NOT NULL, day TEXT NOT NULL, start TEXT NOT NULL,
-    chair INTEGER, minutes INTEGER NOT NULL, lead INTEGER NOT NULL, tail INTEGER NOT NULL,
-    reason TEXT NOT NULL DEFAULT '', PRIMARY KEY (plan_id, planned)
-) WITHOUT ROWID;
-CREATE INDEX sittings_by_day ON sittings(day);
-CREATE TABLE visits (
-    uid TEXT NOT NULL, plan_id TEXT NOT NULL, patient TEXT NOT NULL, kind TEXT NOT NULL, what TEXT NOT NULL,
-    day TEXT NOT NULL, start TEXT, end TEXT, minutes INTEGER, chair INTEGER, status TEXT NOT NULL,
-    asked TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', prepare TEXT NOT NULL DEFAULT '[]',
-    conflicts TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (plan_id, uid)
-) WITHOUT ROWID;
-CREATE INDEX visits_by_day ON visits(day);
-CREATE TABLE history (
-    id INTEGER PRIMARY KEY, at TEXT NOT NULL, command TEXT NOT NULL, plan_id TEXT NOT NULL,
-    uid TEXT NOT NULL DEFAULT '', change TEXT NOT NULL, was TEXT NOT NULL DEFAULT '', now TEXT NOT NULL DEFAULT '',
-    reason TEXT NOT NULL DEFAULT ''
-);
-"""
-# Each step takes a book from user_version N to N + 1; a newer txcal adds one step for each schema.
-_MIGRATIONS = {0: _SCHEMA_1}
-_OURS = frozenset({"plans", "sittings", "visits", "history"})
 
 
 def booked_plan(plan: Plan, prefer: str | None = None) -> Plan:
@@ -105,52 +74,6 @@ def booked_plan(plan: Plan, prefer: str | None = None) -> Plan:
     return dataclasses.replace(seated, booked=booked) if booked else seated
 
 
-def _check_file(path: Path) -> None:
-    """Refuse a book that is not a regular SQLite file, before SQLite touches it."""
-    try:
-        with path.open("rb") as handle:
-            if not path.is_file():
-                raise TxcalError(f"the clinic book {path} is not a regular file: name a file in the profile's book key")
-            head = handle.read(len(_HEADER))
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise TxcalError(f"cannot read the clinic book {path}: {exc.strerror}") from None
-    if head and head != _HEADER:
-        raise TxcalError(
-            f"{path} is not a SQLite file, so not a clinic book; it was left unchanged: "
-            "point the profile's book key at another file name"
-        )
-
-
-def _schema(connection: sqlite3.Connection, path: Path, writing: bool) -> None:
-    """Check (and, writing, create or upgrade) the book's schema."""
-    try:
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.DatabaseError as exc:
-        raise TxcalError(f"{path} cannot be read as a clinic book ({exc}); it was left unchanged") from None
-    if version > SCHEMA:
-        raise TxcalError(
-            f"the clinic book {path} was written by a newer txcal (book schema {version}; this txcal knows up to "
-            f"{SCHEMA}): upgrade txcal to use it"
-        )
-    if version == 0 and tables:
-        raise TxcalError(
-            f"{path} is a SQLite database but not a clinic book (it has tables {', '.join(sorted(tables))}); it was "
-            "left unchanged: point the profile's book key at another file name"
-        )
-    if version and not tables >= _OURS:
-        raise TxcalError(f"the clinic book {path} is missing tables {', '.join(sorted(_OURS - tables))}: restore it")
-    while writing and version < SCHEMA:
-        # One statement at a time: executescript would commit the command's transaction half-way.
-        for statement in _MIGRATIONS[version].split(";"):
-            if statement.strip():
-                connection.execute(statement)
-        version += 1
-        connection.execute(f"PRAGMA user_version = {version}")
-
-
 def _holder(path: Path) -> Path:
     return path.with_name(path.name + ".holder")
 
@@ -163,7 +86,7 @@ def open_book(path: Path, command: str, at: datetime) -> Iterator[Book]:
         TxcalError: the file is not a book, was written by a newer txcal, or another command held it
             longer than WAIT_SECONDS.
     """
-    _check_file(path)
+    check_file(path)
     try:
         connection = sqlite3.connect(path, timeout=WAIT_SECONDS, isolation_level=None)
     except sqlite3.Error as exc:
@@ -185,8 +108,8 @@ def open_book(path: Path, command: str, at: datetime) -> Iterator[Book]:
         with contextlib.suppress(OSError):
             holder.write_text(f"txcal {command} (process {os.getpid()})\n", encoding="utf-8")
         try:
-            _schema(connection, path, writing=True)
-            yield Book(connection, command, at.isoformat())
+            check_schema(connection, path, writing=True)
+            yield Book(connection, command, at.isoformat(), path)
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -214,15 +137,15 @@ def read_book(path: Path) -> Book | None:
     Raises:
         TxcalError: the file is not a book, or was written by a newer txcal.
     """
-    _check_file(path)
+    check_file(path)
     if not path.exists():
         return None
     try:
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=WAIT_SECONDS)
     except sqlite3.Error as exc:
         raise TxcalError(f"cannot open the clinic book {path}: {exc}") from None
-    _schema(connection, path, writing=False)
-    return Book(connection, "", "")
+    check_schema(connection, path, writing=False)
+    return Book(connection, "", "", path)
 
 
 def profile_book(profile: ClinicProfile) -> Book:
@@ -246,8 +169,23 @@ def profile_book(profile: ClinicProfile) -> Book:
 class Book:
     """An open clinic book: what it holds, and (in open_book) the changes of one command."""
 
-    def __init__(self, connection: sqlite3.Connection, command: str, at: str) -> None:
+    def __init__(self, connection: sqlite3.Connection, command: str, at: str, path: Path) -> None:
         self.db, self.command, self.at = connection, command, at
+        self.path, self.folder = path, path.resolve().parent  # the book names its files relative to its folder
+
+    def file(self, name: str) -> Path:
+        """Return the file a name the book keeps stands for, in the book's folder.
+
+        Raises:
+            TxcalError: the name reaches outside the book's folder (written by hand, or a planted book).
+        """
+        path = self.folder / name
+        if Path(name).is_absolute() or ".." in Path(name).parts or not path.resolve().is_relative_to(self.folder):
+            raise TxcalError(
+                f"the clinic book {self.path} names {name!r}, outside its folder; it was left unchanged: "
+                "restore the book from a backup, or start a new book by running txcal batch with a new book file"
+            )
+        return path
 
     def close(self) -> None:
         self.db.close()
@@ -260,8 +198,9 @@ class Book:
         for plan_id, patient, calendar, source, row, cells in self.db.execute(query):
             yield BookedPlan(plan_id, patient, calendar, source, row, json.loads(cells))
 
-    def plan_by_calendar(self, calendar: str) -> BookedPlan | None:
-        return next((p for p in self.plans() if p.calendar == calendar), None)
+    def plan_of(self, patient: str) -> BookedPlan | None:
+        """Return a patient's active plan (patients are known by label)."""
+        return next((p for p in self.plans() if p.patient == patient), None)
 
     def seats(self, plan_id: str) -> dict[date, Seat]:
         """Return a plan's booked chair visits by the day the plan gives them."""
@@ -275,8 +214,8 @@ class Book:
         return found
 
     def all_seats(self) -> dict[str, tuple[str | None, dict[date, Seat]]]:
-        """Return every active plan's booked chair visits, by its calendar file: (plan id, seats)."""
-        return {plan.calendar: (plan.plan_id, self.seats(plan.plan_id)) for plan in self.plans()}
+        """Return every active plan's booked chair visits, by its patient: (plan id, seats)."""
+        return {plan.patient: (plan.plan_id, self.seats(plan.plan_id)) for plan in self.plans()}
 
     def seats_on(self, day: date) -> list[tuple[str, str, Seat]]:
         """Return the day's booked chair visits of active plans: (plan id, patient, seat)."""
@@ -293,12 +232,12 @@ class Book:
         ]  # fmt: skip
 
     def clinic_texts(self, leave_out: frozenset[str] = frozenset()) -> Iterator[tuple[str, str, dict[str, list[int]]]]:
-        """Yield each active plan's clinic calendar text and zones, in row order: (calendar, text, zones);
-        the plans whose calendar is in `leave_out` are passed over unread."""
-        query = "SELECT calendar, plan_id FROM plans WHERE status = 'active' ORDER BY row"
-        for calendar, plan_id in self.db.execute(query).fetchall():  # the texts only of those asked for
-            if calendar not in leave_out:
-                yield (calendar, *self.clinic_text(plan_id))
+        """Yield each active plan's clinic calendar text and zones, in row order: (patient, text, zones);
+        the plans whose patient is in `leave_out` are passed over unread."""
+        query = "SELECT patient, plan_id FROM plans WHERE status = 'active' ORDER BY row"
+        for patient, plan_id in self.db.execute(query).fetchall():  # the texts only of those asked for
+            if patient not in leave_out:
+                yield (patient, *self.clinic_text(plan_id))
 
     def clinic_text(self, plan_id: str) -> tuple[str, dict[str, list[int]]]:
         """Return a plan's events as the clinic calendar last showed them, and their zones."""
@@ -367,12 +306,12 @@ class Book:
         visits and marks it replaced. Only what changed is written again (a rerun writes little).
         """
         for (old,) in self.db.execute(
-            "SELECT plan_id FROM plans WHERE calendar = ? AND plan_id != ? AND status = 'active'",
-            (booked.calendar, booked.plan_id),
+            "SELECT plan_id FROM plans WHERE patient = ? AND plan_id != ? AND status = 'active'",
+            (booked.patient, booked.plan_id),
         ).fetchall():
             self.db.execute("UPDATE plans SET status = 'replaced', updated = ? WHERE plan_id = ?", (self.at, old))
             self.db.execute("UPDATE visits SET status = 'cancelled' WHERE plan_id = ?", (old,))
-            self.note(old, "replaced", now=booked.plan_id, reason=f"a corrected plan for {booked.calendar}")
+            self.note(old, "replaced", now=booked.plan_id, reason=f"a corrected plan for {booked.patient}")
         stored = self.db.execute("SELECT digest, status FROM plans WHERE plan_id = ?", (booked.plan_id,)).fetchone()
         known = stored is not None
         cells = json.dumps(booked.cells)

@@ -10,7 +10,7 @@ from datetime import date
 from scheduler import caches
 from scheduler.app.levelling import clock_time, sittings
 from scheduler.engine.slots import Rebooking, reschedule
-from scheduler.model import Plan, clock_text
+from scheduler.model import CHAIR_KINDS, Plan, clock_text
 
 
 def clock(minute: int | None) -> str | None:
@@ -94,9 +94,6 @@ VISIT_COLUMNS = (
 )  # fmt: skip
 
 
-_CHAIR_KINDS = frozenset({"dose", "chemotherapy", "infusion", "premedication"})
-
-
 @caches.kept(1024)
 def _json_list(items: tuple[str, ...]) -> str:
     return json.dumps(list(items))
@@ -113,7 +110,7 @@ def visit_rows(booked: BookedPlan, visits: Iterable[Visit], seats: Iterable[Seat
     chairs: Mapping[date, int] = {seat.day: seat.chair for seat in seats if seat.chair}
     return [
         (visit.uid, booked.plan_id, booked.patient, visit.kind, visit.what, visit.day.isoformat(), clock(visit.start),
-         clock(visit.end), visit.minutes, chairs.get(visit.day) if visit.kind in _CHAIR_KINDS else None, visit.status,
+         clock(visit.end), visit.minutes, chairs.get(visit.day) if visit.kind in CHAIR_KINDS else None, visit.status,
          visit.asked, visit.reason, _json_list(visit.prepare), _json_list(visit.conflicts))
         for visit in visits
     ]  # fmt: skip

@@ -139,18 +139,23 @@ def _keep_asked(board: Board, jobs: list[Sitting], placed: dict[Sitting, tuple[i
     return rest
 
 
-def _fixed_first(board: Board, jobs: list[Sitting], placed: dict[Sitting, tuple[int, int]]) -> list[Sitting]:
-    """Seat the booked jobs at their booked chair and time (a chair found for one booked without); return the rest."""
-    rest = []
+def _fixed_first(
+    board: Board, jobs: list[Sitting], placed: dict[Sitting, tuple[int, int]]
+) -> tuple[list[Sitting], list[Sitting]]:
+    """Seat the booked jobs at their booked chair and time (a chair found for one booked without); return the
+    others, and the booked jobs no chair holds at their time (they keep it, without a chair)."""
+    rest, chairless = [], []
     for job in jobs:
         if job.fixed is None:
             rest.append(job)
             continue
         _, chair, start = job.fixed
-        kept = board.keep(chair, start, job.minutes)  # past the chairs when chairs were taken out: it stays
-        assert kept is not None
-        placed[job] = (kept, start)
-    return rest
+        kept = board.keep(chair, start, job.minutes)
+        if kept is None:
+            chairless.append(job)
+        else:
+            placed[job] = (kept, start)
+    return rest, chairless
 
 
 def level_day(
@@ -167,12 +172,12 @@ def level_day(
     for windows_apart, longest in itertools.product(apart, (False, True)):
         board = Board(chairs, opens, closes, nurse_starts)
         result = DayResult(lower_bound(sum(j.minutes for j in jobs), closes - opens), on, opens)
-        free = _fixed_first(board, jobs, result.placed)
+        free, chairless = _fixed_first(board, jobs, result.placed)
         # Patients who asked for a part of the day, not a time, can be kept anywhere in it: placed
         # after those who asked for a time, they take what the others leave.
         flexible = [job for job in free if windows_apart and _flexible(job)]
         rest = _keep_asked(board, [job for job in free if job not in flexible], result.placed)
-        left = []
+        left = list(chairless)
         # The others nearest their request: in the order of their times, or longest first (the hardest to fit).
         rest.sort(key=lambda j: (-j.minutes - j.lead, j.asked(opens), j.row) if longest else (j.asked(opens), j.row))
         order = sorted(flexible, key=lambda j: (j.window(opens)[1], j.row)) + rest
@@ -248,7 +253,8 @@ class Levelling:
     honoured: int = 0
     preferences: int = 0
     unmet: list[tuple[Sitting, date, int]] = field(default_factory=list)  # a preference not met: where it went
-    seats: dict[tuple[int, date], tuple[date, int, int]] = field(default_factory=dict)  # (row, planned) -> seat
+    # (row, planned) -> seat: day, chair (None: a booked visit no chair holds at its time), start
+    seats: dict[tuple[int, date], tuple[date, int | None, int]] = field(default_factory=dict)
     solved: list[bool] = field(default_factory=list)  # exact levelling: whether each day was solved to optimality
 
     def day_lines(self, most: int = 10) -> list[str]:
@@ -323,7 +329,10 @@ def level(
             result.solved.append(optimal)
         result.days[day] = placed
         for job in left:
-            if _another_day(job, day, pending, result, boards, hours) is None:
+            if job.fixed is not None:  # booked: it keeps its day and time, without a chair
+                result.unfit.append(job)
+                result.seats[job.row, job.day] = (job.fixed[0], None, job.fixed[2])
+            elif _another_day(job, day, pending, result, boards, hours) is None:
                 result.unfit.append(job)
     for day, placed in result.days.items():
         for job, (chair, start) in placed.placed.items():

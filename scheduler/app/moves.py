@@ -111,7 +111,7 @@ def _day_board(book: Book, profile: ClinicProfile, plan_id: str, day: date) -> B
     for other, _, seat in book.seats_on(day):
         if other == plan_id:
             continue
-        board.keep(seat.chair - 1 if seat.chair else None, seat.start, seat.minutes, beyond=False)
+        board.keep(seat.chair - 1 if seat.chair else None, seat.start, seat.minutes)
     return board
 
 
@@ -151,13 +151,13 @@ def _check_fits(board: Board, seat: Seat, to: int, chair: int | None, request: M
 def _write_again(book: Book, booked: BookedPlan, profile_path: Path, stamp: datetime, today: date) -> str:
     """Plan the patient again at the book's seats, write their calendar (and handout), re-book, and rewrite the
     clinic calendar from the book; return what was written."""
-    calendar = Path(booked.calendar)
+    calendar = book.file(booked.calendar)  # in this book's folder, wherever the folder is now
     handout = next((fmt for fmt in ("html", "pdf") if calendar.with_suffix(f".{fmt}").is_file()), None)
     settings = Settings(
-        calendar.parent, stamp, Path(booked.list).parent, profile=profile_path, today=today, book=True,
-        seats={booked.calendar: (booked.plan_id, book.seats(booked.plan_id))}, handouts=handout,
+        calendar.parent, stamp, book.file(booked.list).parent, profile=profile_path, today=today, book=True,
+        seats={booked.patient: (booked.plan_id, book.seats(booked.plan_id))}, handouts=handout,
         fhir=calendar.with_name(calendar.stem + ".fhir.json").is_file(),
-        list_name=booked.list,
+        list_name=booked.list, book_dir=book.folder,
     )  # fmt: skip
     (row,) = plan_chunk(settings, [(booked.row, booked.cells, calendar.name)])
     if row.outcome.error or row.booking is None:

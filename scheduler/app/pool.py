@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from scheduler.app.batch_rows import Settings, assign_files
+from scheduler.app.batch_rows import Settings, assign_files, booked_as
 from scheduler.inputs.patient_list import iter_rows
 
 
@@ -75,8 +75,8 @@ def _bounded(
 def _for_chunk(settings: Settings, chunk: list[Any]) -> Settings:
     """Return the settings a worker needs for a chunk: only its rows' seats and kept lines travel with it."""
     if settings.seats:
-        names = {settings.calendar(name) for _, _, name in chunk}
-        settings = dataclasses.replace(settings, seats={n: s for n, s in settings.seats.items() if n in names})
+        patients = {booked_as(cells, name) for _, cells, name in chunk}
+        settings = dataclasses.replace(settings, seats={p: s for p, s in settings.seats.items() if p in patients})
     if settings.kept:
         kept = settings.kept
         settings = dataclasses.replace(settings, kept={name: kept[name] for _, _, name in chunk if name in kept})

@@ -21,7 +21,7 @@ from typing import Any
 
 from scheduler import wording
 from scheduler.identity import EventUids
-from scheduler.model import CHAIR_KINDS, Dose, Plan, PlannedEvent
+from scheduler.model import Dose, Plan, PlannedEvent
 from scheduler.wording import dose_text, fact_line
 from scheduler.writers.registry import Rendered, View
 
@@ -29,6 +29,8 @@ PLAN_TAG = "urn:txcal:plan"  # the Bundle's tag system: its code is the plan id 
 UCUM = "http://unitsofmeasure.org"
 _UCUM_UNITS = {"mg": "mg", "mg/kg": "mg/kg", "mg/m²": "mg/m2", "units": "[U]"}
 # Non-drug steps and linked visits become ServiceRequests; a watch period brings nobody in.
+# The kinds ordered as a medication (a MedicationRequest): what takes a chair is another rule (model.CHAIR_KINDS).
+_MEDICATION_KINDS = frozenset({"dose", "chemotherapy", "infusion"})
 _SERVICE_KINDS = frozenset({"collection", "monitoring", "lab", "visit", "imaging", "milestone"})
 _OWNER = re.compile(rb'"system": "urn:txcal:plan",\s*"code": "([\w.@-]+)"')
 
@@ -77,7 +79,7 @@ def render_bundle(plan: Plan) -> dict[str, Any]:
     events = [e for e in plan.events if e.audience == "patient" and e.kind != "watch"]
     groups: dict[tuple[str, str, str, int | None], list[PlannedEvent]] = {}
     for event in events:
-        if event.kind in CHAIR_KINDS or event.kind in _SERVICE_KINDS:
+        if event.kind in _MEDICATION_KINDS or event.kind in _SERVICE_KINDS:
             key = (event.kind, event.name, wording.event_dose(event), _every_days(event))
             groups.setdefault(key, []).append(event)
     requests: list[dict[str, Any]] = []
@@ -86,7 +88,7 @@ def render_bundle(plan: Plan) -> dict[str, Any]:
         url = _urn(uids(f"fhir/request/{kind}/{name}/{every}"))
         resource = (
             _medication_request(plan, members, every, subject)
-            if kind in CHAIR_KINDS
+            if kind in _MEDICATION_KINDS
             else _service_request(members, subject)
         )
         requests.append({"fullUrl": url, "resource": resource})

@@ -1,0 +1,144 @@
+"""The clinic book's file: its tables and their migrations, the checks before SQLite opens a file, and the
+names of files the book keeps (relative to its own folder, so a clinic folder moves or is copied whole).
+
+scheduler.app.book opens and changes the book; this module says what a book is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from scheduler.errors import TxcalError
+
+SCHEMA = 2  # PRAGMA user_version of a book this txcal writes
+HEADER = b"SQLite format 3\x00"
+
+SCHEMA_1 = """
+CREATE TABLE plans (
+    plan_id TEXT PRIMARY KEY, patient TEXT NOT NULL, calendar TEXT NOT NULL, list TEXT NOT NULL,
+    row INTEGER NOT NULL, cells TEXT NOT NULL, clinic_ics BLOB NOT NULL, zones TEXT NOT NULL, digest TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active', updated TEXT NOT NULL
+);
+CREATE INDEX plans_by_calendar ON plans(calendar);
+CREATE TABLE sittings (
+    plan_id TEXT NOT NULL, planned TEXT NOT NULL, asked TEXT NOT NULL, day TEXT NOT NULL, start TEXT NOT NULL,
+    chair INTEGER, minutes INTEGER NOT NULL, lead INTEGER NOT NULL, tail INTEGER NOT NULL,
+    reason TEXT NOT NULL DEFAULT '', PRIMARY KEY (plan_id, planned)
+) WITHOUT ROWID;
+CREATE INDEX sittings_by_day ON sittings(day);
+CREATE TABLE visits (
+    uid TEXT NOT NULL, plan_id TEXT NOT NULL, patient TEXT NOT NULL, kind TEXT NOT NULL, what TEXT NOT NULL,
+    day TEXT NOT NULL, start TEXT, end TEXT, minutes INTEGER, chair INTEGER, status TEXT NOT NULL,
+    asked TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', prepare TEXT NOT NULL DEFAULT '[]',
+    conflicts TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (plan_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX visits_by_day ON visits(day);
+CREATE TABLE history (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, command TEXT NOT NULL, plan_id TEXT NOT NULL,
+    uid TEXT NOT NULL DEFAULT '', change TEXT NOT NULL, was TEXT NOT NULL DEFAULT '', now TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT ''
+);
+"""
+
+
+def _relative_names(connection: sqlite3.Connection, folder: Path) -> None:
+    """Schema 2: the book names its files relative to its own folder (schema 1 kept full paths, so a moved or
+    copied clinic folder pointed back at the old one) and knows patients by label."""
+    rows = connection.execute("SELECT plan_id, calendar, list FROM plans").fetchall()
+    for plan_id, calendar, source in rows:
+        connection.execute(
+            "UPDATE plans SET calendar = ?, list = ? WHERE plan_id = ?",
+            (_found_inside(calendar, folder), _found_inside(source, folder), plan_id),
+        )
+    connection.execute("CREATE INDEX plans_by_patient ON plans(patient)")
+
+
+def _found_inside(name: str, folder: Path) -> str:
+    """Return a full path of schema 1 relative to the book's folder: as it is when inside, else the shortest
+    tail of it that names a file in the folder (the folder was moved, copied or restored), else its last
+    two parts (a file not written yet)."""
+    path = Path(name)
+    if not path.is_absolute():
+        return name
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(folder))
+    parts = path.parts[1:]
+    for count in range(1, len(parts) + 1):
+        tail = Path(*parts[-count:])
+        if (folder / tail).exists():
+            return str(tail)
+    return str(Path(*parts[-2:])) if len(parts) >= 2 else path.name
+
+
+# Each step takes a book from user_version N to N + 1; a newer txcal adds one step for each schema: SQL, or a
+# function of the connection and the book's folder.
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {0: SCHEMA_1, 1: _relative_names}
+OURS = frozenset({"plans", "sittings", "visits", "history"})
+
+
+def check_file(path: Path) -> None:
+    """Refuse a book that is not a regular SQLite file, before SQLite touches it."""
+    try:
+        with path.open("rb") as handle:
+            if not path.is_file():
+                raise TxcalError(f"the clinic book {path} is not a regular file: name a file in the profile's book key")
+            head = handle.read(len(HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise TxcalError(f"cannot read the clinic book {path}: {exc.strerror}") from None
+    if head and head != HEADER:
+        raise TxcalError(
+            f"{path} is not a SQLite file, so not a clinic book; it was left unchanged: "
+            "point the profile's book key at another file name"
+        )
+
+
+def check_schema(connection: sqlite3.Connection, path: Path, writing: bool) -> None:
+    """Check (and, writing, create or upgrade) the book's schema."""
+    try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise TxcalError(f"{path} cannot be read as a clinic book ({exc}); it was left unchanged") from None
+    if version > SCHEMA:
+        raise TxcalError(
+            f"the clinic book {path} was written by a newer txcal (book schema {version}; this txcal knows up to "
+            f"{SCHEMA}): upgrade txcal to use it"
+        )
+    if version == 0 and tables:
+        raise TxcalError(
+            f"{path} is a SQLite database but not a clinic book (it has tables {', '.join(sorted(tables))}); it was "
+            "left unchanged: point the profile's book key at another file name"
+        )
+    if version and not tables >= OURS:
+        raise TxcalError(f"the clinic book {path} is missing tables {', '.join(sorted(OURS - tables))}: restore it")
+    while writing and version < SCHEMA:
+        step = MIGRATIONS[version]
+        if callable(step):
+            step(connection, path.resolve().parent)
+        else:  # one statement at a time: executescript would commit the command's transaction half-way
+            for statement in step.split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+        version += 1
+        connection.execute(f"PRAGMA user_version = {version}")
+
+
+def name_in_book(book: Path, path: Path, what: str) -> str:
+    """Return a file's name as a clinic book at `book` keeps it: relative to the book's folder.
+
+    Raises:
+        TxcalError: the file is outside the book's folder (a book travels with its folder).
+    """
+    folder = book.resolve().parent
+    try:
+        return str(path.resolve().relative_to(folder))
+    except ValueError:
+        raise TxcalError(
+            f"{what} {path} is outside the clinic book's folder {folder}: keep the clinic's lists and calendars "
+            "in the folder of its book, so the folder can be moved or copied whole"
+        ) from None

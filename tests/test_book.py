@@ -150,7 +150,27 @@ def test_move_one_visit_refuses_overbooking_and_is_kept_by_later_batches(txcal, 
     history = sqlite3.connect(clinic / "book.sqlite").execute(
         "SELECT command, change FROM history WHERE command = 'move'"
     )
-    assert [tuple(r) for r in history].count(("move", "moved")) >= 2
+    changes = [tuple(r) for r in history]
+    assert changes.count(("move", "undone")) == 1 and ("move", "moved") in changes
+
+
+def test_move_undo_steps_back_one_move_at_a_time(txcal, clinic):
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    first = _sheet(txcal)["P1"]
+    for to in ("10:00", "11:00", "12:00"):
+        assert txcal(f"move P1 --date 2026-12-01 --to {to} --clinic clinic.toml").exit_code == 0
+    steps = []
+    for _ in range(3):
+        undo = txcal("move P1 --date 2026-12-01 --undo --clinic clinic.toml")
+        assert undo.exit_code == 0, undo.stderr
+        steps.append(_sheet(txcal)["P1"][0])
+    assert steps == ["11:00", "10:00", first[0]]
+    nothing = txcal("move P1 --date 2026-12-01 --undo --clinic clinic.toml")
+    assert nothing.exit_code == 1 and "no move left to take back" in nothing.stderr
+    # A new move after stepping back is the one the next undo takes back.
+    assert txcal("move P1 --date 2026-12-01 --to 14:00 --clinic clinic.toml").exit_code == 0
+    assert txcal("move P1 --date 2026-12-01 --undo --clinic clinic.toml").exit_code == 0
+    assert _sheet(txcal)["P1"][0] == first[0]
 
 
 def test_relevel_retimes_from_today_and_never_before(txcal, clinic, monkeypatch):
@@ -238,6 +258,18 @@ def test_the_fhir_bundle_of_a_booked_plan_says_booked_at_the_booked_time(txcal, 
     assert appointments[0]["start"] == f"2026-12-01T{start}:00-05:00"
     unbooked = json.loads(txcal(f"{command} --patient P99 --clinic clinic.toml --format fhir").stdout)
     assert {e["resource"].get("status") for e in unbooked["entry"][2:]} >= {"proposed"}
+
+
+def test_batch_fhir_with_a_book_says_booked_as_plan_does(txcal, clinic):
+    # The bundle a booking batch writes beside the calendar says what `txcal plan --clinic` says of the same
+    # patient: booked, at the booked time; on a rerun too.
+    for _ in range(2):
+        assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level --fhir").exit_code == 0
+        data = json.loads((clinic / "out" / "P9.fhir.json").read_text(encoding="utf-8"))
+        appointments = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Appointment"]
+        assert [a["status"] for a in appointments] == ["booked", "booked"]
+        start, _ = _sheet(txcal)["P9"]
+        assert appointments[0]["start"] == f"2026-12-01T{start}:00-05:00"
 
 
 def _week(folder: Path, monkeypatch) -> tuple[list[list[str]], str]:
@@ -428,3 +460,55 @@ def test_no_chair_holds_two_patients_at_any_minute(tmp_path_factory, monkeypatch
     for (day, chair, patient, _, end), (day2, chair2, patient2, start2, _) in itertools.pairwise(seated):
         if (day, chair) == (day2, chair2) and patient != patient2:
             assert end <= start2, f"chair {chair} on {day}: {patient} until {end}, {patient2} from {start2}"
+
+
+def test_release_frees_a_patients_chairs_cancels_their_visits_and_later_batches_keep_it(txcal, clinic, monkeypatch):
+    monkeypatch.setenv("TXCAL_TODAY", "2026-12-10")  # dose 1 (12-01) has happened, dose 2 (12-22) is ahead
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    before = (clinic / "out" / "P1.ics").read_text()
+    early = txcal("release P1 --from 2026-12-01 --clinic clinic.toml")
+    assert early.exit_code == 1 and "before today" in early.stderr
+    done = txcal("release P1 --clinic clinic.toml --reason 'moved to another clinic'")
+    assert done.exit_code == 0, done.stderr
+    assert "Released P1 from 2026-12-10 on: 1 chair visits freed" in done.stderr
+    assert "P1" not in _sheet(txcal, "2026-12-22") and "P1" in _sheet(txcal, "2026-12-01")  # the past stays
+    calendar = icalendar.Calendar.from_ical((clinic / "out" / "P1.ics").read_bytes())
+    status = {f"{e['DTSTART'].dt:%Y-%m-%d}": str(e.get("STATUS")) for e in calendar.walk("VEVENT")}
+    assert status["2026-12-22"] == "CANCELLED" and status["2026-12-01"] != "CANCELLED"
+    assert "moved to another clinic" not in (clinic / "out" / "P1.ics").read_text()  # a clinician's reason
+    assert before != (clinic / "out" / "P1.ics").read_text()
+    with sqlite3.connect(clinic / "book.sqlite") as db:
+        assert db.execute("SELECT reason FROM history WHERE change = 'released'").fetchone() == (
+            "moved to another clinic",
+        )
+    # The list still names P1: the next batch books nothing for P1 from the release on, and a new patient
+    # takes the freed chair at the time asked for.
+    rows = (clinic / "nine.csv").read_text() + "P10,atezolizumab,3w,2026-12-22,09:00,America/New_York,1\n"
+    (clinic / "nine.csv").write_text(rows)
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    assert "P1" not in _sheet(txcal, "2026-12-22")
+    clinic_text = (clinic / "out" / "clinic.ics").read_text()
+    assert clinic_text.count("BEGIN:VEVENT") == clinic_text.count("UID:")
+
+
+def test_a_move_whose_clinic_calendar_cannot_be_written_changes_nothing(txcal, clinic, monkeypatch):
+    # A full disk while clinic.ics is written (simulated: a real full disk cannot be made here as root): the
+    # book keeps the old time and the patient's calendar is put back; the message says what to do.
+    from scheduler.app import rewrite
+
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    files = {p.name: p.read_bytes() for p in (clinic / "out").iterdir()}
+    sheet = _sheet(txcal)
+    real = rewrite.write_atomic
+
+    def full(path, data, **kwargs):
+        if Path(path).name == "clinic.ics":
+            raise OSError(28, "No space left on device", str(path))
+        return real(path, data, **kwargs)
+
+    monkeypatch.setattr(rewrite, "write_atomic", full)
+    result = txcal("move P1 --date 2026-12-01 --to 12:00 --clinic clinic.toml")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "No space left on device" in result.stderr and "nothing was moved" in result.stderr
+    assert _sheet(txcal) == sheet
+    assert {p.name: p.read_bytes() for p in (clinic / "out").iterdir()} == files

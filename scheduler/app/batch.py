@@ -40,7 +40,7 @@ from scheduler.app.batch_rows import (
     sitting_chunk,
 )
 from scheduler.app.board import Sitting
-from scheduler.app.book import Book, open_book
+from scheduler.app.book import Book, BookNotSaved, open_book
 from scheduler.app.book_file import name_in_book
 from scheduler.app.booking import Seat
 from scheduler.app.levelling import Levelling, level
@@ -122,11 +122,18 @@ def run_batch(
             return _run(patients, settings, total, expected, progress, levelled, None)
         list_name = name_in_book(book_path, patients, "the patient list")
         name_in_book(book_path, settings.out_dir / CLINIC_FILE, "--out-dir")
-        with open_book(book_path, "batch", settings.stamp) as book:
-            settings = dataclasses.replace(
-                settings, book=True, seats=book.all_seats(), book_dir=book.folder, list_name=list_name
-            )
-            return _run(patients, settings, total, expected, progress, levelled, book)
+        try:
+            with open_book(book_path, "batch", settings.stamp) as book:
+                settings = dataclasses.replace(
+                    settings, book=True, seats=book.all_seats(), book_dir=book.folder, list_name=list_name,
+                    released=book.released(),
+                )  # fmt: skip
+                return _run(patients, settings, total, expected, progress, levelled, book)
+        except BookNotSaved as exc:
+            raise TxcalError(
+                f"{exc}: the calendars, {CLINIC_FILE} and {MANIFEST_FILE} in {settings.out_dir} were written, but the "
+                "book still holds what it held before; run the same batch again once the book can be saved"
+            ) from None
 
 
 def _run(

@@ -62,6 +62,7 @@ class Settings:
     fhir: bool = False  # a FHIR R4 Bundle beside each calendar (PATIENT.fhir.json)
     list_name: str = ""  # the patient list, as the book names where a plan came from (relative to the book)
     book_dir: Path | None = None  # the clinic book's folder: the book names the files in it relative to it
+    released: dict[str, date] | None = None  # plans let go from a day on (txcal release), by plan id
     exact_seconds: float | None = None  # level each day with CP-SAT, for at most this long
     # Reruns that skip (scheduler.app.rerun): what the last batch kept of each row, by calendar file
     # name, and the digest every row's fingerprint starts from; None when this batch reuses nothing.
@@ -190,6 +191,14 @@ def _template_key(
     return template_key(request, reminders)
 
 
+def _kept_part(settings: Settings, plan: Plan) -> Plan:
+    """Return a plan without the visits from the day its patient was let go (txcal release) on."""
+    released = settings.released.get(plan.plan_id) if settings.released else None
+    if released is None:
+        return plan
+    return dataclasses.replace(plan, events=tuple(e for e in plan.events if e.first_day < released))
+
+
 def _reminders(settings: Settings, cells: dict[str, str], request: PlanRequest) -> tuple[timedelta, ...]:
     """Return a row's reminders: its own remind cell, else the batch's --remind, else its profile's (an option
     wins over the profile, as for `txcal plan`)."""
@@ -235,7 +244,9 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
             if filled is not None:
                 write_atomic(path, filled.calendar, new=settings.empty_folder)
                 return _filled_row(settings, outcome, filled, request.regimen.id, name, fingerprint)
-        plan, seats = _seated(settings, plan_from_request(request, spec), spec, number, cells, name)
+        plan, seats = _seated(
+            settings, _kept_part(settings, plan_from_request(request, spec)), spec, number, cells, name
+        )
         fresh = settings.empty_folder
         previous = None if fresh else previous_output(path, FORMATS["ics"], plan, settings.force, settings.replace)
         export = to_ics(plan, settings.stamp, reminders, previous)
@@ -244,8 +255,9 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
             write_atomic(path, data, new=fresh)
         if settings.handouts:
             _write_beside(settings, plan, path, settings.handouts)
-        if settings.fhir:
-            _write_beside(settings, plan, path, "fhir")
+        if settings.fhir:  # with a book, what this batch writes is booked (as `txcal plan --clinic` then says)
+            uids = frozenset(e.uid for e in plan.events if e.status not in ("given", "held")) if settings.book else None
+            _write_beside(settings, dataclasses.replace(plan, booked=uids) if uids else plan, path, "fhir")
     except TxcalError as exc:
         outcome.error = str(exc.in_terms_of(PATIENT_LIST.word)).replace("\n", "; ")
         return RowResult(outcome, name=settings.calendar(name))
@@ -367,7 +379,7 @@ def sitting_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str
     for number, cells, name in chunk:
         try:
             spec = _row_spec(settings, cells)
-            plan = plan_from_spec(spec, catalog)
+            plan = _kept_part(settings, plan_from_spec(spec, catalog))
         except Exception:
             continue  # the row fails again when it is written, with its message
         if plan.request.profile is None or plan.request.profile.path != profile:

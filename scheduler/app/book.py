@@ -74,6 +74,10 @@ def booked_plan(plan: Plan, prefer: str | None = None) -> Plan:
     return dataclasses.replace(seated, booked=booked) if booked else seated
 
 
+class BookNotSaved(TxcalError):
+    """A command's changes to the clinic book could not be committed: the book is as it was."""
+
+
 def _holder(path: Path) -> Path:
     return path.with_name(path.name + ".holder")
 
@@ -110,9 +114,15 @@ def open_book(path: Path, command: str, at: datetime) -> Iterator[Book]:
         try:
             check_schema(connection, path, writing=True)
             yield Book(connection, command, at.isoformat(), path)
-            connection.execute("COMMIT")
+            try:
+                connection.execute("COMMIT")
+            except sqlite3.Error as exc:  # a full disk, a lost file system
+                raise BookNotSaved(
+                    f"the clinic book {path} could not be saved ({exc}); nothing of this {command} was booked"
+                ) from None
         except BaseException:
-            connection.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
             raise
         finally:
             with contextlib.suppress(OSError):
@@ -284,6 +294,25 @@ class Book:
         )
         return [tuple(row) for row in rows]
 
+    def released(self) -> dict[str, date]:
+        """Return the plans let go from a day on (txcal release), by plan id."""
+        query = "SELECT plan_id, released FROM plans WHERE released IS NOT NULL AND status = 'active'"
+        return {plan_id: date.fromisoformat(day) for plan_id, day in self.db.execute(query)}
+
+    def last_move(self, plan_id: str, planned: date) -> tuple[int, date, int, int | None] | None:
+        """Return the latest coordinator's move of a chair visit not yet taken back: its history id and where the
+        visit was before it (day, start, chair), or None. Taking back that one exposes the move before it."""
+        row = self.db.execute(
+            "SELECT id, was_day, was_start, was_chair FROM history h WHERE plan_id = ? AND uid = ? AND "
+            "change = 'moved' AND command = 'move' AND was_day IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM history u WHERE u.undoes = h.id) ORDER BY id DESC LIMIT 1",
+            (plan_id, planned.isoformat()),
+        ).fetchone()
+        if row is None:
+            return None
+        ident, day, start, chair = row
+        return ident, date.fromisoformat(day), minutes(start) or 0, chair
+
     # -- changing (inside open_book)
 
     def note(self, plan_id: str, change: str, uid: str = "", was: str = "", now: str = "", reason: str = "") -> None:
@@ -299,8 +328,10 @@ class Book:
         zones: dict[str, set[int]],
         seats: Iterable[Seat],
         rows: list[VisitRow],
+        gone_reason: str = "no longer in the plan",
     ) -> None:
-        """Book a plan as written: its chair visits and visits (as `visit_rows` makes them), each change noted.
+        """Book a plan as written: its chair visits and visits (as `visit_rows` makes them), each change noted
+        (a visit no longer in the plan is cancelled, for `gone_reason`).
 
         A plan that replaces another for the same calendar file (a corrected row) cancels the other's
         visits and marks it replaced. Only what changed is written again (a rerun writes little).
@@ -345,9 +376,9 @@ class Book:
                 self.note(
                     booked.plan_id, "moved", seat.planned.isoformat(), seat_text(before), seat_text(seat), seat.reason
                 )
-        self._keep_visits(booked, rows, known)
+        self._keep_visits(booked, rows, known, gone_reason)
 
-    def _keep_visits(self, booked: BookedPlan, rows: list[VisitRow], known: bool) -> None:
+    def _keep_visits(self, booked: BookedPlan, rows: list[VisitRow], known: bool, gone_reason: str) -> None:
         insert = (
             f"INSERT OR REPLACE INTO visits ({', '.join(VISIT_COLUMNS)}) VALUES ({', '.join('?' * len(VISIT_COLUMNS))})"
         )
@@ -356,32 +387,52 @@ class Book:
             self.note(booked.plan_id, "booked", now=f"{len(rows)} visits", reason=f"{booked.list} row {booked.row}")
             return
         query = f"SELECT {', '.join(VISIT_COLUMNS)} FROM visits WHERE plan_id = ?"
-        old = {row[0]: row for row in self.db.execute(query, (booked.plan_id,))}
-        changed = [row for row in rows if old.get(row[0]) != row]
+        old = {row[0]: VisitRow(*row) for row in self.db.execute(query, (booked.plan_id,))}
+        changed = [row for row in rows if old.get(row.uid) != row]
         self.db.executemany(insert, changed)
         for row in changed:
-            was = old.get(row[0])
+            was = old.get(row.uid)
             if was is None:
-                self.note(booked.plan_id, "booked", str(row[0]), now=f"{row[5]} {row[6] or ''}".strip())
-            elif (was[5], was[6]) != (row[5], row[6]):
-                self.note(booked.plan_id, "moved", str(row[0]), f"{was[5]} {was[6] or ''}".strip(),
-                          f"{row[5]} {row[6] or ''}".strip(), str(row[12]))  # fmt: skip
-            elif was[10] != row[10]:
-                self.note(booked.plan_id, str(row[10]), str(row[0]), str(was[10]), str(row[10]))
-        gone = set(old) - {row[0] for row in rows}
-        for uid in sorted(gone):
-            if old[uid][10] != "cancelled":
+                self.note(booked.plan_id, "booked", row.uid, now=f"{row.day} {row.start or ''}".strip())
+            elif (was.day, was.start) != (row.day, row.start):
+                self.note(booked.plan_id, "moved", row.uid, f"{was.day} {was.start or ''}".strip(),
+                          f"{row.day} {row.start or ''}".strip(), row.reason)  # fmt: skip
+            elif was.status != row.status:
+                self.note(booked.plan_id, row.status, row.uid, was.status, row.status)
+        for uid in sorted(set(old) - {row.uid for row in rows}):
+            if old[uid].status != "cancelled":
                 self.db.execute(
                     "UPDATE visits SET status = 'cancelled' WHERE plan_id = ? AND uid = ?", (booked.plan_id, uid)
                 )
-                self.note(booked.plan_id, "cancelled", uid, f"{old[uid][5]} {old[uid][6] or ''}".strip(),
-                          reason="no longer in the plan")  # fmt: skip
+                self.note(booked.plan_id, "cancelled", uid, f"{old[uid].day} {old[uid].start or ''}".strip(),
+                          reason=gone_reason)  # fmt: skip
 
-    def move_seat(self, plan_id: str, seat: Seat, day: date, start: int, chair: int, reason: str) -> None:
-        """Move one booked chair visit (its visits that day move by as much), noted in the history."""
+    def release(self, plan_id: str, first: date, reason: str) -> int:
+        """Let a plan go from `first` on: its chair visits from then free their chairs, noted in the history (its
+        visits are cancelled when the plan is written again). Return how many chair visits were freed."""
+        freed = self.db.execute(
+            "DELETE FROM sittings WHERE plan_id = ? AND day >= ?", (plan_id, first.isoformat())
+        ).rowcount
+        self.db.execute(
+            "UPDATE plans SET released = ?, updated = ? WHERE plan_id = ?", (first.isoformat(), self.at, plan_id)
+        )
+        self.note(plan_id, "released", first.isoformat(), now=f"{freed} chair visits freed", reason=reason)
+        return freed
+
+    def move_seat(
+        self, plan_id: str, seat: Seat, day: date, start: int, chair: int, reason: str, undoes: int | None = None
+    ) -> None:
+        """Move one booked chair visit (its visits that day move by as much), noted in the history with where it
+        was and is (data, for stepping back); `undoes`: the history id of the move this takes back."""
         self.db.execute(
             "UPDATE sittings SET start = ?, chair = ?, reason = ? WHERE plan_id = ? AND planned = ?",
             (clock(start), chair, reason, plan_id, seat.planned.isoformat()),
         )
         moved = Seat(seat.planned, seat.asked, day, start, chair, seat.minutes, seat.lead, seat.tail, reason)
-        self.note(plan_id, "moved", seat.planned.isoformat(), seat_text(seat), seat_text(moved), reason)
+        self.db.execute(
+            "INSERT INTO history (at, command, plan_id, uid, change, was, now, reason, was_day, was_start, was_chair, "
+            "now_day, now_start, now_chair, undoes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self.at, self.command, plan_id, seat.planned.isoformat(), "undone" if undoes else "moved",
+             seat_text(seat), seat_text(moved), reason, seat.day.isoformat(), clock(seat.start), seat.chair,
+             day.isoformat(), clock(start), chair, undoes),
+        )  # fmt: skip

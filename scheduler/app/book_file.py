@@ -46,7 +46,7 @@ CREATE TABLE history (
 
 def _relative_names(connection: sqlite3.Connection, folder: Path) -> None:
     """Schema 2: the book names its files relative to its own folder (schema 1 kept full paths, so a moved or
-    copied clinic folder pointed back at the old one) and knows patients by label."""
+    copied clinic folder pointed back at the old one), knows patients by label, and keeps moves as data."""
     rows = connection.execute("SELECT plan_id, calendar, list FROM plans").fetchall()
     for plan_id, calendar, source in rows:
         connection.execute(
@@ -54,6 +54,12 @@ def _relative_names(connection: sqlite3.Connection, folder: Path) -> None:
             (_found_inside(calendar, folder), _found_inside(source, folder), plan_id),
         )
     connection.execute("CREATE INDEX plans_by_patient ON plans(patient)")
+    # A move's history row holds where the visit was and is as data (for stepping back), and what it undoes.
+    for column in ("was_day TEXT", "was_start TEXT", "was_chair INTEGER", "now_day TEXT", "now_start TEXT",
+                   "now_chair INTEGER", "undoes INTEGER"):  # fmt: skip
+        connection.execute(f"ALTER TABLE history ADD COLUMN {column}")
+    # A patient let go from a day on (txcal release): later batches plan nothing for that plan from then.
+    connection.execute("ALTER TABLE plans ADD COLUMN released TEXT")
 
 
 def _found_inside(name: str, folder: Path) -> str:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from scheduler import caches
 from scheduler.app.levelling import clock_time, sittings
@@ -88,18 +89,32 @@ def seated_plan(
     return reschedule(plan, tuple(rebookings)), seats
 
 
-VISIT_COLUMNS = (
-    "uid", "plan_id", "patient", "kind", "what", "day", "start", "end", "minutes", "chair", "status", "asked",
-    "reason", "prepare", "conflicts",
-)  # fmt: skip
+class VisitRow(NamedTuple):
+    """A row of the book's visits table, read and written by name."""
+
+    uid: str
+    plan_id: str
+    patient: str
+    kind: str
+    what: str
+    day: str
+    start: str | None
+    end: str | None
+    minutes: int | None
+    chair: int | None
+    status: str
+    asked: str
+    reason: str
+    prepare: str  # JSON lists
+    conflicts: str
+
+
+VISIT_COLUMNS = VisitRow._fields
 
 
 @caches.kept(1024)
 def _json_list(items: tuple[str, ...]) -> str:
     return json.dumps(list(items))
-
-
-VisitRow = tuple[object, ...]  # a row of the visits table, in VISIT_COLUMNS order
 
 
 def visit_rows(booked: BookedPlan, visits: Iterable[Visit], seats: Iterable[Seat]) -> list[VisitRow]:
@@ -109,9 +124,10 @@ def visit_rows(booked: BookedPlan, visits: Iterable[Visit], seats: Iterable[Seat
     """
     chairs: Mapping[date, int] = {seat.day: seat.chair for seat in seats if seat.chair}
     return [
-        (visit.uid, booked.plan_id, booked.patient, visit.kind, visit.what, visit.day.isoformat(), clock(visit.start),
-         clock(visit.end), visit.minutes, chairs.get(visit.day) if visit.kind in CHAIR_KINDS else None, visit.status,
-         visit.asked, visit.reason, _json_list(visit.prepare), _json_list(visit.conflicts))
+        VisitRow(visit.uid, booked.plan_id, booked.patient, visit.kind, visit.what, visit.day.isoformat(),
+                 clock(visit.start), clock(visit.end), visit.minutes,
+                 chairs.get(visit.day) if visit.kind in CHAIR_KINDS else None, visit.status, visit.asked, visit.reason,
+                 _json_list(visit.prepare), _json_list(visit.conflicts))
         for visit in visits
     ]  # fmt: skip
 

@@ -283,7 +283,7 @@ def agenda(
 @click.option("--chair", type=click.IntRange(min=1), help="The chair (default: one that is free).")
 @clinic_option("The clinic's profile, whose book holds the visit (also TXCAL_CLINIC).")
 @click.option("--reason", default="", help="Why it moves, for the clinic's history (never in the patient's calendar).")
-@click.option("--undo", is_flag=True, help="Take back the last move of this visit.")
+@click.option("--undo", is_flag=True, help="Take back the last move of this visit (again: the move before it).")
 def move(
     patient: str, on: date, to: time | None, chair: int | None, profile_path: Path | None, reason: str, undo: bool
 ) -> None:
@@ -302,6 +302,26 @@ def move(
         raise click.UsageError("give --to HH:MM, or --undo to take back the last move")
     request = MoveRequest(patient, on, clock_minutes(to) if to is not None else None, chair, reason, undo)
     click.echo(move_visit(profile_path, request, time_stamp(), current_day()), err=True)
+
+
+@main.command(short_help="Let a booked patient go from a day on: their chairs freed, their visits cancelled.")
+@click.argument("patient")
+@click.option("--from", "first", type=DATE, help="The first day let go (default: today; never before today).")
+@clinic_option("The clinic's profile, whose book holds the patient (also TXCAL_CLINIC).")
+@click.option("--reason", default="", help="Why, for the clinic's history (never in the patient's calendar).")
+def release(patient: str, first: date | None, profile_path: Path | None, reason: str) -> None:
+    """Let PATIENT go from --from (default today) on: their booked chair visits are freed, their visits from
+    that day are cancelled in their calendar and the clinic calendar, and the clinic book records why.
+
+    For a patient who left the clinic's care, a row dropped from the list, or a patient relabelled:
+    their chairs are free for others from that day, and later batches plan nothing for that plan
+    from then on. What happened before today is never changed.
+    """
+    from scheduler.app.release import release_patient
+
+    if profile_path is None:
+        raise click.UsageError("give --clinic FILE (or TXCAL_CLINIC): the profile whose book holds the patient")
+    click.echo(release_patient(profile_path, patient, first, reason, time_stamp(), current_day()), err=True)
 
 
 @main.command(short_help="Keep a CalDAV calendar in step with a plan.")

@@ -33,6 +33,7 @@ COMMAND_MODULES = {
     "load": "clinic",
     "agenda": "clinic",
     "move": "clinic",
+    "release": "clinic",
     "publish": "clinic",
     "record": "record",
     "regimens": "templates",

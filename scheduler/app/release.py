@@ -1,0 +1,37 @@
+"""Letting a patient go: `txcal release` as a use case.
+
+A patient who leaves the clinic's care (or a row dropped from the list, or a patient relabelled) keeps
+their booked chairs until someone lets them go. Release frees the patient's booked visits from a day
+on (today by default, never before: what happened stays), cancels them in the patient's calendar and
+the clinic calendar, and records why in the book's history; later batches plan nothing for that plan
+from that day on.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from scheduler.app.book import open_book
+from scheduler.app.rewrite import FilesFollow, booked_patient, profile_with_book, write_again
+from scheduler.errors import TxcalError
+
+
+def release_patient(
+    profile_path: Path, patient: str, first: date | None, reason: str, stamp: datetime, today: date
+) -> str:
+    """Let a booked patient go from `first` (default today) on; return what was done, in a sentence.
+
+    Raises:
+        TxcalError: no book, no such patient, or a day before today.
+    """
+    first = first or today
+    if first < today:
+        raise TxcalError(f"--from {first} is before today ({today}): visits that have happened are never released")
+    _, book_path = profile_with_book(profile_path)
+    why = reason or "released by the clinic"
+    with FilesFollow("nobody was released") as files, open_book(book_path, "release", stamp) as book:
+        booked = booked_patient(book, patient)
+        freed = book.release(booked.plan_id, first, why)
+        written = write_again(book, booked, profile_path, stamp, today, files, first, f"released: {why}")
+    return f"Released {patient} from {first} on: {freed} chair visits freed; {written}"

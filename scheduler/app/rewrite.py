@@ -1,0 +1,143 @@
+"""A booked patient's files written again from the clinic book, as one unit with the book.
+
+`txcal move` and `txcal release` change the book, then plan the patient again at the book's seats and
+write their calendar (and handout and FHIR file, where there are), and the clinic calendar from the
+book. The book and the files change together: should a file not be written, or the book not be
+saved, the files written are put back as they were and the book is left as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from datetime import date, datetime
+from pathlib import Path
+from types import TracebackType
+
+from scheduler.app.batch_files import CLINIC_FILE, CLINIC_PLAN
+from scheduler.app.batch_rows import Settings, plan_chunk
+from scheduler.app.book import Book
+from scheduler.app.booking import BookedPlan
+from scheduler.errors import TxcalError
+from scheduler.files import read_existing, write_atomic
+from scheduler.inputs.plan_spec import cached_profile
+from scheduler.model import ClinicProfile
+from scheduler.writers.ical.export import calendar_head, timezones_text
+from scheduler.writers.ical.read import txcal_plan_id
+
+
+def profile_with_book(profile_path: Path) -> tuple[ClinicProfile, Path]:
+    """Return a clinic profile and its book.
+
+    Raises:
+        TxcalError: the profile keeps no book.
+    """
+    profile = cached_profile(profile_path.resolve())
+    if profile.book_path is None:
+        raise TxcalError(f'{profile_path} keeps no clinic book: add book = "clinic-book.sqlite" and run txcal batch')
+    return profile, profile.book_path
+
+
+def booked_patient(book: Book, patient: str) -> BookedPlan:
+    """Return a patient's active plan in the book.
+
+    Raises:
+        TxcalError: no such patient, or two plans with one label.
+    """
+    found = [plan for plan in book.plans() if plan.patient == patient]
+    if not found:
+        known = [plan.patient for plan in book.plans()][:5]
+        raise TxcalError(
+            f"no booked patient {patient!r} in the clinic book; booked patients include: {', '.join(known)}"
+        )
+    if len(found) > 1:
+        raise TxcalError(f"{len(found)} booked plans are labelled {patient!r}: give each patient its own label")
+    return found[0]
+
+
+class FilesFollow:
+    """Files a command writes beside the book, put back as they were when the command fails (a file that
+    cannot be written, a book that cannot be saved): the book and its files change together or not at all.
+
+    Enter it before the book (`with FilesFollow(...) as files, open_book(...) as book:`), so the book's
+    commit happens inside it; `keep` each file before it is written.
+    """
+
+    def __init__(self, undone: str) -> None:
+        self.undone = undone  # what the message says was not done: "nothing was moved"
+        self.before: dict[Path, bytes | None] = {}
+
+    def keep(self, *paths: Path) -> None:
+        for path in paths:
+            if path not in self.before:
+                self.before[path] = read_existing(path)
+
+    def __enter__(self) -> FilesFollow:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if exc is None:
+            return
+        for path, data in self.before.items():
+            with contextlib.suppress(OSError):
+                if data is None:
+                    path.unlink(missing_ok=True)
+                elif read_existing(path) != data:
+                    write_atomic(path, data)
+        if isinstance(exc, OSError):
+            raise TxcalError(
+                f"cannot write {exc.filename or 'a file'}: {exc.strerror}; {self.undone}: the clinic book and the "
+                "patient's files are as they were; free the space or fix the folder's permissions, then run the "
+                "same command again"
+            ) from None
+
+
+def write_again(
+    book: Book,
+    booked: BookedPlan,
+    profile_path: Path,
+    stamp: datetime,
+    today: date,
+    files: FilesFollow,
+    released: date | None = None,
+    gone_reason: str = "no longer in the plan",
+) -> str:
+    """Plan the patient again at the book's seats (without the visits from `released` on), write their calendar
+    (and handout and FHIR file), re-book, and rewrite the clinic calendar from the book; return what was written.
+    """
+    calendar = book.file(booked.calendar)  # in this book's folder, wherever the folder is now
+    handout = next((fmt for fmt in ("html", "pdf") if calendar.with_suffix(f".{fmt}").is_file()), None)
+    fhir = calendar.with_name(calendar.stem + ".fhir.json")
+    clinic = calendar.parent / CLINIC_FILE
+    files.keep(calendar, calendar.with_suffix(".html"), calendar.with_suffix(".pdf"), fhir, clinic)
+    settings = Settings(
+        calendar.parent, stamp, book.file(booked.list).parent, profile=profile_path, today=today, book=True,
+        seats={booked.patient: (booked.plan_id, book.seats(booked.plan_id))}, handouts=handout,
+        fhir=fhir.is_file(), list_name=booked.list, book_dir=book.folder,
+        released={booked.plan_id: released} if released else book.released(),
+    )  # fmt: skip
+    (row,) = plan_chunk(settings, [(booked.row, booked.cells, calendar.name)])
+    if row.outcome.error or row.booking is None:
+        raise TxcalError(f"{booked.patient}'s plan cannot be made again ({row.outcome.error}); {files.undone}")
+    plan, seats, visits = row.booking
+    book.keep_plan(dataclasses.replace(plan, row=booked.row), row.clinic_text, row.years, seats, visits, gone_reason)
+    existing = read_existing(clinic)
+    if existing is not None and txcal_plan_id(existing) == CLINIC_PLAN:
+        write_atomic(clinic, clinic_calendar(book).encode("utf-8"))
+    shown = f"{calendar.name}" + (f" and {calendar.with_suffix('.' + handout).name}" if handout else "")
+    return f"wrote {shown} ({row.outcome.changed} events changed)" + (
+        f" and {CLINIC_FILE}" if existing is not None else ""
+    )
+
+
+def clinic_calendar(book: Book) -> str:
+    """Return the clinic calendar as the book holds it: every active plan's events, with their time zones."""
+    texts, zones = [], {}  # type: ignore[var-annotated]
+    for _, text, used in book.clinic_texts():
+        texts.append(text)
+        for zone, years in used.items():
+            zones.setdefault(zone, set()).update(years)
+    head = calendar_head("txcal clinic calendar", CLINIC_PLAN)
+    return head + timezones_text(zones) + "".join(texts) + "END:VCALENDAR\r\n"

@@ -7,7 +7,7 @@ Kept apart from scheduler.model (the plan's records) because only the clinic's v
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,6 +19,15 @@ from scheduler.model import CHAIR_KINDS, ClinicDays, ClinicProfile, starts_past_
 NOT_VISITS = ("milestone", "watch")
 
 
+def outside_hours(hours: tuple[int, int] | None, kind: str, start: int | None, minutes: int | None) -> bool:
+    """Return whether a visit is outside its day's opening hours (`hours`: None when the clinic keeps none that
+    weekday): the one rule for the batch, the day sheet and the load. All-day visits, reminders and watch
+    periods are never outside; a lab or scan before or after a dose is a visit of its own, so counted too."""
+    if start is None or minutes is None or kind in NOT_VISITS:
+        return False
+    return hours is None or start < hours[0] or start + minutes > hours[1]
+
+
 @dataclass
 class DayLoad:
     """What one day holds: patients, visits by kind, chair minutes, and when each patient sits in a chair."""
@@ -28,6 +37,7 @@ class DayLoad:
     chair_minutes: int = 0
     unknown_minutes: int = 0
     spans: list[tuple[str, int, int]] = field(default_factory=list)  # (patient, first minute, end minute): add_span
+    outside_hours: int = 0  # visits outside the day's opening hours (when the load knows them)
     _peak: int | None = field(default=None, repr=False, compare=False)  # kept until a span is added
 
     def add_span(self, patient: str, start: int, end: int) -> None:
@@ -137,6 +147,7 @@ class Load:
     chairs: int | None = None
     open_minutes: int | None = None  # the longest opening day, in minutes
     clinic: ClinicHours | None = None  # the clinic's own days: hours by weekday, closures, the nurse limit
+    hours_of: Callable[[date], tuple[int, int] | None] | None = None  # a day's opening hours, to count visits outside
 
     @property
     def capacity(self) -> int | None:
@@ -169,6 +180,8 @@ class Load:
             load = self.days[day] = DayLoad()
         load.visits[kind] += 1
         load.patients.add(patient)
+        if self.hours_of is not None and outside_hours(self.hours_of(day), kind, at, minutes):
+            load.outside_hours += 1
         if kind in CHAIR_KINDS:
             if minutes is None:
                 load.unknown_minutes += 1
@@ -187,7 +200,7 @@ class Load:
 
     def window(self, first: date | None, last: date | None) -> Load:
         days = {d: v for d, v in self.days.items() if (first is None or d >= first) and (last is None or d <= last)}
-        return Load(days, self.chairs, self.open_minutes, self.clinic)
+        return Load(days, self.chairs, self.open_minutes, self.clinic, self.hours_of)
 
 
 # -- the coordinator's day sheet (gathered by scheduler.app.agenda, shown by scheduler.writers.agenda)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from scheduler.model import Dose, Fact, Plan
+from scheduler.model import Dose, Fact, Plan, clock_text
 from scheduler.wording import (
     CONFLICT_PREFIX,
     DISCLAIMER,
@@ -70,6 +70,13 @@ def preparation(
 
 
 NO_CHAIR = "no chair free at this time: every chair is taken"
+
+
+def outside_hours_text(hours: tuple[int, int] | None) -> str:
+    """Return the conflict of a visit outside its day's opening hours."""
+    if hours is None:
+        return "the clinic keeps no opening hours that weekday"
+    return f"outside opening hours ({clock_text(hours[0])}-{clock_text(hours[1])})"
 
 
 def levelling_summary(

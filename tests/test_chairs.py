@@ -381,3 +381,38 @@ def test_a_batch_counts_the_days_over_the_chairs_as_the_load_view_does(patients,
             load.add(day, "dose", minutes, str(number), at)
         tally.add_patient(visits)
     assert tally.over() == sorted(day for day in load.days if load.over(day))
+
+
+def test_visits_outside_opening_hours_are_conflicts_everywhere_levelled_or_not(txcal, tmp_path, monkeypatch):
+    # Opening 07:30-15:00 on Fridays: a 07:00 lab before a 07:30 chair, and a 14:30 dose of an hour ending 15:30.
+    # Without --level: the manifest, --strict, the day sheet and the load all say so.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    profile = (
+        'schema = 1\nname = "Test Infusion Center"\ntimezone = "America/New_York"\nchairs = 6\n'
+        '[hours]\nmon = "07:30-18:00"\nfri = "07:30-15:00"\n[visit_minutes]\ndose = 60\nlab = 30\n'
+        '[[linked]]\nkind = "lab"\ntitle = "Blood tests"\nbefore_days = 0\nminutes = 30\n'
+    )
+    (tmp_path / "clinic.toml").write_text(profile, encoding="utf-8")
+    (tmp_path / "list.csv").write_text(
+        "patient,drug,every,start,time,tz,doses\n"
+        "A,atezolizumab,3w,2027-01-08,07:30,America/New_York,1\n"  # the chair at 07:30, its lab before at 07:00
+        "B,atezolizumab,3w,2027-01-08,14:30,America/New_York,1\n"  # the lab at 14:00, the dose until 15:30
+        "C,atezolizumab,3w,2027-01-08,09:00,America/New_York,1\n",
+        encoding="utf-8",
+    )
+    strict = txcal(
+        f"batch {tmp_path / 'list.csv'} --out-dir {tmp_path / 'out'} --clinic {tmp_path / 'clinic.toml'} --strict"
+    )
+    assert strict.exit_code == 1, strict.stderr
+    rows = {r["patient"]: r for r in csv.DictReader(io.StringIO((tmp_path / "out" / "manifest.csv").read_text()))}
+    assert "2027-01-08: lab 07:00-07:30 outside opening hours (07:30-15:00)" in rows["A"]["conflicts"]
+    assert rows["B"]["conflicts"] == "2027-01-08: dose 14:30-15:30 outside opening hours (07:30-15:00)"
+    assert rows["C"]["conflicts"] == ""
+    sheet = txcal(f"agenda {tmp_path / 'out'} --clinic {tmp_path / 'clinic.toml'} --date 2027-01-08 --format csv")
+    flagged = {
+        (r["patient"], r["kind"]) for r in csv.DictReader(io.StringIO(sheet.stdout)) if "outside" in r["conflicts"]
+    }
+    assert flagged == {("A", "lab"), ("B", "dose")}
+    load = txcal(f"load {tmp_path / 'out'} --clinic {tmp_path / 'clinic.toml'} --format csv")
+    day = next(r for r in csv.DictReader(io.StringIO(load.stdout)) if r["date"] == "2027-01-08")
+    assert day["outside_hours"] == "2"

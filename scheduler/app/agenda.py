@@ -19,11 +19,11 @@ from scheduler.app.book import profile_book
 from scheduler.app.plans import list_plans, plan_from_spec
 from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
-from scheduler.clinic_model import AgendaItem
+from scheduler.clinic_model import AgendaItem, outside_hours
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
 from scheduler.model import CHAIR_KINDS, ClinicProfile, Plan, minute_of_day
-from scheduler.view_wording import NO_CHAIR, day_sheet_title
+from scheduler.view_wording import NO_CHAIR, day_sheet_title, outside_hours_text
 from scheduler.wording import event_summary
 from scheduler.writers.ical.read import ASKED_PROPERTY, CONFLICT_PROPERTY, PREPARE_PROPERTY, unescape, unescape_list
 from scheduler.writers.ical.visits import Skipped, read_calendar
@@ -115,6 +115,16 @@ def seat(items: Iterable[AgendaItem], chairs: int | None) -> list[AgendaItem]:
     return seated
 
 
+def with_hours(items: list[AgendaItem], hours: Callable[[date], tuple[int, int] | None]) -> list[AgendaItem]:
+    """Return the items with a conflict on each visit outside its day's opening hours (clinic_model.outside_hours)."""
+    return [
+        replace(item, conflicts=(*item.conflicts, outside_hours_text(hours(item.day))))
+        if outside_hours(hours(item.day), item.kind, item.start, item.minutes)
+        else item
+        for item in items
+    ]
+
+
 def from_book(profile: ClinicProfile, first: date, days: int) -> list[AgendaItem]:
     """Return the booked items of the days asked for, seated on their booked chairs (or numbered here when the
     batch that booked them did not level)."""
@@ -187,6 +197,8 @@ def day_sheet(
         seated = from_book(profile, first, days)
     else:
         seated = seat(gather(sources, profile_path, first, days, catalog, left_out), chairs)
+    if profile is not None:
+        seated = with_hours(seated, profile.opening)
     if fmt == "csv":
         return sheet.to_csv(seated)
     asked = any(s.is_file() and s.suffix.lower() not in (".ics",) for s in sources)

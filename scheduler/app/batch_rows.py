@@ -23,14 +23,15 @@ from scheduler.app.plans import plan_from_request, plan_from_spec, request_from_
 from scheduler.app.preparation import plan_preparation
 from scheduler.app.rerun import KeptRow, digest, file_digest, kept_row, row_fingerprint
 from scheduler.catalog.loader import Catalog, load_regimens, templates_state
+from scheduler.clinic_model import outside_hours
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
 from scheduler.files import exclusive_temporary, write_atomic
 from scheduler.inputs.patient_list import spec_from_row
 from scheduler.inputs.plan_spec import PlanSpec
-from scheduler.model import CHAIR_KINDS, Plan, PlannedEvent, PlanRequest, minute_of_day
+from scheduler.model import CHAIR_KINDS, ClinicProfile, Plan, PlannedEvent, PlanRequest, clock_text, minute_of_day
 from scheduler.options import PATIENT_LIST
-from scheduler.view_wording import day_sheet_title
+from scheduler.view_wording import day_sheet_title, outside_hours_text
 from scheduler.wording import event_summary
 from scheduler.writers.ical.event import event_block
 from scheduler.writers.ical.export import to_ics, zone_years
@@ -216,6 +217,20 @@ def _closed_day_conflicts(plan: Plan) -> list[str]:
     ]
 
 
+def _outside_hours(
+    profile: ClinicProfile | None, visits: Iterable[tuple[date, str, int | None, int | None]]
+) -> list[str]:
+    """Return the visits outside their day's opening hours, briefly: "2027-01-05: lab 07:00-07:30 outside opening
+    hours (07:30-15:00)"; levelled or not, every run says so (clinic_model.outside_hours)."""
+    if profile is None:
+        return []
+    return [
+        f"{day}: {kind} {clock_text(start)}-{clock_text(start + (minutes or 0))} {outside_hours_text(profile.opening(day))}"
+        for day, kind, start, minutes in visits
+        if start is not None and outside_hours(profile.opening(day), kind, start, minutes)
+    ]
+
+
 def _write_beside(settings: Settings, plan: Plan, path: Path, name: str) -> None:
     """Write the plan in another format beside the patient's calendar (a handout, a FHIR Bundle), from the
     same plan, so the same times."""
@@ -243,7 +258,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
             filled = fill(template, request, reminders, settings.stamp, name, label)
             if filled is not None:
                 write_atomic(path, filled.calendar, new=settings.empty_folder)
-                return _filled_row(settings, outcome, filled, request.regimen.id, name, fingerprint)
+                return _filled_row(settings, outcome, filled, request.regimen.id, name, fingerprint, request.profile)
         plan, seats = _seated(
             settings, _kept_part(settings, plan_from_request(request, spec)), spec, number, cells, name
         )
@@ -268,7 +283,10 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     if plan.events:
         outcome.first, outcome.last = str(plan.events[0].first_day), str(max(e.last_day for e in plan.events))
     outcome.changed, outcome.cancelled = export.changed, export.cancelled
-    outcome.conflicts = _closed_day_conflicts(plan)
+    outcome.conflicts = _closed_day_conflicts(plan) + _outside_hours(
+        plan.request.profile,
+        ((e.first_day, e.kind, minute_of_day(e.start), e.minutes) for e in plan.events if e.status != "held"),
+    )
     levelled: dict[date, str] = {}  # the day's first chair visit says when the patient sits
     for event in plan.events:
         asked = asked_for(event)
@@ -319,11 +337,18 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
 
 
 def _filled_row(
-    settings: Settings, outcome: Outcome, filled: Filled, regimen: str, name: str, fingerprint: str | None
+    settings: Settings,
+    outcome: Outcome,
+    filled: Filled,
+    regimen: str,
+    name: str,
+    fingerprint: str | None,
+    profile: ClinicProfile | None,
 ) -> RowResult:
-    """Return a row planned from its template: what the general path gives for such a plan (no conflicts,
-    nothing levelled, nothing changed)."""
+    """Return a row planned from its template: what the general path gives for such a plan (no closed day,
+    nothing levelled, nothing changed; its visits outside opening hours)."""
     outcome.file, outcome.regimen, outcome.events = name, regimen, filled.events
+    outcome.conflicts = _outside_hours(profile, filled.timed)
     outcome.first, outcome.last = str(filled.first), str(filled.last)
     text, years = "".join(block.text for block in filled.clinic), zone_years(filled.clinic)
     kept = _kept(fingerprint, filled.calendar, filled.plan_id, years, filled.chair, outcome)

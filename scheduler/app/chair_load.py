@@ -52,18 +52,16 @@ def from_book(profile: ClinicProfile, load: Load, first: date | None = None, las
 def count(
     source: Path | None,
     default_profile: Path | None,
-    chairs: int | None,
-    open_minutes: int | None,
     catalog: Callable[[], Catalog],
     left_out: Callable[[str], None],
-    first: date | None = None,
-    last: date | None = None,
+    first: date | None,
+    last: date | None,
+    load: Load,
 ) -> Load:
-    """Return the load of a patient list (planned here), a calendar file, a batch folder's clinic calendar, or
-    (with no source) the clinic book of the profile."""
+    """Count into `load` a patient list (planned here), a calendar file, a batch folder's clinic calendar, or
+    (with no source) the clinic book of the profile; return it."""
     from scheduler.app.batch_files import CLINIC_FILE
 
-    load = Load(chairs=chairs, open_minutes=open_minutes)
     if source is None:
         from scheduler.inputs.plan_spec import cached_profile
 
@@ -123,7 +121,13 @@ def load_view(
 
     profile = load_profile(profile_path) if profile_path is not None else None
     chairs = chairs or (profile.chairs if profile else None)
-    result = count(source, profile_path, chairs, opening_minutes(profile, hours), catalog, left_out, first, last)
+    result = Load(chairs=chairs, open_minutes=opening_minutes(profile, hours))
+    # Visits outside the day's opening hours are counted as they are read.
+    if hours is not None:
+        result.hours_of = lambda day: hours
+    elif profile is not None:
+        result.hours_of = profile.opening
+    count(source, profile_path, catalog, left_out, first, last, result)
     if profile is not None and hours is None:
         result.clinic = clinic_hours(profile)
     shown = result.window(first, last)

@@ -96,6 +96,7 @@ class Filled:
     calendar: bytes  # the patient's .ics file
     clinic: Sequence[EventBlock]  # its events as the clinic calendar shows them
     chair: tuple[tuple[date, int | None, int | None], ...]  # chair visits: day, minutes, minute of the day
+    timed: tuple[tuple[date, str, int, int | None], ...]  # timed visits: day, kind, minute of the day, minutes
     events: int
     first: date
     last: date
@@ -268,7 +269,7 @@ def fill(
     prefix = f"{escape(request.patient)}: " if request.patient else ""
     patient: list[EventBlock] = []
     clinic_blocks: list[EventBlock] = []
-    chair = []
+    chair, visits = [], []
     worded: dict[int, tuple[str, list[str]]] = {}  # the clinic's words of this patient's events, by group
     for slot, day in zip(template.slots, days, strict=True):
         begins: date | datetime
@@ -298,6 +299,8 @@ def fill(
         clinic_blocks.append(clinic_block)
         if event.kind in CHAIR_KINDS:
             chair.append((day, event.minutes, clock + slot.offset if slot.offset is not None else None))
+        if slot.offset is not None:
+            visits.append((day, event.kind, clock + slot.offset, event.minutes))
     name = calendar_title(request.regimen.title, request.patient)
     last = date.fromordinal(ordinal + max(slot.end_day - (slot.offset is None) for slot in template.slots))
     return Filled(
@@ -305,6 +308,7 @@ def fill(
         calendar_bytes(name, plan_id, patient),
         clinic_blocks,
         tuple(chair),
+        tuple(visits),
         len(template.slots),
         date.fromordinal(ordinal + template.slots[0].day),
         last,

@@ -60,6 +60,9 @@ def summary(load: Load) -> str:
         over = sum(1 for d in load.days if load.over(d))
         crowded = sum(1 for d in load.days.values() if d.peak_chairs > load.chairs)
         text += f"; {plural(over, 'day')} over ({crowded} with more patients in chairs at once than the {plural(load.chairs, 'chair')})"
+    outside = sum(d.outside_hours for d in load.days.values())
+    if outside:
+        text += f"; {plural(outside, 'visit')} outside opening hours"
     if any(d.unknown_minutes for d in load.days.values()):
         text += "; +? marks all-day visits of unknown length, not counted"
     return text + "."
@@ -71,7 +74,7 @@ def to_csv(load: Load) -> str:
     writer = safe_writer(out)
     writer.writerow(
         ["date", "patients", "visits", *_COLUMNS, "chair_minutes", "unknown_length_visits", "peak_chairs", "chairs",
-         "capacity", "over", "closed", "nurse_over"]
+         "capacity", "over", "closed", "nurse_over", "outside_hours"]
     )  # fmt: skip
     for day in sorted(load.days):
         d = load.days[day]
@@ -80,7 +83,7 @@ def to_csv(load: Load) -> str:
             [f"{day}", len(d.patients), sum(d.visits.values()), *(d.visits[k] for k in _COLUMNS), d.chair_minutes,
              d.unknown_minutes, d.peak_chairs, "" if load.chairs is None else load.chairs,
              "" if capacity is None else capacity, "TRUE" if load.over(day) else "FALSE", load.closed(day),
-             load.nurse_over(day)]
+             load.nurse_over(day), d.outside_hours]
         )  # fmt: skip
     return out.getvalue()
 

@@ -385,6 +385,7 @@ class Move:
     window: Window | None = None  # moved: the window it moved within
     at: time | None = None  # levelled: the appointment time the clinic set
     was: time | None = None  # levelled: the time it was planned for
+    asked: str = ""  # levelled: what the patient asked for ("10:30": their arrival, or the time cell; "morning")
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,12 +402,11 @@ class Conflict:
 @dataclass(frozen=True, slots=True)
 class Fact:
     """One thing an event's notes say, as data: a kind (worded by scheduler.wording), its values,
-    where it comes from (source ids) and whether it is confirmed against the label."""
+    and where it comes from (source ids)."""
 
     kind: str
     args: tuple[Any, ...] = ()
     sources: tuple[str, ...] = ()
-    confirmed: bool = True
     # "patient": everyone's views; "clinic": the clinic's views only (AUDIENCES); "reference": where a
     # fact comes from, for JSON and show --sources, in no calendar.
     audience: str = "patient"

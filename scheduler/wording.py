@@ -162,13 +162,20 @@ def reason_text(moves: tuple[Move, ...], for_patient: bool = False) -> str:
                     f"Moved by the clinic from {move.planned:%a %d %b} to {move.day:%a %d %b} at {move.at:%H:%M}: "
                     "every chair was taken that day"
                 )
+            elif for_patient:
+                parts.append(f"Your clinic set this time: you asked for {_asked_words(move.asked)}")
             else:
                 parts.append(
-                    f"Appointment at {move.at:%H:%M} (planned {move.was:%H:%M}), set by the clinic so every patient has a chair"
+                    f"Appointment at {move.at:%H:%M} (asked {_asked_words(move.asked)}), set by the clinic so every "
+                    "patient has a chair"
                 )
         else:  # held
             parts.append("Held" + why)
     return "; ".join(parts)
+
+
+def _asked_words(asked: str) -> str:
+    return {"morning": "the morning", "afternoon": "the afternoon"}.get(asked, asked)
 
 
 BEYOND_LABEL_MARK = "beyond the labelled duration"  # in the title of a dose past the label's limit

@@ -144,7 +144,9 @@ def test_levelling_fits_the_chairs_and_says_so_in_every_calendar(txcal, clinic):
     event = _events(clinic / "out" / patient["file"])[0]
     start = event["DTSTART"].dt
     assert f"{start:%H:%M}" in patient["levelled"]
-    assert f"Appointment at {start:%H:%M} (planned 09:00), set by the clinic" in str(event["DESCRIPTION"])
+    assert "Your clinic set this time: you asked for 09:00" in str(event["DESCRIPTION"])  # the patient's words
+    clinic_text = (clinic / "out" / "clinic.ics").read_text(encoding="utf-8").replace("\n ", "")
+    assert f"Appointment at {start:%H:%M} (asked 09:00)\\, set by the clinic" in clinic_text
     before = {p.name: p.read_bytes() for p in (clinic / "out").iterdir()}
     again = txcal("batch nine.csv --out-dir out --clinic clinic.toml --level --strict")
     assert again.exit_code == 0
@@ -416,3 +418,40 @@ def test_visits_outside_opening_hours_are_conflicts_everywhere_levelled_or_not(t
     load = txcal(f"load {tmp_path / 'out'} --clinic {tmp_path / 'clinic.toml'} --format csv")
     day = next(r for r in csv.DictReader(io.StringIO(load.stdout)) if r["date"] == "2027-01-08")
     assert day["outside_hours"] == "2"
+
+
+def test_asked_means_asked_a_patient_told_of_a_changed_time_only_when_it_changed(txcal, tmp_path, monkeypatch):
+    # A lab 30 minutes before the chair. A asks to arrive at 10:30 (`prefer`) and does: the chair at 11:00 is no
+    # change, whatever the list's time. B and C ask for a 09:00 chair and one chair is free: C is moved to 09:30,
+    # told once (on the dose, not on the lab), in plain words; the day sheet's `asked` says what each asked.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    (tmp_path / "clinic.toml").write_text(
+        'schema = 1\nname = "Test Infusion Center"\ntimezone = "America/New_York"\nchairs = 1\nhours = "08:00-18:00"\n'
+        '[visit_minutes]\ndose = 30\nlab = 30\n[[linked]]\nkind = "lab"\ntitle = "Blood tests"\nbefore_days = 0\n'
+        "minutes = 30\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "list.csv").write_text(
+        "patient,drug,every,start,time,tz,doses,prefer\n"
+        "A,atezolizumab,3w,2027-01-05,08:00,America/New_York,1,10:30\n"
+        "B,atezolizumab,3w,2027-01-05,09:00,America/New_York,1,\n"
+        "C,atezolizumab,3w,2027-01-05,09:00,America/New_York,1,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = txcal(f"batch {tmp_path / 'list.csv'} --out-dir {out} --clinic {tmp_path / 'clinic.toml'} --level")
+    assert result.exit_code == 0, result.stderr
+    manifest = {r["patient"]: r for r in csv.DictReader(io.StringIO((out / "manifest.csv").read_text()))}
+    assert manifest["A"]["levelled"] == "" and manifest["B"]["levelled"] == ""
+    assert manifest["C"]["levelled"] == "2027-01-05 09:30 (asked 09:00)"
+    for patient in "AB":
+        text = (out / f"{patient}.ics").read_text(encoding="utf-8").replace("\n ", "")
+        assert "set this time" not in text and "set by the clinic" not in text
+    text = (out / "C.ics").read_text(encoding="utf-8").replace("\n ", "")
+    assert text.count("Your clinic set this time: you asked for 09:00") == 1
+    a_starts = sorted(f"{e['DTSTART'].dt:%H:%M}" for e in _events(out / "A.ics"))
+    assert a_starts == ["10:30", "11:00"]  # the lab at the arrival asked for, then the chair
+    sheet = txcal(f"agenda {out} --clinic {tmp_path / 'clinic.toml'} --date 2027-01-05 --format csv")
+    asked = {(r["patient"], r["kind"]): r["asked"] for r in csv.DictReader(io.StringIO(sheet.stdout))}
+    assert asked == {("A", "lab"): "", ("A", "dose"): "", ("B", "lab"): "", ("B", "dose"): "",
+                     ("C", "lab"): "", ("C", "dose"): "09:00"}  # fmt: skip

@@ -9,9 +9,10 @@ from datetime import date
 from typing import NamedTuple
 
 from scheduler import caches
+from scheduler.app.board import Sitting
 from scheduler.app.levelling import clock_time, sittings
 from scheduler.engine.slots import Rebooking, reschedule
-from scheduler.model import CHAIR_KINDS, Plan, clock_text
+from scheduler.model import CHAIR_KINDS, DEFAULT_HOURS, Plan, clock_text
 
 
 def clock(minute: int | None) -> str | None:
@@ -76,17 +77,29 @@ def seated_plan(
     """Return the plan with its chair visits at the seats given (by the day the plan gives each; the others
     as planned), and every chair visit's seat, as the book keeps them."""
     rebookings, seats = [], []
+    profile = plan.request.profile
     for sitting in sittings(plan, row, patient, prefer):
         seat = given.get(sitting.day)
         if seat is None:
             seat = Seat(sitting.day, sitting.start, sitting.day, sitting.start, None)
         elif (seat.day, seat.start) != (sitting.day, sitting.start):
-            rebookings.append(Rebooking(sitting.day, seat.day, clock_time(seat.start), clock_time(sitting.start)))
+            opens = ((profile.opening(sitting.day) if profile else None) or DEFAULT_HOURS)[0]
+            changed = seat.day != sitting.day or sitting.off_by(seat.start, opens) != 0
+            rebookings.append(
+                Rebooking(sitting.day, seat.day, clock_time(seat.start), clock_time(sitting.start),
+                          _asked(sitting) if changed else "")
+            )  # fmt: skip
         seats.append(
             Seat(sitting.day, sitting.start, seat.day, seat.start, seat.chair, sitting.minutes, sitting.lead,
                  sitting.tail, seat.reason)
         )  # fmt: skip
     return reschedule(plan, tuple(rebookings)), seats
+
+
+def _asked(sitting: Sitting) -> str:
+    """Return what the patient asked for, in their words: a `prefer` time (when they arrive), a part of the
+    day, or the list's time (the chair's start)."""
+    return sitting.prefer or clock_text(sitting.start)
 
 
 class VisitRow(NamedTuple):

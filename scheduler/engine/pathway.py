@@ -232,7 +232,7 @@ class PathwayBuilder(EventMaker):
         shared += notes_facts(notes, regimen.notes.sources)
         shared += self.contact_facts()
         if unconfirmed:
-            shared.append(Fact("unconfirmed", tuple(unconfirmed), confirmed=False))
+            shared.append(Fact("unconfirmed", tuple(unconfirmed)))
         shared += source_facts(regimen, step.sources)
         for day in days:
             on = request.start if step.on_start else pathway_day_date(anchor_date, day)

@@ -25,6 +25,9 @@ class Rebooking:
     day: date
     at: time
     was: time
+    # What the patient asked for, when the clinic's time differs from it ("10:30", "morning"); "" when it
+    # keeps the request (a lab's lead time before the chair is no change): the visits move, nobody is told.
+    asked: str = ""
 
 
 def _shift(event: PlannedEvent, days: int, minutes: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -56,11 +59,16 @@ def reschedule(plan: Plan, rebookings: tuple[Rebooking, ...]) -> Plan:
         days = (rebooking.day - rebooking.planned).days
         minutes = (rebooking.at.hour - rebooking.was.hour) * 60 + rebooking.at.minute - rebooking.was.minute
         start, end = _shift(event, days, minutes if same_day else 0, zone)
-        # Each event says its own new time (a lab before the chair starts before the chair does).
-        move = Move("levelled", planned=rebooking.planned, day=rebooking.day, at=start.time(), was=event.start.time())
-        moves = (*event.moves, move)
-        # The reason is the first thing the event's notes say, as the engine puts it.
-        facts = (Fact("reason", (moves,)), *(f for f in event.facts if f.kind != "reason"))
+        moves, facts = event.moves, event.facts
+        # Said once a visit: on its chair visit, or on every event of a day that moved to another day.
+        if rebooking.asked and (days or event.kind in CHAIR_KINDS):
+            move = Move(
+                "levelled", planned=rebooking.planned, day=rebooking.day, at=start.time(), was=event.start.time(),
+                asked=rebooking.asked,
+            )  # fmt: skip
+            moves = (*event.moves, move)
+            # The reason is the first thing the event's notes say, as the engine puts it.
+            facts = (Fact("reason", (moves,)), *(f for f in event.facts if f.kind != "reason"))
         events.append(
             dataclasses.replace(
                 event,
@@ -75,12 +83,13 @@ def reschedule(plan: Plan, rebookings: tuple[Rebooking, ...]) -> Plan:
 
 
 def asked_for(event: PlannedEvent) -> str:
-    """Return when the patient asked for a chair visit the clinic levelled: "09:00", or "2026-12-01 09:00"
-    when it moved day ("" when it kept its time)."""
+    """Return what the patient asked for, for a chair visit the clinic set at another time: "10:30" (their
+    arrival, or the list's time: the chair's start), "morning", or "2026-12-01 09:00" when it moved day ("" when
+    the clinic kept the request)."""
     if event.kind not in CHAIR_KINDS:
         return ""
     move = next((m for m in event.moves if m.code == "levelled"), None)
-    if move is None or move.was is None:
+    if move is None or not move.asked:
         return ""
     day = f"{move.planned} " if move.planned is not None and move.day not in (None, move.planned) else ""
-    return f"{day}{move.was:%H:%M}"
+    return f"{day}{move.asked}"

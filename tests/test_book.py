@@ -512,3 +512,23 @@ def test_a_move_whose_clinic_calendar_cannot_be_written_changes_nothing(txcal, c
     assert "No space left on device" in result.stderr and "nothing was moved" in result.stderr
     assert _sheet(txcal) == sheet
     assert {p.name: p.read_bytes() for p in (clinic / "out").iterdir()} == files
+
+
+def test_one_day_sheet_a_batch_folder_of_a_booked_clinic_reads_the_book(txcal, clinic):
+    # Two lists booked into one book, in two folders: each folder's clinic.ics is a snapshot of one batch; the
+    # day sheet and the load of either folder are the book's, and say so.
+    lines = (clinic / "nine.csv").read_text().splitlines()
+    (clinic / "first.csv").write_text("\n".join(lines[:5]) + "\n")
+    (clinic / "second.csv").write_text("\n".join([lines[0], *lines[5:]]) + "\n")
+    assert txcal("batch first.csv --out-dir a --clinic clinic.toml --level").exit_code == 0
+    assert txcal("batch second.csv --out-dir b --clinic clinic.toml --level").exit_code == 0
+    book = txcal("agenda --clinic clinic.toml --date 2026-12-01 --format csv")
+    for folder in ("a", "b"):
+        sheet = txcal(f"agenda {folder} --clinic clinic.toml --date 2026-12-01 --format csv")
+        assert sheet.exit_code == 0 and sheet.stdout == book.stdout
+        assert "read from the clinic book" in sheet.stderr
+    assert len(_csv(book.stdout)) == 9
+    assert all("may move" not in r["prepare"] for r in _csv(book.stdout))  # window notes are not preparation
+    load = txcal("load a --clinic clinic.toml --format csv")
+    assert load.stdout == txcal("load --clinic clinic.toml --format csv").stdout
+    assert _csv(load.stdout)[0]["patients"] == "9"

@@ -125,6 +125,17 @@ def with_hours(items: list[AgendaItem], hours: Callable[[date], tuple[int, int] 
     ]
 
 
+def snapshots_of_the_book(sources: Iterable[Path], profile: ClinicProfile, say: Callable[[str], None]) -> bool:
+    """Return whether the sources are batch folders or clinic calendars of a profile that keeps a book: each is
+    a snapshot of one batch, and the book is the clinic's record (every list booked, every move since), so the
+    day sheet and the load read the book instead, and say so."""
+    book = profile.book_path
+    if book is None or not book.is_file() or not all(s.is_dir() or s.suffix.lower() == ".ics" for s in sources):
+        return False
+    say(f"read from the clinic book {book}, the clinic's record: a batch folder is a snapshot of one batch")
+    return True
+
+
 def from_book(profile: ClinicProfile, first: date, days: int) -> list[AgendaItem]:
     """Return the booked items of the days asked for, seated on their booked chairs (or numbered here when the
     batch that booked them did not level)."""
@@ -191,7 +202,7 @@ def day_sheet(
     profile = load_profile(profile_path) if profile_path is not None else None
     place = profile.name if profile else ""
     chairs = chairs or (profile.chairs if profile else None)
-    if not sources:
+    if not sources or (profile is not None and snapshots_of_the_book(sources, profile, left_out)):
         if profile is None:
             raise TxcalError("give SOURCES, or --clinic FILE whose profile keeps a clinic book")
         seated = from_book(profile, first, days)

@@ -391,7 +391,7 @@ def _visit(event: PlannedEvent, patient: str, prepare: tuple[str, ...]) -> Visit
         event.uid, event.kind, day_sheet_title(event_summary(event), patient), event.first_day, start,
         end if start is not None and end is not None and end >= start else None,
         event.minutes if start is not None else None, status, asked_for(event), wording.event_reason(event),
-        (*prepare, *wording.clinic_notes(event.facts)), (wording.event_conflict(event),) if wording.event_conflict(event) else (),
+        prepare, (wording.event_conflict(event),) if wording.event_conflict(event) else (),
     )  # fmt: skip
 
 

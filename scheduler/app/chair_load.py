@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from scheduler.app.agenda import snapshots_of_the_book
 from scheduler.app.book import profile_book
 from scheduler.app.plans import list_plans
 from scheduler.catalog.loader import Catalog
@@ -127,6 +128,8 @@ def load_view(
         result.hours_of = lambda day: hours
     elif profile is not None:
         result.hours_of = profile.opening
+    if source is not None and profile is not None and snapshots_of_the_book((source,), profile, left_out):
+        source = None
     count(source, profile_path, catalog, left_out, first, last, result)
     if profile is not None and hours is None:
         result.clinic = clinic_hours(profile)

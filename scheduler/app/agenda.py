@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from scheduler import wording
-from scheduler.app.book import profile_book
+from scheduler.app.book import profile_book, snapshots_of_the_book
 from scheduler.app.plans import list_plans, plan_from_spec
 from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
@@ -123,17 +123,6 @@ def with_hours(items: list[AgendaItem], hours: Callable[[date], tuple[int, int] 
         else item
         for item in items
     ]
-
-
-def snapshots_of_the_book(sources: Iterable[Path], profile: ClinicProfile, say: Callable[[str], None]) -> bool:
-    """Return whether the sources are batch folders or clinic calendars of a profile that keeps a book: each is
-    a snapshot of one batch, and the book is the clinic's record (every list booked, every move since), so the
-    day sheet and the load read the book instead, and say so."""
-    book = profile.book_path
-    if book is None or not book.is_file() or not all(s.is_dir() or s.suffix.lower() == ".ics" for s in sources):
-        return False
-    say(f"read from the clinic book {book}, the clinic's record: a batch folder is a snapshot of one batch")
-    return True
 
 
 def from_book(profile: ClinicProfile, first: date, days: int) -> list[AgendaItem]:

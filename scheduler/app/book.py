@@ -33,7 +33,7 @@ import json
 import os
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -174,6 +174,17 @@ def profile_book(profile: ClinicProfile) -> Book:
     if book is None:
         raise TxcalError(f"the clinic book {path} has nothing booked yet: run txcal batch with this profile first")
     return book
+
+
+def snapshots_of_the_book(sources: Iterable[Path], profile: ClinicProfile, say: Callable[[str], None]) -> bool:
+    """Return whether the sources are batch folders or clinic calendars of a profile that keeps a book: each is
+    a snapshot of one batch, and the book is the clinic's record (every list booked, every move since), so the
+    day sheet and the load read the book instead, and say so."""
+    book = profile.book_path
+    if book is None or not book.is_file() or not all(s.is_dir() or s.suffix.lower() == ".ics" for s in sources):
+        return False
+    say(f"read from the clinic book {book}, the clinic's record: a batch folder is a snapshot of one batch")
+    return True
 
 
 class Book:

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from scheduler.app.agenda import snapshots_of_the_book
-from scheduler.app.book import profile_book
+from scheduler.app.book import profile_book, snapshots_of_the_book
 from scheduler.app.plans import list_plans
 from scheduler.catalog.loader import Catalog
 from scheduler.clinic_model import ClinicHours, Load

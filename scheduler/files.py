@@ -28,9 +28,7 @@ def write_atomic(path: Path, data: bytes, new: bool = False) -> None:
         # Created exclusively (O_EXCL) under a name no other run shares; mode 0o666 less the umask,
         # as any new file (mkstemp's 0o600 is widened below); an existing file's mode is kept.
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}{TEMPORARY_MARK}", suffix=".tmp")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(handle, 0o666 & ~umask)
+        os.fchmod(handle, new_file_mode())
     except OSError as exc:
         raise TxcalError(f"cannot write {path}: {exc.strerror}; choose another path") from None
     try:
@@ -67,11 +65,19 @@ def read_existing(path: Path) -> bytes | None:
         raise TxcalError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def exclusive_temporary(folder: Path, name: str) -> Path:
+def new_file_mode() -> int:
+    """Return the mode a new file gets: 0o666 less the umask, as any program's new file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def exclusive_temporary(folder: Path, name: str, output: bool = False) -> Path:
     """Return a new, empty temporary file for `name` in folder, created exclusively.
 
     Exclusive creation (O_EXCL, through tempfile) means a link planted at a guessable name cannot
-    redirect the write.
+    redirect the write. With `output` (it becomes a file the user reads: clinic.ics, the manifest),
+    its mode follows the umask like any new file's; else it stays private (0o600).
 
     Raises:
         TxcalError: the folder is not writable.
@@ -80,7 +86,11 @@ def exclusive_temporary(folder: Path, name: str) -> Path:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}{TEMPORARY_MARK}", suffix=".tmp")
     except OSError as exc:
         raise TxcalError(f"cannot write in {folder}: {exc.strerror}") from None
-    os.close(handle)
+    try:
+        if output:
+            os.fchmod(handle, new_file_mode())
+    finally:
+        os.close(handle)
     return Path(temporary)
 
 

@@ -307,7 +307,7 @@ class ClinicProfile:
 
     @property
     def book_path(self) -> Path | None:
-        """Return where the clinic book is kept, or None when the profile keeps none."""
+        """Return where the clinic book is kept, or None when the profile keeps none (checked by book_file)."""
         return Path(self.path).parent / self.book if self.book else None
 
     def opening(self, day: date) -> tuple[int, int] | None:

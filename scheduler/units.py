@@ -366,12 +366,15 @@ def _holiday_code_problem(country: str, subdivision: str) -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Characters that change how text is shown without showing themselves: bidi overrides and isolates, marks,
+# zero-width spaces and joiners, the byte-order mark. Two labels that differ only by them look the same.
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # how Python keeps bytes that were not UTF-8
 _IDENTITY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def check_text(text: str) -> str:
-    """Return a label or reason without surrounding spaces, if it holds no control characters.
+    """Return a label or reason without surrounding spaces, if it holds no control or invisible characters.
 
     Control characters (tabs, line breaks, DEL, escape sequences) break calendars, plan files and
     terminals, and are never part of a label or a reason.
@@ -382,6 +385,12 @@ def check_text(text: str) -> str:
     found = _CONTROL.search(text)
     if found:
         raise ValueError(f"holds a control character (U+{ord(found.group()):04X}); write it on one line, in plain text")
+    found = _INVISIBLE.search(text)
+    if found:
+        raise ValueError(
+            f"holds an invisible character (U+{ord(found.group()):04X}: a direction mark or a zero-width space) that "
+            "makes it look like other text; type it again in plain text"
+        )
     if _SURROGATE.search(text):
         raise ValueError("holds bytes that are not UTF-8 text; write it in UTF-8")
     return text.strip()

@@ -300,3 +300,24 @@ def test_a_restarted_plan_file_moves_its_events_in_place(txcal, radicale, env):
     assert again.exit_code == 0 and "0 new, 6 updated, 0 cancelled" in again.stderr
     events = radicale.events()
     assert set(events) == before and min(e["DTSTART"][:8] for e in events.values()) == "20261203"
+
+
+def test_a_uid_that_names_another_collection_is_refused_before_any_request(txcal, radicale, env, tmp_path):
+    # A patient file with a planted UID `../P-2/x@txcal`: published, it would land in P-2's collection.
+    patients = tmp_path / "list.csv"
+    patients.write_text(
+        "patient,drug,every,start,time,tz,doses\nP-1,atezolizumab,3w,2026-12-01,09:00,Europe/Berlin,2\n"
+        "P-2,atezolizumab,3w,2026-12-02,09:00,Europe/Berlin,2\n",
+        encoding="utf-8",
+    )
+    assert txcal(f"batch {patients} --out-dir out").exit_code == 0
+    base = f"http://127.0.0.1:{radicale.port}/{USER}/"
+    assert txcal(f"publish --folder out --to {base}").exit_code == 0
+    before = {name: sorted(radicale.events(name)) for name in ("P-1", "P-2")}
+    calendar = Path("out/P-1.ics")
+    text = calendar.read_text(encoding="utf-8")
+    uid = text.split("UID:", 1)[1].split("\n", 1)[0].strip()
+    calendar.write_text(text.replace(f"UID:{uid}", "UID:../P-2/x@txcal", 1), encoding="utf-8")
+    result = txcal(f"publish --folder out --to {base}")
+    assert result.exit_code == 1 and "not a plain name" in result.stderr and "Traceback" not in result.stderr
+    assert {name: sorted(radicale.events(name)) for name in ("P-1", "P-2")} == before

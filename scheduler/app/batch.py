@@ -161,8 +161,8 @@ def _run(
     seen: set[str] = set()
     if not settings.force:
         check_own_files(settings.out_dir)
-    clinic = exclusive_temporary(settings.out_dir, CLINIC_FILE)
-    manifest = exclusive_temporary(settings.out_dir, MANIFEST_FILE)
+    clinic = exclusive_temporary(settings.out_dir, CLINIC_FILE, output=True)
+    manifest = exclusive_temporary(settings.out_dir, MANIFEST_FILE, output=True)
     # Each row's outcome waits in a file of its own until the days over the chairs are known: the
     # main process keeps nothing per row, however long the list.
     finished = exclusive_temporary(settings.out_dir, MANIFEST_FILE + ".rows")

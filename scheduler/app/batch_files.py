@@ -190,7 +190,7 @@ def rewrite_zones(path: Path, written: dict[str, set[int]], used: dict[str, set[
     needed = {zone: written.get(zone, set()) | years for zone, years in {**written, **used}.items()}
     head = calendar_head("txcal clinic calendar", CLINIC_PLAN)
     old = timezones_text(written)
-    fixed = exclusive_temporary(path.parent, path.name + ".zones")
+    fixed = exclusive_temporary(path.parent, path.name + ".zones", output=True)
     try:
         with path.open(encoding="utf-8", newline="") as source, fixed.open("w", encoding="utf-8", newline="") as out:
             source.read(len(head) + len(old))  # the old head and zones, replaced:

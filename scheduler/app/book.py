@@ -33,11 +33,12 @@ import json
 import os
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
-from scheduler.app.book_file import check_file, check_schema
+from scheduler.app.book_file import RESTORE, busy_message, check_file, check_schema, write_holder
 from scheduler.app.booking import (
     VISIT_COLUMNS,
     BookedPlan,
@@ -78,10 +79,6 @@ class BookNotSaved(TxcalError):
     """A command's changes to the clinic book could not be committed: the book is as it was."""
 
 
-def _holder(path: Path) -> Path:
-    return path.with_name(path.name + ".holder")
-
-
 @contextlib.contextmanager
 def open_book(path: Path, command: str, at: datetime) -> Iterator[Book]:
     """Open the clinic book to change it: one transaction for the whole command, committed at the end.
@@ -91,6 +88,11 @@ def open_book(path: Path, command: str, at: datetime) -> Iterator[Book]:
             longer than WAIT_SECONDS.
     """
     check_file(path)
+    if path.exists() and path.stat().st_size:
+        # Looked at read-only first: a database that is not a book is refused before anything (WAL) changes it.
+        looked = read_book(path)
+        if looked is not None:
+            looked.close()
     try:
         connection = sqlite3.connect(path, timeout=WAIT_SECONDS, isolation_level=None)
     except sqlite3.Error as exc:
@@ -104,13 +106,11 @@ def open_book(path: Path, command: str, at: datetime) -> Iterator[Book]:
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise TxcalError(_busy(path)) from None
+                raise TxcalError(busy_message(path, WAIT_SECONDS)) from None
             raise TxcalError(f"{path} cannot be opened as a clinic book ({exc}); it was left unchanged") from None
         except sqlite3.DatabaseError as exc:
             raise TxcalError(f"{path} cannot be read as a clinic book ({exc}); it was left unchanged") from None
-        holder = _holder(path)
-        with contextlib.suppress(OSError):
-            holder.write_text(f"txcal {command} (process {os.getpid()})\n", encoding="utf-8")
+        holder = write_holder(path, command)
         try:
             check_schema(connection, path, writing=True)
             yield Book(connection, command, at.isoformat(), path)
@@ -125,20 +125,11 @@ def open_book(path: Path, command: str, at: datetime) -> Iterator[Book]:
                 connection.execute("ROLLBACK")
             raise
         finally:
-            with contextlib.suppress(OSError):
-                holder.unlink()
+            if holder is not None:
+                with contextlib.suppress(OSError):
+                    holder.unlink()
     finally:
         connection.close()
-
-
-def _busy(path: Path) -> str:
-    try:
-        who = _holder(path).read_text(encoding="utf-8").strip()
-    except OSError:
-        who = "another txcal command"
-    return (
-        f"the clinic book {path} is busy: {who} is writing it (waited {WAIT_SECONDS:.0f} s); try again when it is done"
-    )
 
 
 def read_book(path: Path) -> Book | None:
@@ -150,8 +141,11 @@ def read_book(path: Path) -> Book | None:
     check_file(path)
     if not path.exists():
         return None
+    # A colleague who may read the clinic folder but not write it: SQLite cannot make the book's shared-memory
+    # file there, so the book is read as a file that does not change while it is read.
+    frozen = "&immutable=1" if not os.access(path.resolve().parent, os.W_OK) else ""
     try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=WAIT_SECONDS)
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro{frozen}", uri=True, timeout=WAIT_SECONDS)
     except sqlite3.Error as exc:
         raise TxcalError(f"cannot open the clinic book {path}: {exc}") from None
     check_schema(connection, path, writing=False)
@@ -187,11 +181,43 @@ def snapshots_of_the_book(sources: Iterable[Path], profile: ClinicProfile, say: 
     return True
 
 
+# A plan's events as the clinic calendar shows them: a few hundred kilobytes for the longest plan.
+MAX_PLAN_TEXT = 16 * 2**20
+
+
+class _Guarded:
+    """The book's connection as Book uses it: a database error while reading or writing (a damaged or changed
+    file) is said as the book's problem, with what to do, never as txcal's failure."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.connection, self.path = connection, path
+
+    def execute(self, query: str, parameters: Iterable[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self.connection.execute(query, tuple(parameters))
+        except sqlite3.DatabaseError as exc:
+            raise self._problem(exc) from None
+
+    def executemany(self, query: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        try:
+            return self.connection.executemany(query, rows)
+        except sqlite3.DatabaseError as exc:
+            raise self._problem(exc) from None
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def _problem(self, exc: sqlite3.DatabaseError) -> TxcalError:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return TxcalError(busy_message(self.path, WAIT_SECONDS))
+        return TxcalError(f"the clinic book {self.path} cannot be used ({exc}); it was left unchanged{RESTORE}")
+
+
 class Book:
     """An open clinic book: what it holds, and (in open_book) the changes of one command."""
 
     def __init__(self, connection: sqlite3.Connection, command: str, at: str, path: Path) -> None:
-        self.db, self.command, self.at = connection, command, at
+        self.db, self.command, self.at = _Guarded(connection, path), command, at
         self.path, self.folder = path, path.resolve().parent  # the book names its files relative to its folder
 
     def file(self, name: str) -> Path:
@@ -263,7 +289,18 @@ class Book:
     def clinic_text(self, plan_id: str) -> tuple[str, dict[str, list[int]]]:
         """Return a plan's events as the clinic calendar last showed them, and their zones."""
         row = self.db.execute("SELECT clinic_ics, zones FROM plans WHERE plan_id = ?", (plan_id,)).fetchone()
-        return (zlib.decompress(row[0]).decode("utf-8"), json.loads(row[1])) if row else ("", {})
+        if not row:
+            return "", {}
+        # Bounded: a planted blob of 100 KB would otherwise unpack to as much memory as it asks for.
+        unpacker = zlib.decompressobj()
+        try:
+            text = unpacker.decompress(row[0], MAX_PLAN_TEXT)
+            whole = unpacker.eof and not unpacker.unconsumed_tail
+        except zlib.error:
+            whole = False
+        if not whole:
+            raise TxcalError(f"the clinic book {self.path} holds a damaged or oversized plan ({plan_id}){RESTORE}")
+        return text.decode("utf-8", "replace"), json.loads(row[1])
 
     def booked_uids(self, plan_id: str) -> frozenset[str]:
         """Return the UIDs of a plan's visits the book holds as booked."""

@@ -7,7 +7,10 @@ scheduler.app.book opens and changes the book; this module says what a book is.
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import sqlite3
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -83,17 +86,32 @@ def _found_inside(name: str, folder: Path) -> str:
 # function of the connection and the book's folder.
 MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {0: SCHEMA_1, 1: _relative_names}
 OURS = frozenset({"plans", "sittings", "visits", "history"})
+_MADE = frozenset(("table", name) for name in OURS)
+_INDEXES = frozenset({"plans_by_calendar", "plans_by_patient", "sittings_by_day", "visits_by_day"})
+RESTORE = (
+    ": restore the book from its backup, or start a new book (another book file name in the profile) and run "
+    "txcal batch for the clinic's lists again"
+)
 
 
 def check_file(path: Path) -> None:
-    """Refuse a book that is not a regular SQLite file, before SQLite touches it."""
+    """Refuse a book that is not a regular SQLite file, before SQLite touches it (a FIFO would hang it, a device
+    never end): its type is looked at before it is opened.
+
+    Raises:
+        TxcalError: not a regular file, unreadable, or not SQLite.
+    """
     try:
-        with path.open("rb") as handle:
-            if not path.is_file():
-                raise TxcalError(f"the clinic book {path} is not a regular file: name a file in the profile's book key")
-            head = handle.read(len(HEADER))
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
         return
+    except OSError as exc:
+        raise TxcalError(f"cannot read the clinic book {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise TxcalError(f"the clinic book {path} is not a regular file: name a file in the profile's book key")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(HEADER))
     except OSError as exc:
         raise TxcalError(f"cannot read the clinic book {path}: {exc.strerror}") from None
     if head and head != HEADER:
@@ -104,12 +122,21 @@ def check_file(path: Path) -> None:
 
 
 def check_schema(connection: sqlite3.Connection, path: Path, writing: bool) -> None:
-    """Check (and, writing, create or upgrade) the book's schema."""
+    """Check (and, writing, create or upgrade) the book's schema: a book holds txcal's tables and indexes only
+    (a planted trigger or view would run inside txcal's transaction) and passes SQLite's quick check.
+
+    Raises:
+        TxcalError: not a book, a newer book, a damaged book, or one with things txcal did not make.
+    """
     try:
         version = connection.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        found = connection.execute("SELECT type, name FROM sqlite_master").fetchall()
+        tables = {name for kind, name in found if kind == "table"}
+        # Writing only: a command that changes a damaged book would spread the damage; the quick check reads
+        # the whole file, which the day sheet's quick read does without.
+        damage = connection.execute("PRAGMA quick_check(1)").fetchone()[0] if version and writing else "ok"
     except sqlite3.DatabaseError as exc:
-        raise TxcalError(f"{path} cannot be read as a clinic book ({exc}); it was left unchanged") from None
+        raise TxcalError(f"{path} cannot be read as a clinic book ({exc}); it was left unchanged{RESTORE}") from None
     if version > SCHEMA:
         raise TxcalError(
             f"the clinic book {path} was written by a newer txcal (book schema {version}; this txcal knows up to "
@@ -121,7 +148,19 @@ def check_schema(connection: sqlite3.Connection, path: Path, writing: bool) -> N
             "left unchanged: point the profile's book key at another file name"
         )
     if version and not tables >= OURS:
-        raise TxcalError(f"the clinic book {path} is missing tables {', '.join(sorted(OURS - tables))}: restore it")
+        raise TxcalError(f"the clinic book {path} is missing tables {', '.join(sorted(OURS - tables))}{RESTORE}")
+    planted = sorted(f"{kind} {name}" for kind, name in found if (kind, name) not in _MADE and kind != "index")
+    planted += sorted(f"index {name}" for kind, name in found if kind == "index" and name not in _INDEXES
+                      and not name.startswith("sqlite_autoindex_"))  # fmt: skip
+    if version and planted:
+        raise TxcalError(
+            f"the clinic book {path} holds what txcal did not make ({', '.join(planted)}); it was left unchanged: "
+            "remove them with sqlite3, or restore the book from a backup"
+        )
+    if damage != "ok":
+        raise TxcalError(
+            f"the clinic book {path} is damaged ({' '.join(str(damage).split())}); it was left unchanged{RESTORE}"
+        )
     while writing and version < SCHEMA:
         step = MIGRATIONS[version]
         if callable(step):
@@ -148,3 +187,71 @@ def name_in_book(book: Path, path: Path, what: str) -> str:
             f"{what} {path} is outside the clinic book's folder {folder}: keep the clinic's lists and calendars "
             "in the folder of its book, so the folder can be moved or copied whole"
         ) from None
+
+
+# -- who holds the book: a note beside it, one short line, never followed through a link
+
+HOLDER_BYTES = 200  # a holder note is one short line; more is not a note txcal wrote
+_HOLDER_LINE = re.compile(r"txcal ([a-z]+) \(process ([0-9]{1,10})\)")
+
+
+def holder_of(book: Path) -> Path:
+    return book.with_name(book.name + ".holder")
+
+
+def write_holder(book: Path, command: str) -> Path | None:
+    """Write the note that says which command holds the book (it is held: any note there is stale, or planted);
+    created anew, never through a link. Return it, or None when the folder takes no note."""
+    holder = holder_of(book)
+    line = f"txcal {command} (process {os.getpid()})\n".encode()
+    for _ in range(2):
+        try:
+            handle = os.open(holder, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        except FileExistsError:
+            with contextlib.suppress(OSError):
+                if not stat.S_ISDIR(os.lstat(holder).st_mode):
+                    os.unlink(holder)  # a stale note or a link: the link goes, never what it points at
+            continue
+        except OSError:
+            return None
+        with os.fdopen(handle, "wb") as out:
+            out.write(line)
+        return holder
+    return None
+
+
+def busy_message(book: Path, waited: float) -> str:
+    """Return what to say when another writer holds the book: the txcal command its note names, a stale note,
+    or another program."""
+    who = "another program (no txcal command says it holds the book)"
+    note = _read_holder(holder_of(book))
+    found = _HOLDER_LINE.fullmatch(note) if note else None
+    if found is not None:
+        command, pid = found.group(1), int(found.group(2))
+        if _alive(pid):
+            who = f"txcal {command} (process {pid})"
+        else:
+            who = f"another program (a stale note names txcal {command}, process {pid}, which is no longer running)"
+    return f"the clinic book {book} is busy: {who} is writing it (waited {waited:.0f} s); try again when it is done"
+
+
+def _read_holder(holder: Path) -> str:
+    """Return a holder note's first line: a regular file read without following a link, at most HOLDER_BYTES."""
+    try:
+        handle = os.open(holder, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    with os.fdopen(handle, "rb") as note:
+        if not stat.S_ISREG(os.fstat(note.fileno()).st_mode):
+            return ""
+        return note.read(HOLDER_BYTES).decode("utf-8", "replace").split("\n", 1)[0].strip()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True

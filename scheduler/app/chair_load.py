@@ -119,6 +119,9 @@ def load_view(
     from scheduler.inputs.clinic_profile import load_profile
     from scheduler.writers import chair_load as views
 
+    if first is not None and last is not None and first > last:
+        raise TxcalError(f"--from {first} is after --to {last}: give the earlier day first")
+
     profile = load_profile(profile_path) if profile_path is not None else None
     chairs = chairs or (profile.chairs if profile else None)
     result = Load(chairs=chairs, open_minutes=opening_minutes(profile, hours))

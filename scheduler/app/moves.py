@@ -17,7 +17,7 @@ from pathlib import Path
 from scheduler.app.board import Board, Sitting
 from scheduler.app.book import Book, open_book
 from scheduler.app.booking import BookedPlan, Seat, clock
-from scheduler.app.rewrite import FilesFollow, booked_patient, profile_with_book, write_again
+from scheduler.app.rewrite import FilesFollow, booked_patient, clean_reason, profile_with_book, write_again
 from scheduler.errors import TxcalError
 from scheduler.inputs.plan_spec import profile_calendar
 from scheduler.model import NURSE_WINDOW, ClinicProfile
@@ -42,6 +42,7 @@ def move_visit(profile_path: Path, request: MoveRequest, stamp: datetime, today:
         TxcalError: no book, no such patient or visit, a time that does not fit (with the nearest
             that does), or a visit before today.
     """
+    clean_reason(request.reason)
     profile, book_path = profile_with_book(profile_path)
     with FilesFollow("nothing was moved") as files, open_book(book_path, "move", stamp) as book:
         booked = booked_patient(book, request.patient)

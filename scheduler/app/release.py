@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from scheduler.app.book import open_book
-from scheduler.app.rewrite import FilesFollow, booked_patient, profile_with_book, write_again
+from scheduler.app.rewrite import FilesFollow, booked_patient, clean_reason, profile_with_book, write_again
 from scheduler.errors import TxcalError
 
 
@@ -25,6 +25,7 @@ def release_patient(
     Raises:
         TxcalError: no book, no such patient, or a day before today.
     """
+    clean_reason(reason)
     first = first or today
     if first < today:
         raise TxcalError(f"--from {first} is before today ({today}): visits that have happened are never released")

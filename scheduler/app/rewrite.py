@@ -22,6 +22,7 @@ from scheduler.errors import TxcalError
 from scheduler.files import read_existing, write_atomic
 from scheduler.inputs.plan_spec import cached_profile
 from scheduler.model import ClinicProfile
+from scheduler.units import check_text
 from scheduler.writers.ical.export import calendar_head, timezones_text
 from scheduler.writers.ical.read import txcal_plan_id
 
@@ -36,6 +37,18 @@ def profile_with_book(profile_path: Path) -> tuple[ClinicProfile, Path]:
     if profile.book_path is None:
         raise TxcalError(f'{profile_path} keeps no clinic book: add book = "clinic-book.sqlite" and run txcal batch')
     return profile, profile.book_path
+
+
+def clean_reason(reason: str) -> str:
+    """Return a reason for the book's history: one line of plain text.
+
+    Raises:
+        TxcalError: it holds a line break, a control or an invisible character.
+    """
+    try:
+        return check_text(reason)
+    except ValueError as exc:
+        raise TxcalError(f"--reason {exc}") from None
 
 
 def booked_patient(book: Book, patient: str) -> BookedPlan:

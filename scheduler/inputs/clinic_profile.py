@@ -110,7 +110,13 @@ def load_profile(path: Path) -> ClinicProfile:
     if chairs is not None and not 1 <= chairs <= 500:
         top.bad("chairs", "a number of infusion chairs, 1 to 500")
     book = top.text("book")
-    if book and (Path(book).is_absolute() or ".." in Path(book).parts or "\\" in book):
+    folder = path.resolve().parent
+    if book and (
+        Path(book).is_absolute()
+        or ".." in Path(book).parts
+        or "\\" in book
+        or not (folder / book).resolve().is_relative_to(folder)  # through a linked sub-folder
+    ):
         top.bad("book", 'a file name in the folder of the profile or below it, such as "clinic-book.sqlite"')
         book = ""
     nurses = top.integer("nurse_starts")
@@ -155,6 +161,10 @@ def load_profile(path: Path) -> ClinicProfile:
         if weeks is not None and (table.has("before_days") or table.has("every")):
             problems.append(f"{table.where}: every_weeks is counted from the start; leave out before_days and every")
         title = table.text("title", required=True)
+        try:
+            title = check_text(title)
+        except ValueError as exc:
+            table.problems.append(f"{table.path('title')}: {exc}")
         linked.append(LinkedVisit(kind, title, length or 0, before, every, weeks, wait))
     profile = ClinicProfile(
         name=texts.get("name", ""),

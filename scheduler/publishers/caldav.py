@@ -16,6 +16,7 @@ import http.client
 import ipaddress
 import json
 import os
+import re
 import socket
 import threading
 from collections.abc import Sequence
@@ -352,8 +353,14 @@ def publish_file(
     calendar = parse(data.decode("utf-8"))[0]
     title = calendar.first("NAME")
     name = title.value if title else "txcal"
-    remote = _prepare(server, name, plan_id, state_path, replace)
     blocks = [read_event(component) for component in calendar.walk("VEVENT")]
+    odd = [block.uid for block in blocks if not _PLAIN_UID.fullmatch(block.uid)]
+    if odd:  # before any request: a UID names the resource written, and must not reach another collection
+        raise PublishError(
+            f"{len(odd)} events have a UID that is not a plain name (such as {odd[0][:60]!r}): the file was not "
+            "written by txcal or was edited; write it again with txcal before publishing"
+        )
+    remote = _prepare(server, name, plan_id, state_path, replace)
     kept = {block.uid for block in blocks}
     for uid, resource in remote.items():
         if uid not in kept and resource.block.props.get("STATUS") != "STATUS:CANCELLED":
@@ -393,6 +400,10 @@ def _title(block: EventBlock) -> str:
     return unfolded(block.props["SUMMARY"]).split(":", 1)[1].replace("\\,", ",")
 
 
+# A UID the resource's name is made from: letters, digits and a few marks, no slash and no dot-dot.
+_PLAIN_UID = re.compile(r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._@+=-]{0,254}")
+
+
 def _sync(
     server: Server,
     name: str,
@@ -418,7 +429,7 @@ def _sync(
         if resource is not None and known.get(resource.href) not in (None, resource.etag) and not overwrite:
             report.edited.append(_title(block))
             continue
-        href = resource.href if resource else collection + quote(block.uid.split("@")[0]) + ".ics"
+        href = resource.href if resource else collection + quote(block.uid.split("@")[0], safe="") + ".ics"
         data = (
             calendar_head(name, plan_id) + timezones_text(zone_years([block])) + block.text + "END:VCALENDAR\r\n"
         ).encode("utf-8")

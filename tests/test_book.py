@@ -414,7 +414,7 @@ def test_a_book_that_names_a_file_outside_its_folder_is_refused(txcal, clinic):
     day = _sheet(txcal)
     result = txcal("move P1 --date 2026-12-01 --to 12:00 --clinic clinic.toml")
     assert result.exit_code == 1
-    assert "outside its folder" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "not a file in its folder" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert _sheet(txcal) == day  # nothing moved
     assert not (clinic.parent / "elsewhere").exists()
 

@@ -50,16 +50,16 @@ def assert_handled(code: int, stderr: str) -> None:
         assert sum(line.startswith("Error:") for line in stderr.splitlines()) == 1, stderr
 
 
+CLINIC_PROFILE = 'schema = 1\nname = "Fuzz"\ntimezone = "America/New_York"\nchairs = 2\nhours = "08:00-12:00"\n'
+
+
 @pytest.fixture(autouse=True)
 def _in_a_folder(tmp_path_factory, monkeypatch):
     folder = tmp_path_factory.mktemp("fuzz")
     monkeypatch.chdir(folder)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795132800")
     (folder / "existing.ics").write_bytes(b"not txcal's\r\n")
-    (folder / "clinic.toml").write_text(
-        'schema = 1\nname = "Fuzz"\ntimezone = "America/New_York"\nchairs = 2\nhours = "08:00-12:00"\n',
-        encoding="utf-8",
-    )
+    (folder / "clinic.toml").write_text(CLINIC_PROFILE, encoding="utf-8")
 
 
 @pytest.mark.parametrize("flag", [o.flag for o in OPTIONS if o.flag and not o.is_flag])
@@ -265,3 +265,113 @@ def test_publish_folder_with_planted_files_publishes_nothing_and_says_which(kind
     assert ("cannot reach" in stderr) == publishable, stderr
     if not publishable:
         assert target.name in stderr
+
+
+# -- the clinic book's surfaces: the book file, its holder note, the names and UIDs it stores, profile text
+
+BOOKED = 'book = "book.sqlite"\n'
+BOOK_COMMANDS = [
+    "agenda --clinic clinic.toml --date 2026-12-01",
+    "load --clinic clinic.toml",
+    "move P1 --date 2026-12-01 --to 09:30 --clinic clinic.toml",
+    "release P1 --clinic clinic.toml",
+    "batch list.csv --out-dir out --clinic clinic.toml --level",
+]
+
+
+def _book_a_clinic() -> None:
+    """Book two patients afresh (each generated example starts from a clean book)."""
+    import shutil
+
+    for leftover in Path(".").glob("book.sqlite*"):
+        leftover.unlink()
+    shutil.rmtree("out", ignore_errors=True)
+    profile = Path("clinic.toml").read_text(encoding="utf-8")
+    if BOOKED not in profile:
+        Path("clinic.toml").write_text(profile + BOOKED, encoding="utf-8")
+    Path("list.csv").write_text(
+        "patient,drug,every,start,time,tz,doses\nP1,atezolizumab,3w,2026-12-01,09:00,America/New_York,2\n"
+        "P2,atezolizumab,3w,2026-12-01,09:00,America/New_York,2\n",
+        encoding="utf-8",
+    )
+    assert_handled(*invoke(shlex.split(BOOK_COMMANDS[-1])))
+
+
+@FUZZ
+@given(st.sampled_from(BOOK_COMMANDS), st.binary(max_size=3000), st.integers(0, 40_000))
+def test_a_book_file_of_any_bytes_is_refused_or_read_without_a_traceback(command, data, at):
+    _book_a_clinic()
+    whole = bytearray(Path("book.sqlite").read_bytes())
+    whole[at : at + len(data)] = data  # bytes planted anywhere in a real book, or a book of other bytes
+    Path("book.sqlite").write_bytes(bytes(whole) if at else data)
+    assert_handled(*invoke(shlex.split(command)))
+
+
+@FUZZ
+@given(st.binary(max_size=400) | st.sampled_from([b"txcal batch (process 1)", b"txcal x (process 99999999999)"]))
+def test_a_holder_note_of_any_bytes_makes_a_bounded_busy_message(data):
+    import sqlite3
+
+    from scheduler.app import book as books
+
+    _book_a_clinic()
+    Path("book.sqlite.holder").write_bytes(data)
+    other = sqlite3.connect("book.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    wait, books.WAIT_SECONDS = books.WAIT_SECONDS, 0.05
+    try:
+        code, stderr = invoke(shlex.split(BOOK_COMMANDS[2]))
+    finally:
+        books.WAIT_SECONDS = wait
+        other.rollback()
+        other.close()
+    assert_handled(code, stderr)
+    assert code == 1 and "is busy" in stderr and len(stderr) < 600
+
+
+@FUZZ
+@given(
+    st.sampled_from(["calendar", "list", "patient", "plan_id"]),
+    values | st.sampled_from(["/etc/passwd", "..", "a/../../b"]),
+)
+def test_names_and_identities_stored_in_the_book_never_reach_outside_it(column, value):
+    import sqlite3
+
+    from hypothesis import assume
+
+    assume(not any("\ud800" <= c <= "\udfff" for c in value))  # SQLite cannot hold what is not Unicode text
+
+    _book_a_clinic()
+    with sqlite3.connect("book.sqlite") as db:
+        db.execute(f"UPDATE plans SET {column} = ? WHERE patient = 'P1'", (value,))
+    db.close()
+    outside = Path("..").resolve()
+    before = sorted(p.name for p in outside.iterdir())
+    for command in BOOK_COMMANDS[:4]:
+        assert_handled(*invoke(shlex.split(command)))
+    assert sorted(p.name for p in outside.iterdir()) == before
+
+
+@FUZZ
+@given(st.sampled_from(["title", "name", "address", "phone"]), values)
+def test_profile_text_never_reaches_the_terminal_raw(key, value):
+    import json
+
+    Path("list.csv").write_text(
+        "patient,drug,every,start,time,tz,doses\nP1,atezolizumab,3w,2026-12-01,09:00,America/New_York,1\n",
+        encoding="utf-8",
+    )
+    profile = CLINIC_PROFILE
+    text = json.dumps(value)
+    if key == "title":
+        profile += f'[[linked]]\nkind = "lab"\ntitle = {text}\nbefore_days = 0\nminutes = 30\n'
+    else:
+        profile = (
+            "\n".join(line for line in profile.splitlines() if not line.startswith(f"{key} ")) + f"\n{key} = {text}\n"
+        )
+    Path("clinic.toml").write_text(profile, encoding="utf-8")
+    result = CliRunner().invoke(main, ["agenda", "list.csv", "--clinic", "clinic.toml", "--date", "2026-12-01"])
+    assert_handled(result.exit_code, result.stderr)
+    shown = result.stdout + result.stderr
+    assert not any((ord(c) < 32 and c not in "\n") or 0x7F <= ord(c) <= 0x9F for c in shown), repr(shown)
+    assert not any(c in shown for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200e\u200f")

@@ -33,12 +33,11 @@ import json
 import os
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
-from scheduler.app.book_file import RESTORE, busy_message, check_file, check_schema, write_holder
+from scheduler.app.book_file import RESTORE, Guarded, busy_message, check_file, check_schema, write_holder
 from scheduler.app.booking import (
     VISIT_COLUMNS,
     BookedPlan,
@@ -185,39 +184,11 @@ def snapshots_of_the_book(sources: Iterable[Path], profile: ClinicProfile, say: 
 MAX_PLAN_TEXT = 16 * 2**20
 
 
-class _Guarded:
-    """The book's connection as Book uses it: a database error while reading or writing (a damaged or changed
-    file) is said as the book's problem, with what to do, never as txcal's failure."""
-
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
-        self.connection, self.path = connection, path
-
-    def execute(self, query: str, parameters: Iterable[Any] = ()) -> sqlite3.Cursor:
-        try:
-            return self.connection.execute(query, tuple(parameters))
-        except sqlite3.DatabaseError as exc:
-            raise self._problem(exc) from None
-
-    def executemany(self, query: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
-        try:
-            return self.connection.executemany(query, rows)
-        except sqlite3.DatabaseError as exc:
-            raise self._problem(exc) from None
-
-    def close(self) -> None:
-        self.connection.close()
-
-    def _problem(self, exc: sqlite3.DatabaseError) -> TxcalError:
-        if "locked" in str(exc) or "busy" in str(exc):
-            return TxcalError(busy_message(self.path, WAIT_SECONDS))
-        return TxcalError(f"the clinic book {self.path} cannot be used ({exc}); it was left unchanged{RESTORE}")
-
-
 class Book:
     """An open clinic book: what it holds, and (in open_book) the changes of one command."""
 
     def __init__(self, connection: sqlite3.Connection, command: str, at: str, path: Path) -> None:
-        self.db, self.command, self.at = _Guarded(connection, path), command, at
+        self.db, self.command, self.at = Guarded(connection, path, WAIT_SECONDS), command, at
         self.path, self.folder = path, path.resolve().parent  # the book names its files relative to its folder
 
     def file(self, name: str) -> Path:
@@ -227,10 +198,19 @@ class Book:
             TxcalError: the name reaches outside the book's folder (written by hand, or a planted book).
         """
         path = self.folder / name
-        if Path(name).is_absolute() or ".." in Path(name).parts or not path.resolve().is_relative_to(self.folder):
+        try:
+            inside = (
+                name.isprintable()
+                and not Path(name).is_absolute()
+                and ".." not in Path(name).parts
+                and path.resolve().is_relative_to(self.folder)
+            )
+        except (OSError, ValueError):  # a NUL, a loop of links
+            inside = False
+        if not inside:
             raise TxcalError(
-                f"the clinic book {self.path} names {name!r}, outside its folder; it was left unchanged: "
-                "restore the book from a backup, or start a new book by running txcal batch with a new book file"
+                f"the clinic book {self.path} names {name[:80]!r}, not a file in its folder; it was left unchanged"
+                f"{RESTORE}"
             )
         return path
 

@@ -11,8 +11,9 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from scheduler.errors import TxcalError
 
@@ -128,6 +129,7 @@ def check_schema(connection: sqlite3.Connection, path: Path, writing: bool) -> N
     Raises:
         TxcalError: not a book, a newer book, a damaged book, or one with things txcal did not make.
     """
+    connection.text_factory = lambda data: data.decode("utf-8", "replace")  # a planted name that is not UTF-8
     try:
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         found = connection.execute("SELECT type, name FROM sqlite_master").fetchall()
@@ -135,7 +137,7 @@ def check_schema(connection: sqlite3.Connection, path: Path, writing: bool) -> N
         # Writing only: a command that changes a damaged book would spread the damage; the quick check reads
         # the whole file, which the day sheet's quick read does without.
         damage = connection.execute("PRAGMA quick_check(1)").fetchone()[0] if version and writing else "ok"
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged schema's message may not be UTF-8
         raise TxcalError(f"{path} cannot be read as a clinic book ({exc}); it was left unchanged{RESTORE}") from None
     if version > SCHEMA:
         raise TxcalError(
@@ -255,3 +257,62 @@ def _alive(pid: int) -> bool:
     except (PermissionError, OverflowError):
         return True
     return True
+
+
+# -- reading and writing the book: a damaged or planted file is the book's problem, said with what to do
+
+
+class Guarded:
+    """The book's connection as Book uses it: a database error while reading or writing (a damaged or changed
+    file) is said as the book's problem, with what to do, never as txcal's failure."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, waited: float) -> None:
+        self.connection, self.path, self.waited = connection, path, waited
+        # Text that is not UTF-8 (a damaged or planted book) is read with replacement marks, never a crash.
+        connection.text_factory = lambda data: data.decode("utf-8", "replace")
+
+    def execute(self, query: str, parameters: Iterable[Any] = ()) -> Rows:
+        try:
+            return Rows(self.connection.execute(query, tuple(parameters)), self)
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise self.problem(exc) from None
+
+    def executemany(self, query: str, rows: Iterable[Sequence[Any]]) -> Rows:
+        try:
+            return Rows(self.connection.executemany(query, rows), self)
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise self.problem(exc) from None
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def problem(self, exc: sqlite3.DatabaseError | UnicodeDecodeError) -> TxcalError:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return TxcalError(busy_message(self.path, self.waited))
+        return TxcalError(f"the clinic book {self.path} cannot be used ({exc}); it was left unchanged{RESTORE}")
+
+
+class Rows:
+    """A query's rows, read as the book's connection reads them: a damaged page met while reading says so."""
+
+    def __init__(self, cursor: sqlite3.Cursor, guard: Guarded) -> None:
+        self.cursor, self.guard = cursor, guard
+
+    @property
+    def rowcount(self) -> int:
+        return self.cursor.rowcount
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            yield from self.cursor
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise self.guard.problem(exc) from None
+
+    def fetchone(self) -> Any:
+        try:
+            return self.cursor.fetchone()
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise self.guard.problem(exc) from None
+
+    def fetchall(self) -> list[Any]:
+        return list(self)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,14 +102,29 @@ def remove_leftovers(folder: Path, before: float) -> int:
     Called with the folder locked (`locked`), so no other txcal run is writing there; a temporary is
     a regular file named `.NAME.txcal-XXXX.tmp`. Returns how many were removed.
     """
+    return _remove_temporaries(folder, f".*{TEMPORARY_MARK}*.tmp", before)
+
+
+def _remove_temporaries(folder: Path, pattern: str, before: float) -> int:
     removed = 0
-    for path in folder.glob(f".*{TEMPORARY_MARK}*.tmp"):
+    for path in folder.glob(pattern):
         with contextlib.suppress(OSError):
             details = os.lstat(path)
             if stat.S_ISREG(details.st_mode) and details.st_mtime < before:
                 path.unlink()
                 removed += 1
     return removed
+
+
+# No write of one file takes this long: a temporary this old beside its file is a killed command's leftover.
+STALE_SECONDS = 3600
+
+
+def remove_stale_temporaries(path: Path, before: float) -> int:
+    """Remove the temporaries of one file (a killed write's `.NAME.txcal-XXXX.tmp`) made before `before`;
+    return how many. Only regular files txcal names so are touched."""
+    folder = path.parent if str(path.parent) else Path(".")
+    return _remove_temporaries(folder, f".{glob.escape(path.name)}{TEMPORARY_MARK}*.tmp", before)
 
 
 @contextlib.contextmanager
@@ -135,6 +152,8 @@ def locked(path: Path, wait: bool = True, tidy: bool = False) -> Iterator[None]:
             os.close(handle)
             handle = -1
             raise TxcalError(f"another txcal command holds {lock_path}: wait for it to finish") from None
+        # Held: nothing else writes `path` now, so its temporaries are a killed command's leftovers.
+        remove_stale_temporaries(path, time.time())
         yield
     finally:
         if handle >= 0:

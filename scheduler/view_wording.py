@@ -109,11 +109,14 @@ def day_sheet_title(summary: str, patient: str) -> str:
     return summary.removeprefix(f"{patient}: ") if patient else summary
 
 
-def exact_summary(days: int, optimal: int) -> str:
+def exact_summary(days: int, optimal: int, too_large: int = 0) -> str:
     """Return how the exact solver ended over the days it levelled."""
+    large = f"; {plural(too_large, 'day')} too large for the exact model kept the default method's answer"
     if optimal == days:
         return f" Solved exactly: {plural(days, 'day')}, every one optimal."
-    return f" Solved exactly: {optimal} of {plural(days, 'day')} optimal, the others the best found in the time limit."
+    text = f" Solved exactly: {optimal} of {plural(days, 'day')} optimal"
+    rest = days - optimal - too_large
+    return text + (f", {rest} the best found in the time limit" if rest else "") + (large if too_large else "") + "."
 
 
 def levelling_day(day: date, kept: int, moves: list[int], unmet: list[str]) -> str:

@@ -223,3 +223,24 @@ def test_a_colleague_who_may_only_read_the_folder_gets_the_day_sheet(txcal, clin
         assert result.exit_code == 0, result.stderr
     assert txcal("agenda --clinic clinic.toml --date 2026-12-01 --format csv").stdout == expected
     assert sorted(p.name for p in clinic.iterdir()) == before  # nothing made in the folder (no -shm, no -wal)
+
+
+def test_a_killed_commands_temporaries_are_removed_by_the_next_that_finds_them_stale(txcal, clinic):
+    # A killed `plan -o` and a killed `record` left their temporaries (a write interrupted between the
+    # temporary and the rename). The next write of the same file removes them: an old one beside plan -o's
+    # output, and any beside a plan file, whose lock says no other write is under way.
+    old = time.time() - 2 * 3600
+    plan_tmp = clinic / ".p.ics.txcal-abc123.tmp"
+    plan_tmp.write_text("half a calendar")
+    os.utime(plan_tmp, (old, old))
+    fresh = clinic / ".p.ics.txcal-def456.tmp"  # maybe another write under way now: kept
+    fresh.write_text("another write")
+    command = "plan atezolizumab --every 3w --start 2026-12-01 --doses 2 --patient P1"
+    assert txcal(f"{command} -o p.ics").exit_code == 0
+    assert not plan_tmp.exists() and fresh.exists()
+    assert txcal(f"record new -f p.toml {command.removeprefix('plan ')}").exit_code == 0
+    record_tmp = clinic / ".p.toml.txcal-ghi789.tmp"
+    record_tmp.write_text("half a plan file")
+    os.utime(record_tmp, (time.time() - 5, time.time() - 5))
+    assert txcal("record given 1 2026-12-01 -f p.toml").exit_code == 0
+    assert not record_tmp.exists()

@@ -267,3 +267,20 @@ def test_a_stuck_dose_says_which_shift_rule_would_find_an_open_day(txcal):
         "Christmas Day (US holiday); no open day after it within -1/+2 days (shift rule next); the previous shift "
         "rule finds one" in result.stdout
     )
+
+
+def test_a_day_too_large_for_the_exact_model_keeps_the_default_answer_and_says_so():
+    # 1,500 visits on one day: the objective's weights would overflow CP-SAT's 64-bit sums. The day keeps the
+    # default method's answer, fast, and says why (it was "best found" before, with an overflowed model).
+    pytest.importorskip("ortools")
+    import time as timer
+
+    from scheduler.app.exact import level_day_exact
+
+    jobs = [Sitting(n, f"P{n}", date(2026, 12, 1), OPENS + (n % 40) * 15, 30) for n in range(1500)]
+    began = timer.perf_counter()
+    result, left, _, solved = level_day_exact(jobs, 60, OPENS, CLOSES, seconds=5)
+    assert solved.too_large and str(solved) == "too large for the exact model: the default method's answer"
+    assert timer.perf_counter() - began < 30
+    greedy, greedy_left, _ = level_day(jobs, 60, OPENS, CLOSES)
+    assert result.placed == greedy.placed and left == greedy_left

@@ -24,13 +24,21 @@ STEP = 5  # minutes: starts on a five-minute grid keep the model small (requests
 
 @dataclass(frozen=True)
 class Solved:
-    """How the solver ended: optimal, or the best it found in the time it had."""
+    """How the solver ended: optimal, the best it found in the time it had, or a day too large for the model
+    (the default method's answer kept)."""
 
     optimal: bool
     seconds: float
+    too_large: bool = False
 
     def __str__(self) -> str:
+        if self.too_large:
+            return "too large for the exact model: the default method's answer"
         return "optimal" if self.optimal else f"best found in {self.seconds:.1f} s"
+
+
+# The objective's weights multiply out to about visits**3 * minutes**2; past this CP-SAT's 64-bit sums overflow.
+_LARGEST_OBJECTIVE = 2**62
 
 
 def available() -> bool:
@@ -59,8 +67,8 @@ def level_day_exact(
         from ortools.sat.python import cp_model
     except ImportError:
         raise TxcalError("--level exact needs OR-Tools: pip install 'txcal[solver]', or use --level") from None
+    began = timer.perf_counter()  # the whole day, the default method's seed included, within `seconds`
     greedy, greedy_left, _ = level_day(jobs, chairs, opens, closes, nurse_starts)
-    began = timer.perf_counter()
     model = cp_model.CpModel()
     free = [job for job in jobs if job.fixed is None]
     fixed = [job for job in jobs if job.fixed is not None]
@@ -116,6 +124,9 @@ def level_day_exact(
     w_minutes = w_largest * (horizon + 1)
     w_moved = w_minutes * (count * horizon + 1)
     w_left = w_moved * (count + 1)
+    if w_left * (count + 1) > _LARGEST_OBJECTIVE:
+        board = _board(greedy, chairs, opens, closes, nurse_starts)
+        return greedy, greedy_left, board, Solved(False, timer.perf_counter() - began, too_large=True)
     model.minimize(
         w_left * sum(penalties)
         + w_moved * sum(moved_terms)
@@ -124,7 +135,7 @@ def level_day_exact(
         + sum(earlier_terms)
     )
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.max_time_in_seconds = max(0.05, seconds - (timer.perf_counter() - began))
     solver.parameters.num_workers = 2
     status = solver.solve(model)
     elapsed = timer.perf_counter() - began
@@ -145,9 +156,9 @@ def exact_solver(seconds: float) -> DaySolver:
 
     def solve(
         jobs: list[Sitting], chairs: int, opens: int, closes: int, nurse_starts: int | None
-    ) -> tuple[DayResult, list[Sitting], Board, bool]:
+    ) -> tuple[DayResult, list[Sitting], Board, bool | None]:
         day, left, board, solved = level_day_exact(jobs, chairs, opens, closes, nurse_starts, seconds)
-        return day, left, board, solved.optimal
+        return day, left, board, None if solved.too_large else solved.optimal
 
     return solve
 

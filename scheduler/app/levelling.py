@@ -34,7 +34,10 @@ from scheduler.view_wording import exact_summary, levelling_day, levelling_summa
 
 # Levels one day (jobs, chairs, opens, closes, nurse starts): the result, what fits no chair, the
 # day's chairs, and whether the answer is known to be optimal.
-DaySolver = Callable[[list["Sitting"], int, int, int, "int | None"], tuple["DayResult", list["Sitting"], "Board", bool]]
+# ... and whether its answer is optimal (None: the day was too large for the solver, the default answer kept).
+DaySolver = Callable[
+    [list["Sitting"], int, int, int, "int | None"], tuple["DayResult", list["Sitting"], "Board", "bool | None"]
+]
 
 
 def sittings(plan: Plan, row: int, patient: str, prefer: str | None) -> list[Sitting]:
@@ -255,7 +258,8 @@ class Levelling:
     unmet: list[tuple[Sitting, date, int]] = field(default_factory=list)  # a preference not met: where it went
     # (row, planned) -> seat: day, chair (None: a booked visit no chair holds at its time), start
     seats: dict[tuple[int, date], tuple[date, int | None, int]] = field(default_factory=dict)
-    solved: list[bool] = field(default_factory=list)  # exact levelling: whether each day was solved to optimality
+    # Exact levelling: whether each day was solved to optimality (None: too large for the model).
+    solved: list[bool | None] = field(default_factory=list)
 
     def day_lines(self, most: int = 10) -> list[str]:
         """Return a line for each day where someone moved (the first `most`), for the coordinator."""
@@ -285,7 +289,9 @@ class Levelling:
             self.honoured,
             self.preferences,
         )
-        return text + exact_summary(len(self.solved), sum(self.solved)) if self.solved else text
+        if not self.solved:
+            return text
+        return text + exact_summary(len(self.solved), self.solved.count(True), self.solved.count(None))
 
 
 def clock_time(minute: int) -> time:

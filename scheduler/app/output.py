@@ -8,10 +8,11 @@ back or replaced, and a file is written through a temporary file and a rename.
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 from scheduler.errors import TxcalError, option
-from scheduler.files import is_stream, read_existing, write_atomic
+from scheduler.files import STALE_SECONDS, is_stream, read_existing, remove_stale_temporaries, write_atomic
 from scheduler.model import Plan
 from scheduler.writers.registry import FORMATS, Format, View, format_for_suffix, known_suffixes
 
@@ -63,5 +64,7 @@ def write_plan(path: Path, fmt: Format, plan: Plan, view: View, force: bool, rep
         rendered = fmt.render(plan, dataclasses.replace(view, previous=previous, to_file=True))
     except TxcalError as exc:
         raise TxcalError(f"{path}: {exc}") from None
+    # A killed write of this file left its temporary: gone once it is old enough that no write is still on it.
+    remove_stale_temporaries(path, time.time() - STALE_SECONDS)
     write_atomic(path, rendered.data)
     return f"Wrote {len(plan.events)} events to {path}{rendered.summary}."

@@ -241,15 +241,17 @@ def test_urls_and_credentials_are_checked_before_anything_is_sent(txcal, env, tm
     assert refused.exit_code == 1 and "cannot reach the CalDAV server at 127.0.0.1" in refused.stderr
 
 
+def _batch_folder(txcal, radicale, patients: Path, rows: str) -> str:
+    """Write a two-patient list, batch it into out/, and return the server's base URL for the user."""
+    patients.write_text("patient,drug,every,start,time,tz,doses\n" + rows, encoding="utf-8")
+    assert txcal(f"batch {patients} --out-dir out").exit_code == 0
+    return f"http://127.0.0.1:{radicale.port}/{USER}/"
+
+
 def test_a_batch_folder_publishes_each_patient_to_a_collection_of_its_own(txcal, radicale, env, tmp_path, monkeypatch):
     patients = tmp_path / "list.csv"
-    patients.write_text(
-        "patient,drug,every,start,time,tz,doses\nP-1,atezolizumab,3w,2026-12-01,09:00,Europe/Berlin,4\n"
-        "P-2,Keytruda Qlex,6w,2026-12-02,,,3\n",
-        encoding="utf-8",
-    )
-    assert txcal(f"batch {patients} --out-dir out").exit_code == 0
-    base = f"http://127.0.0.1:{radicale.port}/{USER}/"
+    rows = "P-1,atezolizumab,3w,2026-12-01,09:00,Europe/Berlin,4\nP-2,Keytruda Qlex,6w,2026-12-02,,,3\n"
+    base = _batch_folder(txcal, radicale, patients, rows)
     first = txcal(f"publish --folder out --to {base}")
     assert first.exit_code == 0, first.stderr
     assert "P-1.ics: Published to" in first.stderr and "4 new" in first.stderr and "3 new" in first.stderr
@@ -304,14 +306,10 @@ def test_a_restarted_plan_file_moves_its_events_in_place(txcal, radicale, env):
 
 def test_a_uid_that_names_another_collection_is_refused_before_any_request(txcal, radicale, env, tmp_path):
     # A patient file with a planted UID `../P-2/x@txcal`: published, it would land in P-2's collection.
-    patients = tmp_path / "list.csv"
-    patients.write_text(
-        "patient,drug,every,start,time,tz,doses\nP-1,atezolizumab,3w,2026-12-01,09:00,Europe/Berlin,2\n"
-        "P-2,atezolizumab,3w,2026-12-02,09:00,Europe/Berlin,2\n",
-        encoding="utf-8",
+    rows = (
+        "P-1,atezolizumab,3w,2026-12-01,09:00,Europe/Berlin,2\nP-2,atezolizumab,3w,2026-12-02,09:00,Europe/Berlin,2\n"
     )
-    assert txcal(f"batch {patients} --out-dir out").exit_code == 0
-    base = f"http://127.0.0.1:{radicale.port}/{USER}/"
+    base = _batch_folder(txcal, radicale, tmp_path / "list.csv", rows)
     assert txcal(f"publish --folder out --to {base}").exit_code == 0
     before = {name: sorted(radicale.events(name)) for name in ("P-1", "P-2")}
     calendar = Path("out/P-1.ics")

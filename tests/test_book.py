@@ -532,3 +532,13 @@ def test_one_day_sheet_a_batch_folder_of_a_booked_clinic_reads_the_book(txcal, c
     load = txcal("load a --clinic clinic.toml --format csv")
     assert load.stdout == txcal("load --clinic clinic.toml --format csv").stdout
     assert _csv(load.stdout)[0]["patients"] == "9"
+
+
+def test_two_rows_with_one_label_are_refused_where_patients_are_known_by_label(txcal, clinic):
+    # The book and levelling know a patient by label: a second row labelled P1 would replace the first's plan.
+    rows = (clinic / "nine.csv").read_text() + "P1,pembrolizumab,3w,2026-12-02,10:00,America/New_York,2\n"
+    (clinic / "nine.csv").write_text(rows)
+    result = txcal("batch nine.csv --out-dir out --clinic clinic.toml --level")
+    assert result.exit_code == 1 and "rows 2 and 11 are both labelled 'P1'" in result.stderr
+    assert not (clinic / "out").exists() or list((clinic / "out").iterdir()) == []
+    assert not (clinic / "book.sqlite").exists()

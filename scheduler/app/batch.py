@@ -107,11 +107,11 @@ def run_batch(
     booked visits keep their seats (scheduler.app.book), what the batch writes is booked, and a row
     that fails keeps its patient's booked visits in the book and the clinic calendar.
     """
-    total, expected = survey(patients)
     profile = _clinic_profile(settings)
     if levelled and (profile is None or profile.chairs is None):
         raise TxcalError("levelling needs the clinic's chairs: give --clinic FILE with chairs and hours")
     book_path = profile.book_path if profile is not None else None
+    total, expected = survey(patients, labels=levelled or book_path is not None)
     with os.scandir(settings.out_dir) as entries:
         settings = dataclasses.replace(settings, empty_folder=next(entries, None) is None)
     began = time.time()

@@ -93,13 +93,29 @@ class Outcome:
                 self.changed, self.cancelled, self.levelled, "; ".join(self.conflicts), status, self.error]  # fmt: skip
 
 
-def survey(path: Path) -> tuple[int, dict[str, set[int]]]:
-    """Return how many rows the list has and the zones it names (a first, light pass)."""
+def survey(path: Path, labels: bool = False) -> tuple[int, dict[str, set[int]]]:
+    """Return how many rows the list has and the zones it names (a first, light pass).
+
+    With `labels` (a batch that levels or keeps a book, which know a patient by label), two rows with one
+    label are refused.
+
+    Raises:
+        TxcalError: the list cannot be read, or (with `labels`) two rows share a label.
+    """
     count = 0
     zones: dict[str, set[int]] = {}
-    for _, cells in iter_rows(path):
+    seen: dict[str, int] = {}
+    for number, cells in iter_rows(path):
         count += 1
         _expect_zone(cells, zones)
+        label = cells.get("patient", "")
+        if labels and label:
+            first = seen.setdefault(label, number)
+            if first != number:
+                raise TxcalError(
+                    f"{path}: rows {first} and {number} are both labelled {label!r}: give each patient its own "
+                    "label (levelling and the clinic book know patients by label); nothing was written"
+                )
     return count, zones
 
 

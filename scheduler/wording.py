@@ -162,8 +162,15 @@ def reason_text(moves: tuple[Move, ...], for_patient: bool = False) -> str:
                     f"Moved by the clinic from {move.planned:%a %d %b} to {move.day:%a %d %b} at {move.at:%H:%M}: "
                     "every chair was taken that day"
                 )
+            elif for_patient and move.why:  # a coordinator's move: the patient reads what happens, not why
+                parts.append(f"Your clinic moved this appointment to {move.at:%H:%M}")
             elif for_patient:
                 parts.append(f"Your clinic set this time: you asked for {_asked_words(move.asked)}")
+            elif move.why:
+                reason = "" if move.why == COORDINATOR_MOVE else f": {move.why}"
+                parts.append(
+                    f"Appointment at {move.at:%H:%M} (asked {_asked_words(move.asked)}), moved by the clinic{reason}"
+                )
             else:
                 parts.append(
                     f"Appointment at {move.at:%H:%M} (asked {_asked_words(move.asked)}), set by the clinic so every "
@@ -172,6 +179,9 @@ def reason_text(moves: tuple[Move, ...], for_patient: bool = False) -> str:
         else:  # held
             parts.append("Held" + why)
     return "; ".join(parts)
+
+
+COORDINATOR_MOVE = "moved by the clinic"  # the reason of a `txcal move` given none
 
 
 def _asked_words(asked: str) -> str:

@@ -542,3 +542,40 @@ def test_two_rows_with_one_label_are_refused_where_patients_are_known_by_label(t
     assert result.exit_code == 1 and "rows 2 and 11 are both labelled 'P1'" in result.stderr
     assert not (clinic / "out").exists() or list((clinic / "out").iterdir()) == []
     assert not (clinic / "book.sqlite").exists()
+
+
+def test_a_second_release_never_brings_back_what_the_first_let_go(txcal, clinic, monkeypatch):
+    monkeypatch.setenv("TXCAL_TODAY", "2026-12-10")
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    assert txcal("release P1 --clinic clinic.toml").exit_code == 0
+    before = (clinic / "out" / "P1.ics").read_bytes()
+    later = txcal("release P1 --clinic clinic.toml --from 2026-12-30")
+    assert later.exit_code == 1 and "released from 2026-12-10 on already" in later.stderr
+    assert (clinic / "out" / "P1.ics").read_bytes() == before
+    moved = txcal("move P1 --date 2026-12-22 --to 12:00 --clinic clinic.toml")
+    assert moved.exit_code == 1 and "Traceback" not in moved.stderr
+    assert "P1" not in _sheet(txcal, "2026-12-22")
+
+
+def test_a_coordinators_move_tells_the_patient_the_new_time_not_what_they_asked(txcal, clinic):
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    done = txcal("move P1 --date 2026-12-01 --to 11:00 --clinic clinic.toml --reason 'asked by phone'")
+    assert done.exit_code == 0 and "1 event changed" in done.stderr
+    patient = (clinic / "out" / "P1.ics").read_text(encoding="utf-8").replace("\n ", "")
+    assert "Your clinic moved this appointment to 11:00" in patient
+    assert (
+        "you asked for" not in patient
+        and "asked by phone" not in patient
+        and "every patient has a chair" not in patient
+    )
+    clinic_text = (clinic / "out" / "clinic.ics").read_text(encoding="utf-8").replace("\n ", "")
+    assert "Appointment at 11:00 (asked 09:00)\\, moved by the clinic: asked by phone" in clinic_text
+    undone = txcal("move P1 --date 2026-12-01 --undo --clinic clinic.toml")
+    assert undone.exit_code == 0 and "Took back the last move of P1's chair visit" in undone.stderr
+    assert "Your clinic" not in (clinic / "out" / "P1.ics").read_text(encoding="utf-8").replace("\n ", "")
+
+
+def test_an_unknown_patient_gets_the_nearest_labels(txcal, clinic):
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    result = txcal("move p9 --date 2026-12-01 --to 11:00 --clinic clinic.toml")
+    assert result.exit_code == 1 and "did you mean P9?" in result.stderr

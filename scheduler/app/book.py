@@ -36,6 +36,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from scheduler.app.book_file import RESTORE, Guarded, busy_message, check_file, check_schema, write_holder
 from scheduler.app.booking import (
@@ -217,13 +218,22 @@ class Book:
     def close(self) -> None:
         self.db.close()
 
+    def _json(self, text: str) -> Any:
+        """Return a JSON value the book keeps (a row's cells, zones, lists), or say the book is damaged."""
+        try:
+            return json.loads(text)
+        except (TypeError, ValueError):
+            raise TxcalError(
+                f"the clinic book {self.path} holds a damaged row; it was left unchanged{RESTORE}"
+            ) from None
+
     # -- reading
 
     def plans(self) -> Iterator[BookedPlan]:
         """Yield the active plans, in the order of their rows."""
         query = "SELECT plan_id, patient, calendar, list, row, cells FROM plans WHERE status = 'active' ORDER BY row"
         for plan_id, patient, calendar, source, row, cells in self.db.execute(query):
-            yield BookedPlan(plan_id, patient, calendar, source, row, json.loads(cells))
+            yield BookedPlan(plan_id, patient, calendar, source, row, self._json(cells))
 
     def plan_of(self, patient: str) -> BookedPlan | None:
         """Return a patient's active plan (patients are known by label)."""
@@ -280,7 +290,7 @@ class Book:
             whole = False
         if not whole:
             raise TxcalError(f"the clinic book {self.path} holds a damaged or oversized plan ({plan_id}){RESTORE}")
-        return text.decode("utf-8", "replace"), json.loads(row[1])
+        return text.decode("utf-8", "replace"), self._json(row[1])
 
     def booked_uids(self, plan_id: str) -> frozenset[str]:
         """Return the UIDs of a plan's visits the book holds as booked."""
@@ -299,7 +309,7 @@ class Book:
         )
         return [
             AgendaItem(date.fromisoformat(day), minutes(start), length if start else None, patient, kind, what,
-                       tuple(json.loads(prepare)), tuple(json.loads(conflicts)), chair, asked)
+                       tuple(self._json(prepare)), tuple(self._json(conflicts)), chair, asked)
             for day, start, length, patient, kind, what, prepare, conflicts, chair, asked
             in self.db.execute(query, (first.isoformat(), last.isoformat()))
         ]  # fmt: skip

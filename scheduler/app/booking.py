@@ -87,7 +87,7 @@ def seated_plan(
             changed = seat.day != sitting.day or sitting.off_by(seat.start, opens) != 0
             rebookings.append(
                 Rebooking(sitting.day, seat.day, clock_time(seat.start), clock_time(sitting.start),
-                          _asked(sitting) if changed else "")
+                          _asked(sitting) if changed else "", seat.reason)
             )  # fmt: skip
         seats.append(
             Seat(sitting.day, sitting.start, seat.day, seat.start, seat.chair, sitting.minutes, sitting.lead,

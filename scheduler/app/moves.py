@@ -21,6 +21,7 @@ from scheduler.app.rewrite import FilesFollow, booked_patient, clean_reason, pro
 from scheduler.errors import TxcalError
 from scheduler.inputs.plan_spec import profile_calendar
 from scheduler.model import NURSE_WINDOW, ClinicProfile
+from scheduler.wording import COORDINATOR_MOVE
 
 
 @dataclass(frozen=True)
@@ -55,14 +56,18 @@ def move_visit(profile_path: Path, request: MoveRequest, stamp: datetime, today:
             )
         if request.day < today:
             raise TxcalError(f"{request.day} is before today: a visit that has happened is never re-timed")
+        released = book.released().get(booked.plan_id)
+        if released is not None and request.day >= released:
+            raise TxcalError(f"{request.patient} was released from {released} on (txcal release): nothing to move")
         to, chair, reason, undoes = _target(book, booked, seat, request)
         board = _day_board(book, profile, booked.plan_id, request.day)
         chair = _check_fits(board, seat, to, chair, request)
         book.move_seat(booked.plan_id, seat, request.day, to, chair, reason, undoes)
         written = write_again(book, booked, profile_path, stamp, today, files)
     was = f"{clock(seat.start)}" + (f" (chair {seat.chair})" if seat.chair else "")
+    done = "Took back the last move of" if request.undo else "Moved"
     return (
-        f"Moved {request.patient}'s chair visit on {request.day} from {was} to {clock(to)} (chair {chair}); {written}"
+        f"{done} {request.patient}'s chair visit on {request.day}: from {was} to {clock(to)} (chair {chair}); {written}"
     )
 
 
@@ -73,7 +78,7 @@ def _target(
     visit was before the latest move not yet taken back (so each undo steps back one move)."""
     if not request.undo:
         assert request.to is not None
-        return request.to, request.chair, request.reason or "moved by the clinic", None
+        return request.to, request.chair, request.reason or COORDINATOR_MOVE, None
     last = book.last_move(booked.plan_id, seat.planned)
     if last is None:
         raise TxcalError(

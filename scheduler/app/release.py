@@ -33,6 +33,12 @@ def release_patient(
     why = reason or "released by the clinic"
     with FilesFollow("nobody was released") as files, open_book(book_path, "release", stamp) as book:
         booked = booked_patient(book, patient)
+        already = book.released().get(booked.plan_id)
+        if already is not None and already <= first:  # a later day would book the visits between them again
+            raise TxcalError(
+                f"{patient} was released from {already} on already; nothing to do (to book them again, run txcal "
+                "batch with a corrected row: a new plan)"
+            )
         freed = book.release(booked.plan_id, first, why)
         written = write_again(book, booked, profile_path, stamp, today, files, first, f"released: {why}")
     return f"Released {patient} from {first} on: {freed} chair visits freed; {written}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +24,7 @@ from scheduler.files import read_existing, write_atomic
 from scheduler.inputs.plan_spec import cached_profile
 from scheduler.model import ClinicProfile
 from scheduler.units import check_text
+from scheduler.wording import plural
 from scheduler.writers.ical.export import calendar_head, timezones_text
 from scheduler.writers.ical.read import txcal_plan_id
 
@@ -55,14 +57,16 @@ def booked_patient(book: Book, patient: str) -> BookedPlan:
     """Return a patient's active plan in the book.
 
     Raises:
-        TxcalError: no such patient, or two plans with one label.
+        TxcalError: no such patient (with the nearest labels), or two plans with one label.
     """
-    found = [plan for plan in book.plans() if plan.patient == patient]
+    plans = list(book.plans())
+    found = [plan for plan in plans if plan.patient == patient]
     if not found:
-        known = [plan.patient for plan in book.plans()][:5]
-        raise TxcalError(
-            f"no booked patient {patient!r} in the clinic book; booked patients include: {', '.join(known)}"
-        )
+        labels = [plan.patient for plan in plans]
+        near = difflib.get_close_matches(patient.casefold(), [label.casefold() for label in labels], n=3, cutoff=0.6)
+        nearest = [label for label in labels if label.casefold() in near]
+        hint = f"did you mean {', '.join(nearest)}?" if nearest else f"booked patients include {', '.join(labels[:8])}"
+        raise TxcalError(f"no booked patient {patient!r} in the clinic book ({len(labels)} booked); {hint}")
     if len(found) > 1:
         raise TxcalError(f"{len(found)} booked plans are labelled {patient!r}: give each patient its own label")
     return found[0]
@@ -140,9 +144,8 @@ def write_again(
     if existing is not None and txcal_plan_id(existing) == CLINIC_PLAN:
         write_atomic(clinic, clinic_calendar(book).encode("utf-8"))
     shown = f"{calendar.name}" + (f" and {calendar.with_suffix('.' + handout).name}" if handout else "")
-    return f"wrote {shown} ({row.outcome.changed} events changed)" + (
-        f" and {CLINIC_FILE}" if existing is not None else ""
-    )
+    changes = f"{plural(row.outcome.changed, 'event')} changed, {row.outcome.cancelled} cancelled"
+    return f"wrote {shown} ({changes})" + (f" and {CLINIC_FILE}" if existing is not None else "")
 
 
 def clinic_calendar(book: Book) -> str:

@@ -28,6 +28,7 @@ class Rebooking:
     # What the patient asked for, when the clinic's time differs from it ("10:30", "morning"); "" when it
     # keeps the request (a lab's lead time before the chair is no change): the visits move, nobody is told.
     asked: str = ""
+    why: str = ""  # a coordinator's move (txcal move): its reason, for the clinic's views; "" for levelling
 
 
 def _shift(event: PlannedEvent, days: int, minutes: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -64,7 +65,7 @@ def reschedule(plan: Plan, rebookings: tuple[Rebooking, ...]) -> Plan:
         if rebooking.asked and (days or event.kind in CHAIR_KINDS):
             move = Move(
                 "levelled", planned=rebooking.planned, day=rebooking.day, at=start.time(), was=event.start.time(),
-                asked=rebooking.asked,
+                asked=rebooking.asked, why=rebooking.why,
             )  # fmt: skip
             moves = (*event.moves, move)
             # The reason is the first thing the event's notes say, as the engine puts it.

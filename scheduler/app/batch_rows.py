@@ -271,7 +271,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
         if settings.handouts:
             _write_beside(settings, plan, path, settings.handouts)
         if settings.fhir:  # with a book, what this batch writes is booked (as `txcal plan --clinic` then says)
-            uids = frozenset(e.uid for e in plan.events if e.status not in ("given", "held")) if settings.book else None
+            uids = frozenset(e.uid for e in plan.events if _book_status(e) == "booked") if settings.book else None
             _write_beside(settings, dataclasses.replace(plan, booked=uids) if uids else plan, path, "fhir")
     except TxcalError as exc:
         outcome.error = str(exc.in_terms_of(PATIENT_LIST.word)).replace("\n", "; ")
@@ -383,9 +383,14 @@ def _reused(settings: Settings, number: int, name: str, before: KeptRow) -> RowR
     )
 
 
+def _book_status(event: PlannedEvent) -> str:
+    """Return what the book holds an event as: given, cancelled (held) or booked."""
+    return {"given": "given", "held": "cancelled"}.get(event.status, "booked")
+
+
 def _visit(event: PlannedEvent, patient: str, prepare: tuple[str, ...]) -> Visit:
     """Return an event as the book keeps it for the clinic's views."""
-    status = {"given": "given", "held": "cancelled"}.get(event.status, "booked")
+    status = _book_status(event)
     start, end = minute_of_day(event.start), minute_of_day(event.end)
     return Visit(
         event.uid, event.kind, day_sheet_title(event_summary(event), patient), event.first_day, start,

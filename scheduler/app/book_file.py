@@ -87,12 +87,18 @@ def _found_inside(name: str, folder: Path) -> str:
 # function of the connection and the book's folder.
 MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Path], None]] = {0: SCHEMA_1, 1: _relative_names}
 OURS = frozenset({"plans", "sittings", "visits", "history"})
-_MADE = frozenset(("table", name) for name in OURS)
 _INDEXES = frozenset({"plans_by_calendar", "plans_by_patient", "sittings_by_day", "visits_by_day"})
 RESTORE = (
     ": restore the book from its backup, or start a new book (another book file name in the profile) and run "
     "txcal batch for the clinic's lists again"
 )
+
+
+def _made_by_txcal(kind: str, name: str) -> bool:
+    """Return whether a schema entry is one txcal makes: its tables, its indexes, SQLite's own key indexes."""
+    if kind == "table":
+        return name in OURS
+    return kind == "index" and (name in _INDEXES or name.startswith("sqlite_autoindex_"))
 
 
 def check_file(path: Path) -> None:
@@ -151,9 +157,7 @@ def check_schema(connection: sqlite3.Connection, path: Path, writing: bool) -> N
         )
     if version and not tables >= OURS:
         raise TxcalError(f"the clinic book {path} is missing tables {', '.join(sorted(OURS - tables))}{RESTORE}")
-    planted = sorted(f"{kind} {name}" for kind, name in found if (kind, name) not in _MADE and kind != "index")
-    planted += sorted(f"index {name}" for kind, name in found if kind == "index" and name not in _INDEXES
-                      and not name.startswith("sqlite_autoindex_"))  # fmt: skip
+    planted = sorted(f"{kind} {name}" for kind, name in found if not _made_by_txcal(kind, name))
     if version and planted:
         raise TxcalError(
             f"the clinic book {path} holds what txcal did not make ({', '.join(planted)}); it was left unchanged: "

@@ -91,6 +91,9 @@ def levelling_summary(
     preferences: int,
 ) -> str:
     """Return what levelling did, in one sentence for the coordinator."""
+    if not visits:
+        text = "Levelled no chair visit: none from today on that was not booked already"
+        return text + (f"; {unfit} fit no chair (see the manifest's conflicts column)." if unfit else ".")
     text = f"Levelled {plural(visits, 'chair visit')} on {plural(days, 'day')}: {visits - moved} kept at the time asked for"
     if moved:
         text += f", {moved} moved ({plural(minutes, 'minute')} in all, the largest {plural(largest, 'minute')})"

@@ -173,15 +173,41 @@ def test_move_undo_steps_back_one_move_at_a_time(txcal, clinic):
     assert _sheet(txcal)["P1"][0] == first[0]
 
 
-def test_relevel_retimes_from_today_and_never_before(txcal, clinic, monkeypatch):
+def test_relevel_retimes_only_where_the_day_gains_never_before_today_and_never_a_coordinators_move(
+    txcal, clinic, monkeypatch
+):
     assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
     assert txcal("move P1 --date 2026-12-22 --to 15:00 --clinic clinic.toml").exit_code == 0
     monkeypatch.setenv("TXCAL_TODAY", "2026-12-10")  # the first day is past now
-    past = _sheet(txcal)
+    past, booked = _sheet(txcal), _sheet(txcal, "2026-12-22")
+    # P1's move freed a 09:00 chair: one patient moved to 10:00 gets 09:00 back; nobody else changes.
     result = txcal("batch nine.csv --out-dir out --clinic clinic.toml --level --relevel")
     assert result.exit_code == 0, result.stderr
     assert _sheet(txcal) == past
-    assert _sheet(txcal, "2026-12-22")["P1"][0] == "09:00"  # re-levelled: back at the time asked for
+    after = _sheet(txcal, "2026-12-22")
+    assert after["P1"][0] == "15:00"  # the coordinator's move stands
+    back = [p for p, (start, _) in after.items() if start == "09:00" and booked[p][0] == "10:00"]
+    assert len(back) == 1 and sum(1 for start, _ in after.values() if start == "09:00") == 6
+    assert all(after[p] == booked[p] for p in after if booked[p][0] == "09:00")  # same time, same chair
+    # Run again on the unchanged list: nothing gains, so nothing is re-timed (no update sent to anyone).
+    again = txcal("batch nine.csv --out-dir out --clinic clinic.toml --level --relevel")
+    assert again.exit_code == 0 and _sheet(txcal, "2026-12-22") == after
+
+
+def test_an_edited_time_of_a_booked_patient_moves_them_and_their_calendar_says_what_they_asked(txcal, clinic):
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    rows = (
+        (clinic / "nine.csv")
+        .read_text()
+        .replace("P9,atezolizumab,3w,2026-12-01,09:00", "P9,atezolizumab,3w,2026-12-01,13:00")
+    )
+    (clinic / "nine.csv").write_text(rows, encoding="utf-8")
+    others = {p: v for p, v in _sheet(txcal).items() if p != "P9"}
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    sheet = _sheet(txcal)
+    assert sheet["P9"][0] == "13:00" and {p: v for p, v in sheet.items() if p != "P9"} == others
+    text = (clinic / "out" / "P9.ics").read_text(encoding="utf-8")
+    assert "set this time" not in text and "every patient has a chair" not in text  # 13:00 is what they asked
 
 
 def test_a_book_txcal_cannot_use_is_refused_and_left_unchanged(txcal, clinic):
@@ -534,11 +560,13 @@ def test_one_day_sheet_a_batch_folder_of_a_booked_clinic_reads_the_book(txcal, c
     assert _csv(load.stdout)[0]["patients"] == "9"
 
 
-def test_two_rows_with_one_label_are_refused_where_patients_are_known_by_label(txcal, clinic):
-    # The book and levelling know a patient by label: a second row labelled P1 would replace the first's plan.
+@pytest.mark.parametrize("options", ["--clinic clinic.toml --level", "--clinic clinic.toml", ""])
+def test_two_rows_with_one_label_are_refused_in_any_list(txcal, clinic, options):
+    # A label is one patient in every view: a second row labelled P1 would replace the first's plan in the book,
+    # be seated beside itself by levelling, or give two calendars and day-sheet rows to one name.
     rows = (clinic / "nine.csv").read_text() + "P1,pembrolizumab,3w,2026-12-02,10:00,America/New_York,2\n"
     (clinic / "nine.csv").write_text(rows)
-    result = txcal("batch nine.csv --out-dir out --clinic clinic.toml --level")
+    result = txcal(f"batch nine.csv --out-dir out {options}")
     assert result.exit_code == 1 and "rows 2 and 11 are both labelled 'P1'" in result.stderr
     assert not (clinic / "out").exists() or list((clinic / "out").iterdir()) == []
     assert not (clinic / "book.sqlite").exists()

@@ -42,7 +42,7 @@ from scheduler.app.batch_rows import (
 from scheduler.app.board import Sitting
 from scheduler.app.book import Book, BookNotSaved, open_book
 from scheduler.app.book_file import name_in_book
-from scheduler.app.booking import Seat
+from scheduler.app.booking import BookedSeats, Seat
 from scheduler.app.levelling import Levelling, level
 from scheduler.app.pool import in_workers, worker_count
 from scheduler.app.rerun import KEPT_FILE, batch_digest, kept_head, kept_line, read_kept
@@ -111,7 +111,7 @@ def run_batch(
     if levelled and (profile is None or profile.chairs is None):
         raise TxcalError("levelling needs the clinic's chairs: give --clinic FILE with chairs and hours")
     book_path = profile.book_path if profile is not None else None
-    total, expected = survey(patients, labels=levelled or book_path is not None)
+    total, expected = survey(patients)
     with os.scandir(settings.out_dir) as entries:
         settings = dataclasses.replace(settings, empty_folder=next(entries, None) is None)
     began = time.time()
@@ -168,6 +168,11 @@ def _run(
     finished = exclusive_temporary(settings.out_dir, MANIFEST_FILE + ".rows")
     keeping = exclusive_temporary(settings.out_dir, KEPT_FILE)
     chairs = ChairTally(profile.chairs, profile.longest_day) if profile else None
+    chairless = (
+        {(job.row, job.fixed[0] if job.fixed else job.day) for job in result.levelling.unfit}
+        if result.levelling
+        else set()
+    )
     head = calendar_head("txcal clinic calendar", CLINIC_PLAN)
     try:
         with (
@@ -195,8 +200,8 @@ def _run(
                     span = (written, written + len(text))
                     kept_rows.write(kept_line(Path(row.name).name, dataclasses.replace(row.kept, span=span)))
                 written += len(text)
-                if chairs is not None:
-                    chairs.add_patient(row.chair)
+                if chairs is not None:  # a visit levelling found no chair for is its own conflict, not the day's
+                    chairs.add_patient(v for v in row.chair if (row.outcome.row, v[0]) not in chairless)
                 pickle.dump((row.outcome, sorted({day for day, _, _ in row.chair})), rows_done)
             if book is not None:
                 result.kept_out = _booked_elsewhere(book, seen, out, used)
@@ -233,7 +238,7 @@ def _run(
 
 def _level(
     patients: Path, settings: Settings, total: int, workers: int, profile: ClinicProfile
-) -> tuple[Levelling, dict[str, tuple[str | None, dict[date, Seat]]]]:
+) -> tuple[Levelling, dict[str, BookedSeats]]:
     """Level every row's chair visits around the booked ones; return the levelling and the seats by patient."""
     assert profile.chairs is not None
     names: dict[int, str] = {}
@@ -248,13 +253,13 @@ def _level(
         from scheduler.app.exact import exact_solver
 
         solver = exact_solver(settings.exact_seconds)
-    levelling = level(found, profile.chairs, _opening(profile), profile.nurse_starts, solver)
-    seats: dict[str, tuple[str | None, dict[date, Seat]]] = {}
+    levelling = level(found, profile.chairs, _opening(profile), profile.nurse_starts, solver, settings.today)
+    seats: dict[str, BookedSeats] = {}
     for (number, planned), (day, chair, start) in levelling.seats.items():
         if number < 0:
             continue  # a booked visit of a patient this batch does not plan
         seat = Seat(planned, 0, day, start, chair + 1 if chair is not None else None)
-        seats.setdefault(names[number], (None, {}))[1][planned] = seat
+        seats.setdefault(names[number], BookedSeats(None, {})).seats[planned] = seat
     return levelling, seats
 
 

@@ -93,14 +93,12 @@ class Outcome:
                 self.changed, self.cancelled, self.levelled, "; ".join(self.conflicts), status, self.error]  # fmt: skip
 
 
-def survey(path: Path, labels: bool = False) -> tuple[int, dict[str, set[int]]]:
-    """Return how many rows the list has and the zones it names (a first, light pass).
-
-    With `labels` (a batch that levels or keeps a book, which know a patient by label), two rows with one
-    label are refused.
+def survey(path: Path) -> tuple[int, dict[str, set[int]]]:
+    """Return how many rows the list has and the zones it names (a first, light pass). Two rows with one patient
+    label are refused: a label is one patient in the clinic's views, its levelling and its book.
 
     Raises:
-        TxcalError: the list cannot be read, or (with `labels`) two rows share a label.
+        TxcalError: the list cannot be read, or two rows share a label.
     """
     count = 0
     zones: dict[str, set[int]] = {}
@@ -109,12 +107,12 @@ def survey(path: Path, labels: bool = False) -> tuple[int, dict[str, set[int]]]:
         count += 1
         _expect_zone(cells, zones)
         label = cells.get("patient", "")
-        if labels and label:
+        if label:
             first = seen.setdefault(label, number)
             if first != number:
                 raise TxcalError(
                     f"{path}: rows {first} and {number} are both labelled {label!r}: give each patient its own "
-                    "label (levelling and the clinic book know patients by label); nothing was written"
+                    "label (the clinic's views, levelling and the clinic book know patients by label); nothing was written"
                 )
     return count, zones
 

@@ -14,7 +14,7 @@ from typing import Any
 from scheduler import caches, wording
 from scheduler.app.batch_files import RESERVED, Outcome, file_stem
 from scheduler.app.board import Sitting
-from scheduler.app.booking import BookedPlan, Seat, Visit, VisitRow, seated_plan, visit_rows
+from scheduler.app.booking import BookedPlan, BookedSeats, Seat, Visit, VisitRow, asked_cells, seated_plan, visit_rows
 from scheduler.app.clinic_events import clinic_event
 from scheduler.app.compiled import Filled, compile_template, fill, known, template_key
 from scheduler.app.levelling import sittings
@@ -54,7 +54,7 @@ class Settings:
     replace: bool = False  # a patient file holding another plan: cancel its events and write this one
     # By patient (the row's label, as the book knows a patient): the chair visits' seats a levelled batch
     # set (plan id None) or the book holds (for that plan id only), by the day the plan gives each.
-    seats: dict[str, tuple[str | None, dict[date, Seat]]] | None = None
+    seats: dict[str, BookedSeats] | None = None
     empty_folder: bool = False  # out_dir held nothing when the batch began: no file to read back or keep
     today: date | None = None  # nothing before today is re-timed
     relevel: bool = False  # booked visits from today on may be re-timed
@@ -415,13 +415,13 @@ def sitting_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str
         if plan.request.profile is None or plan.request.profile.path != profile:
             continue  # another clinic's chairs
         booked = settings.seats.get(booked_as(cells, name)) if settings.seats else None
-        given = booked[1] if booked is not None and booked[0] == plan.plan_id else {}
+        given = booked.seats if booked is not None and booked.plan_id == plan.plan_id else {}
+        # A booked row whose time or prefer cell changed asks for its visits from today on to move.
+        asks_again = booked is not None and booked.request is not None and booked.request != asked_cells(cells)
         patient = plan.request.patient or cells.get("patient", "")
+        chair_visits = sittings(plan, number, patient, spec.prefer)
         found.append(
-            (
-                booked_as(cells, name),
-                [_as_fixed(s, given.get(s.day), settings) for s in sittings(plan, number, patient, spec.prefer)],
-            )
+            (booked_as(cells, name), [_as_fixed(s, given.get(s.day), settings, asks_again) for s in chair_visits])
         )
     return found
 
@@ -430,10 +430,10 @@ def booked_elsewhere_sittings(settings: Settings, listed: set[str]) -> list[Sitt
     """Return the booked chair visits of patients this batch does not plan (not in the list, or their row
     failed) as fixed points: they keep their chairs, and nobody new is put on them."""
     found: list[Sitting] = []
-    for patient, (_, seats) in (settings.seats or {}).items():
+    for patient, booked in (settings.seats or {}).items():
         if patient in listed:
             continue
-        for seat in seats.values():
+        for seat in booked.seats.values():
             chair = seat.chair - 1 if seat.chair else None
             found.append(
                 Sitting(-1 - len(found), patient, seat.planned, seat.asked, seat.minutes, seat.lead, seat.tail,
@@ -442,12 +442,16 @@ def booked_elsewhere_sittings(settings: Settings, listed: set[str]) -> list[Sitt
     return found
 
 
-def _as_fixed(sitting: Sitting, seat: Seat | None, settings: Settings) -> Sitting:
-    """Return a chair visit as levelling must take it: its booked seat kept (from today on only with
-    re-levelling), and a visit before today as it is."""
+def _as_fixed(sitting: Sitting, seat: Seat | None, settings: Settings, asks_again: bool = False) -> Sitting:
+    """Return a chair visit as levelling must take it. Before today: as it is. A booked seat from today on: levelled
+    again when its row asks for another time (its `time` or `prefer` cell changed); with `--relevel`, re-timed only
+    where that lowers the day's score, and never when a coordinator's `move` placed it; else kept."""
     today = settings.today or date.min
-    if seat is not None and not (settings.relevel and seat.day >= today):
-        return dataclasses.replace(sitting, fixed=(seat.day, seat.chair - 1 if seat.chair else None, seat.start))
+    if seat is not None and not (asks_again and seat.day >= today):
+        booked = dataclasses.replace(sitting, fixed=(seat.day, seat.chair - 1 if seat.chair else None, seat.start))
+        if settings.relevel and seat.day >= today and not seat.pinned:
+            return dataclasses.replace(booked, rebook=True)
+        return booked
     if sitting.day < today:
         return dataclasses.replace(sitting, fixed=(sitting.day, None, sitting.start))
     return sitting

@@ -28,6 +28,12 @@ class Sitting:
     late: int = 0
     prefer: str | None = None  # morning, afternoon or HH:MM
     fixed: tuple[date, int | None, int] | None = None  # a booked visit: its day, chair and start, kept as they are
+    rebook: bool = False  # a booked visit levelling may re-time (--relevel) where that lowers the day's score
+
+    @property
+    def levelled(self) -> bool:
+        """Return whether levelling places this visit this run (booked visits and the past are kept as they are)."""
+        return self.fixed is None or self.rebook
 
     def window(self, opens: int) -> tuple[int, int]:
         """Return the earliest and latest chair start that keep the request (one minute for a set time)."""
@@ -106,8 +112,9 @@ class Board:
                     best = (before, chair)
         return None if best is None else best[1]
 
-    def nearest(self, job: Sitting) -> tuple[int, int] | None:
-        """Return the chair and start nearest the job's request that the day can give it, or None."""
+    def nearest(self, job: Sitting, within: int | None = None) -> tuple[int, int] | None:
+        """Return the chair and start nearest the job's request that the day can give it, or None (also when
+        none is within `within` minutes of the request)."""
         first, last = job.window(self.opens)
         asked = job.asked(self.opens)
         earliest, latest = self.opens + job.lead, self.closes - job.tail - job.minutes
@@ -125,10 +132,12 @@ class Board:
                 gap_start = max(gap_start, busy_end)
                 if low > high or (low, high) in gaps:
                     continue
+                if within is not None and (high < first - within or low > last + within):
+                    continue  # every start of the gap is farther than asked for
                 gaps.add((low, high))
                 for start in self._candidates(low, high, first, last, asked, rank):
                     key = (*rank(start), chair)
-                    if best is not None and key >= best[0]:
+                    if (best is not None and key >= best[0]) or (within is not None and key[0] > within):
                         break  # candidates come nearest first
                     if start not in nurses:
                         nurses[start] = self.nurse_ok(start)

@@ -42,8 +42,10 @@ from scheduler.app.book_file import RESTORE, Guarded, busy_message, check_file, 
 from scheduler.app.booking import (
     VISIT_COLUMNS,
     BookedPlan,
+    BookedSeats,
     Seat,
     VisitRow,
+    asked_cells,
     clock,
     minutes,
     seat_text,
@@ -242,17 +244,29 @@ class Book:
     def seats(self, plan_id: str) -> dict[date, Seat]:
         """Return a plan's booked chair visits by the day the plan gives them."""
         query = "SELECT planned, asked, day, start, chair, minutes, lead, tail, reason FROM sittings WHERE plan_id = ?"
+        pinned = set(self._moved_by_hand(plan_id))
         found = {}
         for planned, asked, day, start, chair, length, lead, tail, reason in self.db.execute(query, (plan_id,)):
             found[date.fromisoformat(planned)] = Seat(
                 date.fromisoformat(planned), minutes(asked) or 0, date.fromisoformat(day), minutes(start) or 0,
-                chair, length, lead, tail, reason,
+                chair, length, lead, tail, reason, planned in pinned,
             )  # fmt: skip
         return found
 
-    def all_seats(self) -> dict[str, tuple[str | None, dict[date, Seat]]]:
-        """Return every active plan's booked chair visits, by its patient: (plan id, seats)."""
-        return {plan.patient: (plan.plan_id, self.seats(plan.plan_id)) for plan in self.plans()}
+    def _moved_by_hand(self, plan_id: str) -> list[str]:
+        """Return the planned days of a plan's chair visits where a coordinator's move stands (not taken back)."""
+        query = (
+            "SELECT DISTINCT uid FROM history h WHERE plan_id = ? AND change = 'moved' AND command = 'move' "
+            "AND was_day IS NOT NULL AND NOT EXISTS (SELECT 1 FROM history u WHERE u.undoes = h.id)"
+        )
+        return [uid for (uid,) in self.db.execute(query, (plan_id,))]
+
+    def all_seats(self) -> dict[str, BookedSeats]:
+        """Return every active plan's booked chair visits, by its patient."""
+        return {
+            plan.patient: BookedSeats(plan.plan_id, self.seats(plan.plan_id), asked_cells(plan.cells))
+            for plan in self.plans()
+        }
 
     def seats_on(self, day: date) -> list[tuple[str, str, Seat]]:
         """Return the day's booked chair visits of active plans: (plan id, patient, seat)."""

@@ -39,6 +39,21 @@ class Seat:
     lead: int = 0
     tail: int = 0
     reason: str = ""
+    pinned: bool = False  # placed by a coordinator's `txcal move` (not taken back): levelling never re-times it
+
+
+class BookedSeats(NamedTuple):
+    """A patient's booked chair visits as a batch levels around them: the plan, its seats by the day the plan
+    gives each, and what the booked row asked for (its `time` and `prefer` cells; None: not from a book)."""
+
+    plan_id: str | None
+    seats: dict[date, Seat]
+    request: tuple[str, str] | None = None
+
+
+def asked_cells(cells: Mapping[str, str]) -> tuple[str, str]:
+    """Return what a row asks for its chair visits' times: its `time` and `prefer` cells."""
+    return cells.get("time", "").strip(), cells.get("prefer", "").strip()
 
 
 @dataclass(frozen=True, slots=True)

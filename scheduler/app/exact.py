@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time as timer
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from scheduler.app.board import Board, Sitting
@@ -57,6 +58,7 @@ def level_day_exact(
     closes: int,
     nurse_starts: int | None = None,
     seconds: float = 10.0,
+    when: date | None = None,
 ) -> tuple[DayResult, list[Sitting], Board, Solved]:
     """Level one day exactly (or as well as `seconds` allow); the greedy answer seeds the search.
 
@@ -68,7 +70,7 @@ def level_day_exact(
     except ImportError:
         raise TxcalError("--level exact needs OR-Tools: pip install 'txcal[solver]', or use --level") from None
     began = timer.perf_counter()  # the whole day, the default method's seed included, within `seconds`
-    greedy, greedy_left, _ = level_day(jobs, chairs, opens, closes, nurse_starts)
+    greedy, greedy_left, _ = level_day(jobs, chairs, opens, closes, nurse_starts, when, relevel=False)
     model = cp_model.CpModel()
     free = [job for job in jobs if job.fixed is None]
     fixed = [job for job in jobs if job.fixed is not None]
@@ -135,8 +137,14 @@ def level_day_exact(
         + sum(earlier_terms)
     )
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, seconds - (timer.perf_counter() - began))
-    solver.parameters.num_workers = 2
+    # One answer on every run: a fixed seed, workers interleaved in one thread in a fixed order, and the search
+    # bounded by CP-SAT's deterministic time (work done, not the clock; about a second each on this machine).
+    # The clock limit is only a backstop (three times the seconds) for a much slower machine.
+    solver.parameters.random_seed = 7
+    solver.parameters.num_workers = 4
+    solver.parameters.interleave_search = True
+    solver.parameters.max_deterministic_time = max(0.05, seconds - (timer.perf_counter() - began))
+    solver.parameters.max_time_in_seconds = 3 * seconds
     status = solver.solve(model)
     elapsed = timer.perf_counter() - began
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -146,7 +154,7 @@ def level_day_exact(
     if result is None:  # booked chairs left no numbering for this answer: keep the greedy one
         return greedy, greedy_left, _board(greedy, chairs, opens, closes, nurse_starts), Solved(False, elapsed)
     day, left = result
-    if score(greedy, greedy_left) < score(day, left):  # the grid kept the solver from the greedy's answer
+    if score(greedy, greedy_left) <= score(day, left):  # no better (or the grid kept the solver from it): one answer
         day, left = greedy, greedy_left
     return day, left, _board(day, chairs, opens, closes, nurse_starts), Solved(status == cp_model.OPTIMAL, elapsed)
 
@@ -155,9 +163,9 @@ def exact_solver(seconds: float) -> DaySolver:
     """Return a day solver for scheduler.app.levelling.level that solves each day with CP-SAT."""
 
     def solve(
-        jobs: list[Sitting], chairs: int, opens: int, closes: int, nurse_starts: int | None
+        jobs: list[Sitting], chairs: int, opens: int, closes: int, nurse_starts: int | None, on: date
     ) -> tuple[DayResult, list[Sitting], Board, bool | None]:
-        day, left, board, solved = level_day_exact(jobs, chairs, opens, closes, nurse_starts, seconds)
+        day, left, board, solved = level_day_exact(jobs, chairs, opens, closes, nurse_starts, seconds, on)
         return day, left, board, None if solved.too_large else solved.optimal
 
     return solve

@@ -23,20 +23,22 @@ The method, per day (deterministic, no dependency beyond Python):
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from scheduler.app.board import Board, Sitting
+from scheduler.app.repair import DayRepair, day_score
 from scheduler.model import CHAIR_KINDS, Plan, clock_minutes, starts_past_limit
 from scheduler.view_wording import exact_summary, levelling_day, levelling_summary
 
-# Levels one day (jobs, chairs, opens, closes, nurse starts): the result, what fits no chair, the
-# day's chairs, and whether the answer is known to be optimal.
-# ... and whether its answer is optimal (None: the day was too large for the solver, the default answer kept).
+# Levels one day (jobs, chairs, opens, closes, nurse starts, the day): the result, what fits no chair, the
+# day's chairs, and whether the answer is optimal (None: the day was too large for the solver, the default kept).
 DaySolver = Callable[
-    [list["Sitting"], int, int, int, "int | None"], tuple["DayResult", list["Sitting"], "Board", "bool | None"]
+    [list["Sitting"], int, int, int, "int | None", date],
+    tuple["DayResult", list["Sitting"], "Board", "bool | None"],
 ]
 
 
@@ -87,9 +89,14 @@ class DayResult:
         found = [
             (job.off_by(start, self.opens), job.day != self.day)
             for job, (_, start) in self.placed.items()
-            if job.fixed is None
+            if job.levelled
         ]
         return [minutes for minutes, other_day in found if minutes or other_day]
+
+    @property
+    def levelled(self) -> int:
+        """Return how many visits levelling placed this run (booked ones and the past are kept, not levelled)."""
+        return sum(1 for job in self.placed if job.levelled)
 
     @property
     def chairs_used(self) -> int:
@@ -112,10 +119,10 @@ class DayResult:
         return starts_past_limit([start for _, start in self.placed.values()], nurse_starts)
 
 
-def score(day: DayResult, left: list[Sitting]) -> tuple[int, int, int, int]:
-    """Return a levelled day's objective, lowest best: visits left, patients moved, minutes, the largest move."""
-    moves = day.moves()
-    return len(left), len(moves), sum(moves), max(moves, default=0)
+def score(day: DayResult, left: list[Sitting]) -> tuple[int, int, int, int, int]:
+    """Return a levelled day's objective, lowest best: visits left without a chair, patients moved, minutes, the
+    largest move, moves earlier than asked."""
+    return day_score(day.placed, left, day.opens)
 
 
 def lower_bound(minutes: int, open_minutes: int) -> int:
@@ -148,7 +155,8 @@ def _fixed_first(
     """Seat the booked jobs at their booked chair and time (a chair found for one booked without); return the
     others, and the booked jobs no chair holds at their time (they keep it, without a chair)."""
     rest, chairless = [], []
-    for job in jobs:
+    # Visits booked on a chair take it before those booked without one, which take what is free at their time.
+    for job in sorted(jobs, key=lambda j: j.fixed is None or j.fixed[1] is None):
         if job.fixed is None:
             rest.append(job)
             continue
@@ -162,15 +170,23 @@ def _fixed_first(
 
 
 def level_day(
-    jobs: list[Sitting], chairs: int, opens: int, closes: int, nurse_starts: int | None = None, day: date | None = None
+    jobs: list[Sitting],
+    chairs: int,
+    opens: int,
+    closes: int,
+    nurse_starts: int | None = None,
+    day: date | None = None,
+    relevel: bool = True,
 ) -> tuple[DayResult, list[Sitting], Board]:
     """Level one day: booked visits stay, the most patients keep their time, the rest go nearest their request.
+    Booked visits marked `rebook` start at their seats and move only by a chain that lowers the day's score
+    (with `relevel`; the exact solver levels them its own way).
 
     Returns the result, the visits no chair of the day holds, and the day's board (for visits
     moved in from other days).
     """
     on = day or (jobs[0].fixed[0] if jobs[0].fixed else jobs[0].day)
-    best: tuple[tuple[int, int, int, int], DayResult, list[Sitting], Board] | None = None
+    best: tuple[tuple[int, int, int, int, int], DayResult, list[Sitting], Board] | None = None
     apart = (False, True) if any(_flexible(job) for job in jobs) else (False,)
     for windows_apart, longest in itertools.product(apart, (False, True)):
         board = Board(chairs, opens, closes, nurse_starts)
@@ -197,6 +213,10 @@ def level_day(
     assert best is not None
     _, result, left, board = best
     _swap_in(board, result)
+    repair = DayRepair(board, result.placed, left, relevel)
+    repair.seat_left()  # the first tier first: nobody without a chair whom a chain of moves can seat
+    repair.fewer_minutes()
+    left = repair.left
     free = [job for job in jobs if job.fixed is None]
     if not any(job.fixed for job in jobs) and all(not job.prefer or ":" in job.prefer for job in jobs):
         # Every request is one time: step 2 alone, on an empty board with no nurse limit, keeps the
@@ -270,7 +290,7 @@ class Levelling:
         for day, result in sorted(self.days.items()):
             moves = result.moves()
             if moves or day in unmet:
-                lines.append(levelling_day(day, len(result.placed) - len(moves), moves, unmet.get(day, [])))
+                lines.append(levelling_day(day, result.levelled - len(moves), moves, unmet.get(day, [])))
         return lines[:most] + (
             [f"  ... and {len(lines) - most} more days (the manifest's levelled column)"] if len(lines) > most else []
         )
@@ -279,8 +299,8 @@ class Levelling:
         """Return what levelling did, in a sentence for the coordinator."""
         moves = [m for d in self.days.values() for m in d.moves()]
         text = levelling_summary(
-            sum(len(d.placed) for d in self.days.values()),
-            sum(1 for d in self.days.values() if d.placed),
+            sum(d.levelled for d in self.days.values()),
+            sum(1 for d in self.days.values() if d.levelled),
             len(moves),
             sum(moves),
             max(moves, default=0),
@@ -305,6 +325,7 @@ def level(
     hours: Callable[[date], tuple[int, int] | None],
     nurse_starts: int | None = None,
     solver: DaySolver | None = None,
+    today: date | None = None,
 ) -> Levelling:
     """Level every day of a clinic; a visit its day cannot hold moves to the nearest open day within its window.
 
@@ -316,6 +337,7 @@ def level(
         nurse_starts: at most this many chair starts in any 15 minutes (None: no limit).
         solver: levels one day instead of `level_day` and says whether its answer is optimal
             (scheduler.app.exact.exact_solver: CP-SAT).
+        today: a visit before it that no chair holds is what happened, not a conflict to solve.
     """
     pending: dict[date, list[Sitting]] = {}
     for sitting in found:
@@ -328,22 +350,21 @@ def level(
         span = hours(day)
         if span is None:
             continue  # the clinic is closed: the visits stay as planned, each plan's conflict says so
-        if solver is None:
-            placed, left, boards[day] = level_day(jobs, chairs, *span, nurse_starts, day)
-        else:
-            placed, left, boards[day], optimal = solver(jobs, chairs, *span, nurse_starts)
+        placed, left, boards[day], optimal = _level_one(jobs, chairs, span, nurse_starts, day, solver)
+        if solver is not None:
             result.solved.append(optimal)
         result.days[day] = placed
         for job in left:
             if job.fixed is not None:  # booked: it keeps its day and time, without a chair
-                result.unfit.append(job)
+                if today is None or job.fixed[0] >= today:
+                    result.unfit.append(job)
                 result.seats[job.row, job.day] = (job.fixed[0], None, job.fixed[2])
             elif _another_day(job, day, pending, result, boards, hours) is None:
                 result.unfit.append(job)
     for day, placed in result.days.items():
         for job, (chair, start) in placed.placed.items():
             result.seats[job.row, job.day] = (day, chair, start)
-            if job.prefer:
+            if job.prefer and job.levelled:
                 result.preferences += 1
                 met = placed.opens and job.off_by(start, placed.opens) == 0
                 result.honoured += bool(met)
@@ -352,6 +373,57 @@ def level(
             if day != job.day:
                 result.moved.append((job, day))
     return result
+
+
+def _level_one(
+    jobs: list[Sitting],
+    chairs: int,
+    span: tuple[int, int],
+    nurse_starts: int | None,
+    day: date,
+    solver: DaySolver | None,
+) -> tuple[DayResult, list[Sitting], Board, bool | None]:
+    """Level one day. Booked visits levelling may re-time (`rebook`) move only where that lowers the day's score:
+    an unchanged day keeps every booked time, run after run. The default method moves them by chains from their
+    seats; the exact solver's answer with them free is taken only when it scores lower than with them kept."""
+
+    def solve(day_jobs: list[Sitting]) -> tuple[DayResult, list[Sitting], Board, bool | None]:
+        if solver is None:
+            return (*level_day(day_jobs, chairs, *span, nurse_starts, day), None)
+        return solver(day_jobs, chairs, *span, nurse_starts, day)
+
+    kept = solve(jobs)
+    if solver is None or not any(job.rebook for job in jobs):
+        return kept
+    freed = {dataclasses.replace(job, fixed=None, rebook=False): job.fixed for job in jobs if job.rebook}
+    free = solve([job for job in jobs if not job.rebook] + list(freed))
+    if score(free[0], free[1]) >= score(kept[0], kept[1]):
+        return kept
+    _booked_chairs(free[0], free[2], freed)
+    return free
+
+
+_MUST = 10**6  # a vote of a visit kept where it was booked: it is on that chair, whatever the others' votes
+
+
+def _booked_chairs(result: DayResult, board: Board, booked: dict[Sitting, tuple[date, int | None, int] | None]) -> None:
+    """Number a re-levelled day's chairs so that visits still at their booked time keep their booked chair where
+    they can (chairs are alike: renumbering changes no time), so a day sheet shows only what changed."""
+    votes: dict[tuple[int, int], int] = {}
+    for job, (chair, start) in result.placed.items():
+        seat = job.fixed or booked.get(job)
+        if seat is not None and seat[1] is not None and seat[2] == start:
+            votes[chair, seat[1]] = votes.get((chair, seat[1]), 0) + (_MUST if job.fixed else 1)
+    lane_to: dict[int, int] = {}
+    for (lane, chair), _ in sorted(votes.items(), key=lambda item: (-item[1], item[0])):
+        if lane not in lane_to and chair not in lane_to.values() and chair < len(board.lanes):
+            lane_to[lane] = chair
+    spare = iter(sorted(set(range(len(board.lanes))) - set(lane_to.values())))
+    for lane in range(len(board.lanes)):
+        if lane not in lane_to:
+            lane_to[lane] = next(spare)
+    board.lanes = [board.lanes[lane] for lane in sorted(range(len(board.lanes)), key=lambda lane: lane_to[lane])]
+    result.placed = {job: (lane_to[chair], start) for job, (chair, start) in result.placed.items()}
 
 
 def _another_day(

@@ -18,7 +18,7 @@ from types import TracebackType
 from scheduler.app.batch_files import CLINIC_FILE, CLINIC_PLAN
 from scheduler.app.batch_rows import Settings, plan_chunk
 from scheduler.app.book import Book
-from scheduler.app.booking import BookedPlan
+from scheduler.app.booking import BookedPlan, BookedSeats
 from scheduler.errors import TxcalError
 from scheduler.files import read_existing, write_atomic
 from scheduler.inputs.plan_spec import cached_profile
@@ -131,7 +131,7 @@ def write_again(
     files.keep(calendar, calendar.with_suffix(".html"), calendar.with_suffix(".pdf"), fhir, clinic)
     settings = Settings(
         calendar.parent, stamp, book.file(booked.list).parent, profile=profile_path, today=today, book=True,
-        seats={booked.patient: (booked.plan_id, book.seats(booked.plan_id))}, handouts=handout,
+        seats={booked.patient: BookedSeats(booked.plan_id, book.seats(booked.plan_id))}, handouts=handout,
         fhir=fhir.is_file(), list_name=booked.list, book_dir=book.folder,
         released={booked.plan_id: released} if released else book.released(),
     )  # fmt: skip

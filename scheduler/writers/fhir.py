@@ -68,20 +68,26 @@ def render_bundle(plan: Plan) -> dict[str, Any]:
     requests: list[dict[str, Any]] = []
     request_of: dict[str, str] = {}  # event uid -> the fullUrl of the ServiceRequest its Appointment is based on
     orders_of: dict[str, str] = {}  # event kind -> the fullUrl of its first MedicationRequest (a Task's focus)
+    stopped = orders.stopped(plan)
     for (kind, name, _, every), members in groups.items():
         url = _urn(uids(f"fhir/request/{kind}/{name}/{every}"))
+        # A stop ends the series it cut: every one but those a switch replaced (another series of the kind after).
+        ended = stopped and not any(
+            k[0] == kind and other[0].first_day > members[-1].first_day for k, other in groups.items()
+        )
         if kind in orders.MEDICATION_KINDS:
-            requests.append({"fullUrl": url, "resource": orders.medication_request(plan, members, every, subject)})
+            order = orders.medication_request(plan, members, every, subject, ended)
+            requests.append({"fullUrl": url, "resource": order})
             orders_of.setdefault(kind, url)
             series = _urn(uids(f"fhir/series/{kind}/{name}/{every}"))
-            requests.append({"fullUrl": series, "resource": orders.series_request(plan, members, url, subject)})
+            requests.append({"fullUrl": series, "resource": orders.series_request(plan, members, url, subject, ended)})
             url = series
         else:
-            requests.append({"fullUrl": url, "resource": orders.service_request(plan, members, subject)})
+            requests.append({"fullUrl": url, "resource": orders.service_request(members, subject, ended)})
         request_of.update((e.uid, url) for e in members)
     focus = orders_of.get("chemotherapy") or orders_of.get("infusion")  # what the product check comes before
     requests += [
-        {"fullUrl": _urn(e.uid), "resource": orders.task(plan, e, subject, focus)}
+        {"fullUrl": _urn(e.uid), "resource": orders.task(e, subject, focus, stopped)}
         for e in plan.events
         if e.audience == "clinic"
     ]
@@ -100,7 +106,7 @@ def render_bundle(plan: Plan) -> dict[str, Any]:
     last = max((e.last_day for e in plan.events), default=plan.request.start)
     careplan: dict[str, Any] = {
         "resourceType": "CarePlan",
-        "status": orders.status("CarePlan", events, orders.stopped(plan)),
+        "status": orders.status("CarePlan", events, stopped),
         "intent": "plan",
         "title": plan.regimen.title,
         "description": f"{wording.schedule_text(plan)}. {wording.horizon_text(plan.reach)}",

@@ -27,34 +27,35 @@ SERVICE_KINDS = frozenset({"collection", "monitoring", "lab", "visit", "imaging"
 
 # Where a series stands, from its events' records: one rule, worded per resource type below.
 _LIFECYCLE = {
-    "MedicationRequest": {"draft": "draft", "active": "active", "completed": "completed"},
+    "MedicationRequest": {"draft": "draft", "active": "active", "completed": "completed"},  # ended: see status
     "ServiceRequest": {"draft": "draft", "active": "active", "completed": "completed", "ended": "revoked"},
     "CarePlan": {"draft": "draft", "active": "active", "completed": "completed", "ended": "revoked"},
     "Task": {"draft": "requested", "active": "in-progress", "completed": "completed", "ended": "cancelled"},
 }
 
 
-def lifecycle(members: Sequence[PlannedEvent], stopped: bool) -> str:
-    """Return where a series stands: draft, active (some given), completed (all done) or ended (stopped, all held)."""
+def lifecycle(members: Sequence[PlannedEvent], ended: bool) -> str:
+    """Return where a series stands: draft, active (some given), completed (all done), or ended (cut by a
+    stop, or every visit held)."""
     given = any(e.status == "given" for e in members)
     done = all(e.status in ("given", "held") for e in members)
-    if done and given:
-        return "completed"
-    if stopped or done:
+    if ended or (done and not given):
         return "ended"
+    if done:
+        return "completed"
     return "active" if given else "draft"
 
 
-def status(resource_type: str, members: Sequence[PlannedEvent], stopped: bool) -> str:
+def status(resource_type: str, members: Sequence[PlannedEvent], ended: bool) -> str:
     """Return a resource's R4 status for a series: a MedicationRequest ended after a dose is stopped, before any cancelled."""
-    stage = lifecycle(members, stopped)
+    stage = lifecycle(members, ended)
     if resource_type == "MedicationRequest" and stage == "ended":
         return "stopped" if any(e.status == "given" for e in members) else "cancelled"
     return _LIFECYCLE[resource_type][stage]
 
 
 def stopped(plan: Plan) -> bool:
-    """Return whether the records stop the treatment."""
+    """Return whether the records stop the treatment (the engine plans nothing after the stop's day)."""
     return any(r.kind == "stop" for r in plan.request.records)
 
 
@@ -101,7 +102,7 @@ def _notes(texts: list[str]) -> list[dict[str, str]]:
 
 
 def medication_request(
-    plan: Plan, members: list[PlannedEvent], every: int | None, subject: dict[str, str]
+    plan: Plan, members: list[PlannedEvent], every: int | None, subject: dict[str, str], ended: bool
 ) -> dict[str, Any]:
     """Return the MedicationRequest of a series of doses (or of a pathway step given on days in a row)."""
     first = members[0]
@@ -143,7 +144,7 @@ def medication_request(
         notes.append(f"{wording.plural(len(beyond), 'dose')} of {len(members)}: {line}")
     resource: dict[str, Any] = {
         "resourceType": "MedicationRequest",
-        "status": status("MedicationRequest", members, stopped(plan)),
+        "status": status("MedicationRequest", members, ended),
         "intent": "plan",
         "medicationCodeableConcept": {"text": name},
         "subject": subject,
@@ -154,12 +155,14 @@ def medication_request(
     return resource
 
 
-def series_request(plan: Plan, members: list[PlannedEvent], order_url: str, subject: dict[str, str]) -> dict[str, Any]:
+def series_request(
+    plan: Plan, members: list[PlannedEvent], order_url: str, subject: dict[str, str], ended: bool
+) -> dict[str, Any]:
     """Return the ServiceRequest for the visits that give a MedicationRequest: what its Appointments are based on."""
     first = members[0]
     return {
         "resourceType": "ServiceRequest",
-        "status": status("ServiceRequest", members, stopped(plan)),
+        "status": status("ServiceRequest", members, ended),
         "intent": "plan",
         "code": {"text": f"Visits to give {event_product(plan, first)}"},
         "subject": subject,
@@ -169,12 +172,12 @@ def series_request(plan: Plan, members: list[PlannedEvent], order_url: str, subj
     }
 
 
-def service_request(plan: Plan, members: list[PlannedEvent], subject: dict[str, str]) -> dict[str, Any]:
+def service_request(members: list[PlannedEvent], subject: dict[str, str], ended: bool) -> dict[str, Any]:
     """Return the ServiceRequest of a non-drug step or linked visit (collection, monitoring, labs, ...)."""
     first = members[0]
     return {
         "resourceType": "ServiceRequest",
-        "status": status("ServiceRequest", members, stopped(plan)),
+        "status": status("ServiceRequest", members, ended),
         "intent": "plan",
         "code": {"text": first.name},
         "subject": subject,
@@ -183,11 +186,11 @@ def service_request(plan: Plan, members: list[PlannedEvent], subject: dict[str, 
     }
 
 
-def task(plan: Plan, event: PlannedEvent, subject: dict[str, str], focus: str | None) -> dict[str, Any]:
+def task(event: PlannedEvent, subject: dict[str, str], focus: str | None, ended: bool) -> dict[str, Any]:
     """Return a clinic's task (the product check before chemotherapy) as a Task due on its day."""
     resource: dict[str, Any] = {
         "resourceType": "Task",
-        "status": status("Task", [event], stopped(plan)),
+        "status": status("Task", [event], ended),
         "intent": "plan",
         "description": event.name,
         "for": subject,

@@ -63,6 +63,18 @@ STATUSES = {
              "on-hold", "failed", "completed", "entered-in-error"},
 }  # fmt: skip
 PARTICIPATION = {"accepted", "declined", "tentative", "needs-action"}
+# The UCUM codes txcal writes, each checked valid by a UCUM validator (10*9{cells}: 10^9 with an annotation).
+UCUM_CODES = {"mg", "mg/kg", "mg/m2", "[U]", "10*9{cells}"}
+
+
+def _quantities(node: Any) -> list[dict[str, Any]]:
+    """Return every UCUM Quantity under node."""
+    if isinstance(node, list):
+        return [q for item in node for q in _quantities(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [node] if node.get("system") == "http://unitsofmeasure.org" else []
+    return found + [q for value in node.values() for q in _quantities(value)]
 
 
 def _references(node: Any, path: str) -> list[tuple[str, str]]:
@@ -90,6 +102,9 @@ def r4_problems(bundle: dict[str, Any]) -> list[str]:
                 problems.append(f"{where}: {path} -> {reference} is not in the Bundle")
             elif (allowed := REFERENCE_TARGETS[path]) is not None and types[reference] not in allowed:
                 problems.append(f"{where}: {path} -> {types[reference]}, R4 allows {sorted(allowed)}")
+        for quantity in _quantities(resource):
+            if quantity.get("code") not in UCUM_CODES or not isinstance(quantity.get("value"), (int, float)):
+                problems.append(f"{where}: {quantity} is not a UCUM quantity this test knows")
         if kind in STATUSES and resource.get("status") not in STATUSES[kind]:
             problems.append(f"{where}: status {resource.get('status')!r} is not in R4's value set")
         if kind == "Appointment":
@@ -183,9 +198,6 @@ def test_statuses_follow_the_records(txcal, tmp_path):
     assert txcal(f"record new keytruda --every 3w --start 2026-12-01 --doses 3 -f {plan}").exit_code == 0
     assert txcal(f"record given -f {plan} 1 2026-12-01").exit_code == 0
     data = json.loads(txcal(f"plan --plan-file {plan} --format fhir").stdout)
-    assert [a["participant"][0]["status"] for a in _resources(data, "Appointment")] == [
-        "accepted", "needs-action", "needs-action"  # a proposed visit awaits the patient's answer
-    ]  # fmt: skip
     assert (_resources(data, "CarePlan")[0]["status"], _resources(data, "MedicationRequest")[0]["status"]) == (
         "active", "active"
     )  # fmt: skip
@@ -202,6 +214,16 @@ def test_statuses_follow_the_records(txcal, tmp_path):
     data = json.loads(txcal(f"plan --plan-file {done} --format fhir").stdout)
     assert _resources(data, "CarePlan")[0]["status"] == "completed"
     assert _resources(data, "MedicationRequest")[0]["status"] == "completed"
+
+
+def test_a_proposed_visits_patient_needs_action_and_a_given_ones_accepted(txcal, tmp_path):
+    plan = tmp_path / "a.toml"
+    assert txcal(f"record new keytruda --every 3w --start 2026-12-01 --doses 3 -f {plan}").exit_code == 0
+    assert txcal(f"record given -f {plan} 1 2026-12-01").exit_code == 0
+    data = json.loads(txcal(f"plan --plan-file {plan} --format fhir").stdout)
+    assert [a["participant"][0]["status"] for a in _resources(data, "Appointment")] == [
+        "accepted", "needs-action", "needs-action"  # a proposed visit awaits the patient's answer
+    ]  # fmt: skip
 
 
 def test_every_order_names_its_product_after_an_iv_to_sc_switch(txcal, p017):

@@ -86,6 +86,17 @@ def _quantity(dose: Dose) -> dict[str, Any] | None:
     return {"value": dose.amount, "unit": unit, "system": UCUM, "code": code}
 
 
+def _range(dose: Dose) -> dict[str, Any] | None:
+    """Return a text dose's range as UCUM quantities (afami-cel's cells: 10*9{cells}), or None when it has none."""
+    if dose.span is None:
+        return None
+    low, high, unit = dose.span
+    return {
+        bound: {"value": value, "unit": unit, "system": UCUM, "code": unit}
+        for bound, value in (("low", low), ("high", high))
+    }
+
+
 def _period(days: int) -> tuple[int, str]:
     """Return an interval in days as a FHIR period and unit: whole weeks in "wk", else days."""
     return (days // 7, "wk") if days % 7 == 0 else (days, "d")
@@ -131,12 +142,12 @@ def medication_request(
     notes = []
     if first.dosage is None:
         notes.append(f"No source read gives this dose: the care team sets it. {CONFIRM}")
+    elif (quantity := _quantity(first.dosage)) is not None:
+        dosage["doseAndRate"] = [{"doseQuantity": quantity}]
     else:
-        quantity = _quantity(first.dosage)
-        if quantity is not None:
-            dosage["doseAndRate"] = [{"doseQuantity": quantity}]
-        else:
-            notes.append(f"The dose as the label states it: {dose_text(first.dosage)}.")
+        if (span := _range(first.dosage)) is not None:
+            dosage["doseAndRate"] = [{"doseRange": span}]
+        notes.append(f"The dose as the label states it: {dose_text(first.dosage)}.")
     notes += [fact_line(f) for f in first.facts if f.kind in ("weight", "unconfirmed")]
     beyond = [e for e in members if e.beyond_label]
     if beyond:  # the first such dose's line says from when; the count says how many

@@ -6,7 +6,7 @@ dosing series is a ServiceRequest whose supportingInfo is the MedicationRequest.
 its product, brand and generic: the SC forms are other products than the IV ones ("Do not
 substitute TECENTRIQ HYBREZA for or with intravenous atezolizumab products", Hybreza label
 section 2). Statuses follow the records: given, held and a stop. No RxNorm code is claimed: no
-source read for the templates gives one.
+source read says which of a product's codes an order carries (docs/clinical-facts.md).
 """
 
 from __future__ import annotations

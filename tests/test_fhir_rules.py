@@ -191,6 +191,13 @@ def test_a_given_all_day_dose_runs_midnight_to_midnight_in_the_plans_zone(txcal,
     assert given["status"] == "fulfilled"
     assert (given["start"], given["end"]) == ("2026-12-01T00:00:00-05:00", "2026-12-02T00:00:00-05:00")
     assert (planned["start"], planned["end"]) == ("2026-12-22T00:00:00-05:00", "2026-12-23T00:00:00-05:00")
+    bare = tmp_path / "b.toml"  # no zone anywhere: a recorded day in UTC, and the comment says so
+    assert txcal(f"record new atezolizumab --every 3w --start 2026-12-01 --doses 2 -f {bare}").exit_code == 0
+    assert txcal(f"record given -f {bare} 1 2026-12-01").exit_code == 0
+    given, planned = _resources(json.loads(txcal(f"plan --plan-file {bare} --format fhir").stdout), "Appointment")
+    assert (given["start"], given["end"]) == ("2026-12-01T00:00:00+00:00", "2026-12-02T00:00:00+00:00")
+    assert "No time zone was given" in given["comment"]
+    assert "start" not in planned and planned["status"] == "proposed"  # R4 lets a proposed visit have none
 
 
 def test_statuses_follow_the_records(txcal, tmp_path):

@@ -42,8 +42,7 @@ SOURCE_MARKS = (
 )
 
 
-# Weight-based doses are rounded half up to this step of their unit: the precision txcal shows.
-# The pharmacy prepares the dose and may round it further.
+# Weight-based doses are rounded half up to this step of their unit (the precision txcal shows); the pharmacy may round further.
 ROUNDING = Decimal("0.1")
 
 
@@ -57,6 +56,7 @@ class Dose:
     max: float | None = None
     with_: str | None = None
     text: str | None = None
+    span: tuple[float, float, str] | None = None  # a text dose's (low, high, UCUM unit) for a machine to read
 
     @property
     def weight_based(self) -> bool:

@@ -121,11 +121,15 @@ def test_what_fhir_cannot_say_is_kept_as_text_and_a_note(txcal):
     data = json.loads(txcal("plan afami-cel --start 2027-01-04 --format fhir").stdout)
     infusion = next(
         e["resource"] for e in data["entry"]
-        if e["resource"]["resourceType"] == "MedicationRequest" and "infusion" in e["resource"]["medicationCodeableConcept"]["text"]
+        if e["resource"]["resourceType"] == "MedicationRequest" and "Tecelra" in e["resource"]["medicationCodeableConcept"]["text"]
     )  # fmt: skip
     dosage = infusion["dosageInstruction"][0]
-    assert "doseAndRate" not in dosage and "MAGE-A4 TCR+ T cells" in dosage["text"]
-    assert any("no UCUM form here" in n["text"] for n in infusion["note"])
+    # The label's range of cells in UCUM (10*9{cells} is valid UCUM), and its words as the label says them.
+    cells = {"unit": "10*9{cells}", "system": "http://unitsofmeasure.org", "code": "10*9{cells}"}
+    assert dosage["doseAndRate"] == [{"doseRange": {"low": {"value": 2.68, **cells}, "high": {"value": 10.0, **cells}}}]
+    assert "MAGE-A4 TCR+ T cells" in dosage["text"]
+    assert any("as the label states it" in n["text"] for n in infusion["note"])
+    assert not any("UCUM" in n["text"] for n in infusion["note"])
     chemo = next(
         e["resource"] for e in data["entry"]
         if e["resource"]["resourceType"] == "MedicationRequest" and "Fludarabine" in e["resource"]["medicationCodeableConcept"]["text"]

@@ -90,6 +90,11 @@ BROKEN = [
         'day = 0\nlength = "1h"\n\n[[sources]]\nid = "s"\naddress = "x"\nsupports = "y"\nmark = "label"\n',
         ["steps[1].day: expected a non-zero day number (there is no Day 0), got 0"],
     ),
+    (
+        "a text dose's range half given",
+        GOOD_TEMPLATE.format(id="case").replace('amount = 100, unit = "mg"', 'text = "1 to 2 × 10⁹ cells", low = 1'),
+        ["schedules[1].dose: a text dose's range needs low, high and ucum together"],
+    ),
     ("not TOML", "schema = 1\nid = \n", ["not valid TOML: Invalid value (at line 2, column 6)"]),
 ]
 

@@ -65,7 +65,13 @@ def _read_dose(table: TableReader | None) -> Dose | None:
     if table.has("text"):
         if any(table.has(k) for k in ("amount", "unit", "per", "max", "with")):
             table.problems.append(f"{table.where}: give either text or amount and unit, not both")
-        return Dose(text=table.text("text"))
+        low, high, ucum = table.number("low"), table.number("high"), table.text("ucum") or None
+        if (low is None, high is None, ucum is None) not in ((True, True, True), (False, False, False)):
+            table.problems.append(f"{table.where}: a text dose's range needs low, high and ucum together")
+        elif low is not None and high is not None and low > high:
+            table.problems.append(f"{table.where}: a text dose's range has low above high")
+        span = None if low is None or high is None or ucum is None else (low, high, ucum)
+        return Dose(text=table.text("text"), span=span)
     amount = table.number("amount", required=True)
     unit = table.text("unit", required=True)
     per = table.choice("per", ("kg", "m²")) or None
@@ -89,7 +95,7 @@ def _read_notes(table: TableReader | None) -> Notes:
 
 
 _NOTE_KEYS = {"expect", "report", "call", "missed", "clinician", "sources"}
-_DOSE_KEYS = {"amount", "unit", "per", "max", "with", "text"}
+_DOSE_KEYS = {"amount", "unit", "per", "max", "with", "text", "low", "high", "ucum"}
 
 
 def _minutes(table: TableReader, key: str, required: bool = False) -> int | None:

@@ -1,62 +1,39 @@
 """A plan as a FHIR R4 (4.0.1) Bundle of type collection, JSON: for an EHR or a FHIR tool to import and review.
 
 One Patient (only the label the user gave: no invented identifier), one CarePlan (the regimen, its
-schedule and sources as notes, an activity per request), a MedicationRequest per drug and schedule
-(intent plan, status draft; the drug as text: no RxNorm code is verified in the templates, so none
-is claimed; timing.repeat with frequency, period, bounds, count and the infusion length; the dose
-in UCUM), a ServiceRequest per non-drug step (collection, monitoring) and linked visit (labs,
-provider visits, imaging), and an Appointment per visit the patient comes to (start and end with
-their offsets; an all-day visit as a requested period), its status from the records and the
-clinic book: proposed, booked (the book holds it), fulfilled (given) or cancelled (held). Every fullUrl is `urn:uuid:` of the same uuid5 scheme as
-the calendar's event UIDs, so a rerun writes the same bytes. What FHIR cannot say of a step (a dose
-given only as text) is kept as text and a note; nothing is invented.
+schedule and sources as notes, an activity per request), the orders of `fhir_orders` (a
+MedicationRequest and the ServiceRequest of its visits per drug and schedule, a ServiceRequest per
+non-drug step and linked visit, a Task per clinic task), and an Appointment per visit the patient
+comes to, based on its ServiceRequest. An Appointment's status comes from the records and the
+clinic book: proposed, booked (the book holds it), fulfilled (given) or cancelled (held); its
+comment carries what the clinic's other views warn of (a move, a closed day, a dose past the label's
+duration). Every fullUrl is `urn:uuid:` of the same uuid5 scheme as the calendar's event UIDs, so a
+rerun writes the same bytes. What FHIR cannot say of a step is kept as text and a note.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from scheduler import wording
 from scheduler.identity import EventUids
-from scheduler.model import Dose, Plan, PlannedEvent
-from scheduler.wording import dose_text, fact_line
+from scheduler.model import Plan, PlannedEvent
+from scheduler.wording import fact_line
+from scheduler.writers import fhir_orders as orders
 from scheduler.writers.registry import Rendered, View
 
 PLAN_TAG = "urn:txcal:plan"  # the Bundle's tag system: its code is the plan id (the output-file policy reads it)
-UCUM = "http://unitsofmeasure.org"
-_UCUM_UNITS = {"mg": "mg", "mg/kg": "mg/kg", "mg/m²": "mg/m2", "units": "[U]"}
-# Non-drug steps and linked visits become ServiceRequests; a watch period brings nobody in.
-# The kinds ordered as a medication (a MedicationRequest): what takes a chair is another rule (model.CHAIR_KINDS).
-_MEDICATION_KINDS = frozenset({"dose", "chemotherapy", "infusion"})
-_SERVICE_KINDS = frozenset({"collection", "monitoring", "lab", "visit", "imaging", "milestone"})
 _OWNER = re.compile(rb'"system": "urn:txcal:plan",\s*"code": "([\w.@-]+)"')
+# What the clinic's other views warn of beside a move: worded once, in scheduler.wording.
+_WARNING_FACTS = ("beyond-label", "monitoring-closed")
 
 
 def _urn(uid: str) -> str:
     return "urn:uuid:" + uid.removesuffix("@txcal")
-
-
-def _quantity(dose: Dose) -> dict[str, Any] | None:
-    """Return a dose as a UCUM quantity, or None when it is text or its unit has no UCUM code here."""
-    if dose.amount is None:
-        return None
-    unit = f"{dose.unit}/{dose.per}" if dose.per else dose.unit
-    code = _UCUM_UNITS.get(unit)
-    if code is None:
-        return None
-    return {"value": dose.amount, "unit": unit, "system": UCUM, "code": code}
-
-
-def _period(days: int) -> tuple[int, str]:
-    """Return an interval in days as a FHIR period and unit: whole weeks in "wk", else days."""
-    return (days // 7, "wk") if days % 7 == 0 else (days, "d")
-
-
-def _moment(value: date | datetime) -> str:
-    return value.isoformat()
 
 
 def _every_days(event: PlannedEvent) -> int | None:
@@ -70,6 +47,12 @@ def _status(event: PlannedEvent, booked: frozenset[str]) -> str:
     return "booked" if event.uid in booked else "proposed"
 
 
+def _zone(plan: Plan) -> str | None:
+    """Return the plan's time zone (its own, else its clinic's), or None when it has none."""
+    profile = plan.request.profile
+    return plan.request.tz or (profile.timezone if profile else None)
+
+
 def render_bundle(plan: Plan) -> dict[str, Any]:
     """Return the plan as a FHIR R4 Bundle (a dict ready for JSON)."""
     uids = EventUids(plan.plan_id)
@@ -79,24 +62,40 @@ def render_bundle(plan: Plan) -> dict[str, Any]:
     events = [e for e in plan.events if e.audience == "patient" and e.kind != "watch"]
     groups: dict[tuple[str, str, str, int | None], list[PlannedEvent]] = {}
     for event in events:
-        if event.kind in _MEDICATION_KINDS or event.kind in _SERVICE_KINDS:
+        if event.kind in orders.MEDICATION_KINDS or event.kind in orders.SERVICE_KINDS:
             key = (event.kind, event.name, wording.event_dose(event), _every_days(event))
             groups.setdefault(key, []).append(event)
     requests: list[dict[str, Any]] = []
-    request_of: dict[str, str] = {}  # event uid -> the fullUrl of its request
+    request_of: dict[str, str] = {}  # event uid -> the fullUrl of the ServiceRequest its Appointment is based on
+    orders_of: dict[str, str] = {}  # event kind -> the fullUrl of its first MedicationRequest (a Task's focus)
+    stopped = orders.stopped(plan)
     for (kind, name, _, every), members in groups.items():
         url = _urn(uids(f"fhir/request/{kind}/{name}/{every}"))
-        resource = (
-            _medication_request(plan, members, every, subject)
-            if kind in _MEDICATION_KINDS
-            else _service_request(members, subject)
+        # A stop ends the series it cut: every one but those a switch replaced (another series of the kind after).
+        ended = stopped and not any(
+            k[0] == kind and other[0].first_day > members[-1].first_day for k, other in groups.items()
         )
-        requests.append({"fullUrl": url, "resource": resource})
+        if kind in orders.MEDICATION_KINDS:
+            order = orders.medication_request(plan, members, every, subject, ended)
+            requests.append({"fullUrl": url, "resource": order})
+            orders_of.setdefault(kind, url)
+            series = _urn(uids(f"fhir/series/{kind}/{name}/{every}"))
+            requests.append({"fullUrl": series, "resource": orders.series_request(plan, members, url, subject, ended)})
+            url = series
+        else:
+            requests.append({"fullUrl": url, "resource": orders.service_request(members, subject, ended)})
         request_of.update((e.uid, url) for e in members)
+    focus = orders_of.get("chemotherapy") or orders_of.get("infusion")  # what the product check comes before
+    requests += [
+        {"fullUrl": _urn(e.uid), "resource": orders.task(e, subject, focus, stopped)}
+        for e in plan.events
+        if e.audience == "clinic"
+    ]
+    zone = _zone(plan)
     appointments = [
         {
             "fullUrl": _urn(event.uid),
-            "resource": _appointment(event, patient_url, request_of.get(event.uid), plan.booked),
+            "resource": _appointment(event, patient_url, request_of.get(event.uid), plan.booked, zone),
         }
         for event in events
     ]
@@ -107,7 +106,7 @@ def render_bundle(plan: Plan) -> dict[str, Any]:
     last = max((e.last_day for e in plan.events), default=plan.request.start)
     careplan: dict[str, Any] = {
         "resourceType": "CarePlan",
-        "status": "active" if any(e.status == "given" for e in plan.events) else "draft",
+        "status": orders.status("CarePlan", events, stopped),
         "intent": "plan",
         "title": plan.regimen.title,
         "description": f"{wording.schedule_text(plan)}. {wording.horizon_text(plan.reach)}",
@@ -130,84 +129,43 @@ def render_bundle(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _medication_request(
-    plan: Plan, members: list[PlannedEvent], every: int | None, subject: dict[str, str]
+def _comment(event: PlannedEvent, zone: str | None) -> str:
+    """Return what the clinic's views say of an event: why it moved, a closed day, past the label, no zone."""
+    lines = [wording.event_reason(event), wording.event_conflict(event)]
+    lines += [fact_line(f) for f in event.facts if f.kind in _WARNING_FACTS]
+    if event.all_day and zone is None and event.status != "planned":
+        lines.append("No time zone was given: the day is shown from midnight to midnight UTC.")
+    return " ".join(line if line.endswith(".") else line + "." for line in dict.fromkeys(lines) if line)
+
+
+def _appointment(
+    event: PlannedEvent, patient_url: str, request: str | None, booked: frozenset[str], zone: str | None
 ) -> dict[str, Any]:
-    first = members[0]
-    repeat: dict[str, Any] = {
-        "boundsPeriod": {"start": members[0].first_day.isoformat(), "end": members[-1].first_day.isoformat()},
-        "count": len(members),
-    }
-    if every is not None:
-        period, unit = _period(every)
-        repeat.update(frequency=1, period=period, periodUnit=unit)
-    elif len(members) > 1:  # a pathway step given on several days in a row
-        repeat.update(frequency=1, period=1, periodUnit="d")
-    if first.minutes:
-        repeat.update(duration=first.minutes, durationUnit="min")
-    dosage: dict[str, Any] = {
-        "text": f"{wording.event_dose(first)} {first.route}".strip() or first.name,
-        "timing": {"repeat": repeat},
-    }
-    if first.route:
-        dosage["route"] = {"text": first.route}
-    notes = []
-    if first.dosage is not None:
-        quantity = _quantity(first.dosage)
-        if quantity is not None:
-            dosage["doseAndRate"] = [{"doseQuantity": quantity}]
-        else:
-            notes.append(f"The dose has no UCUM form here and is given as text: {dose_text(first.dosage)}.")
-    notes += [fact_line(f) for f in first.facts if f.kind in ("weight", "unconfirmed")]
-    resource: dict[str, Any] = {
-        "resourceType": "MedicationRequest",
-        "status": "draft",
-        "intent": "plan",
-        "medicationCodeableConcept": {"text": first.name if plan.regimen.steps else plan.regimen.drug},
-        "subject": subject,
-        "dosageInstruction": [dosage],
-    }
-    if notes:
-        resource["note"] = [{"text": text} for text in notes]
-    return resource
-
-
-def _service_request(members: list[PlannedEvent], subject: dict[str, str]) -> dict[str, Any]:
-    first = members[0]
-    end = members[-1].last_day
-    return {
-        "resourceType": "ServiceRequest",
-        "status": "draft",
-        "intent": "plan",
-        "code": {"text": first.name},
-        "subject": subject,
-        "occurrencePeriod": {"start": first.first_day.isoformat(), "end": end.isoformat()},
-        "note": [{"text": f"{len(members)} visit{'s' if len(members) != 1 else ''} ({first.kind})"}],
-    }
-
-
-def _appointment(event: PlannedEvent, patient_url: str, request: str | None, booked: frozenset[str]) -> dict[str, Any]:
-    participants: list[dict[str, Any]] = [{"actor": {"reference": patient_url}, "status": "accepted"}]
+    status = _status(event, booked)
+    # R4's ParticipationStatus: a proposed visit awaits the patient's answer; a booked one is accepted.
+    answer = "needs-action" if status == "proposed" else "accepted"
+    participants: list[dict[str, Any]] = [{"actor": {"reference": patient_url}, "status": answer}]
     if event.location:
         participants.append({"actor": {"display": event.location}, "status": "accepted"})
-    resource: dict[str, Any] = {
-        "resourceType": "Appointment",
-        "status": _status(event, booked),
-        "description": event.name,
-    }
+    resource: dict[str, Any] = {"resourceType": "Appointment", "status": status, "description": event.name}
     if isinstance(event.start, datetime) and isinstance(event.end, datetime):
-        resource["start"] = _moment(event.start)
-        resource["end"] = _moment(event.end)
+        resource["start"] = event.start.isoformat()
+        resource["end"] = event.end.isoformat()
         minutes = int((event.end - event.start).total_seconds() // 60)
         if minutes > 0:
             resource["minutesDuration"] = minutes
-    else:  # an all-day visit: the days asked for (an Appointment's start is an instant)
+    else:  # an all-day visit: the days asked for, and (R4 app-3) midnight to midnight in the plan's zone
         resource["requestedPeriod"] = [{"start": event.first_day.isoformat(), "end": event.last_day.isoformat()}]
+        if zone is not None or status != "proposed":
+            tz = ZoneInfo(zone or "UTC")
+            resource["start"] = datetime.combine(event.first_day, time(), tz).isoformat()
+            resource["end"] = datetime.combine(event.last_day + timedelta(days=1), time(), tz).isoformat()
     if request is not None:
         resource["basedOn"] = [{"reference": request}]
     resource["participant"] = participants
-    if wording.event_reason(event):
-        resource["comment"] = wording.event_reason(event)  # the clinic's words: an EHR is a clinic's view
+    comment = _comment(event, zone)
+    if comment:
+        resource["comment"] = comment  # the clinic's words: an EHR is a clinic's view
     return resource
 
 

@@ -158,9 +158,7 @@ class Anchor:
     default_after: str
     unconfirmed: str = ""  # applies to every event placed by day number
     default_unconfirmed: str = ""  # applies only when the anchor day is the default
-    min_after_days: int | None = (
-        None  # the earliest plausible Day 1 after the plan start, unless the product date is known
-    )
+    min_after_days: int | None = None  # the earliest plausible Day 1 after the start, unless the product date is known
     min_after_text: str = ""  # why, with its source
 
 
@@ -174,6 +172,7 @@ class Duration:
     doses: int | None = None
     horizon: str | None = None
     horizon_text: str = ""
+    patient: str = ""  # how long, in the patient's words ("until the cancer grows ..."); else `text`
 
 
 @dataclass(frozen=True)

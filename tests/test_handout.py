@@ -153,8 +153,9 @@ def test_the_pdf_has_its_pages_and_two_are_kept_as_pictures(txcal, tmp_path):
     command = f"plan afami-cel --start 2027-01-04 --infusion 2027-02-23 --clinic {CLINIC_PROFILE} --patient P-021"
     assert txcal(f"{command} -o {pdf}").exit_code == 0
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    # Calendar (3 months), 18 appointments, what to expect, side effects and sources: four A4 pages.
-    assert "Pages:           4" in info and "(A4)" in info
+    # The next visit, 18 appointments with where each is, the calendar (3 months), what to expect, side
+    # effects and sources: five A4 pages.
+    assert "Pages:           5" in info and "(A4)" in info
     letter = tmp_path / "letter.pdf"
     assert txcal(f"{command} --paper letter -o {letter}").exit_code == 0
     assert "(letter)" in subprocess.run(["pdfinfo", str(letter)], capture_output=True, text=True, check=True).stdout

@@ -172,7 +172,7 @@ def _read(data: dict[str, Any], path: Path) -> Regimen:
     }
 
     duration_table = top.table(
-        "duration", {"rule", "text", "months", "doses", "horizon", "horizon_text"}, required=True
+        "duration", {"rule", "text", "patient", "months", "doses", "horizon", "horizon_text"}, required=True
     )
     duration = None
     if duration_table is not None:
@@ -187,6 +187,7 @@ def _read(data: dict[str, Any], path: Path) -> Regimen:
             doses=duration_table.integer("doses", required=rule == "doses"),
             horizon=None if horizon is None else horizon[0],
             horizon_text=duration_table.text("horizon_text"),
+            patient=duration_table.text("patient"),
         )
 
     sources = []

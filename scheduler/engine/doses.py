@@ -237,7 +237,9 @@ class DoseBuilder(EventMaker):
         return Fact("infusion-length", (regimen.route, schedule.length_min, which), schedule.sources)
 
     def _schedule_facts(self, regimen: Regimen, schedule: Schedule) -> tuple[Fact, ...]:
-        facts = [Fact("schedule", (schedule.dose, schedule.every_days, regimen.duration.text), schedule.sources)]
+        # The patient's calendar says how long treatment lasts in plain words (the clinic's views keep the label's).
+        how_long = regimen.duration.patient or regimen.duration.text
+        facts = [Fact("schedule", (schedule.dose, schedule.every_days, how_long), schedule.sources)]
         if schedule.dose.weight_based and self.request.weight_kg is not None:
             facts.append(Fact("weight", (schedule.dose, self.request.weight_kg), schedule.sources))
         if schedule.window and self.request.clinic is not None:

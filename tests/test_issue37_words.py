@@ -1,0 +1,60 @@
+"""Issue 37, the patient's words: each finding checked as a patient or a pharmacist would read the output.
+
+Sources quoted: the Tecelra label (section 5.1, revised 08/2024: monitoring "at least 7 days at the
+healthcare facility"); the Tecentriq label (Dosage and Administration, Table 1 footnote: 60 minutes
+first, 30 minutes later "if the first infusion was tolerated").
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from tests_support import CLINIC_PROFILE
+
+AFAMI = f"plan afami-cel --start 2027-01-04 --infusion 2027-02-23 --clinic {CLINIC_PROFILE}"
+
+
+def page_text(page: str) -> str:
+    """Return a handout's words as a reader sees them: tags gone, entities undone, one line per row or paragraph."""
+    page = re.sub(r"<style>.*?</style>", "", page, flags=re.S)
+    page = re.sub(r"</(?:p|tr|li|h1|h2|caption)>", "\n", page)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def rows(page: str) -> list[str]:
+    """Return the appointment rows of a handout, as text."""
+    table = page.split('id="appointments"', 1)[1].split("</table>", 1)[0]
+    return [page_text(r) for r in re.findall(r"<tr[^>]*>.*?</tr>", table, re.S)][1:]
+
+
+def test_monitoring_rows_are_not_said_to_be_at_the_infusion_clinic(txcal):
+    # Label 5.1: monitoring "at least 7 days at the healthcare facility": the care team names it, and
+    # the infusion clinic is closed at the weekend. The handout may not put every row at the clinic.
+    page = txcal(f"{AFAMI} --format html").stdout
+    assert "All at" not in page
+    monitoring = [r for r in rows(page) if "Monitoring at the health care facility" in r]
+    assert len(monitoring) == 7
+    assert all("Your care team tells you where" in r and "12 River Road" not in r for r in monitoring)
+    infusion = next(r for r in rows(page) if "Afami-cel (Tecelra) infusion" in r)
+    assert "Riverside Infusion Center, 12 River Road, Springfield" in infusion
+
+
+def test_one_place_for_every_visit_is_said_once(txcal):
+    page = txcal(
+        f"plan pembrolizumab --every 3w --start 2026-12-01 --doses 2 --clinic {CLINIC_PROFILE} --format html"
+    ).stdout
+    assert "All at <strong>Riverside Infusion Center, 12 River Road, Springfield</strong>" in page
+    assert '<th scope="col">Where</th>' not in page
+
+
+def test_the_first_screen_says_who_the_next_visit_and_whom_to_call_and_the_grids_come_last(txcal):
+    page = txcal(f"{AFAMI} --patient P-021 --format html").stdout
+    first = page_text(page.split('id="appointments"', 1)[0])
+    assert "For:  P-021" in first
+    assert "Monday 04 January 2027 at 09:00" in first and "T-cell collection" in first
+    assert "Where: Riverside Infusion Center, 12 River Road, Springfield" in first
+    assert "+1 555 0100" in first and "after hours: +1 555 0199" in first
+    assert "Call 911" in first
+    assert page.index('id="appointments"') < page.index('id="calendar"') < page.index('id="expect"')
+    assert "(times in America/New_York)" not in page and "Times are New York time." in page

@@ -8,7 +8,10 @@ first, 30 minutes later "if the first infusion was tolerated").
 from __future__ import annotations
 
 import html
+import json
 import re
+from datetime import datetime
+from pathlib import Path
 
 from tests_support import CLINIC_PROFILE
 
@@ -58,3 +61,35 @@ def test_the_first_screen_says_who_the_next_visit_and_whom_to_call_and_the_grids
     assert "Call 911" in first
     assert page.index('id="appointments"') < page.index('id="calendar"') < page.index('id="expect"')
     assert "(times in America/New_York)" not in page and "Times are New York time." in page
+
+
+def _length(event: dict) -> int:
+    return int((datetime.fromisoformat(event["end"]) - datetime.fromisoformat(event["start"])).total_seconds() // 60)
+
+
+def _minutes_by_dose(txcal, plan: Path) -> dict[int, tuple[int, str]]:
+    data = json.loads(txcal(f"plan --plan-file {plan} --format json").stdout)
+    return {
+        e["dose_number"]: (_length(e), next(n for n in e["notes"] if "infusion over" in n or "How it is given" in n))
+        for e in data["events"]
+        if e["kind"] == "dose"
+    }
+
+
+def test_the_60_minute_infusion_is_the_first_iv_infusion_really_given(txcal, tmp_path):
+    # Tecentriq Table 1 footnote: the first infusion over 60 minutes; later ones over 30 minutes "if the first
+    # infusion was tolerated". A held dose 1 was not an infusion; nor was a shot under the skin before a switch.
+    held = tmp_path / "held.toml"
+    new = "record new atezolizumab --every 3w --start 2026-12-01 --doses 3 --time 09:00 --tz America/New_York"
+    assert txcal(f"{new} -f {held}").exit_code == 0
+    assert txcal(f"record hold -f {held} 1").exit_code == 0
+    doses = _minutes_by_dose(txcal, held)
+    assert doses[2] == (60, "IV infusion over 60 minutes (first infusion).")
+    assert doses[3][0] == 30
+    switched = tmp_path / "switched.toml"
+    sc = "record new 'Tecentriq Hybreza' --start 2026-12-01 --doses 4 --time 09:00 --tz America/New_York"
+    assert txcal(f"{sc} -f {switched}").exit_code == 0
+    assert txcal(f"record switch -f {switched} 3 atezolizumab --every 3w").exit_code == 0
+    doses = _minutes_by_dose(txcal, switched)
+    assert doses[3] == (60, "IV infusion over 60 minutes (first infusion).")
+    assert doses[4] == (30, "IV infusion over 30 minutes if the first infusion was tolerated.")

@@ -59,14 +59,9 @@ class DoseBuilder(EventMaker):
         # The chair time the clinic gives (check-in to observation), else the drug's own minutes.
         profile = request.profile
         number, previous, previous_every, grid = 1, request.start, 0, request.start
+        infused = False  # an IV infusion was given (or is planned) before this dose
         while count is None or number <= count:
             current, plan_schedule = records.schedule_for(number)
-            first = number == 1 and bool(plan_schedule.length_first_min)
-            if common is None or common.schedule is not plan_schedule or common.first != first:
-                common = _COMMON.facts(self, current, plan_schedule, first)
-                if (current.id, plan_schedule.every) not in dosages:
-                    dosages[current.id, plan_schedule.every] = self._dosage(current, plan_schedule.dose, warnings)
-                dosage = dosages[current.id, plan_schedule.every]
             # After a moved or late dose the next is counted from the actual date, unless --keep-grid.
             step = days(previous_every)
             grid += step
@@ -88,11 +83,16 @@ class DoseBuilder(EventMaker):
                 )
             if (last is not None and day > last and status != "given") or (records.stop_day and day > records.stop_day):
                 break
-            length = (
-                plan_schedule.length_first_min
-                if number == 1 and plan_schedule.length_first_min
-                else plan_schedule.length_min
-            )
+            # The label's longer first infusion (atezolizumab: 60 minutes, then 30 "if the first infusion was
+            # tolerated") is the first IV infusion really given: not a held dose 1, not an SC dose before a switch.
+            first = bool(plan_schedule.length_first_min) and not infused and status != "held"
+            if common is None or common.schedule is not plan_schedule or common.first != first:
+                common = _COMMON.facts(self, current, plan_schedule, first)
+                if (current.id, plan_schedule.every) not in dosages:
+                    dosages[current.id, plan_schedule.every] = self._dosage(current, plan_schedule.dose, warnings)
+                dosage = dosages[current.id, plan_schedule.every]
+            infused = infused or (status != "held" and current.route == "IV")
+            length = plan_schedule.length_first_min if first else plan_schedule.length_min
             length = (profile.dose_minutes(current.route) if profile else None) or length
             given = records.given.get(number)
             at = given.at if given is not None else None
@@ -228,10 +228,10 @@ class DoseBuilder(EventMaker):
             )
         return dose.for_weight(weight)
 
-    def _length_fact(self, regimen: Regimen, schedule: Schedule, number: int) -> Fact:
+    def _length_fact(self, regimen: Regimen, schedule: Schedule, first: bool) -> Fact:
         if schedule.given:
             return Fact("how-given", (schedule.given,), schedule.sources)
-        if schedule.length_first_min and number == 1:
+        if schedule.length_first_min and first:
             return Fact("infusion-length", (regimen.route, schedule.length_first_min, "first"), schedule.sources)
         which = "later" if schedule.length_first_min else ""
         return Fact("infusion-length", (regimen.route, schedule.length_min, which), schedule.sources)
@@ -317,7 +317,7 @@ class _CommonFacts:
             if len(self.made) >= self.kept:
                 self.made.clear()
             shared = builder._schedule_facts(regimen, schedule)
-            length = builder._length_fact(regimen, schedule, 1 if first else 2)
+            length = builder._length_fact(regimen, schedule, first)
             visit = tuple(builder._visit_facts("dose", regimen.route))
             common = self.made[key] = _Common(
                 regimen, schedule, first, request.profile, shared, length, visit, (length, *visit, *shared)

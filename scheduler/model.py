@@ -97,6 +97,7 @@ class Notes:
     missed: str = ""
     clinician: tuple[str, ...] = ()  # for the clinic's views only, never the patient's calendar
     sources: tuple[str, ...] = ()  # where the side effects and "when to call" come from (show --sources)
+    lines: tuple[Fact, ...] = ()  # lines with sources of their own: warning signs, 911, tests, questions (LINE_KINDS)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ DISCLAIMER = "txcal is a scheduling aid: confirm every date and dose with your c
 UNCONFIRMED_MARK = "* rests on a fact not confirmed against the label: confirm with your care team."
 CANCELLED_PREFIX = "Cancelled: "
 CONFLICT_PREFIX = "Conflict: "  # the clinic calendar's titles of visits stuck on a closed day
-PLACEHOLDER = "Calendar block only: no source gives a length for this step; your care team sets it."
+PLACEHOLDER = "This calendar entry only holds the time: ask your care team how long this step takes."
 
 _PERIOD = re.compile(r"(\d+)([dwmy])")
 _UNIT_NAMES = {"d": "day", "w": "week", "m": "month", "y": "year"}
@@ -265,6 +265,10 @@ def fact_line(fact: Fact) -> str:
         return "Side effects to report: " + "; ".join(args) + "."
     if kind == "call":
         return f"When to call: {args[0]}"
+    if kind == "signs":
+        return f"{args[0]} " + "; ".join(args[1:]) + "."
+    if kind in ("emergency", "tests", "ask"):
+        return str(args[0])
     if kind == "missed":
         return f"Missed dose: {args[0]}"
     if kind == "source":

@@ -93,3 +93,85 @@ def test_the_60_minute_infusion_is_the_first_iv_infusion_really_given(txcal, tmp
     doses = _minutes_by_dose(txcal, switched)
     assert doses[3] == (60, "IV infusion over 60 minutes (first infusion).")
     assert doses[4] == (30, "IV infusion over 30 minutes if the first infusion was tolerated.")
+
+
+def _unfolded(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\n ", "").replace("\\,", ",").replace("\\;", ";")
+
+
+def _descriptions(ics: str) -> dict[str, str]:
+    """Return each event's summary and description, from a calendar's text."""
+    found = {}
+    for block in _unfolded(ics).split("BEGIN:VEVENT")[1:]:
+        summary = re.search(r"^SUMMARY:(.*)$", block, re.M)
+        description = re.search(r"^DESCRIPTION:(.*)$", block, re.M)
+        if summary:
+            found[summary.group(1)] = description.group(1) if description else ""
+    return found
+
+
+def test_every_afami_cel_visit_before_day_1_has_the_911_line_and_chemotherapy_says_when_to_call(txcal):
+    # The chemotherapy before Day 1 brings low counts and infections (the ACS page: serious infections, low blood
+    # counts lasting weeks); the emergency line is on every visit (label, Patient Counseling Information).
+    events = _descriptions(txcal(f"{AFAMI} --format ics").stdout)
+    before = {s: d for s, d in events.items() if "collection" in s or "chemotherapy" in s}
+    assert len(before) == 8
+    assert all("Call 911 or go to the nearest emergency room" in d for d in before.values())
+    chemo = [d for s, d in before.items() if "chemotherapy" in s]
+    assert all("signs of a serious infection, such as a fever" in d for d in chemo)
+    assert all("Call your care team right away, day or night" in d for d in chemo)
+
+
+def test_checkpoint_calendars_name_the_signs_to_watch_for_each_organ_and_the_skin(txcal):
+    # keytruda.com side-effects page (following the Medication Guide): signs for lungs, gut, liver, hormone glands,
+    # kidneys and skin. tecentriq.com: lungs, gut, liver, hormone glands; kidney and skin signs were not read.
+    keytruda = _unfolded(txcal("plan keytruda --every 3w --start 2026-12-01 --doses 1 --format ics").stdout)
+    for sign in (
+        "lungs: a new or worse cough",
+        "gut: diarrhea",
+        "liver: yellow skin or eyes",
+        "hormone glands:",
+        "kidneys: less urine",
+        "skin: rash, itching, blisters or peeling skin",
+    ):
+        assert sign in keytruda, sign
+    atezolizumab = _unfolded(txcal("plan atezolizumab --every 3w --start 2026-12-01 --doses 1 --format ics").stdout)
+    assert "lungs: a new or worse cough" in atezolizumab
+    assert "kidneys and skin: ask your care team which signs to watch for" in atezolizumab
+    page = txcal("plan keytruda --every 3w --start 2026-12-01 --doses 1 --format html").stdout
+    assert "<li>skin: rash, itching, blisters or peeling skin" in page
+
+
+def test_safety_lines_are_credited_to_what_says_them_not_to_the_acs_page(txcal):
+    # The ACS page says none of the 911 line, the blood tests or the Qlex allergy question.
+    shown = txcal("show 'Keytruda Qlex' --sources").stdout
+    for words, credited in (
+        ("Call 911", "[institutional]"),
+        ("You will have blood tests", "[label] Merck: Keytruda safety information"),
+        ("Before your first shot", "[FDA] FDA notice of 19 Sep 2025"),
+    ):
+        assert _credit(shown, words).startswith(credited), words
+    afami = txcal("show afami-cel --sources").stdout
+    assert _credit(afami, "Call 911").startswith("[label] Tecelra label, Patient Counseling Information")
+
+
+def _credit(shown: str, words: str) -> str:
+    """Return the first source line `show --sources` gives after a fact's words."""
+    after = shown[shown.index(words) :]
+    return next(line.strip() for line in after.splitlines() if line.startswith("    ["))
+
+
+def test_only_a_contraindication_that_was_read_is_asked_about(txcal):
+    # Tecentriq Hybreza's Contraindications section could not be read here: no allergy question is invented.
+    hybreza = _unfolded(txcal("plan 'Tecentriq Hybreza' --start 2026-12-01 --doses 1 --format ics").stdout)
+    assert "hyaluronidase or to any part" not in hybreza
+    qlex = _unfolded(txcal("plan 'Keytruda Qlex' --every 3w --start 2026-12-01 --doses 1 --format ics").stdout)
+    assert "allergic reaction to hyaluronidase" in qlex
+
+
+def test_a_calendar_block_with_no_known_length_says_to_ask(txcal):
+    page = txcal(
+        "plan afami-cel --start 2027-01-04 --infusion 2027-02-23 --time 09:00 --tz America/New_York --format html"
+    )
+    collection = next(r for r in rows(page.stdout) if "T-cell collection" in r)
+    assert "Ask your care team (the calendar holds 60 minutes)" in collection

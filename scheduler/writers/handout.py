@@ -139,6 +139,8 @@ def _row(event: PlannedEvent, where: bool) -> str:
     remarks = "".join(f'<div class="note">{_e(line)}</div>' for line in lines if line)
     dose = _e(f"{wording.event_dose(event)} {event.route}".strip()) if wording.event_dose(event) else ""
     length = _e(describe_minutes(event.minutes)) if event.minutes and not event.all_day else ""
+    if length and any(f.kind == "placeholder" for f in event.facts):  # a block no source gives a length for
+        length = f"Ask your care team (the calendar holds {length})"
     held = ' class="held"' if event.status == "held" else ""
     return (
         f'<tr{held}><td>{_e(day)}</td><td>{_e(time)}</td><td>{status}<span class="what">{what}</span>{remarks}</td>'
@@ -159,13 +161,15 @@ def _facts(events: Iterable[PlannedEvent], kinds: tuple[str, ...]) -> list[Fact]
     return list(seen)
 
 
-def _first_screen(events: list[PlannedEvent], contacts: list[Fact], view: View) -> str:
+def _first_screen(
+    events: list[PlannedEvent], contacts: list[Fact], emergency: list[Fact], view: View, places: bool
+) -> str:
     """Return what a patient looks for first: the next visit (date, time, place) and whom to call."""
     visit = words.next_visit(events, view.today)
     if visit is None:
         next_line = f"<p>No visits are planned after {view.today:%A %d %B %Y}.</p>"
     else:
-        place = words.place(visit)
+        place = words.place(visit) if places else ""  # without a clinic profile no visit has a known place
         next_line = (
             f"<p><strong>{_e(words.visit_when(visit))}</strong>: {_e(visit.name)}"
             + (f", dose {visit.dose_number}" if visit.dose_number is not None else "")
@@ -176,7 +180,8 @@ def _first_screen(events: list[PlannedEvent], contacts: list[Fact], view: View) 
         '<section aria-labelledby="next"><h2 id="next">Your next visit</h2>'
         + next_line
         + f"<p><strong>{_e(words.whom_to_call(contacts))}</strong></p>"
-        + f"<p><strong>{_e(words.EMERGENCY)}</strong></p></section>"
+        + "".join(f"<p><strong>{_e(fact_line(f))}</strong></p>" for f in emergency)
+        + "</section>"
     )
 
 
@@ -191,9 +196,10 @@ def render_handout(plan: Plan, view: View) -> str:
     one_place = len(places) == 1 and all(e.location for e in visits)
     where = bool(places) and not one_place
     style = _STYLE % {"paper": "letter" if view.paper == "letter" else "A4", "size": "14pt" if view.large else "11pt"}
-    expect = _facts(events, ("expect",))
+    expect = _facts(events, ("expect", "tests", "ask"))
     report = _facts(events, ("report",))
-    call = _facts(events, ("call",))
+    signs = _facts(events, ("signs",))
+    call = _facts(events, ("call", "emergency"))
     contacts = _facts(events, ("contact",))
     sources = _facts(events, ("source",))
     parts = [
@@ -210,7 +216,7 @@ def render_handout(plan: Plan, view: View) -> str:
         f"<p><strong>{_e(words.heading(plan))}</strong></p>",
         f"<p>Prepared on {view.today:%A %d %B %Y}. {_e(words.reach(plan))}</p></header>",
         "<main>",
-        _first_screen(events, contacts, view),
+        _first_screen(events, contacts, _facts(events, ("emergency",)), view, bool(places)),
         '<section aria-labelledby="appointments"><h2 id="appointments">Appointments</h2>',
         f"<p>All at <strong>{_e(places[0])}</strong>.</p>" if one_place else "",
         '<table><thead><tr><th scope="col">Date</th><th scope="col">Time</th><th scope="col">What</th>'
@@ -230,10 +236,13 @@ def render_handout(plan: Plan, view: View) -> str:
         parts += ['<section aria-labelledby="expect"><h2 id="expect">What to expect</h2>']
         parts += [f"<p>{_e(fact_line(f).removeprefix('What to expect: '))}</p>" for f in expect]
         parts.append("</section>")
-    if report or call or contacts:
+    if report or signs or call or contacts:
         parts += ['<section aria-labelledby="report"><h2 id="report">Side effects to report, and whom to call</h2>']
         for fact in report:
             parts.append("<ul>" + "".join(f"<li>{_e(item)}</li>" for item in fact.args) + "</ul>")
+        for fact in signs:  # a heading, then the signs one a line
+            heading, *items = fact.args
+            parts.append(f"<p>{_e(heading)}</p><ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>")
         parts += [f"<p><strong>{_e(fact_line(f))}</strong></p>" for f in (*call, *contacts)]
         parts.append("</section>")
     if sources:

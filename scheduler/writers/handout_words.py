@@ -18,7 +18,6 @@ NOT_A_VISIT = frozenset({"watch"})
 # healthcare facility", which the care team names, often a hospital stay).
 PLACE_UNKNOWN = "Your care team tells you where"
 CALL_CARE_TEAM = "Questions or problems: call your care team."
-EMERGENCY = "Call 911 or go to the nearest emergency room if you have trouble breathing, a seizure, or you pass out."
 
 
 def place(event: PlannedEvent) -> str:

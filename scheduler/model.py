@@ -57,6 +57,7 @@ class Dose:
     max: float | None = None
     with_: str | None = None
     text: str | None = None
+    patient: str | None = None  # a text dose in the patient's words, where the label's is a cell count
 
     @property
     def weight_based(self) -> bool:
@@ -65,9 +66,8 @@ class Dose:
     def for_weight(self, weight_kg: float) -> Dose:
         """Return this weight-based dose for one patient: amount per kg times weight, capped, then rounded.
 
-        One rounding rule (ROUNDING): half up to the nearest 0.1 of the unit, on the exact decimal
-        product, so the dose and its arithmetic never disagree (79.99 kg × 15 mg/kg = 1,199.85 mg
-        -> 1,199.9 mg).
+        One rounding rule (ROUNDING): half up to 0.1 of the unit, on the exact decimal product, so the
+        dose and its arithmetic never disagree (79.99 kg × 15 mg/kg = 1,199.85 mg -> 1,199.9 mg).
         """
         assert self.amount is not None and self.per == "kg"
         exact = Decimal(str(self.amount)) * Decimal(str(weight_kg))

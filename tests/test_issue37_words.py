@@ -13,6 +13,8 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import readability
+
 from tests_support import CLINIC_PROFILE
 
 AFAMI = f"plan afami-cel --start 2027-01-04 --infusion 2027-02-23 --clinic {CLINIC_PROFILE}"
@@ -70,7 +72,14 @@ def _length(event: dict) -> int:
 def _minutes_by_dose(txcal, plan: Path) -> dict[int, tuple[int, str]]:
     data = json.loads(txcal(f"plan --plan-file {plan} --format json").stdout)
     return {
-        e["dose_number"]: (_length(e), next(n for n in e["notes"] if "infusion over" in n or "How it is given" in n))
+        e["dose_number"]: (
+            _length(e),
+            next(
+                n
+                for n in e["notes"]
+                if "minutes" in n and ("infusion takes" in n or "It takes" in n) and "What to expect" not in n
+            ),
+        )
         for e in data["events"]
         if e["kind"] == "dose"
     }
@@ -84,15 +93,15 @@ def test_the_60_minute_infusion_is_the_first_iv_infusion_really_given(txcal, tmp
     assert txcal(f"{new} -f {held}").exit_code == 0
     assert txcal(f"record hold -f {held} 1").exit_code == 0
     doses = _minutes_by_dose(txcal, held)
-    assert doses[2] == (60, "IV infusion over 60 minutes (first infusion).")
+    assert doses[2] == (60, "This first infusion takes 60 minutes.")
     assert doses[3][0] == 30
     switched = tmp_path / "switched.toml"
     sc = "record new 'Tecentriq Hybreza' --start 2026-12-01 --doses 4 --time 09:00 --tz America/New_York"
     assert txcal(f"{sc} -f {switched}").exit_code == 0
     assert txcal(f"record switch -f {switched} 3 atezolizumab --every 3w").exit_code == 0
     doses = _minutes_by_dose(txcal, switched)
-    assert doses[3] == (60, "IV infusion over 60 minutes (first infusion).")
-    assert doses[4] == (30, "IV infusion over 30 minutes if the first infusion was tolerated.")
+    assert doses[3] == (60, "This first infusion takes 60 minutes.")
+    assert doses[4] == (30, "It takes 30 minutes if the first infusion went well.")
 
 
 def _unfolded(text: str) -> str:
@@ -148,7 +157,7 @@ def test_safety_lines_are_credited_to_what_says_them_not_to_the_acs_page(txcal):
     for words, credited in (
         ("Call 911", "[institutional]"),
         ("You will have blood tests", "[label] Merck: Keytruda safety information"),
-        ("Before your first shot", "[FDA] FDA notice of 19 Sep 2025"),
+        ("Have you ever had an allergic", "[FDA] FDA notice of 19 Sep 2025"),
     ):
         assert _credit(shown, words).startswith(credited), words
     afami = txcal("show afami-cel --sources").stdout
@@ -175,3 +184,39 @@ def test_a_calendar_block_with_no_known_length_says_to_ask(txcal):
     )
     collection = next(r for r in rows(page.stdout) if "T-cell collection" in r)
     assert "Ask your care team (the calendar holds 60 minutes)" in collection
+
+
+def test_every_patient_sentence_of_every_regimen_reads_at_grade_8_or_lower(txcal):
+    # Flesch-Kincaid over every sentence of every shipped regimen's calendar and handout, with and without a
+    # clinic profile (tests/readability.py; `python tests/readability.py` prints the worst).
+    assert readability.grade("The cat sat on the mat.") < 2  # the count itself, on plain words
+    found = readability.patient_sentences(lambda args: txcal(args).stdout)
+    assert len(found) > 100
+    hardest = readability.worst(found, 10)
+    listing = "\n".join(f"{value:5.1f} [{where}] {sentence}" for value, sentence, where in hardest)
+    assert hardest[0][0] <= 8.0, "sentences above grade 8 (hardest first):\n" + listing
+
+
+JARGON = (
+    "disease progression",
+    "unacceptable toxicity",
+    "AST",
+    "ALT",
+    "10⁹",
+    "TCR+",
+    "txcal's planning horizon",
+    "A one-time pathway",
+    "No figure was found",
+    "(times in ",
+    "prescribing information",
+    "rests on a fact",
+)
+
+
+def test_patient_text_carries_no_label_jargon_lab_abbreviations_or_internal_words(txcal):
+    for command in readability.commands():
+        for fmt in ("ics", "html"):
+            text = txcal(f"{command} --format {fmt}").stdout
+            words = readability._calendar_text(text) if fmt == "ics" else readability._handout_text(text)
+            found = [j for j in JARGON if re.search(rf"(?<![\w-]){re.escape(j)}(?![\w-])", words)]
+            assert not found, (command, fmt, found)

@@ -220,7 +220,7 @@ def test_a_narrow_view_never_cuts_the_dose_route_day_or_mark(txcal, monkeypatch,
             assert " ".join(f"{event['dose']} {event['route']}".split()) in joined, event["title"]
         if event["day"] is not None:
             assert f"Day {event['day']}" in text
-    assert text.count(" *") >= sum(1 for line in lines if "*" in line and "rests on a fact" not in line)
+    assert text.count(" *") >= sum(1 for line in lines if "*" in line and "not checked against the drug" not in line)
 
 
 def test_a_held_or_moved_dose_is_marked_on_its_own_line_and_a_file_keeps_whole_lines(txcal, tmp_path, monkeypatch):

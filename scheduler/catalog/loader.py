@@ -66,7 +66,7 @@ def _read_dose(table: TableReader | None) -> Dose | None:
     if table.has("text"):
         if any(table.has(k) for k in ("amount", "unit", "per", "max", "with")):
             table.problems.append(f"{table.where}: give either text or amount and unit, not both")
-        return Dose(text=table.text("text"))
+        return Dose(text=table.text("text"), patient=table.text("patient") or None)
     amount = table.number("amount", required=True)
     unit = table.text("unit", required=True)
     per = table.choice("per", ("kg", "m²")) or None
@@ -101,7 +101,7 @@ def _read_notes(table: TableReader | None) -> Notes:
 
 
 _NOTE_KEYS = {"expect", "report", "call", "missed", "clinician", "sources", "lines"}
-_DOSE_KEYS = {"amount", "unit", "per", "max", "with", "text"}
+_DOSE_KEYS = {"amount", "unit", "per", "max", "with", "text", "patient"}
 
 
 def _minutes(table: TableReader, key: str, required: bool = False) -> int | None:

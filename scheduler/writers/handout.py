@@ -137,7 +137,8 @@ def _row(event: PlannedEvent, where: bool) -> str:
     # dose past the label's duration; in the patient's words (the clinic's reasons stay in its views).
     lines = [fact_line(f) for f in event.facts if f.kind in _ROW_FACTS and f.audience == "patient"]
     remarks = "".join(f'<div class="note">{_e(line)}</div>' for line in lines if line)
-    dose = _e(f"{wording.event_dose(event)} {event.route}".strip()) if wording.event_dose(event) else ""
+    words_ = (event.dosage.patient if event.dosage else None) or wording.event_dose(event)
+    dose = _e(f"{words_} {event.route}".strip()) if words_ else ""
     length = _e(describe_minutes(event.minutes)) if event.minutes and not event.all_day else ""
     if length and any(f.kind == "placeholder" for f in event.facts):  # a block no source gives a length for
         length = f"Ask your care team (the calendar holds {length})"

@@ -7,7 +7,9 @@ first, 30 minutes later "if the first infusion was tolerated").
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import re
 from datetime import datetime
@@ -220,3 +222,39 @@ def test_patient_text_carries_no_label_jargon_lab_abbreviations_or_internal_word
             words = readability._calendar_text(text) if fmt == "ics" else readability._handout_text(text)
             found = [j for j in JARGON if re.search(rf"(?<![\w-]){re.escape(j)}(?![\w-])", words)]
             assert not found, (command, fmt, found)
+
+
+def test_csv_has_the_audience_and_beyond_label_columns_json_has(txcal, tmp_path):
+    command = "plan keytruda --every 6w --start 2026-12-01 --for 30m"
+    rows = list(csv.DictReader(io.StringIO(txcal(f"{command} --format csv").stdout)))
+    events = json.loads(txcal(f"{command} --format json").stdout)["events"]
+    assert [r["beyond_label"] for r in rows] == ["TRUE" if e["beyond_label"] else "FALSE" for e in events]
+    assert "TRUE" in {r["beyond_label"] for r in rows}
+    afami = list(csv.DictReader(io.StringIO(txcal("plan afami-cel --start 2027-01-04 --format csv").stdout)))
+    assert {r["audience"] for r in afami} == {"patient", "clinic"}  # the product check is the clinic's
+    # A file written before the two columns is still txcal's own, and is replaced.
+    old = tmp_path / "plan.csv"
+    assert txcal(f"{command} -o {old}").exit_code == 0
+    table = list(csv.reader(io.StringIO(old.read_text(encoding="utf-8-sig"))))
+    cut = [i for i, c in enumerate(table[0]) if c in ("beyond_label", "audience")]
+    earlier = io.StringIO()
+    csv.writer(earlier).writerows([c for i, c in enumerate(row) if i not in cut] for row in table)
+    old.write_text(earlier.getvalue(), encoding="utf-8")
+    assert txcal(f"{command} -o {old}").exit_code == 0
+    assert "beyond_label,audience" in old.read_text(encoding="utf-8-sig").splitlines()[0]
+
+
+def test_the_date_an_error_suggests_is_one_the_next_check_accepts(txcal):
+    refused = txcal("plan afami-cel --start 2027-01-04 --infusion 2027-01-08")
+    suggested = re.search(r"on or after (\d{4}-\d\d-\d\d)", refused.stderr)
+    assert refused.exit_code != 0 and suggested, refused.stderr
+    accepted = txcal(f"plan afami-cel --start 2027-01-04 --infusion {suggested.group(1)}")
+    assert accepted.exit_code == 0, accepted.stderr
+
+
+def test_a_weight_under_a_newborns_is_refused_as_a_typing_slip(txcal):
+    # Input validation, not a clinical fact: no source gives a lowest weight for these regimens.
+    for weight in ("1", "2.5"):
+        result = txcal(f"plan keytruda --pediatric --weight-kg {weight} --start 2026-12-01 --doses 1")
+        assert result.exit_code == 2 and "between 3 and 300" in result.stderr
+    assert txcal("plan keytruda --pediatric --weight-kg 3 --start 2026-12-01 --doses 1").exit_code == 0

@@ -78,7 +78,7 @@ def test_csv_columns_and_spreadsheet_dates(txcal, tmp_path):
     rows = list(csv.DictReader(io.StringIO(txcal(VIEWS["csv-afami-cel.csv"]).stdout)))
     assert list(rows[0]) == [
         "uid", "kind", "title", "start", "end", "all_day", "timezone", "day", "dose_number", "dose", "route",
-        "status", "shifted_from", "reason", "conflict", "unconfirmed", "notes", "plan_id",
+        "status", "shifted_from", "reason", "conflict", "unconfirmed", "beyond_label", "audience", "notes", "plan_id",
     ]  # fmt: skip
     infusion = next(r for r in rows if r["kind"] == "infusion")
     assert (infusion["start"], infusion["end"], infusion["timezone"]) == (

@@ -59,6 +59,8 @@ class PathwayBuilder(EventMaker):
         if anchored and min(anchored) <= request.start:
             first = min(anchored)
             earliest = anchor_date + (request.start - first) + timedelta(days=1)
+            # The date suggested must pass the next check too: no infusion sooner than the product can be made.
+            earliest = max(earliest, self._earliest_plausible() or earliest)
             raise PlanError(
                 f"{option('infusion', anchor_date)} puts the steps before the infusion on {first}, not after the "
                 f"collection on {request.start}: choose an infusion date on or after {earliest}"

@@ -159,7 +159,7 @@ def test_safety_lines_are_credited_to_what_says_them_not_to_the_acs_page(txcal):
     for words, credited in (
         ("Call 911", "[institutional]"),
         ("You will have blood tests", "[label] Merck: Keytruda safety information"),
-        ("Have you ever had an allergic", "[FDA] FDA notice of 19 Sep 2025"),
+        ("Have you ever had an allergic", "[unconfirmed] Keytruda Qlex label, Contraindications"),
     ):
         assert _credit(shown, words).startswith(credited), words
     afami = txcal("show afami-cel --sources").stdout

@@ -270,6 +270,10 @@ def fact_line(fact: Fact) -> str:
         return f"{args[0]} " + "; ".join(args[1:]) + "."
     if kind in ("emergency", "tests", "ask"):
         return str(args[0])
+    if kind == "see-first":  # a later dose: the first dose of its schedule and the handout say the rest
+        return (
+            "Your first dose on this calendar, and your handout, say what to expect and which side effects to report."
+        )
     if kind == "missed":
         return f"Missed dose: {args[0]}"
     if kind == "source":

@@ -258,3 +258,20 @@ def test_a_weight_under_a_newborns_is_refused_as_a_typing_slip(txcal):
         result = txcal(f"plan keytruda --pediatric --weight-kg {weight} --start 2026-12-01 --doses 1")
         assert result.exit_code == 2 and "between 3 and 300" in result.stderr
     assert txcal("plan keytruda --pediatric --weight-kg 3 --start 2026-12-01 --doses 1").exit_code == 0
+
+
+def test_what_to_expect_is_said_on_the_first_dose_of_a_schedule_not_on_every_dose(txcal):
+    events = _descriptions(txcal("plan atezolizumab --every 3w --start 2026-12-01 --doses 3 --format ics").stdout)
+    first, *later = events.values()
+    assert "What to expect" in first and "lungs: a new or worse cough" in first
+    for text in later:
+        assert "What to expect" not in text and "lungs:" not in text
+        assert "Call 911" in text and "Tell the nurse or doctor right away" in text  # safety stays on every dose
+        assert "Your first dose on this calendar, and your handout, say what to expect" in text
+        assert len(text.split()) < len(first.split()) / 2
+    # A handout narrowed to a later dose still says what to expect and what to report.
+    page = txcal("plan atezolizumab --every 3w --start 2026-12-01 --doses 3 --from 2027-01-01 --format html").stdout
+    assert 'id="expect"' in page and "lungs: a new or worse cough" in page
+    # Each schedule says it on its own first dose (a switch to the shot starts a new schedule).
+    switched = _descriptions(txcal("plan 'Tecentriq Hybreza' --start 2026-12-01 --doses 2 --format ics").stdout)
+    assert "What to expect" in next(iter(switched.values()))

@@ -156,7 +156,8 @@ def _facts(events: Iterable[PlannedEvent], kinds: tuple[str, ...]) -> list[Fact]
     """Return the distinct facts of some kinds the plan's events carry, in the order first met."""
     seen: dict[Fact, None] = {}
     for event in events:
-        for fact in event.facts:
+        # A later dose keeps what its schedule's first dose said inside one fact: a narrowed handout still has it.
+        for fact in (f for g in event.facts for f in (g.args[0] if g.kind == "see-first" else (g,))):
             if fact.kind in kinds and fact.audience == "patient":
                 seen.setdefault(fact, None)
     return list(seen)

@@ -275,3 +275,17 @@ def test_what_to_expect_is_said_on_the_first_dose_of_a_schedule_not_on_every_dos
     # Each schedule says it on its own first dose (a switch to the shot starts a new schedule).
     switched = _descriptions(txcal("plan 'Tecentriq Hybreza' --start 2026-12-01 --doses 2 --format ics").stdout)
     assert "What to expect" in next(iter(switched.values()))
+
+
+def test_pembrolizumab_in_sarcoma_keeps_the_labels_24_months_for_the_uses_that_apply(txcal):
+    # keytrudahcp.com dosing: up to 24 months for most solid-tumor indications, MSI-H/dMMR and TMB-H included,
+    # the tumor-agnostic uses that apply to sarcoma; it is not "the care team's choice".
+    command = "plan pembrolizumab --every 6w --start 2026-12-01"
+    horizon = json.loads(txcal(f"{command} --format json").stdout)["horizon"]
+    assert "up to 24 months for the MSI-H/dMMR and TMB-H uses that apply to sarcoma" in horizon
+    page = txcal(f"{command} --format html").stdout
+    assert "care team's choice" not in page + horizon
+    assert (
+        "Treatment goes on until the cancer grows or the side effects become too hard to manage, for up to 24 months"
+        in page
+    )

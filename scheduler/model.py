@@ -57,6 +57,7 @@ class Dose:
     with_: str | None = None
     text: str | None = None
     span: tuple[float, float, str] | None = None  # a text dose's (low, high, UCUM unit) for a machine to read
+    patient: str | None = None  # a text dose in the patient's words, where the label's is a cell count
 
     @property
     def weight_based(self) -> bool:
@@ -65,9 +66,8 @@ class Dose:
     def for_weight(self, weight_kg: float) -> Dose:
         """Return this weight-based dose for one patient: amount per kg times weight, capped, then rounded.
 
-        One rounding rule (ROUNDING): half up to the nearest 0.1 of the unit, on the exact decimal
-        product, so the dose and its arithmetic never disagree (79.99 kg × 15 mg/kg = 1,199.85 mg
-        -> 1,199.9 mg).
+        One rounding rule (ROUNDING): half up to 0.1 of the unit, on the exact decimal product, so the
+        dose and its arithmetic never disagree (79.99 kg × 15 mg/kg = 1,199.85 mg -> 1,199.9 mg).
         """
         assert self.amount is not None and self.per == "kg"
         exact = Decimal(str(self.amount)) * Decimal(str(weight_kg))
@@ -97,6 +97,7 @@ class Notes:
     missed: str = ""
     clinician: tuple[str, ...] = ()  # for the clinic's views only, never the patient's calendar
     sources: tuple[str, ...] = ()  # where the side effects and "when to call" come from (show --sources)
+    lines: tuple[Fact, ...] = ()  # lines with sources of their own: warning signs, 911, tests, questions (LINE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -158,9 +159,7 @@ class Anchor:
     default_after: str
     unconfirmed: str = ""  # applies to every event placed by day number
     default_unconfirmed: str = ""  # applies only when the anchor day is the default
-    min_after_days: int | None = (
-        None  # the earliest plausible Day 1 after the plan start, unless the product date is known
-    )
+    min_after_days: int | None = None  # the earliest plausible Day 1 after the start, unless the product date is known
     min_after_text: str = ""  # why, with its source
 
 
@@ -174,6 +173,7 @@ class Duration:
     doses: int | None = None
     horizon: str | None = None
     horizon_text: str = ""
+    patient: str = ""  # how long, in the patient's words ("until the cancer grows ..."); else `text`
 
 
 @dataclass(frozen=True)

@@ -321,7 +321,9 @@ def parse_count(text: str) -> int:
     return count
 
 
-MIN_WEIGHT_KG, MAX_WEIGHT_KG = 1, 300
+# Input validation, not a clinical fact: no source read gives a lowest weight for these regimens (atezolizumab
+# for ASPS: 2 years and older), and a weight under a newborn's 3 kg is a typing slip (grams, pounds, a dose).
+MIN_WEIGHT_KG, MAX_WEIGHT_KG = 3, 300
 
 
 def parse_weight(text: str) -> float:

@@ -19,10 +19,10 @@ if TYPE_CHECKING:
 
 CONFIRM = "Confirm with your care team."
 DISCLAIMER = "txcal is a scheduling aid: confirm every date and dose with your care team."
-UNCONFIRMED_MARK = "* rests on a fact not confirmed against the label: confirm with your care team."
+UNCONFIRMED_MARK = "* This is not checked against the drug's label. Check it with your care team."
 CANCELLED_PREFIX = "Cancelled: "
 CONFLICT_PREFIX = "Conflict: "  # the clinic calendar's titles of visits stuck on a closed day
-PLACEHOLDER = "Calendar block only: no source gives a length for this step; your care team sets it."
+PLACEHOLDER = "This calendar entry only holds the time: ask your care team how long this step takes."
 
 _PERIOD = re.compile(r"(\d+)([dwmy])")
 _UNIT_NAMES = {"d": "day", "w": "week", "m": "month", "y": "year"}
@@ -238,11 +238,12 @@ def fact_line(fact: Fact) -> str:
         return f"How it is given: {args[0]}"
     if kind == "infusion-length":
         route, minutes, which = args
+        # Plain words for the patient: the route is said in what to expect ("through a vein (IV)").
         if which == "first":
-            return f"{route} infusion over {describe_minutes(minutes)} (first infusion)."
+            return f"This first infusion takes {describe_minutes(minutes)}."
         if which == "later":
-            return f"{route} infusion over {describe_minutes(minutes)} if the first infusion was tolerated."
-        return f"{route} infusion over {describe_minutes(minutes)}."
+            return f"It takes {describe_minutes(minutes)} if the first infusion went well."
+        return f"The infusion takes {describe_minutes(minutes)}."
     if kind == "clock-gap":
         wall, on, zone, shown = args
         return f"{wall:%H:%M} does not exist on {on} in {zone} (clocks change): shown at {shown:%H:%M}."
@@ -250,7 +251,7 @@ def fact_line(fact: Fact) -> str:
         return PLACEHOLDER
     if kind == "schedule":
         dose, every_days, continues = args
-        return f"Schedule: {dose_text(dose)} {describe_interval(every_days)}; treatment continues {continues}."
+        return f"Schedule: {dose_text(dose)} {describe_interval(every_days)}. Treatment goes on {continues}."
     if kind == "weight":
         dose, weight = args
         return f"Dose for this weight: {weight_arithmetic(dose, weight)}."
@@ -265,6 +266,14 @@ def fact_line(fact: Fact) -> str:
         return "Side effects to report: " + "; ".join(args) + "."
     if kind == "call":
         return f"When to call: {args[0]}"
+    if kind == "signs":
+        return f"{args[0]} " + "; ".join(args[1:]) + "."
+    if kind in ("emergency", "tests", "ask"):
+        return str(args[0])
+    if kind == "see-first":  # a later dose: the first dose of its schedule and the handout say the rest
+        return (
+            "Your first dose on this calendar, and your handout, say what to expect and which side effects to report."
+        )
     if kind == "missed":
         return f"Missed dose: {args[0]}"
     if kind == "source":
@@ -277,14 +286,17 @@ def fact_line(fact: Fact) -> str:
         return f"Through {last} ({day_label(day)})."
     if kind == "step-dose":
         dose, route = args
-        return f"Dose: {dose_text(dose)} {route}".rstrip() + "."
+        return f"Dose: {dose.patient or dose_text(dose)} {route}".rstrip() + "."
     if kind == "contact":
         name, phone, after_hours = args
         text = f"Your clinic: {name}" + (f", {phone}" if phone else "")
         return text + (f"; after hours: {after_hours}." if after_hours else ".")
     if kind == "visit-length":
         minutes, place = args
-        return f"Plan on about {describe_minutes(minutes)} at {place}: check-in, preparation, the treatment and observation."
+        return (
+            f"Plan on about {describe_minutes(minutes)} at {place}. That time covers check-in, getting ready, "
+            "the treatment, and a rest after it."
+        )
     if kind == "linked":
         number, days = args
         when = "the same day, before it" if days == 0 else f"{plural(days, 'day')} before it"
@@ -443,7 +455,7 @@ def status_label(event: PlannedEvent) -> str:
     return "Moved" if event.moves else ""
 
 
-def event_summary(event: PlannedEvent, clinic: bool = False) -> str:
+def event_summary(event: PlannedEvent, clinic: bool = False, label_dose: bool = False) -> str:
     """Return the event title as calendars show it: step, day or dose number, and dose.
 
     The clinic's calendar puts a conflict first in the title; the patient's calendar never does
@@ -455,7 +467,9 @@ def event_summary(event: PlannedEvent, clinic: bool = False) -> str:
         text += f", {day_label(event.day)}"
     if event.beyond_label:
         text += f", {BEYOND_LABEL_MARK}"
-    dose = event_dose(event)
+    # The patient's calendar gives a cell-count dose in plain words; the clinic's views (label_dose) the label's.
+    plain = not (clinic or label_dose) and event.dosage is not None and event.dosage.patient
+    dose = event.dosage.patient if plain and event.dosage else event_dose(event)
     return f"{text} ({dose})" if dose else text
 
 

@@ -49,12 +49,12 @@ BAD_INPUT = [
     (
         "plan atezolizumab --pediatric --start 2026-12-01 --weight-kg 0",
         2,
-        "'0': not a body weight: give kilograms between 1 and 300",
+        "'0': not a body weight: give kilograms between 3 and 300",
     ),
     ("plan atezolizumab --pediatric --start 2026-12-01 --weight-kg 900", 2, "'900': not a body weight"),
     ("plan 'Tecentriq Hybreza' --pediatric --start 2026-12-01", 1, "has no pediatric schedule here"),
     ("plan afami-cel --start 2027-01-04 --doses 3", 1, "afami-cel is a one-time pathway"),
-    ("plan afami-cel --start 2027-01-04 --infusion 2027-01-08", 1, "choose an infusion date on or after 2027-01-13"),
+    ("plan afami-cel --start 2027-01-04 --infusion 2027-01-08", 1, "choose an infusion date on or after 2027-02-03"),
     ("plan afami-cel --start 2027-01-04 --monitor-days 3", 1, "--monitor-days 3 is shorter than the 7 days"),
     (
         "plan atezolizumab --every 3w --start 2026-12-01 --infusion 2027-01-08",

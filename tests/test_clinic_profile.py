@@ -67,7 +67,9 @@ def test_visits_at_the_clinic_say_where_and_who_to_call(txcal, tmp_path, monkeyp
     )
     assert "Your clinic: Riverside Infusion Center\\, +1 555 0100\\; after hours: +1 555 0199." in data
     dose = next(e for e in events(txcal, PEMBRO) if e["kind"] == "dose")
-    assert "Plan on about 90 minutes at Riverside Infusion Center: check-in, preparation" in "\n".join(dose["notes"])
+    assert "Plan on about 90 minutes at Riverside Infusion Center. That time covers check-in" in "\n".join(
+        dose["notes"]
+    )
 
 
 def test_linked_visits_come_with_their_doses_as_the_clinic_schedules_them(txcal):

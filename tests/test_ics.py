@@ -76,7 +76,7 @@ def test_event_text_carries_dose_notes_sources_and_unconfirmed_marks(export):
     description = chemo["DESCRIPTION"]
     for fragment in (
         "Dose: 30 mg/m² IV",
-        "not confirmed against the prescribing information",
+        "They are not checked against the drug's label.",
         "Confirm with your care team.",
     ):
         assert fragment in description

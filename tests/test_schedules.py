@@ -180,10 +180,11 @@ def test_afami_cel_unconfirmed_facts_are_marked_in_the_event_text(catalog):
     chemo = next(e for e in result.events if e.kind == "chemotherapy")
     text = " ".join(wording.patient_notes(chemo.facts))
     assert chemo.unconfirmed
-    assert "The chemotherapy days and doses are not confirmed against the prescribing information." in text
+    assert "These chemotherapy days and doses come from the main study of afami-cel." in text
+    assert "They are not checked against the drug's label." in text
     assert "SPEARHEAD" not in text  # the trial is named in show --sources, not in the patient's words
-    assert "Counting the infusion day as Day 1, with no Day 0, is the usual way" in text
-    assert "about 6 weeks after collection is an estimate" in text
+    assert "Day 1 is the day of the infusion, and there is no Day 0. This is the usual way to count" in text
+    assert "The infusion date, about 6 weeks after collection, is only a guess." in text
     assert "Confirm with your care team." in text
 
 

@@ -78,7 +78,7 @@ def test_csv_columns_and_spreadsheet_dates(txcal, tmp_path):
     rows = list(csv.DictReader(io.StringIO(txcal(VIEWS["csv-afami-cel.csv"]).stdout)))
     assert list(rows[0]) == [
         "uid", "kind", "title", "start", "end", "all_day", "timezone", "day", "dose_number", "dose", "route",
-        "status", "shifted_from", "reason", "conflict", "unconfirmed", "notes", "plan_id",
+        "status", "shifted_from", "reason", "conflict", "unconfirmed", "beyond_label", "audience", "notes", "plan_id",
     ]  # fmt: skip
     infusion = next(r for r in rows if r["kind"] == "infusion")
     assert (infusion["start"], infusion["end"], infusion["timezone"]) == (
@@ -220,7 +220,7 @@ def test_a_narrow_view_never_cuts_the_dose_route_day_or_mark(txcal, monkeypatch,
             assert " ".join(f"{event['dose']} {event['route']}".split()) in joined, event["title"]
         if event["day"] is not None:
             assert f"Day {event['day']}" in text
-    assert text.count(" *") >= sum(1 for line in lines if "*" in line and "rests on a fact" not in line)
+    assert text.count(" *") >= sum(1 for line in lines if "*" in line and "not checked against the drug" not in line)
 
 
 def test_a_held_or_moved_dose_is_marked_on_its_own_line_and_a_file_keeps_whole_lines(txcal, tmp_path, monkeypatch):

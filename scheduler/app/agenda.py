@@ -46,7 +46,7 @@ def from_plan(plan: Plan, first: date, last: date) -> Iterator[AgendaItem]:
             event.minutes if start is not None else None,
             patient,
             event.kind,
-            day_sheet_title(event_summary(event), plan.request.patient or ""),
+            day_sheet_title(event_summary(event, label_dose=True), plan.request.patient or ""),
             prepare.get(event.uid, ()),
             (wording.event_conflict(event),) if wording.event_conflict(event) else (),
             asked=asked_for(event),

@@ -393,7 +393,7 @@ def _visit(event: PlannedEvent, patient: str, prepare: tuple[str, ...]) -> Visit
     status = _book_status(event)
     start, end = minute_of_day(event.start), minute_of_day(event.end)
     return Visit(
-        event.uid, event.kind, day_sheet_title(event_summary(event), patient), event.first_day, start,
+        event.uid, event.kind, day_sheet_title(event_summary(event, label_dose=True), patient), event.first_day, start,
         end if start is not None and end is not None and end >= start else None,
         event.minutes if start is not None else None, status, asked_for(event), wording.event_reason(event),
         prepare, (wording.event_conflict(event),) if wording.event_conflict(event) else (),

@@ -25,6 +25,7 @@ from scheduler.model import (
     Anchor,
     Dose,
     Duration,
+    Fact,
     Notes,
     Regimen,
     Schedule,
@@ -71,7 +72,7 @@ def _read_dose(table: TableReader | None) -> Dose | None:
         elif low is not None and high is not None and low > high:
             table.problems.append(f"{table.where}: a text dose's range has low above high")
         span = None if low is None or high is None or ucum is None else (low, high, ucum)
-        return Dose(text=table.text("text"), span=span)
+        return Dose(text=table.text("text"), span=span, patient=table.text("patient") or None)
     amount = table.number("amount", required=True)
     unit = table.text("unit", required=True)
     per = table.choice("per", ("kg", "m²")) or None
@@ -81,10 +82,21 @@ def _read_dose(table: TableReader | None) -> Dose | None:
     return Dose(amount=amount, unit=unit, per=per, max=cap, with_=table.text("with") or None)
 
 
+# A note line with its own sources: the signs of one kind of problem (a heading and items), the
+# emergency line, the tests the patient will have, a question asked before the first dose.
+LINE_KINDS = ("signs", "emergency", "tests", "ask")
+
+
+def _read_line(table: TableReader) -> Fact:
+    kind = table.choice("kind", LINE_KINDS, required=True)
+    return Fact(kind, (table.text("text", required=True), *table.texts("items")), table.texts("sources"))
+
+
 def _read_notes(table: TableReader | None) -> Notes:
     if table is None:
         return Notes()
     return Notes(
+        lines=tuple(_read_line(t) for t in table.tables("lines", {"kind", "text", "items", "sources"})),
         expect=table.text("expect"),
         report=table.texts("report"),
         call=table.text("call"),
@@ -94,8 +106,8 @@ def _read_notes(table: TableReader | None) -> Notes:
     )
 
 
-_NOTE_KEYS = {"expect", "report", "call", "missed", "clinician", "sources"}
-_DOSE_KEYS = {"amount", "unit", "per", "max", "with", "text", "low", "high", "ucum"}
+_NOTE_KEYS = {"expect", "report", "call", "missed", "clinician", "sources", "lines"}
+_DOSE_KEYS = {"amount", "unit", "per", "max", "with", "text", "low", "high", "ucum", "patient"}
 
 
 def _minutes(table: TableReader, key: str, required: bool = False) -> int | None:
@@ -178,7 +190,7 @@ def _read(data: dict[str, Any], path: Path) -> Regimen:
     }
 
     duration_table = top.table(
-        "duration", {"rule", "text", "months", "doses", "horizon", "horizon_text"}, required=True
+        "duration", {"rule", "text", "patient", "months", "doses", "horizon", "horizon_text"}, required=True
     )
     duration = None
     if duration_table is not None:
@@ -193,6 +205,7 @@ def _read(data: dict[str, Any], path: Path) -> Regimen:
             doses=duration_table.integer("doses", required=rule == "doses"),
             horizon=None if horizon is None else horizon[0],
             horizon_text=duration_table.text("horizon_text"),
+            patient=duration_table.text("patient"),
         )
 
     sources = []
@@ -260,6 +273,8 @@ def _read(data: dict[str, Any], path: Path) -> Regimen:
         [(f"schedules[{i}]", s.sources) for i, s in enumerate(schedules, 1) if s]
         + [(f"steps[{i}]", s.sources) for i, s in enumerate(steps, 1) if s]
         + [("notes", fields["notes"].sources)]
+        + [(f"notes.lines[{i}]", f.sources) for i, f in enumerate(fields["notes"].lines, 1)]
+        + [(f"steps[{i}].notes.lines", f.sources) for i, s in enumerate(steps, 1) if s for f in s.notes.lines]
     ):
         for ref in refs:
             if ref not in source_ids:

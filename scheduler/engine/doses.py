@@ -59,14 +59,10 @@ class DoseBuilder(EventMaker):
         # The chair time the clinic gives (check-in to observation), else the drug's own minutes.
         profile = request.profile
         number, previous, previous_every, grid = 1, request.start, 0, request.start
+        infused = False  # an IV infusion was given (or is planned) before this dose
+        told: Schedule | None = None  # the schedule a dose given (or planned) said what to expect for
         while count is None or number <= count:
             current, plan_schedule = records.schedule_for(number)
-            first = number == 1 and bool(plan_schedule.length_first_min)
-            if common is None or common.schedule is not plan_schedule or common.first != first:
-                common = _COMMON.facts(self, current, plan_schedule, first)
-                if (current.id, plan_schedule.every) not in dosages:
-                    dosages[current.id, plan_schedule.every] = self._dosage(current, plan_schedule.dose, warnings)
-                dosage = dosages[current.id, plan_schedule.every]
             # After a moved or late dose the next is counted from the actual date, unless --keep-grid.
             step = days(previous_every)
             grid += step
@@ -88,11 +84,18 @@ class DoseBuilder(EventMaker):
                 )
             if (last is not None and day > last and status != "given") or (records.stop_day and day > records.stop_day):
                 break
-            length = (
-                plan_schedule.length_first_min
-                if number == 1 and plan_schedule.length_first_min
-                else plan_schedule.length_min
-            )
+            # The label's longer first infusion (atezolizumab: 60 minutes, then 30 "if the first infusion was
+            # tolerated") is the first IV infusion really given: not a held dose 1, not an SC dose before a switch.
+            first = bool(plan_schedule.length_first_min) and not infused and status != "held"
+            intro = told is not plan_schedule  # no dose of this schedule has said what to expect yet
+            if common is None or common.schedule is not plan_schedule or (common.first, common.intro) != (first, intro):
+                common = _COMMON.facts(self, current, plan_schedule, first, intro)
+                if (current.id, plan_schedule.every) not in dosages:
+                    dosages[current.id, plan_schedule.every] = self._dosage(current, plan_schedule.dose, warnings)
+                dosage = dosages[current.id, plan_schedule.every]
+            infused = infused or (status != "held" and current.route == "IV")
+            told = plan_schedule if status != "held" else told
+            length = plan_schedule.length_first_min if first else plan_schedule.length_min
             length = (profile.dose_minutes(current.route) if profile else None) or length
             given = records.given.get(number)
             at = given.at if given is not None else None
@@ -228,16 +231,18 @@ class DoseBuilder(EventMaker):
             )
         return dose.for_weight(weight)
 
-    def _length_fact(self, regimen: Regimen, schedule: Schedule, number: int) -> Fact:
+    def _length_fact(self, regimen: Regimen, schedule: Schedule, first: bool) -> Fact:
         if schedule.given:
             return Fact("how-given", (schedule.given,), schedule.sources)
-        if schedule.length_first_min and number == 1:
+        if schedule.length_first_min and first:
             return Fact("infusion-length", (regimen.route, schedule.length_first_min, "first"), schedule.sources)
         which = "later" if schedule.length_first_min else ""
         return Fact("infusion-length", (regimen.route, schedule.length_min, which), schedule.sources)
 
     def _schedule_facts(self, regimen: Regimen, schedule: Schedule) -> tuple[Fact, ...]:
-        facts = [Fact("schedule", (schedule.dose, schedule.every_days, regimen.duration.text), schedule.sources)]
+        # The patient's calendar says how long treatment lasts in plain words (the clinic's views keep the label's).
+        how_long = regimen.duration.patient or regimen.duration.text
+        facts = [Fact("schedule", (schedule.dose, schedule.every_days, how_long), schedule.sources)]
         if schedule.dose.weight_based and self.request.weight_kg is not None:
             facts.append(Fact("weight", (schedule.dose, self.request.weight_kg), schedule.sources))
         if schedule.window and self.request.clinic is not None:
@@ -291,6 +296,7 @@ class _Common:
     regimen: Regimen
     schedule: Schedule
     first: bool  # for the first dose, when it takes longer
+    intro: bool  # the first dose of its schedule: it says what to expect; later ones point back to it
     profile: object  # the clinic profile they were made for (None without one)
     shared: tuple[Fact, ...]  # the schedule, its notes, the clinic's contact, the sources
     length: Fact  # how long the dose takes (the first, or the later ones)
@@ -303,11 +309,12 @@ class _CommonFacts:
     (scheduler.wording) are worded once for all of them too."""
 
     def __init__(self, kept: int = 1024) -> None:
-        self.kept, self.made = kept, dict[tuple[int, int, bool, float | None, bool, int], _Common]()
+        self.kept, self.made = kept, dict[tuple[int, int, bool, bool, float | None, bool, int], _Common]()
 
-    def facts(self, builder: DoseBuilder, regimen: Regimen, schedule: Schedule, first: bool) -> _Common:
+    def facts(self, builder: DoseBuilder, regimen: Regimen, schedule: Schedule, first: bool, intro: bool) -> _Common:
         request = builder.request
-        key = (id(regimen), id(schedule), first, request.weight_kg, request.clinic is not None, id(request.profile))
+        profile = id(request.profile)
+        key = (id(regimen), id(schedule), first, intro, request.weight_kg, request.clinic is not None, profile)
         common = self.made.get(key)
         if common is None or not (
             common.regimen is regimen and common.schedule is schedule and common.profile is request.profile
@@ -315,13 +322,19 @@ class _CommonFacts:
             if len(self.made) >= self.kept:
                 self.made.clear()
             shared = builder._schedule_facts(regimen, schedule)
-            length = builder._length_fact(regimen, schedule, 1 if first else 2)
+            if not intro:  # ~300 words said once a schedule, not on every dose (the handout finds them inside)
+                told = tuple(f for f in shared if f.kind in TOLD_ONCE)
+                shared = (*(f for f in shared if f.kind not in TOLD_ONCE), Fact("see-first", (told,)))
+            length = builder._length_fact(regimen, schedule, first)
             visit = tuple(builder._visit_facts("dose", regimen.route))
             common = self.made[key] = _Common(
-                regimen, schedule, first, request.profile, shared, length, visit, (length, *visit, *shared)
+                regimen, schedule, first, intro, request.profile, shared, length, visit, (length, *visit, *shared)
             )
         return common
 
 
+# What a later dose of a schedule leaves to its first: what to expect, the side effects and signs, tests, a question
+# and the missed-dose rule. Every dose keeps its length, the schedule, when to call, the 911 line and the clinic.
+TOLD_ONCE = frozenset({"expect", "report", "signs", "tests", "ask", "missed"})
 _COMMON = _CommonFacts()
 caches.register(_COMMON.made.clear)

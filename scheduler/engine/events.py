@@ -31,6 +31,7 @@ def notes_facts(notes: Notes, sources: tuple[str, ...]) -> list[Fact]:
         facts.append(Fact("report", notes.report, sources))
     facts += [Fact(kind, (text,), sources) for kind, text in (("call", notes.call), ("missed", notes.missed)) if text]
     facts += [Fact("clinician", (text,), sources, audience="clinic") for text in notes.clinician]
+    facts += notes.lines  # each with its own sources
     return facts
 
 

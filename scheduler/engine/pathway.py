@@ -59,6 +59,8 @@ class PathwayBuilder(EventMaker):
         if anchored and min(anchored) <= request.start:
             first = min(anchored)
             earliest = anchor_date + (request.start - first) + timedelta(days=1)
+            # The date suggested must pass the next check too: no infusion sooner than the product can be made.
+            earliest = max(earliest, self._earliest_plausible() or earliest)
             raise PlanError(
                 f"{option('infusion', anchor_date)} puts the steps before the infusion on {first}, not after the "
                 f"collection on {request.start}: choose an infusion date on or after {earliest}"
@@ -225,10 +227,16 @@ class PathwayBuilder(EventMaker):
             unconfirmed.append(anchor.default_unconfirmed)
         shared = [Fact("step-dose", (step.dose, step.route), step.sources)] if step.dose else []
         shared += notes_facts(step.notes, step.sources)
-        # Every event carries what the regimen says to expect; its warning signs and when to call
-        # only from the infusion on (Day 1): before any cells are given there is nothing of theirs to watch.
+        # Every event carries what the regimen says to expect; the cells' warning signs and when to call
+        # only from the infusion on (Day 1). Before it, the emergency line still stands on every visit, and a
+        # step says what its own treatment brings (the chemotherapy's infections and low blood counts).
         before_infusion = anchor is not None and (step.on_start or max(days) < 1)
-        notes = dataclasses.replace(regimen.notes, report=(), call="") if before_infusion else regimen.notes
+        emergency = tuple(f for f in regimen.notes.lines if f.kind == "emergency")
+        notes = (
+            dataclasses.replace(regimen.notes, report=(), call="", lines=emergency)
+            if before_infusion
+            else regimen.notes
+        )
         shared += notes_facts(notes, regimen.notes.sources)
         shared += self.contact_facts()
         if unconfirmed:

@@ -21,8 +21,10 @@ from scheduler.writers.registry import Rendered, View
 
 COLUMNS = (
     "uid", "kind", "title", "start", "end", "all_day", "timezone", "day", "dose_number", "dose", "route",
-    "status", "shifted_from", "reason", "conflict", "unconfirmed", "notes", "plan_id",
+    "status", "shifted_from", "reason", "conflict", "unconfirmed", "beyond_label", "audience", "notes", "plan_id",
 )  # fmt: skip
+# The header before beyond_label and audience (as JSON has them) were added: txcal still knows such a file as its own.
+_EARLIER = tuple(c for c in COLUMNS if c not in ("beyond_label", "audience"))
 
 
 # Cells a spreadsheet would run as a formula (OWASP: CSV injection). A number, such as Day -7,
@@ -66,7 +68,8 @@ def to_csv(plan: Plan) -> str:
                 "TRUE" if e.all_day else "FALSE", zone if not e.all_day else "", "" if e.day is None else e.day,
                 "" if e.dose_number is None else e.dose_number, wording.event_dose(e), e.route, e.status,
                 "" if e.shifted_from is None else _cell(e.shifted_from), wording.event_reason(e), wording.event_conflict(e),
-                "TRUE" if e.unconfirmed else "FALSE", "\n".join(wording.patient_notes(e.facts)), plan.plan_id,
+                "TRUE" if e.unconfirmed else "FALSE", "TRUE" if e.beyond_label else "FALSE", e.audience,
+                "\n".join(wording.patient_notes(e.facts)), plan.plan_id,
             ]
         )  # fmt: skip
     return out.getvalue()
@@ -82,7 +85,8 @@ def owner(data: bytes) -> str | None:
     """Return the plan id of a CSV file txcal wrote ("" when it has no events), or None for any other file."""
     text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
     rows = csv.reader(io.StringIO(text))
-    if next(rows, None) != list(COLUMNS):
+    header = next(rows, None)
+    if header not in (list(COLUMNS), list(_EARLIER)):
         return None
     first = next(rows, None)
-    return first[-1] if first and len(first) == len(COLUMNS) else ""
+    return first[-1] if first and len(first) == len(header) else ""

@@ -18,8 +18,8 @@ from datetime import date, datetime
 
 from scheduler import wording
 from scheduler.model import Fact, Plan, PlannedEvent
-from scheduler.view_wording import plan_heading
 from scheduler.wording import DISCLAIMER, UNCONFIRMED_MARK, day_label, describe_minutes, fact_line, status_label
+from scheduler.writers import handout_words as words
 from scheduler.writers.registry import Rendered, View
 
 # Kinds as the page shows them: a letter (prints in grey), a name, and a colour with AA contrast.
@@ -137,12 +137,15 @@ def _row(event: PlannedEvent, where: bool) -> str:
     # dose past the label's duration; in the patient's words (the clinic's reasons stay in its views).
     lines = [fact_line(f) for f in event.facts if f.kind in _ROW_FACTS and f.audience == "patient"]
     remarks = "".join(f'<div class="note">{_e(line)}</div>' for line in lines if line)
-    dose = _e(f"{wording.event_dose(event)} {event.route}".strip()) if wording.event_dose(event) else ""
+    words_ = (event.dosage.patient if event.dosage else None) or wording.event_dose(event)
+    dose = _e(f"{words_} {event.route}".strip()) if words_ else ""
     length = _e(describe_minutes(event.minutes)) if event.minutes and not event.all_day else ""
+    if length and any(f.kind == "placeholder" for f in event.facts):  # a block no source gives a length for
+        length = f"Ask your care team (the calendar holds {length})"
     held = ' class="held"' if event.status == "held" else ""
     return (
         f'<tr{held}><td>{_e(day)}</td><td>{_e(time)}</td><td>{status}<span class="what">{what}</span>{remarks}</td>'
-        f"<td>{dose}</td><td>{length}</td>" + (f"<td>{_e(event.location)}</td>" if where else "") + "</tr>"
+        f"<td>{dose}</td><td>{length}</td>" + (f"<td>{_e(words.place(event))}</td>" if where else "") + "</tr>"
     )
 
 
@@ -153,10 +156,35 @@ def _facts(events: Iterable[PlannedEvent], kinds: tuple[str, ...]) -> list[Fact]
     """Return the distinct facts of some kinds the plan's events carry, in the order first met."""
     seen: dict[Fact, None] = {}
     for event in events:
-        for fact in event.facts:
+        # A later dose keeps what its schedule's first dose said inside one fact: a narrowed handout still has it.
+        for fact in (f for g in event.facts for f in (g.args[0] if g.kind == "see-first" else (g,))):
             if fact.kind in kinds and fact.audience == "patient":
                 seen.setdefault(fact, None)
     return list(seen)
+
+
+def _first_screen(
+    events: list[PlannedEvent], contacts: list[Fact], emergency: list[Fact], view: View, places: bool
+) -> str:
+    """Return what a patient looks for first: the next visit (date, time, place) and whom to call."""
+    visit = words.next_visit(events, view.today)
+    if visit is None:
+        next_line = f"<p>No visits are planned after {view.today:%A %d %B %Y}.</p>"
+    else:
+        place = words.place(visit) if places else ""  # without a clinic profile no visit has a known place
+        next_line = (
+            f"<p><strong>{_e(words.visit_when(visit))}</strong>: {_e(visit.name)}"
+            + (f", dose {visit.dose_number}" if visit.dose_number is not None else "")
+            + (f". Where: {_e(place)}" if place else "")
+            + ".</p>"
+        )
+    return (
+        '<section aria-labelledby="next"><h2 id="next">Your next visit</h2>'
+        + next_line
+        + f"<p><strong>{_e(words.whom_to_call(contacts))}</strong></p>"
+        + "".join(f"<p><strong>{_e(fact_line(f))}</strong></p>" for f in emergency)
+        + "</section>"
+    )
 
 
 def render_handout(plan: Plan, view: View) -> str:
@@ -164,11 +192,17 @@ def render_handout(plan: Plan, view: View) -> str:
     events = [e for e in plan.events if e.audience == "patient"]
     label = plan.request.patient
     places = sorted({e.location for e in events if e.location})
-    where = len(places) > 1  # one place for all is said once, above the list
+    # One place is said once, above the list, only when every visit is there: afami-cel's monitoring
+    # has no clinic address (label 5.1: "at the healthcare facility", which the care team names).
+    visits = [e for e in events if e.kind not in words.NOT_A_VISIT]
+    one_place = len(places) == 1 and all(e.location for e in visits)
+    where = bool(places) and not one_place
     style = _STYLE % {"paper": "letter" if view.paper == "letter" else "A4", "size": "14pt" if view.large else "11pt"}
-    expect = _facts(events, ("expect",))
+    expect = _facts(events, ("expect", "tests", "ask"))
     report = _facts(events, ("report",))
-    call = _facts(events, ("call", "contact"))
+    signs = _facts(events, ("signs",))
+    call = _facts(events, ("call", "emergency"))
+    contacts = _facts(events, ("contact",))
     sources = _facts(events, ("source",))
     parts = [
         "<!doctype html>",
@@ -180,13 +214,13 @@ def render_handout(plan: Plan, view: View) -> str:
         f"<title>Treatment schedule: {_e(plan.regimen.title)}{' for ' + _e(label) if label else ''}</title>",
         f"<style>{style}</style></head><body>",
         "<header><h1>Your treatment schedule</h1>",
-        f"<p><strong>{_e(plan_heading(plan))}</strong></p>",
-        f"<p>For: {_e(label)}</p>" if label else "",
-        f"<p>Prepared on {view.today:%A %d %B %Y}. {_e(wording.horizon_text(plan.reach))}</p></header>",
-        '<main><section aria-labelledby="calendar"><h2 id="calendar">Calendar</h2>',
-        _months(events),
-        '</section><section aria-labelledby="appointments"><h2 id="appointments">Appointments</h2>',
-        f"<p>All at <strong>{_e(places[0])}</strong>.</p>" if len(places) == 1 else "",
+        f"<p>For: <strong>{_e(label)}</strong></p>" if label else "",
+        f"<p><strong>{_e(words.heading(plan))}</strong></p>",
+        f"<p>Prepared on {view.today:%A %d %B %Y}. {_e(words.reach(plan))}</p></header>",
+        "<main>",
+        _first_screen(events, contacts, _facts(events, ("emergency",)), view, bool(places)),
+        '<section aria-labelledby="appointments"><h2 id="appointments">Appointments</h2>',
+        f"<p>All at <strong>{_e(places[0])}</strong>.</p>" if one_place else "",
         '<table><thead><tr><th scope="col">Date</th><th scope="col">Time</th><th scope="col">What</th>'
         '<th scope="col">Dose</th><th scope="col">How long</th>'
         + ('<th scope="col">Where</th>' if where else "")
@@ -195,16 +229,23 @@ def render_handout(plan: Plan, view: View) -> str:
         "</tbody></table>",
         f'<p class="note">{_e(UNCONFIRMED_MARK)}</p>' if any(e.unconfirmed for e in events) else "",
         "</section>",
+        # The month grids come after the appointments: a long plan's 13 grids would push the list two screens down.
+        '<section aria-labelledby="calendar"><h2 id="calendar">Calendar</h2>',
+        _months(events),
+        "</section>",
     ]
     if expect:
         parts += ['<section aria-labelledby="expect"><h2 id="expect">What to expect</h2>']
         parts += [f"<p>{_e(fact_line(f).removeprefix('What to expect: '))}</p>" for f in expect]
         parts.append("</section>")
-    if report or call:
+    if report or signs or call or contacts:
         parts += ['<section aria-labelledby="report"><h2 id="report">Side effects to report, and whom to call</h2>']
         for fact in report:
             parts.append("<ul>" + "".join(f"<li>{_e(item)}</li>" for item in fact.args) + "</ul>")
-        parts += [f"<p><strong>{_e(fact_line(f))}</strong></p>" for f in call]
+        for fact in signs:  # a heading, then the signs one a line
+            heading, *items = fact.args
+            parts.append(f"<p>{_e(heading)}</p><ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>")
+        parts += [f"<p><strong>{_e(fact_line(f))}</strong></p>" for f in (*call, *contacts)]
         parts.append("</section>")
     if sources:
         parts += ['<section aria-labelledby="sources"><h2 id="sources">Where these facts come from</h2><ul>']

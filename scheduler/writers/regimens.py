@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from scheduler.model import Dose, Regimen, Step
-from scheduler.wording import day_label, describe_interval, describe_minutes, dose_text, window_text
+from scheduler.wording import day_label, describe_interval, describe_minutes, dose_text, fact_line, window_text
 from scheduler.writers.table import fit_table, wrap_field
 
 
@@ -125,8 +125,13 @@ def render_sources(regimen: Regimen, width: int = 80) -> str:
     if regimen.notes.sources:
         lines += wrap_field("  ", "what to expect, side effects to report and when to call", width)
         lines += _fact_sources(regimen, regimen.notes.sources, width)
+    # Lines with sources of their own (warning signs, the emergency line, tests, a question), each credited apart.
+    own = list(dict.fromkeys([*regimen.notes.lines, *(f for st in regimen.steps for f in st.notes.lines)]))
+    for line in own:
+        lines += wrap_field("  ", fact_line(line), width)
+        lines += _fact_sources(regimen, line.sources, width)
     tied = {i for s in regimen.schedules for i in s.sources} | {i for st in regimen.steps for i in st.sources}
-    tied |= set(regimen.notes.sources)
+    tied |= set(regimen.notes.sources) | {i for f in own for i in f.sources}
     others = [x for x in regimen.sources if x.id not in tied and x.mark != "institutional"]
     if others:
         lines += wrap_field(

@@ -240,11 +240,18 @@ def test_records_that_would_change_nothing_are_refused(txcal, course, args, mess
 
 
 def test_duplicate_rows_never_put_one_identity_twice_in_the_clinic_calendar(txcal, tmp_path):
+    # Rows with a label: one label is one patient, refused before anything is written. Rows without one: the
+    # second identical row is the same plan, an error of its own row.
     (tmp_path / "list.csv").write_text(
         "patient,drug,every,start,doses\nP-1,atezolizumab,3w,2026-12-01,2\nP-1,atezolizumab,3w,2026-12-01,2\n",
         encoding="utf-8",
     )
     result = txcal(f"batch {tmp_path / 'list.csv'} --out-dir {tmp_path / 'out'}")
+    assert result.exit_code == 1 and "rows 2 and 3 are both labelled 'P-1'" in result.stderr
+    (tmp_path / "unlabelled.csv").write_text(
+        "patient,drug,every,start,doses\n,atezolizumab,3w,2026-12-01,2\n,atezolizumab,3w,2026-12-01,2\n", encoding="utf-8"
+    )
+    result = txcal(f"batch {tmp_path / 'unlabelled.csv'} --out-dir {tmp_path / 'out'}")
     assert result.exit_code == 1 and "row 3: the same plan as row 2" in result.stderr
     assert check_ics((tmp_path / "out" / "clinic.ics").read_bytes()) == []
 

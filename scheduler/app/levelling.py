@@ -189,40 +189,57 @@ def level_day(
     best: tuple[tuple[int, int, int, int, int], DayResult, list[Sitting], Board] | None = None
     apart = (False, True) if any(_flexible(job) for job in jobs) else (False,)
     for windows_apart, longest in itertools.product(apart, (False, True)):
-        board = Board(chairs, opens, closes, nurse_starts)
-        result = DayResult(lower_bound(sum(j.minutes for j in jobs), closes - opens), on, opens)
-        free, chairless = _fixed_first(board, jobs, result.placed)
-        # Patients who asked for a part of the day, not a time, can be kept anywhere in it: placed
-        # after those who asked for a time, they take what the others leave.
-        flexible = [job for job in free if windows_apart and _flexible(job)]
-        rest = _keep_asked(board, [job for job in free if job not in flexible], result.placed)
-        left = list(chairless)
-        # The others nearest their request: in the order of their times, or longest first (the hardest to fit).
-        rest.sort(key=lambda j: (-j.minutes - j.lead, j.asked(opens), j.row) if longest else (j.asked(opens), j.row))
-        order = sorted(flexible, key=lambda j: (j.window(opens)[1], j.row)) + rest
-        for job in order:
-            seat = board.nearest(job)
-            if seat is None:
-                left.append(job)
-                continue
-            board.take(seat[0], seat[1], job.minutes)
-            result.placed[job] = seat
+        result, left, board = _place(jobs, Board(chairs, opens, closes, nurse_starts), on, windows_apart, longest)
         ranked = score(result, left)
         if best is None or ranked < best[0]:
             best = (ranked, result, left, board)
     assert best is not None
     _, result, left, board = best
-    _swap_in(board, result)
-    repair = DayRepair(board, result.placed, left, relevel)
-    repair.seat_left()  # the first tier first: nobody without a chair whom a chain of moves can seat
-    repair.fewer_minutes()
-    left = repair.left
+    left = _improve(board, result, left, relevel)
     free = [job for job in jobs if job.fixed is None]
     if not any(job.fixed for job in jobs) and all(not job.prefer or ":" in job.prefer for job in jobs):
         # Every request is one time: step 2 alone, on an empty board with no nurse limit, keeps the
         # most any schedule can, so no schedule moves fewer than the rest.
         result.least_moved = len(_keep_asked(Board(chairs, opens, closes), free, {}))
     return result, left, board
+
+
+def _place(
+    jobs: list[Sitting],
+    board: Board,
+    on: date,
+    windows_apart: bool,
+    longest: bool,
+) -> tuple[DayResult, list[Sitting], Board]:
+    """Place a day's visits on an empty board: booked ones, then the most at their asked time, then the rest
+    nearest theirs (in the order of their times, or longest first)."""
+    opens = board.opens
+    result = DayResult(lower_bound(sum(j.minutes for j in jobs), board.closes - opens), on, opens)
+    free, left = _fixed_first(board, jobs, result.placed)
+    # Patients who asked for a part of the day, not a time, can be kept anywhere in it: placed
+    # after those who asked for a time, they take what the others leave.
+    flexible = [job for job in free if windows_apart and _flexible(job)]
+    rest = _keep_asked(board, [job for job in free if job not in flexible], result.placed)
+    # The others nearest their request: in the order of their times, or longest first (the hardest to fit).
+    rest.sort(key=lambda j: (-j.minutes - j.lead, j.asked(opens), j.row) if longest else (j.asked(opens), j.row))
+    for job in sorted(flexible, key=lambda j: (j.window(opens)[1], j.row)) + rest:
+        seat = board.nearest(job)
+        if seat is None:
+            left.append(job)
+            continue
+        board.take(seat[0], seat[1], job.minutes)
+        result.placed[job] = seat
+    return result, left, board
+
+
+def _improve(board: Board, result: DayResult, left: list[Sitting], relevel: bool) -> list[Sitting]:
+    """Improve a placed day in place (swaps, then chains: nobody without a chair whom moves can seat, then fewer
+    minutes); return the visits still without a chair."""
+    _swap_in(board, result)
+    repair = DayRepair(board, result.placed, left, relevel)
+    repair.seat_left()  # the first tier first
+    repair.fewer_minutes()
+    return repair.left
 
 
 def _swap_in(board: Board, result: DayResult) -> None:

@@ -3,9 +3,12 @@
 The greedy placing (scheduler.app.levelling) never moves a kept patient to make room for one that
 fits nowhere. Here a visit is tried at each start worth trying on each chair, the movable visits in
 its way taken off and put back at their own nearest start (an augmenting path of one step, as in
-matching); a chain is taken only when the day's score is strictly lower in the objective's order
-(visits left without a chair, patients moved, minutes moved, the largest move, moves earlier).
-Booked visits (`fixed`) never move. Deterministic: visits and starts are tried in a fixed order.
+matching), or, for a visit without a chair, the visits of one chair pushed apart where their gaps
+add up to its length. A change is taken only when the day's score is strictly lower in the
+objective's order (visits left without a chair, patients moved, minutes moved, the largest move,
+moves earlier). Booked visits (`fixed`) never move, except those a re-levelling may re-time
+(`rebook`), from their booked seat. Deterministic: visits and starts are tried in a fixed order,
+and the tries are bounded by counts, not a clock.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ Score = tuple[int, int, int, int, int]
 
 MOST_IN_THE_WAY = 2  # visits a chain may move at once: more rarely pays and costs a lot of tries
 # Starts tried for one visit, nearest its request first: to seat one without a chair, and to bring a moved one
-# nearer. Bounded so a crowded day stays fast, and the same on every run (a count, not a clock).
+# nearer. Bounded so a crowded day stays fast (bench/levelling.py), and the same on every run.
 TRIES_PER_SEAT = 1500
-PUSH_STEP = 5  # minutes between the starts a push tries (requests are on this grid)
 TRIES_PER_MOVE = 150
+PUSH_STEP = 5  # minutes between the starts a push tries (requests are on this grid)
 
 
 def day_score(placed: dict[Sitting, Seat], left: list[Sitting], opens: int) -> Score:
@@ -103,7 +106,7 @@ class DayRepair:
             if job.fixed is not None or shape in given_up:
                 continue  # a booked visit keeps its time, without a chair, until someone seats it
             if self._free_minutes() < job.minutes:
-                break  # moving visits makes no room: the chairs are full (these visits are the shortest left)
+                continue  # moving visits makes no room: too few chair minutes are free
             direct = self.board.nearest(job)
             if direct is not None:
                 self.left.remove(job)

@@ -1,7 +1,7 @@
 """Flesch-Kincaid grade of every patient sentence txcal writes (calendar and handout, every shipped regimen).
 
 Run `python tests/readability.py` (from the repository, with txcal installed) to print the worst
-sentences and their grades; tests/test_issue37_words.py holds every sentence to grade 8 or lower.
+sentences and their grades; tests/test_patient_text_and_safety_lines.py holds every sentence to grade 8 or lower.
 The count is the usual rough one: words by letters, syllables by vowel groups. A sentence ends at
 ". ", "! ", "? ", ": " or "; " (a list's items are read one by one, as the handout prints them).
 """

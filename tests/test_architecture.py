@@ -183,3 +183,13 @@ def test_no_module_is_over_500_lines():
     # A module that long does more than one job: split it by job (ARCHITECTURE.md lists them).
     long = {p.name: n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500}
     assert long == {}
+
+
+def test_the_tests_import_the_source_not_an_installed_copy():
+    # A copy installed before an edit would pass a test the edit must fail, while the tests above read the
+    # source: the README's test command installs editable (pip install -e '.[test]') so the two are one.
+    import scheduler
+
+    assert Path(scheduler.__file__).resolve().parent == PACKAGE.resolve(), (
+        f"the tests import {scheduler.__file__}, not this checkout: pip install -e '.[test]'"
+    )

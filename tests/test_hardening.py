@@ -249,7 +249,8 @@ def test_duplicate_rows_never_put_one_identity_twice_in_the_clinic_calendar(txca
     result = txcal(f"batch {tmp_path / 'list.csv'} --out-dir {tmp_path / 'out'}")
     assert result.exit_code == 1 and "rows 2 and 3 are both labelled 'P-1'" in result.stderr
     (tmp_path / "unlabelled.csv").write_text(
-        "patient,drug,every,start,doses\n,atezolizumab,3w,2026-12-01,2\n,atezolizumab,3w,2026-12-01,2\n", encoding="utf-8"
+        "patient,drug,every,start,doses\n,atezolizumab,3w,2026-12-01,2\n,atezolizumab,3w,2026-12-01,2\n",
+        encoding="utf-8",
     )
     result = txcal(f"batch {tmp_path / 'unlabelled.csv'} --out-dir {tmp_path / 'out'}")
     assert result.exit_code == 1 and "row 3: the same plan as row 2" in result.stderr

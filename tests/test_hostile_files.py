@@ -1,4 +1,4 @@
-"""Hardening, round 3: each finding of the third attack, reproduced as the attacker found it."""
+"""Hostile and mistaken files: each finding of an attack on txcal's inputs, reproduced as the attacker found it."""
 
 from __future__ import annotations
 

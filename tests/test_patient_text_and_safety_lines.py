@@ -1,4 +1,4 @@
-"""Issue 37, the patient's words: each finding checked as a patient or a pharmacist would read the output.
+"""The patient's words: plain, placed right, credited to what says them; each finding of a pharmacist's and a nurse's review checked as a patient or a pharmacist would read the output.
 
 Sources quoted: the Tecelra label (section 5.1, revised 08/2024: monitoring "at least 7 days at the
 healthcare facility"); the Tecentriq label (Dosage and Administration, Table 1 footnote: 60 minutes

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 # The fixed vocabulary of event kinds (issue 2); writers colour and categorise by it.
 EVENT_KINDS = (
@@ -368,16 +368,16 @@ class PlanRequest:
 AUDIENCES = ("patient", "clinic")
 # Why an event is not on its planned day: given on another day, delayed, moved off a closed day, held.
 # levelled: the clinic set its time (and perhaps day) so no moment has more patients than chairs.
-MOVE_CODES = ("given", "delayed", "moved", "held", "levelled")
+MoveCode = Literal["given", "delayed", "moved", "held", "levelled"]
 # Why an event stays on a closed day: no open day in its window; tied to Day 1 (pathways).
-CONFLICT_CODES = ("no-open-day", "tied-to-day-1")
+ConflictCode = Literal["no-open-day", "tied-to-day-1"]
 
 
 @dataclass(frozen=True, slots=True)
 class Move:
-    """One change to an event's day, with its reason code (MOVE_CODES) and the user's or clinic's reason."""
+    """One change to an event's day, with its reason code and the user's or clinic's reason."""
 
-    code: str
+    code: MoveCode
     planned: date | None = None  # the day it was planned for (given: only when given on another day)
     day: date | None = None  # given: the day it was given
     days: int | None = None  # delayed: by how many days
@@ -390,9 +390,9 @@ class Move:
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
-    """An event left on a closed day (CONFLICT_CODES), why the clinic is closed, and the window it had."""
+    """An event left on a closed day (its code), why the clinic is closed, and the window it had."""
 
-    code: str
+    code: ConflictCode
     closed: str
     window: Window | None = None
     shift: str = ""  # the shift rule the plan used ("" when it is not a dose's)

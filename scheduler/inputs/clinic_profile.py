@@ -7,6 +7,7 @@ plan-file key or a patient-list cell overrides it, and it overrides the template
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,55 @@ SCHEMA = 1
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TOP = {
     "schema", "name", "address", "phone", "after_hours_phone", "timezone", "hours", "chairs", "avoid", "holidays",
-    "closed", "time", "remind", "visit_minutes", "linked", "same_visit", "nurse_starts", "book",
+    "closed", "time", "remind", "visit_minutes", "linked", "same_visit", "nurse_starts", "book", "feed_dir",
+    "feed_detail", "feed_base", "feed_refresh",
 }  # fmt: skip
 _LINKED = {"kind", "title", "minutes", "before_days", "every", "every_weeks", "wait_minutes"}
 ROUTE_MINUTES = ("dose_iv", "dose_sc")
 MAX_LINKED = 20  # a clinic links a handful of visits to doses; thousands would make a plan of a million events  # chair time of a dose by route, beside the kinds
+
+
+FEED_DETAILS = ("minimal", "full")
+# How often a subscribed calendar app should poll a feed (RFC 7986 REFRESH-INTERVAL): hours or days.
+_REFRESH = re.compile(r"PT([1-9][0-9]?)H|P([1-9])D")
+
+
+def _inside(folder: Path, name: str) -> bool:
+    """Return whether a name the profile gives is a path in its folder or below it (not through a link out)."""
+    return not (
+        Path(name).is_absolute()
+        or ".." in Path(name).parts
+        or "\\" in name
+        or not (folder / name).resolve().is_relative_to(folder)
+    )
+
+
+def _feed_keys(top: TableReader, folder: Path) -> dict[str, Any]:
+    """Return the patient feeds' keys (issue 35): a folder to serve, how much a feed says, its links' base."""
+    found: dict[str, Any] = {}
+    feed_dir = top.text("feed_dir")
+    if feed_dir and (not _inside(folder, feed_dir) or (folder / feed_dir).resolve() == folder):
+        top.bad("feed_dir", 'a folder below the folder of the profile, served as it is, such as "feeds"')
+    elif feed_dir:
+        found["feed_dir"] = feed_dir
+    detail = top.choice("feed_detail", FEED_DETAILS)
+    if detail:
+        found["feed_detail"] = detail
+    base = top.text("feed_base")
+    if base and (not base.startswith("https://") or any(c.isspace() or c in "?#" for c in base)):
+        top.bad(
+            "feed_base", 'the https:// address the feed folder is served at, such as "https://clinic.example/feeds"'
+        )
+    elif base:
+        found["feed_base"] = base.rstrip("/")
+    refresh = top.text("feed_refresh")
+    if refresh and not _REFRESH.fullmatch(refresh):
+        top.bad(
+            "feed_refresh", 'how often calendar apps should fetch a feed: "PT4H" (hours, 1-99) or "P1D" (days, 1-9)'
+        )
+    elif refresh:
+        found["feed_refresh"] = refresh
+    return found
 
 
 def _hours(text: str) -> tuple[time, time] | None:
@@ -111,14 +156,10 @@ def load_profile(path: Path) -> ClinicProfile:
         top.bad("chairs", "a number of infusion chairs, 1 to 500")
     book = top.text("book")
     folder = path.resolve().parent
-    if book and (
-        Path(book).is_absolute()
-        or ".." in Path(book).parts
-        or "\\" in book
-        or not (folder / book).resolve().is_relative_to(folder)  # through a linked sub-folder
-    ):
+    if book and not _inside(folder, book):  # a linked sub-folder counts as outside
         top.bad("book", 'a file name in the folder of the profile or below it, such as "clinic-book.sqlite"')
         book = ""
+    feeds = _feed_keys(top, folder)
     nurses = top.integer("nurse_starts")
     if nurses is not None and not 1 <= nurses <= 100:
         top.bad("nurse_starts", "how many chair starts the nurses can take in any 15 minutes, 1 to 100")
@@ -185,6 +226,7 @@ def load_profile(path: Path) -> ClinicProfile:
         same_visit=_kinds(top, "same_visit"),
         linked=tuple(linked),
         book=book or None,
+        **feeds,
     )
     if problems:
         raise TemplateError(str(path), problems)

@@ -157,7 +157,8 @@ def write_feeds(
     """Write the feeds of `plans` (all booked plans when None) from their calendars, in the command's unit of
     work; a feed whose bytes are unchanged is left alone (its ETag stays). Return (written, removed).
 
-    A patient released more than 14 days ago loses their feed and token; a full build also removes files in the
+    A released patient loses their feed and token once the release and each cancelled visit are 14 days past; a
+    full build also removes files in the
     feed folder that no token names (a rotated or restored list).
     """
     if profile.feed_path is None:
@@ -168,19 +169,20 @@ def write_feeds(
     released = book.released()
     written = removed = 0
     for booked in book.plans() if plans is None else plans:
-        token = tokens.get(booked.patient)
-        gone = released.get(booked.plan_id)
-        if gone is not None and gone + KEEP_CANCELLED < today:
-            if token is not None:
-                removed += _remove(folder / f"{tokens.pop(booked.patient)}.ics", files)
-            continue
         calendar = read_existing(book.file(booked.calendar))
         if calendar is None:
             continue  # nothing told yet: the batch writes it
+        data = feed_text(calendar, profile, booked.patient, today)
+        gone = released.get(booked.plan_id)
+        if gone is not None and gone + KEEP_CANCELLED < today and b"STATUS:CANCELLED" not in data:
+            # Released, and every cancelled visit has had its 14 days: the feed goes, its link answers 404.
+            if booked.patient in tokens:
+                removed += _remove(folder / f"{tokens.pop(booked.patient)}.ics", files)
+            continue
+        token = tokens.get(booked.patient)
         if token is None:
             token = tokens[booked.patient] = secrets.token_urlsafe(TOKEN_BYTES)  # random by design: a secret
         target = folder / f"{token}.ics"
-        data = feed_text(calendar, profile, booked.patient, today)
         if read_existing(target) != data:
             files.keep(target)
             write_atomic(target, data)

@@ -304,20 +304,11 @@ class ClinicProfile:
     same_visit: tuple[str, ...] = ()  # kinds whose steps of one day are given in one visit, together
     linked: tuple[LinkedVisit, ...] = ()
     book: str | None = None  # the clinic book (a SQLite file), relative to the profile
-    feed_dir: str | None = None  # the patient feeds' folder (issue 35), relative to the profile; None: no feeds
-    feed_detail: str = "minimal"  # what a feed says: "minimal" (no drug, dose or side effects) or "full"
-    feed_base: str = ""  # the https:// address the feed folder is served at
-    feed_refresh: str = "PT4H"  # how often calendar apps should fetch a feed (RFC 7986 REFRESH-INTERVAL)
 
     @property
     def book_path(self) -> Path | None:
         """Return where the clinic book is kept, or None when the profile keeps none (checked by book_file)."""
         return Path(self.path).parent / self.book if self.book else None
-
-    @property
-    def feed_path(self) -> Path | None:
-        """Return the patient feeds' folder, or None when the profile turns no feeds on."""
-        return Path(self.path).parent / self.feed_dir if self.feed_dir else None
 
     def opening(self, day: date) -> tuple[int, int] | None:
         """Return the minutes of the day the clinic opens and closes on day's weekday (None: closed that weekday)."""

@@ -14,7 +14,7 @@ import os
 import stat
 from pathlib import Path
 
-from scheduler.app.feeds import TOKEN, feed_folder
+from scheduler.app.feeds import TOKEN, feeds_on
 from scheduler.app.rewrite import profile_with_book
 from scheduler.errors import TxcalError
 
@@ -90,7 +90,7 @@ def feed_server(profile_path: Path, host: str, port: int) -> http.server.Threadi
         TxcalError: no book or feeds in the profile, or the address cannot be bound.
     """
     profile, _ = profile_with_book(profile_path)
-    handler = type("FeedHandler", (_FeedHandler,), {"folder": feed_folder(profile).resolve()})
+    handler = type("FeedHandler", (_FeedHandler,), {"folder": feeds_on(profile).folder.resolve()})
     try:
         return http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as exc:

@@ -21,6 +21,7 @@ from scheduler.app.booking import BookedPlan
 from scheduler.app.rewrite import FilesFollow, booked_patient, profile_with_book
 from scheduler.errors import TxcalError
 from scheduler.files import read_existing, write_atomic
+from scheduler.inputs.clinic_profile import FeedSettings, feed_settings
 from scheduler.model import ClinicProfile
 from scheduler.wording import plural
 from scheduler.writers.ical.lines import escape, folded
@@ -82,7 +83,7 @@ def _write_tokens(path: Path, tokens: dict[str, str], files: FilesFollow) -> Non
     write_atomic(path, data, mode=0o600)  # a bearer secret: readable by the clinic's account only
 
 
-def feed_text(calendar: bytes, profile: ClinicProfile, patient: str, today: date) -> bytes:
+def feed_text(calendar: bytes, profile: ClinicProfile, feeds: FeedSettings, patient: str, today: date) -> bytes:
     """Return a patient's feed from their calendar: refresh hints, a title without their label, cancelled visits
     kept 14 days after their day, and (minimal detail) each visit's kind, time, place and the clinic's phone.
 
@@ -96,12 +97,12 @@ def feed_text(calendar: bytes, profile: ClinicProfile, patient: str, today: date
     title = escape(f"Treatment visits - {profile.name}" if profile.name else "Treatment visits")
     lines = ["BEGIN:VCALENDAR", *(line.text for line in root.lines if line.name in _CALENDAR_KEEP)]
     lines += [f"NAME:{title}", f"X-WR-CALNAME:{title}"]
-    lines += [f"REFRESH-INTERVAL;VALUE=DURATION:{profile.feed_refresh}", f"X-PUBLISHED-TTL:{profile.feed_refresh}"]
+    lines += [f"REFRESH-INTERVAL;VALUE=DURATION:{feeds.refresh}", f"X-PUBLISHED-TTL:{feeds.refresh}"]
     for child in root.children:
         if child.name == "VTIMEZONE":
             lines += [line.text for line in child.all_lines()]
         elif child.name == "VEVENT" and not _expired(child, today):
-            lines += _event_lines(child, profile, patient)
+            lines += _event_lines(child, profile, feeds.detail, patient)
     lines.append("END:VCALENDAR")
     return "".join(folded(line) + "\r\n" for line in lines).encode("utf-8")
 
@@ -116,8 +117,8 @@ def _expired(event: Component, today: date) -> bool:
     return day is not None and day + KEEP_CANCELLED < today
 
 
-def _event_lines(event: Component, profile: ClinicProfile, patient: str) -> list[str]:
-    if profile.feed_detail == "full":
+def _event_lines(event: Component, profile: ClinicProfile, detail: str, patient: str) -> list[str]:
+    if detail == "full":
         label = f"SUMMARY:{escape(patient)}: "  # the label is the clinic's, not the patient's app's
         return [line.text.replace(label, "SUMMARY:", 1) for line in event.all_lines()]
     kind = event.first("CATEGORIES")
@@ -128,15 +129,16 @@ def _event_lines(event: Component, profile: ClinicProfile, patient: str) -> list
     return ["BEGIN:VEVENT", f"SUMMARY:{escape(words)}", *texts, f"DESCRIPTION:{escape(about)}", "END:VEVENT"]
 
 
-def feed_folder(profile: ClinicProfile) -> Path:
-    """Return the profile's feed folder, made when missing.
+def feeds_on(profile: ClinicProfile) -> FeedSettings:
+    """Return the profile's feed settings, its feed folder made when missing.
 
     Raises:
-        TxcalError: the profile turns no feeds on.
+        TxcalError: the profile turns no feeds on, or keeps its book in the feed folder.
     """
-    folder, book = profile.feed_path, profile.book_path
-    if folder is None:
+    feeds, book = feed_settings(profile), profile.book_path
+    if feeds is None:
         raise TxcalError(f'{profile.path} turns no patient feeds on: add feed_dir = "feeds" to the profile')
+    folder = feeds.folder
     if book is not None and tokens_path(book).resolve().is_relative_to(folder.resolve()):
         raise TxcalError(
             f"{profile.path}: the feed folder {folder} holds the clinic book, whose feed token list a web server "
@@ -148,7 +150,7 @@ def feed_folder(profile: ClinicProfile) -> Path:
         raise TxcalError(
             f"cannot make the feed folder {folder}: {exc.strerror}; fix feed_dir or its permissions"
         ) from None
-    return folder
+    return feeds
 
 
 def write_feeds(
@@ -161,9 +163,10 @@ def write_feeds(
     full build also removes files in the
     feed folder that no token names (a rotated or restored list).
     """
-    if profile.feed_path is None:
+    if feed_settings(profile) is None:
         return 0, 0
-    folder, path = feed_folder(profile), tokens_path(book.path)
+    feeds = feeds_on(profile)
+    folder, path = feeds.folder, tokens_path(book.path)
     tokens = read_tokens(path)
     before = dict(tokens)
     released = book.released()
@@ -172,7 +175,7 @@ def write_feeds(
         calendar = read_existing(book.file(booked.calendar))
         if calendar is None:
             continue  # nothing told yet: the batch writes it
-        data = feed_text(calendar, profile, booked.patient, today)
+        data = feed_text(calendar, profile, feeds, booked.patient, today)
         gone = released.get(booked.plan_id)
         if gone is not None and gone + KEEP_CANCELLED < today and b"STATUS:CANCELLED" not in data:
             # Released, and every cancelled visit has had its 14 days: the feed goes, its link answers 404.
@@ -210,7 +213,7 @@ def build_feeds(profile_path: Path, stamp: datetime, today: date) -> str:
         TxcalError: no book, no feeds in the profile, or a file that cannot be written.
     """
     profile, book_path = profile_with_book(profile_path)
-    folder = feed_folder(profile)
+    folder = feeds_on(profile).folder
     with FilesFollow("no feed was changed") as files, open_book(book_path, "feed", stamp) as book:
         written, removed = write_feeds(book, profile, today, files)
         count = len(read_tokens(tokens_path(book_path)))
@@ -224,13 +227,12 @@ def feed_urls(profile_path: Path, patient: str, base: str | None) -> tuple[str, 
         TxcalError: no base address, no such patient, or no feed yet (run txcal feed build).
     """
     profile, book_path = profile_with_book(profile_path)
-    base = (base or profile.feed_base).rstrip("/")
+    base = (base or feeds_on(profile).base).rstrip("/")
     if not base.startswith("https://"):
         raise TxcalError(
             "give the https:// address the feed folder is served at: --base https://clinic.example/feeds, or "
             "feed_base in the profile"
         )
-    feed_folder(profile)
     token = read_tokens(tokens_path(book_path)).get(patient)
     if token is None:
         raise TxcalError(f"{patient} has no feed yet: check the label, then run txcal feed build --clinic FILE")
@@ -245,7 +247,7 @@ def rotate_feed(profile_path: Path, patient: str, stamp: datetime, today: date) 
         TxcalError: no book, no feeds, no such patient.
     """
     profile, book_path = profile_with_book(profile_path)
-    folder = feed_folder(profile)
+    folder = feeds_on(profile).folder
     with FilesFollow("the old link still works") as files, open_book(book_path, "feed", stamp) as book:
         booked = booked_patient(book, patient)
         path = tokens_path(book_path)

@@ -8,6 +8,7 @@ plan-file key or a patient-list cell overrides it, and it overrides the template
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -55,22 +56,48 @@ def _feed_keys(top: TableReader, folder: Path) -> dict[str, Any]:
         found["feed_dir"] = feed_dir
     detail = top.choice("feed_detail", FEED_DETAILS)
     if detail:
-        found["feed_detail"] = detail
+        found["detail"] = detail
     base = top.text("feed_base")
     if base and (not base.startswith("https://") or any(c.isspace() or c in "?#" for c in base)):
         top.bad(
             "feed_base", 'the https:// address the feed folder is served at, such as "https://clinic.example/feeds"'
         )
     elif base:
-        found["feed_base"] = base.rstrip("/")
+        found["base"] = base.rstrip("/")
     refresh = top.text("feed_refresh")
     if refresh and not _REFRESH.fullmatch(refresh):
         top.bad(
             "feed_refresh", 'how often calendar apps should fetch a feed: "PT4H" (hours, 1-99) or "P1D" (days, 1-9)'
         )
     elif refresh:
-        found["feed_refresh"] = refresh
+        found["refresh"] = refresh
     return found
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """A clinic's patient feeds (issue 35) as its profile sets them."""
+
+    folder: Path  # feed_dir, in the profile's folder: served as it is
+    detail: str = "minimal"  # "minimal": no drug, dose or side effects; "full": the patient's calendar text
+    base: str = ""  # the https:// address the folder is served at
+    refresh: str = "PT4H"  # how often calendar apps should fetch a feed (RFC 7986 REFRESH-INTERVAL)
+
+
+def feed_settings(profile: ClinicProfile) -> FeedSettings | None:
+    """Return the profile's feed settings, or None when it turns no feeds on. Read from the profile's file (checked
+    when it was loaded), so the clinic's profile record stays as every other command knows it.
+
+    Raises:
+        TemplateError: the file is unreadable or not TOML (changed since it was loaded).
+    """
+    if not profile.path:
+        return None
+    path = Path(profile.path)
+    top = TableReader(read_toml(path, "the clinic profile"), "", [], _TOP)
+    found = _feed_keys(top, path.resolve().parent)
+    folder = found.pop("feed_dir", None)
+    return FeedSettings(path.parent / folder, **found) if folder else None
 
 
 def _hours(text: str) -> tuple[time, time] | None:
@@ -159,7 +186,7 @@ def load_profile(path: Path) -> ClinicProfile:
     if book and not _inside(folder, book):  # a linked sub-folder counts as outside
         top.bad("book", 'a file name in the folder of the profile or below it, such as "clinic-book.sqlite"')
         book = ""
-    feeds = _feed_keys(top, folder)
+    _feed_keys(top, folder)  # checked with the rest; read by feed_settings
     nurses = top.integer("nurse_starts")
     if nurses is not None and not 1 <= nurses <= 100:
         top.bad("nurse_starts", "how many chair starts the nurses can take in any 15 minutes, 1 to 100")
@@ -226,7 +253,6 @@ def load_profile(path: Path) -> ClinicProfile:
         same_visit=_kinds(top, "same_visit"),
         linked=tuple(linked),
         book=book or None,
-        **feeds,
     )
     if problems:
         raise TemplateError(str(path), problems)

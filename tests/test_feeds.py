@@ -16,7 +16,7 @@ from test_book import PROFILE as BOOKED
 from scheduler.writers.ical.check import check_ics
 from tests_support import SOURCE_DATE_EPOCH
 
-PROFILE = BOOKED.replace("[visit_minutes]", 'feed_dir = "feeds"\nphone = "555-0100"\n[visit_minutes]')
+PROFILE = BOOKED.replace("[visit_minutes]", 'feed_dir = "feeds"\nphone = "555-0100"\nremind = "1d"\n[visit_minutes]')
 ROWS = "patient,drug,every,start,time,tz,doses\n" + "".join(
     f"P{n},atezolizumab,3w,2026-12-01,09:00,America/New_York,2\n" for n in (1, 2, 3)
 )
@@ -89,8 +89,8 @@ def test_a_minimal_feed_holds_no_drug_name_dose_or_side_effects_and_a_full_one_d
     profile.write_text(profile.read_text().replace('feed_dir = "feeds"', 'feed_dir = "feeds"\nfeed_detail = "full"'))
     assert txcal("feed build --clinic clinic.toml").exit_code == 0
     full = feed(clinic, "P1").read_text(encoding="utf-8")
-    assert "Atezolizumab" in full and "1\\,200 mg" in full
-    assert "SUMMARY:P1:" not in full
+    assert "Atezolizumab" in full and "1\\,200 mg" in full and "BEGIN:VALARM" in full
+    assert "P1:" not in full  # no label in a title, nor in a reminder's text
 
 
 def test_a_move_rewrites_that_patients_feed_in_the_same_command_and_leaves_the_others_alone(clinic, txcal):

@@ -25,7 +25,7 @@ from scheduler.inputs.clinic_profile import FeedSettings, feed_settings
 from scheduler.model import ClinicProfile
 from scheduler.wording import plural
 from scheduler.writers.ical.lines import escape, folded
-from scheduler.writers.ical.read import Component, moment, parse, unescape
+from scheduler.writers.ical.read import Component, ContentLine, moment, parse, unescape
 
 TOKEN_BYTES = 24  # 192 random bits (the issue asks for at least 128): the URL is the feed's only key
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # what secrets.token_urlsafe(TOKEN_BYTES) gives
@@ -119,14 +119,21 @@ def _expired(event: Component, today: date) -> bool:
 
 def _event_lines(event: Component, profile: ClinicProfile, detail: str, patient: str) -> list[str]:
     if detail == "full":
-        label = f"SUMMARY:{escape(patient)}: "  # the label is the clinic's, not the patient's app's
-        return [line.text.replace(label, "SUMMARY:", 1) for line in event.all_lines()]
+        return [_without_label(line, f"{escape(patient)}: ") for line in event.all_lines()]
     kind = event.first("CATEGORIES")
     words = _KIND_WORDS.get(unescape(kind.value), "Visit") if kind is not None else "Visit"
     contact = ", ".join(part for part in (profile.name, profile.phone) if part)
     about = "Your handout has the details of this visit." + (f" Questions: {contact}." if contact else "")
     texts = [line.text for line in event.lines if line.name in _MINIMAL_KEEP]
     return ["BEGIN:VEVENT", f"SUMMARY:{escape(words)}", *texts, f"DESCRIPTION:{escape(about)}", "END:VEVENT"]
+
+
+def _without_label(line: ContentLine, label: str) -> str:
+    """Return a title line without the patient's label: the clinic's name for them, not for their app."""
+    if line.name not in ("SUMMARY", "DESCRIPTION"):
+        return line.text
+    value = re.sub(f"(^|: ){re.escape(label)}", r"\1", line.value, count=1)  # a title, or a reminder's "Reminder: "
+    return line.text[: len(line.text) - len(line.value)] + value
 
 
 def feeds_on(profile: ClinicProfile) -> FeedSettings:
@@ -160,10 +167,9 @@ def write_feeds(
     work; a feed whose bytes are unchanged is left alone (its ETag stays). Return (written, removed).
 
     A released patient loses their feed and token once the release and each cancelled visit are 14 days past; a
-    full build also removes files in the
-    feed folder that no token names (a rotated or restored list).
+    full build also removes files in the feed folder that no token names (a rotated or restored list).
     """
-    if feed_settings(profile) is None:
+    if feed_settings(profile) is None:  # the profile turns no feeds on
         return 0, 0
     feeds = feeds_on(profile)
     folder, path = feeds.folder, tokens_path(book.path)

@@ -45,6 +45,8 @@ def served(clinic) -> Iterator[str]:
     finally:
         os.kill(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
+    logged = server.stderr.read() if server.stderr else ""
+    assert not any(token in logged for token in tokens(clinic).values())  # a path is a secret: never logged
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, dict[str, str]]:

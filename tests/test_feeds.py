@@ -178,3 +178,15 @@ def test_a_feed_follows_the_profiles_refresh_interval(clinic, txcal):
     assert txcal("feed build --clinic clinic.toml").exit_code == 0
     data = feed(clinic, "P3").read_bytes()
     assert b"REFRESH-INTERVAL;VALUE=DURATION:PT12H\r\n" in data and b"X-PUBLISHED-TTL:PT12H\r\n" in data
+
+
+def test_a_batch_whose_feeds_cannot_be_written_books_nothing(tmp_path, monkeypatch, txcal):
+    (tmp_path / "clinic.toml").write_text(PROFILE, encoding="utf-8")
+    (tmp_path / "three.csv").write_text(ROWS, encoding="utf-8")
+    (tmp_path / "feeds").write_text("a file where the feed folder goes", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = txcal("batch three.csv --out-dir out --clinic clinic.toml --level")
+    assert result.exit_code == 1
+    assert "feed folder" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "book.sqlite").exists() and not (tmp_path / "book.sqlite.feeds").exists()
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())  # refused before writing

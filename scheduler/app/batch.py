@@ -43,7 +43,7 @@ from scheduler.app.board import Sitting
 from scheduler.app.book import Book, BookNotSaved, open_book
 from scheduler.app.book_file import name_in_book
 from scheduler.app.booking import BookedSeats, Seat
-from scheduler.app.feeds import write_feeds
+from scheduler.app.feeds import check_feeds, write_feeds
 from scheduler.app.levelling import Levelling, level
 from scheduler.app.pool import in_workers, worker_count
 from scheduler.app.rerun import KEPT_FILE, batch_digest, kept_head, kept_line, read_kept
@@ -123,6 +123,8 @@ def run_batch(
         if book_path is None:
             return _run(patients, settings, total, expected, progress, levelled, None)
         list_name = name_in_book(book_path, patients, "the patient list")
+        assert profile is not None  # a book is the profile's
+        check_feeds(profile)
         name_in_book(book_path, settings.out_dir / CLINIC_FILE, "--out-dir")
         try:
             with FilesFollow("nothing was booked") as feeds, open_book(book_path, "batch", settings.stamp) as book:
@@ -132,7 +134,6 @@ def run_batch(
                 )  # fmt: skip
                 result = _run(patients, settings, total, expected, progress, levelled, book)
                 # The feeds follow the book in its unit of work; unchanged ones are left alone.
-                assert profile is not None  # a book is the profile's
                 write_feeds(book, profile, settings.today or settings.stamp.date(), feeds)
                 return result
         except BookNotSaved as exc:

@@ -160,6 +160,16 @@ def feeds_on(profile: ClinicProfile) -> FeedSettings:
     return feeds
 
 
+def check_feeds(profile: ClinicProfile) -> None:
+    """Check the profile's feed folder before a command writes anything (a batch's calendars come first).
+
+    Raises:
+        TxcalError: the feed folder cannot be made or holds the book.
+    """
+    if feed_settings(profile) is not None:
+        feeds_on(profile)
+
+
 def write_feeds(
     book: Book, profile: ClinicProfile, today: date, files: FilesFollow, plans: Iterable[BookedPlan] | None = None
 ) -> tuple[int, int]:

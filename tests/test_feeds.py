@@ -190,3 +190,12 @@ def test_a_batch_whose_feeds_cannot_be_written_books_nothing(tmp_path, monkeypat
     assert "feed folder" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "book.sqlite").exists() and not (tmp_path / "book.sqlite.feeds").exists()
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())  # refused before writing
+
+
+def test_a_damaged_token_list_is_one_clear_line_and_nothing_changes(clinic, txcal):
+    (clinic / "book.sqlite.feeds").write_text('{"tokens": {"P1": "../../etc/passwd"}}', encoding="utf-8")
+    before = sorted((p.name, p.read_bytes()) for p in (clinic / "feeds").iterdir())
+    result = txcal("feed build --clinic clinic.toml")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: the feed token list") and result.stderr.count("\n") == 1
+    assert sorted((p.name, p.read_bytes()) for p in (clinic / "feeds").iterdir()) == before

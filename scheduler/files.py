@@ -14,11 +14,12 @@ from pathlib import Path
 from scheduler.errors import TxcalError
 
 
-def write_atomic(path: Path, data: bytes, new: bool = False) -> None:
+def write_atomic(path: Path, data: bytes, new: bool = False, mode: int | None = None) -> None:
     """Write data to path through a temporary file in the same folder and a rename.
 
     An error leaves the old file as it was and no partial file behind. With `new`, the caller knows
     no file is there (a batch into a folder that started empty): the probes for one are left out.
+    With `mode`, the file gets that mode from its first byte on (a secret: 0o600), whatever was there.
 
     Raises:
         TxcalError: the folder is missing or not writable.
@@ -30,13 +31,13 @@ def write_atomic(path: Path, data: bytes, new: bool = False) -> None:
         # Created exclusively (O_EXCL) under a name no other run shares; mode 0o666 less the umask,
         # as any new file (mkstemp's 0o600 is widened below); an existing file's mode is kept.
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}{TEMPORARY_MARK}", suffix=".tmp")
-        os.fchmod(handle, new_file_mode())
+        os.fchmod(handle, new_file_mode() if mode is None else mode)
     except OSError as exc:
         raise TxcalError(f"cannot write {path}: {exc.strerror}; choose another path") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        if not new:
+        if not new and mode is None:
             with contextlib.suppress(FileNotFoundError):
                 os.chmod(temporary, os.stat(path).st_mode & 0o777)
         os.replace(temporary, path)

@@ -43,9 +43,11 @@ from scheduler.app.board import Sitting
 from scheduler.app.book import Book, BookNotSaved, open_book
 from scheduler.app.book_file import name_in_book
 from scheduler.app.booking import BookedSeats, Seat
+from scheduler.app.feeds import check_feeds, write_feeds
 from scheduler.app.levelling import Levelling, level
 from scheduler.app.pool import in_workers, worker_count
 from scheduler.app.rerun import KEPT_FILE, batch_digest, kept_head, kept_line, read_kept
+from scheduler.app.rewrite import FilesFollow
 from scheduler.clinic_model import ChairTally
 from scheduler.errors import TxcalError
 from scheduler.files import (
@@ -121,14 +123,19 @@ def run_batch(
         if book_path is None:
             return _run(patients, settings, total, expected, progress, levelled, None)
         list_name = name_in_book(book_path, patients, "the patient list")
+        assert profile is not None  # a book is the profile's
+        check_feeds(profile)
         name_in_book(book_path, settings.out_dir / CLINIC_FILE, "--out-dir")
         try:
-            with open_book(book_path, "batch", settings.stamp) as book:
+            with FilesFollow("nothing was booked") as feeds, open_book(book_path, "batch", settings.stamp) as book:
                 settings = dataclasses.replace(
                     settings, book=True, seats=book.all_seats(), book_dir=book.folder, list_name=list_name,
                     released=book.released(),
                 )  # fmt: skip
-                return _run(patients, settings, total, expected, progress, levelled, book)
+                result = _run(patients, settings, total, expected, progress, levelled, book)
+                # The feeds follow the book in its unit of work; unchanged ones are left alone.
+                write_feeds(book, profile, settings.today or settings.stamp.date(), feeds)
+                return result
         except BookNotSaved as exc:
             raise TxcalError(
                 f"{exc}: the calendars, {CLINIC_FILE} and {MANIFEST_FILE} in {settings.out_dir} were written, but the "

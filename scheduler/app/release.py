@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from scheduler.app.book import open_book
+from scheduler.app.feeds import write_feeds
 from scheduler.app.rewrite import FilesFollow, booked_patient, clean_reason, profile_with_book, write_again
 from scheduler.errors import TxcalError
 
@@ -29,7 +30,7 @@ def release_patient(
     first = first or today
     if first < today:
         raise TxcalError(f"--from {first} is before today ({today}): visits that have happened are never released")
-    _, book_path = profile_with_book(profile_path)
+    profile, book_path = profile_with_book(profile_path)
     why = reason or "released by the clinic"
     with FilesFollow("nobody was released") as files, open_book(book_path, "release", stamp) as book:
         booked = booked_patient(book, patient)
@@ -41,4 +42,5 @@ def release_patient(
             )
         freed = book.release(booked.plan_id, first, why)
         written = write_again(book, booked, profile_path, stamp, today, files, first, f"released: {why}")
+        write_feeds(book, profile, today, files, [booked])  # kept 14 days with the visits struck out
     return f"Released {patient} from {first} on: {freed} chair visits freed; {written}"

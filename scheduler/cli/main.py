@@ -35,6 +35,7 @@ COMMAND_MODULES = {
     "move": "clinic",
     "release": "clinic",
     "publish": "clinic",
+    "feed": "feed",
     "record": "record",
     "regimens": "templates",
     "show": "templates",

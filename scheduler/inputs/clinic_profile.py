@@ -7,6 +7,8 @@ plan-file key or a patient-list cell overrides it, and it overrides the template
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -21,11 +23,81 @@ SCHEMA = 1
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TOP = {
     "schema", "name", "address", "phone", "after_hours_phone", "timezone", "hours", "chairs", "avoid", "holidays",
-    "closed", "time", "remind", "visit_minutes", "linked", "same_visit", "nurse_starts", "book",
+    "closed", "time", "remind", "visit_minutes", "linked", "same_visit", "nurse_starts", "book", "feed_dir",
+    "feed_detail", "feed_base", "feed_refresh",
 }  # fmt: skip
 _LINKED = {"kind", "title", "minutes", "before_days", "every", "every_weeks", "wait_minutes"}
 ROUTE_MINUTES = ("dose_iv", "dose_sc")
 MAX_LINKED = 20  # a clinic links a handful of visits to doses; thousands would make a plan of a million events  # chair time of a dose by route, beside the kinds
+
+
+FEED_DETAILS = ("minimal", "full")
+# How often a subscribed calendar app should poll a feed (RFC 7986 REFRESH-INTERVAL): hours or days.
+_REFRESH = re.compile(r"PT([1-9][0-9]?)H|P([1-9])D")
+
+
+def _inside(folder: Path, name: str) -> bool:
+    """Return whether a name the profile gives is a path in its folder or below it (not through a link out)."""
+    return not (
+        Path(name).is_absolute()
+        or ".." in Path(name).parts
+        or "\\" in name
+        or not (folder / name).resolve().is_relative_to(folder)
+    )
+
+
+def _feed_keys(top: TableReader, folder: Path) -> dict[str, Any]:
+    """Return the patient feeds' keys (issue 35): a folder to serve, how much a feed says, its links' base."""
+    found: dict[str, Any] = {}
+    feed_dir = top.text("feed_dir")
+    if feed_dir and (not _inside(folder, feed_dir) or (folder / feed_dir).resolve() == folder):
+        top.bad("feed_dir", 'a folder below the folder of the profile, served as it is, such as "feeds"')
+    elif feed_dir:
+        found["feed_dir"] = feed_dir
+    detail = top.choice("feed_detail", FEED_DETAILS)
+    if detail:
+        found["detail"] = detail
+    base = top.text("feed_base")
+    if base and (not base.startswith("https://") or any(c.isspace() or c in "?#" for c in base)):
+        top.bad(
+            "feed_base", 'the https:// address the feed folder is served at, such as "https://clinic.example/feeds"'
+        )
+    elif base:
+        found["base"] = base.rstrip("/")
+    refresh = top.text("feed_refresh")
+    if refresh and not _REFRESH.fullmatch(refresh):
+        top.bad(
+            "feed_refresh", 'how often calendar apps should fetch a feed: "PT4H" (hours, 1-99) or "P1D" (days, 1-9)'
+        )
+    elif refresh:
+        found["refresh"] = refresh
+    return found
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """A clinic's patient feeds (issue 35) as its profile sets them."""
+
+    folder: Path  # feed_dir, in the profile's folder: served as it is
+    detail: str = "minimal"  # "minimal": no drug, dose or side effects; "full": the patient's calendar text
+    base: str = ""  # the https:// address the folder is served at
+    refresh: str = "PT4H"  # how often calendar apps should fetch a feed (RFC 7986 REFRESH-INTERVAL)
+
+
+def feed_settings(profile: ClinicProfile) -> FeedSettings | None:
+    """Return the profile's feed settings, or None when it turns no feeds on. Read from the profile's file (checked
+    when it was loaded), so the clinic's profile record stays as every other command knows it.
+
+    Raises:
+        TemplateError: the file is unreadable or not TOML (changed since it was loaded).
+    """
+    if not profile.path:
+        return None
+    path = Path(profile.path)
+    top = TableReader(read_toml(path, "the clinic profile"), "", [], _TOP)
+    found = _feed_keys(top, path.resolve().parent)
+    folder = found.pop("feed_dir", None)
+    return FeedSettings(path.parent / folder, **found) if folder else None
 
 
 def _hours(text: str) -> tuple[time, time] | None:
@@ -111,14 +183,10 @@ def load_profile(path: Path) -> ClinicProfile:
         top.bad("chairs", "a number of infusion chairs, 1 to 500")
     book = top.text("book")
     folder = path.resolve().parent
-    if book and (
-        Path(book).is_absolute()
-        or ".." in Path(book).parts
-        or "\\" in book
-        or not (folder / book).resolve().is_relative_to(folder)  # through a linked sub-folder
-    ):
+    if book and not _inside(folder, book):  # a linked sub-folder counts as outside
         top.bad("book", 'a file name in the folder of the profile or below it, such as "clinic-book.sqlite"')
         book = ""
+    _feed_keys(top, folder)  # checked with the rest; read by feed_settings
     nurses = top.integer("nurse_starts")
     if nurses is not None and not 1 <= nurses <= 100:
         top.bad("nurse_starts", "how many chair starts the nurses can take in any 15 minutes, 1 to 100")

@@ -1,0 +1,276 @@
+"""Patient feeds (issue 35): each booked patient's calendar as a file a calendar app subscribes to.
+
+A feed is the patient's calendar (the same UIDs and SEQUENCE) with refresh hints (RFC 7986
+REFRESH-INTERVAL, Outlook's X-PUBLISHED-TTL), named by an unguessable token in the profile's
+`feed_dir`, which any web server serves as static files. The patient-to-token list is a 0600 file
+beside the book (`BOOK.feeds`), never in the served folder. Every command that changes the book
+writes the feeds it changed inside its FilesFollow, so the book and its feeds change together.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from scheduler.app.book import Book, open_book
+from scheduler.app.booking import BookedPlan
+from scheduler.app.rewrite import FilesFollow, booked_patient, profile_with_book
+from scheduler.errors import TxcalError
+from scheduler.files import read_existing, write_atomic
+from scheduler.inputs.clinic_profile import FeedSettings, feed_settings
+from scheduler.model import ClinicProfile
+from scheduler.wording import plural
+from scheduler.writers.ical.lines import escape, folded
+from scheduler.writers.ical.read import Component, ContentLine, moment, parse, unescape
+
+TOKEN_BYTES = 24  # 192 random bits (the issue asks for at least 128): the URL is the feed's only key
+TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # what secrets.token_urlsafe(TOKEN_BYTES) gives
+KEEP_CANCELLED = timedelta(days=14)  # a cancelled visit stays this long after its day, so apps strike it out
+_CALENDAR_KEEP = ("VERSION", "PRODID", "CALSCALE")
+# Minimal detail: what a leaked feed may show. No SUMMARY or DESCRIPTION of the plan (drug, dose, side effects).
+_MINIMAL_KEEP = frozenset(
+    {"DTSTART", "DTEND", "DURATION", "DTSTAMP", "UID", "SEQUENCE", "LAST-MODIFIED", "LOCATION", "STATUS", "TRANSP"}
+)
+# The visit kind in plain words, by the calendar's CATEGORIES (scheduler.model.EVENT_KINDS).
+_KIND_WORDS = {
+    "Dose": "Treatment",
+    "Chemotherapy": "Treatment",
+    "Infusion": "Treatment",
+    "Premedication": "Medicine before treatment",
+    "Collection": "Cell collection",
+    "Monitoring": "Check-up",
+    "Milestone": "Treatment milestone",
+    "Watch": "Watch for symptoms",
+    "Lab": "Lab test",
+    "Visit": "Clinic visit",
+    "Imaging": "Scan",
+}
+
+
+def tokens_path(book_path: Path) -> Path:
+    """Return the patient-to-token list of a book: beside it, outside the feed folder (the profile checks)."""
+    return book_path.with_name(book_path.name + ".feeds")
+
+
+def read_tokens(path: Path) -> dict[str, str]:
+    """Return each patient label's feed token.
+
+    Raises:
+        TxcalError: the list is damaged.
+    """
+    data = read_existing(path)
+    if data is None:
+        return {}
+    try:
+        tokens = json.loads(data)["tokens"]
+        if not all(isinstance(k, str) and isinstance(v, str) and TOKEN.fullmatch(v) for k, v in tokens.items()):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise TxcalError(
+            f"the feed token list {path} is damaged: restore it from the backup of the clinic folder, or remove it "
+            "and run txcal feed build (every patient then gets a new link)"
+        ) from None
+    return dict(tokens)
+
+
+def _write_tokens(path: Path, tokens: dict[str, str], files: FilesFollow) -> None:
+    files.keep(path)
+    data = json.dumps({"tokens": dict(sorted(tokens.items()))}, indent=1).encode("utf-8") + b"\n"
+    write_atomic(path, data, mode=0o600)  # a bearer secret: readable by the clinic's account only
+
+
+def feed_text(calendar: bytes, profile: ClinicProfile, feeds: FeedSettings, patient: str, today: date) -> bytes:
+    """Return a patient's feed from their calendar: refresh hints, a title without their label, cancelled visits
+    kept 14 days after their day, and (minimal detail) each visit's kind, time, place and the clinic's phone.
+
+    Raises:
+        TxcalError: the calendar cannot be read.
+    """
+    try:
+        (root,) = parse(calendar.decode("utf-8"))
+    except ValueError as exc:
+        raise TxcalError(f"{patient}'s calendar cannot be read for the feed ({exc}): run txcal batch again") from None
+    title = escape(f"Treatment visits - {profile.name}" if profile.name else "Treatment visits")
+    lines = ["BEGIN:VCALENDAR", *(line.text for line in root.lines if line.name in _CALENDAR_KEEP)]
+    lines += [f"NAME:{title}", f"X-WR-CALNAME:{title}"]
+    lines += [f"REFRESH-INTERVAL;VALUE=DURATION:{feeds.refresh}", f"X-PUBLISHED-TTL:{feeds.refresh}"]
+    for child in root.children:
+        if child.name == "VTIMEZONE":
+            lines += [line.text for line in child.all_lines()]
+        elif child.name == "VEVENT" and not _expired(child, today):
+            lines += _event_lines(child, profile, feeds.detail, patient)
+    lines.append("END:VCALENDAR")
+    return "".join(folded(line) + "\r\n" for line in lines).encode("utf-8")
+
+
+def _expired(event: Component, today: date) -> bool:
+    """Return whether a cancelled visit's 14 days in the feed are over."""
+    status, start = event.first("STATUS"), event.first("DTSTART")
+    if status is None or status.value != "CANCELLED" or start is None:
+        return False
+    day = moment(start)
+    day = day.date() if isinstance(day, datetime) else day
+    return day is not None and day + KEEP_CANCELLED < today
+
+
+def _event_lines(event: Component, profile: ClinicProfile, detail: str, patient: str) -> list[str]:
+    if detail == "full":
+        return [_without_label(line, f"{escape(patient)}: ") for line in event.all_lines()]
+    kind = event.first("CATEGORIES")
+    words = _KIND_WORDS.get(unescape(kind.value), "Visit") if kind is not None else "Visit"
+    contact = ", ".join(part for part in (profile.name, profile.phone) if part)
+    about = "Your handout has the details of this visit." + (f" Questions: {contact}." if contact else "")
+    texts = [line.text for line in event.lines if line.name in _MINIMAL_KEEP]
+    return ["BEGIN:VEVENT", f"SUMMARY:{escape(words)}", *texts, f"DESCRIPTION:{escape(about)}", "END:VEVENT"]
+
+
+def _without_label(line: ContentLine, label: str) -> str:
+    """Return a title line without the patient's label: the clinic's name for them, not for their app."""
+    if line.name not in ("SUMMARY", "DESCRIPTION"):
+        return line.text
+    value = re.sub(f"(^|: ){re.escape(label)}", r"\1", line.value, count=1)  # a title, or a reminder's "Reminder: "
+    return line.text[: len(line.text) - len(line.value)] + value
+
+
+def feeds_on(profile: ClinicProfile) -> FeedSettings:
+    """Return the profile's feed settings, its feed folder made when missing.
+
+    Raises:
+        TxcalError: the profile turns no feeds on, or keeps its book in the feed folder.
+    """
+    feeds, book = feed_settings(profile), profile.book_path
+    if feeds is None:
+        raise TxcalError(f'{profile.path} turns no patient feeds on: add feed_dir = "feeds" to the profile')
+    folder = feeds.folder
+    if book is not None and tokens_path(book).resolve().is_relative_to(folder.resolve()):
+        raise TxcalError(
+            f"{profile.path}: the feed folder {folder} holds the clinic book, whose feed token list a web server "
+            'would then serve: give feed_dir a folder of its own, such as "feeds"'
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TxcalError(
+            f"cannot make the feed folder {folder}: {exc.strerror}; fix feed_dir or its permissions"
+        ) from None
+    return feeds
+
+
+def check_feeds(profile: ClinicProfile) -> None:
+    """Check the profile's feed folder before a command writes anything (a batch's calendars come first).
+
+    Raises:
+        TxcalError: the feed folder cannot be made or holds the book.
+    """
+    if feed_settings(profile) is not None:
+        feeds_on(profile)
+
+
+def write_feeds(
+    book: Book, profile: ClinicProfile, today: date, files: FilesFollow, plans: Iterable[BookedPlan] | None = None
+) -> tuple[int, int]:
+    """Write the feeds of `plans` (all booked plans when None) from their calendars, in the command's unit of
+    work; a feed whose bytes are unchanged is left alone (its ETag stays). Return (written, removed).
+
+    A released patient loses their feed and token once the release and each cancelled visit are 14 days past; a
+    full build also removes files in the feed folder that no token names (a rotated or restored list).
+    """
+    if feed_settings(profile) is None:  # the profile turns no feeds on
+        return 0, 0
+    feeds = feeds_on(profile)
+    folder, path = feeds.folder, tokens_path(book.path)
+    tokens = read_tokens(path)
+    before = dict(tokens)
+    released = book.released()
+    written = removed = 0
+    for booked in book.plans() if plans is None else plans:
+        calendar = read_existing(book.file(booked.calendar))
+        if calendar is None:
+            continue  # nothing told yet: the batch writes it
+        data = feed_text(calendar, profile, feeds, booked.patient, today)
+        gone = released.get(booked.plan_id)
+        if gone is not None and gone + KEEP_CANCELLED < today and b"STATUS:CANCELLED" not in data:
+            # Released, and every cancelled visit has had its 14 days: the feed goes, its link answers 404.
+            if booked.patient in tokens:
+                removed += _remove(folder / f"{tokens.pop(booked.patient)}.ics", files)
+            continue
+        token = tokens.get(booked.patient)
+        if token is None:
+            token = tokens[booked.patient] = secrets.token_urlsafe(TOKEN_BYTES)  # random by design: a secret
+        target = folder / f"{token}.ics"
+        if read_existing(target) != data:
+            files.keep(target)
+            write_atomic(target, data)
+            written += 1
+    if plans is None:
+        named = {f"{token}.ics" for token in tokens.values()}
+        removed += sum(_remove(old, files) for old in folder.glob("*.ics") if old.name not in named)
+    if tokens != before:
+        _write_tokens(path, tokens, files)
+    return written, removed
+
+
+def _remove(path: Path, files: FilesFollow) -> int:
+    files.keep(path)
+    existed = path.is_file()
+    path.unlink(missing_ok=True)
+    return int(existed)
+
+
+def build_feeds(profile_path: Path, stamp: datetime, today: date) -> str:
+    """Write every booked patient's feed again from the book (after a restore, or daily so old cancellations drop
+    out); return what was done, in a sentence.
+
+    Raises:
+        TxcalError: no book, no feeds in the profile, or a file that cannot be written.
+    """
+    profile, book_path = profile_with_book(profile_path)
+    folder = feeds_on(profile).folder
+    with FilesFollow("no feed was changed") as files, open_book(book_path, "feed", stamp) as book:
+        written, removed = write_feeds(book, profile, today, files)
+        count = len(read_tokens(tokens_path(book_path)))
+    return f"{plural(count, 'patient feed')} in {folder}: {written} written, {removed} removed, the rest unchanged"
+
+
+def feed_urls(profile_path: Path, patient: str, base: str | None) -> tuple[str, str]:
+    """Return a booked patient's feed addresses: (webcal://..., https://...).
+
+    Raises:
+        TxcalError: no base address, no such patient, or no feed yet (run txcal feed build).
+    """
+    profile, book_path = profile_with_book(profile_path)
+    base = (base or feeds_on(profile).base).rstrip("/")
+    if not base.startswith("https://"):
+        raise TxcalError(
+            "give the https:// address the feed folder is served at: --base https://clinic.example/feeds, or "
+            "feed_base in the profile"
+        )
+    token = read_tokens(tokens_path(book_path)).get(patient)
+    if token is None:
+        raise TxcalError(f"{patient} has no feed yet: check the label, then run txcal feed build --clinic FILE")
+    https = f"{base}/{token}.ics"
+    return "webcal://" + https.removeprefix("https://"), https
+
+
+def rotate_feed(profile_path: Path, patient: str, stamp: datetime, today: date) -> str:
+    """Give a patient a new feed token and remove the old feed, so the old link answers 404 (a leaked link).
+
+    Raises:
+        TxcalError: no book, no feeds, no such patient.
+    """
+    profile, book_path = profile_with_book(profile_path)
+    folder = feeds_on(profile).folder
+    with FilesFollow("the old link still works") as files, open_book(book_path, "feed", stamp) as book:
+        booked = booked_patient(book, patient)
+        path = tokens_path(book_path)
+        tokens = read_tokens(path)
+        old = tokens.pop(patient, None)
+        if old is not None:
+            _remove(folder / f"{old}.ics", files)
+        _write_tokens(path, tokens, files)
+        write_feeds(book, profile, today, files, [booked])
+    return f"{patient} has a new feed link (txcal feed url shows it); the old link no longer answers"

@@ -199,3 +199,21 @@ def test_a_damaged_token_list_is_one_clear_line_and_nothing_changes(clinic, txca
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: the feed token list") and result.stderr.count("\n") == 1
     assert sorted((p.name, p.read_bytes()) for p in (clinic / "feeds").iterdir()) == before
+
+
+def test_a_handout_carries_the_patients_own_feed_link_and_its_qr_code(tmp_path, monkeypatch, txcal):
+    served = PROFILE.replace('feed_dir = "feeds"', 'feed_dir = "feeds"\nfeed_base = "https://clinic.example/feeds"')
+    (tmp_path / "clinic.toml").write_text(served, encoding="utf-8")
+    (tmp_path / "three.csv").write_text(ROWS, encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    monkeypatch.setenv("TXCAL_TODAY", "2026-11-20")
+    monkeypatch.chdir(tmp_path)
+    assert txcal("batch three.csv --out-dir out --clinic clinic.toml --level --handouts html").exit_code == 0
+    links = {p: txcal(f"feed url {p} --clinic clinic.toml").stdout.splitlines()[0] for p in ("P1", "P2", "P3")}
+    page = (tmp_path / "out" / "P1.html").read_text(encoding="utf-8")
+    assert links["P1"].startswith("webcal://clinic.example/feeds/") and links["P1"] in page
+    assert links["P2"] not in page and links["P3"] not in page  # one patient's secret on their own page only
+    assert 'role="img" aria-label="QR code of your calendar link"' in page and "<path " in page
+    assert txcal("move P1 --date 2026-12-01 --to 14:00 --clinic clinic.toml").exit_code == 0
+    assert links["P1"] in (tmp_path / "out" / "P1.html").read_text(encoding="utf-8")  # the rewritten one too
+    assert links["P1"] not in (tmp_path / "out" / "clinic.ics").read_text(encoding="utf-8")

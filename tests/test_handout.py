@@ -202,3 +202,23 @@ def test_the_handout_is_self_contained_and_prepared_on_a_date(txcal, tmp_path, l
     assert "http://" not in page and "https://" not in page.split('<h2 id="sources">')[0]  # no network
     assert " in 5 days" not in page
     assert ("font-size: 14pt" in page) is large
+
+
+def test_a_handout_with_a_feed_link_and_qr_code_has_no_serious_accessibility_finding(browser, txcal, tmp_path):
+    served = tmp_path / "clinic.toml"
+    keys = 'book = "book.sqlite"\nfeed_dir = "feeds"\nfeed_base = "https://clinic.example/feeds"\n'
+    served.write_text(keys + CLINIC_PROFILE.read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copy(CLINIC_PROFILE.with_name("closures.txt"), tmp_path)
+    (tmp_path / "one.csv").write_text(
+        "patient,drug,every,start,time,tz,doses\nP1,atezolizumab,3w,2026-12-01,09:00,America/New_York,2\n",
+        encoding="utf-8",
+    )
+    result = txcal(f"batch {tmp_path / 'one.csv'} --out-dir {tmp_path / 'out'} --clinic {served} --handouts html")
+    assert result.exit_code == 0, result.stderr
+    page = browser.new_page()
+    page.goto((tmp_path / "out" / "P1.html").as_uri())
+    assert page.get_by_role("img", name="QR code of your calendar link").count() == 1
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+    assert [v["id"] for v in found if v["impact"] in ("serious", "critical")] == []
+    page.close()

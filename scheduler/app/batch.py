@@ -43,6 +43,7 @@ from scheduler.app.board import Sitting
 from scheduler.app.book import Book, BookNotSaved, open_book
 from scheduler.app.book_file import name_in_book
 from scheduler.app.booking import BookedSeats, Seat
+from scheduler.app.feed_tokens import feed_links
 from scheduler.app.feeds import check_feeds, write_feeds
 from scheduler.app.levelling import Levelling, level
 from scheduler.app.pool import in_workers, worker_count
@@ -55,6 +56,7 @@ from scheduler.files import (
     locked,
     remove_leftovers,
 )
+from scheduler.inputs.patient_list import iter_rows
 from scheduler.inputs.plan_spec import cached_profile, profile_calendar
 from scheduler.model import ClinicProfile
 from scheduler.writers.csv import safe_writer
@@ -132,6 +134,11 @@ def run_batch(
                     settings, book=True, seats=book.all_seats(), book_dir=book.folder, list_name=list_name,
                     released=book.released(),
                 )  # fmt: skip
+                if settings.handouts:  # each handout carries its patient's feed link, from the first one
+                    labels = [cells.get("patient", "") for _, cells in iter_rows(patients)]
+                    settings = dataclasses.replace(
+                        settings, feed_links=feed_links(profile, book_path, labels, feeds.keep)
+                    )
                 result = _run(patients, settings, total, expected, progress, levelled, book)
                 # The feeds follow the book in its unit of work; unchanged ones are left alone.
                 write_feeds(book, profile, settings.today or settings.stamp.date(), feeds)

@@ -72,6 +72,8 @@ class Settings:
     # Fill repeating-dose rows in from plan templates (scheduler.app.compiled); off, the general engine
     # plans every row (the reference the templates are held to, in tests and the benchmark).
     plan_templates: bool = True
+    # By patient label: the webcal:// link of their feed (scheduler.app.feed_tokens), shown on their handout.
+    feed_links: dict[str, str] | None = None
 
     def calendar(self, name: str) -> str:
         """Return where a patient's calendar is: its full path."""
@@ -231,11 +233,12 @@ def _outside_hours(
     ]
 
 
-def _write_beside(settings: Settings, plan: Plan, path: Path, name: str) -> None:
+def _write_beside(settings: Settings, plan: Plan, path: Path, name: str, patient: str) -> None:
     """Write the plan in another format beside the patient's calendar (a handout, a FHIR Bundle), from the
     same plan, so the same times."""
     fmt = FORMATS[name]
-    view = View(today=settings.today or plan.request.start, stamp=settings.stamp)
+    feed = (settings.feed_links or {}).get(patient, "")
+    view = View(today=settings.today or plan.request.start, stamp=settings.stamp, feed=feed)
     write_plan(path.with_name(path.stem + fmt.suffixes[0]), fmt, plan, view, settings.force, settings.replace)
 
 
@@ -269,10 +272,10 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
         if data != previous:  # an unchanged calendar is left as it is, its file untouched
             write_atomic(path, data, new=fresh)
         if settings.handouts:
-            _write_beside(settings, plan, path, settings.handouts)
+            _write_beside(settings, plan, path, settings.handouts, booked_as(cells, name))
         if settings.fhir:  # with a book, what this batch writes is booked (as `txcal plan --clinic` then says)
             uids = frozenset(e.uid for e in plan.events if _book_status(e) == "booked") if settings.book else None
-            _write_beside(settings, dataclasses.replace(plan, booked=uids) if uids else plan, path, "fhir")
+            _write_beside(settings, dataclasses.replace(plan, booked=uids) if uids else plan, path, "fhir", "")
     except TxcalError as exc:
         outcome.error = str(exc.in_terms_of(PATIENT_LIST.word)).replace("\n", "; ")
         return RowResult(outcome, name=settings.calendar(name))

@@ -14,7 +14,8 @@ import os
 import stat
 from pathlib import Path
 
-from scheduler.app.feeds import TOKEN, feeds_on
+from scheduler.app.feed_tokens import TOKEN
+from scheduler.app.feeds import feeds_on
 from scheduler.app.rewrite import profile_with_book
 from scheduler.errors import TxcalError
 

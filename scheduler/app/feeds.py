@@ -9,15 +9,14 @@ writes the feeds it changed inside its FilesFollow, so the book and its feeds ch
 
 from __future__ import annotations
 
-import json
 import re
-import secrets
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from scheduler.app.book import Book, open_book
 from scheduler.app.booking import BookedPlan
+from scheduler.app.feed_tokens import addresses, new_token, read_tokens, tokens_path, write_tokens
 from scheduler.app.rewrite import FilesFollow, booked_patient, profile_with_book
 from scheduler.errors import TxcalError
 from scheduler.files import read_existing, write_atomic
@@ -27,8 +26,6 @@ from scheduler.wording import plural
 from scheduler.writers.ical.lines import escape, folded
 from scheduler.writers.ical.read import Component, ContentLine, moment, parse, unescape
 
-TOKEN_BYTES = 24  # 192 random bits (the issue asks for at least 128): the URL is the feed's only key
-TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")  # what secrets.token_urlsafe(TOKEN_BYTES) gives
 KEEP_CANCELLED = timedelta(days=14)  # a cancelled visit stays this long after its day, so apps strike it out
 _CALENDAR_KEEP = ("VERSION", "PRODID", "CALSCALE")
 # Minimal detail: what a leaked feed may show. No SUMMARY or DESCRIPTION of the plan (drug, dose, side effects).
@@ -49,38 +46,6 @@ _KIND_WORDS = {
     "Visit": "Clinic visit",
     "Imaging": "Scan",
 }
-
-
-def tokens_path(book_path: Path) -> Path:
-    """Return the patient-to-token list of a book: beside it, outside the feed folder (the profile checks)."""
-    return book_path.with_name(book_path.name + ".feeds")
-
-
-def read_tokens(path: Path) -> dict[str, str]:
-    """Return each patient label's feed token.
-
-    Raises:
-        TxcalError: the list is damaged.
-    """
-    data = read_existing(path)
-    if data is None:
-        return {}
-    try:
-        tokens = json.loads(data)["tokens"]
-        if not all(isinstance(k, str) and isinstance(v, str) and TOKEN.fullmatch(v) for k, v in tokens.items()):
-            raise ValueError
-    except (ValueError, KeyError, TypeError):
-        raise TxcalError(
-            f"the feed token list {path} is damaged: restore it from the backup of the clinic folder, or remove it "
-            "and run txcal feed build (every patient then gets a new link)"
-        ) from None
-    return dict(tokens)
-
-
-def _write_tokens(path: Path, tokens: dict[str, str], files: FilesFollow) -> None:
-    files.keep(path)
-    data = json.dumps({"tokens": dict(sorted(tokens.items()))}, indent=1).encode("utf-8") + b"\n"
-    write_atomic(path, data, mode=0o600)  # a bearer secret: readable by the clinic's account only
 
 
 def feed_text(calendar: bytes, profile: ClinicProfile, feeds: FeedSettings, patient: str, today: date) -> bytes:
@@ -200,7 +165,7 @@ def write_feeds(
             continue
         token = tokens.get(booked.patient)
         if token is None:
-            token = tokens[booked.patient] = secrets.token_urlsafe(TOKEN_BYTES)  # random by design: a secret
+            token = tokens[booked.patient] = new_token()
         target = folder / f"{token}.ics"
         if read_existing(target) != data:
             files.keep(target)
@@ -210,7 +175,7 @@ def write_feeds(
         named = {f"{token}.ics" for token in tokens.values()}
         removed += sum(_remove(old, files) for old in folder.glob("*.ics") if old.name not in named)
     if tokens != before:
-        _write_tokens(path, tokens, files)
+        write_tokens(path, tokens, files.keep)
     return written, removed
 
 
@@ -252,8 +217,7 @@ def feed_urls(profile_path: Path, patient: str, base: str | None) -> tuple[str, 
     token = read_tokens(tokens_path(book_path)).get(patient)
     if token is None:
         raise TxcalError(f"{patient} has no feed yet: check the label, then run txcal feed build --clinic FILE")
-    https = f"{base}/{token}.ics"
-    return "webcal://" + https.removeprefix("https://"), https
+    return addresses(base, token)
 
 
 def rotate_feed(profile_path: Path, patient: str, stamp: datetime, today: date) -> str:
@@ -271,6 +235,6 @@ def rotate_feed(profile_path: Path, patient: str, stamp: datetime, today: date) 
         old = tokens.pop(patient, None)
         if old is not None:
             _remove(folder / f"{old}.ics", files)
-        _write_tokens(path, tokens, files)
+        write_tokens(path, tokens, files.keep)
         write_feeds(book, profile, today, files, [booked])
     return f"{patient} has a new feed link (txcal feed url shows it); the old link no longer answers"

@@ -19,6 +19,7 @@ from scheduler.app.batch_files import CLINIC_FILE, CLINIC_PLAN
 from scheduler.app.batch_rows import Settings, plan_chunk
 from scheduler.app.book import Book
 from scheduler.app.booking import BookedPlan, BookedSeats
+from scheduler.app.feed_tokens import feed_links
 from scheduler.errors import TxcalError
 from scheduler.files import read_existing, write_atomic
 from scheduler.inputs.plan_spec import cached_profile
@@ -132,6 +133,8 @@ def write_again(
     settings = Settings(
         calendar.parent, stamp, book.file(booked.list).parent, profile=profile_path, today=today, book=True,
         seats={booked.patient: BookedSeats(booked.plan_id, book.seats(booked.plan_id))}, handouts=handout,
+        feed_links=feed_links(profile_with_book(profile_path)[0], book.path, [booked.patient], files.keep)
+        if handout else None,
         fhir=fhir.is_file(), list_name=booked.list, book_dir=book.folder,
         released={booked.plan_id: released} if released else book.released(),
     )  # fmt: skip

@@ -187,6 +187,22 @@ def _first_screen(
     )
 
 
+def _feed_section(link: str) -> str:
+    """Return how to keep the schedule up to date on a phone: the feed link and its QR code, scanned once."""
+    if not link:
+        return ""
+    import qrcode  # only a handout with a feed link needs it
+    import qrcode.image.svg
+
+    svg = qrcode.make(link, image_factory=qrcode.image.svg.SvgPathImage, box_size=12).to_string(encoding="unicode")
+    svg = svg.replace("<svg ", '<svg role="img" aria-label="QR code of your calendar link" ', 1)
+    return (
+        '<section aria-labelledby="feed"><h2 id="feed">Keep this schedule up to date on your phone</h2>'
+        f"<p>{_e(words.FEED_HOW)}</p><p>{svg}</p><p>Or add this link to your calendar app: <strong>{_e(link)}</strong></p>"
+        "</section>"
+    )
+
+
 def render_handout(plan: Plan, view: View) -> str:
     """Return the handout page as HTML text."""
     events = [e for e in plan.events if e.audience == "patient"]
@@ -219,6 +235,7 @@ def render_handout(plan: Plan, view: View) -> str:
         f"<p>Prepared on {view.today:%A %d %B %Y}. {_e(words.reach(plan))}</p></header>",
         "<main>",
         _first_screen(events, contacts, _facts(events, ("emergency",)), view, bool(places)),
+        _feed_section(view.feed),
         '<section aria-labelledby="appointments"><h2 id="appointments">Appointments</h2>',
         f"<p>All at <strong>{_e(places[0])}</strong>.</p>" if one_place else "",
         '<table><thead><tr><th scope="col">Date</th><th scope="col">Time</th><th scope="col">What</th>'

@@ -86,3 +86,10 @@ def reach(plan: Plan) -> str:
             f"label. {CONFIRM}"
         )
     return text
+
+
+# The feed section of a handout: what the patient does once, in plain words.
+FEED_HOW = (
+    "Scan this code with your phone's camera once. Your calendar app then keeps your visits up to date by "
+    "itself when your clinic changes a time. Keep the code to yourself: anyone with it can see your visits."
+)

@@ -33,6 +33,7 @@ class View:
     paper: str = "a4"  # printed pages: "a4" or "letter"
     terminal: bool = False  # shown on a terminal now: "in 5 days" is true only there
     large: bool = False  # large type
+    feed: str = ""  # the patient's webcal:// feed link: the handout shows it and its QR code
 
 
 @dataclass(frozen=True)

@@ -16,21 +16,13 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from test_feeds import PROFILE, ROWS, feed, tokens
+from test_feeds import booked_clinic, feed, tokens
 from test_interop import READERS, libical_reader, read, unavailable  # noqa: F401  (a fixture)
-
-from tests_support import SOURCE_DATE_EPOCH
 
 
 @pytest.fixture
 def clinic(tmp_path, monkeypatch, txcal):
-    (tmp_path / "clinic.toml").write_text(PROFILE, encoding="utf-8")
-    (tmp_path / "three.csv").write_text(ROWS, encoding="utf-8")
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
-    monkeypatch.setenv("TXCAL_TODAY", "2026-11-20")
-    monkeypatch.chdir(tmp_path)
-    assert txcal("batch three.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
-    return tmp_path
+    return booked_clinic(tmp_path, monkeypatch, txcal)
 
 
 @pytest.fixture

@@ -22,17 +22,22 @@ ROWS = "patient,drug,every,start,time,tz,doses\n" + "".join(
 )
 
 
-@pytest.fixture
-def clinic(tmp_path, monkeypatch, txcal):
-    """Three booked patients, a profile that keeps a book and turns feeds on; today is 2026-11-20."""
-    (tmp_path / "clinic.toml").write_text(PROFILE, encoding="utf-8")
-    (tmp_path / "three.csv").write_text(ROWS, encoding="utf-8")
+def booked_clinic(folder: Path, monkeypatch, txcal, profile: str = PROFILE) -> Path:
+    """Book three patients with their handouts in `folder` (a profile that keeps a book and turns feeds on);
+    today is 2026-11-20."""
+    (folder / "clinic.toml").write_text(profile, encoding="utf-8")
+    (folder / "three.csv").write_text(ROWS, encoding="utf-8")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
     monkeypatch.setenv("TXCAL_TODAY", "2026-11-20")
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(folder)
     result = txcal("batch three.csv --out-dir out --clinic clinic.toml --level --handouts html")
     assert result.exit_code == 0, result.stderr
-    return tmp_path
+    return folder
+
+
+@pytest.fixture
+def clinic(tmp_path, monkeypatch, txcal):
+    return booked_clinic(tmp_path, monkeypatch, txcal)
 
 
 def tokens(clinic: Path) -> dict[str, str]:
@@ -203,12 +208,7 @@ def test_a_damaged_token_list_is_one_clear_line_and_nothing_changes(clinic, txca
 
 def test_a_handout_carries_the_patients_own_feed_link_and_its_qr_code(tmp_path, monkeypatch, txcal):
     served = PROFILE.replace('feed_dir = "feeds"', 'feed_dir = "feeds"\nfeed_base = "https://clinic.example/feeds"')
-    (tmp_path / "clinic.toml").write_text(served, encoding="utf-8")
-    (tmp_path / "three.csv").write_text(ROWS, encoding="utf-8")
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
-    monkeypatch.setenv("TXCAL_TODAY", "2026-11-20")
-    monkeypatch.chdir(tmp_path)
-    assert txcal("batch three.csv --out-dir out --clinic clinic.toml --level --handouts html").exit_code == 0
+    booked_clinic(tmp_path, monkeypatch, txcal, served)
     links = {p: txcal(f"feed url {p} --clinic clinic.toml").stdout.splitlines()[0] for p in ("P1", "P2", "P3")}
     page = (tmp_path / "out" / "P1.html").read_text(encoding="utf-8")
     assert links["P1"].startswith("webcal://clinic.example/feeds/") and links["P1"] in page

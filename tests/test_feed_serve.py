@@ -83,35 +83,60 @@ def _vdirsyncer() -> str:
     return found
 
 
-def _sync(vdirsyncer: str, config: Path) -> dict[str, str]:
-    """Sync the subscribed feed; return each local event's start by summary and day."""
+def _sync(vdirsyncer: str, config: Path, works: bool = True) -> dict[str, str]:
+    """Sync the subscribed feed; return each local event's start (and " cancelled") by its day."""
     for step in ("discover", "sync"):
         done = subprocess.run(
             [vdirsyncer, "-c", str(config), step], capture_output=True, text=True, input="y\n", timeout=60, check=False
         )
+        if not works and done.returncode != 0:
+            return {}
         assert done.returncode == 0, done.stderr
+    assert works, "the subscription still syncs"
     starts = {}
     for item in (config.parent / "local").glob("*.ics"):
         for event in icalendar.Calendar.from_ical(item.read_bytes()).walk("VEVENT"):
-            starts[f"{event['DTSTART'].dt:%Y-%m-%d}"] = f"{event['DTSTART'].dt:%H:%M}"
+            cancelled = " cancelled" if str(event.get("STATUS")) == "CANCELLED" else ""
+            starts[f"{event['DTSTART'].dt:%Y-%m-%d}"] = f"{event['DTSTART'].dt:%H:%M}{cancelled}"
     return starts
 
 
-def test_a_subscription_client_syncs_the_feed_and_then_sees_a_move(clinic, served, txcal, tmp_path):
-    vdirsyncer = _vdirsyncer()
-    home = tmp_path / "vdirsyncer"
+def _subscribed(home: Path, url: str) -> Path:
+    """Return a vdirsyncer configuration subscribed to a feed (its http storage) into a local folder."""
     (home / "local").mkdir(parents=True)
     config = home / "config"
     config.write_text(
         f'[general]\nstatus_path = "{home / "status"}"\n\n'
         '[pair feed]\na = "remote"\nb = "local"\ncollections = null\nconflict_resolution = "a wins"\n\n'
-        f'[storage remote]\ntype = "http"\nurl = "{served}/{tokens(clinic)["P1"]}.ics"\n\n'
+        f'[storage remote]\ntype = "http"\nurl = "{url}"\n\n'
         f'[storage local]\ntype = "filesystem"\npath = "{home / "local"}"\nfileext = ".ics"\n',
         encoding="utf-8",
     )
+    return config
+
+
+def test_a_subscription_client_sees_a_move_a_release_and_the_end_of_the_feed(
+    clinic, served, txcal, tmp_path, monkeypatch
+):
+    vdirsyncer = _vdirsyncer()
+    config = _subscribed(tmp_path / "vdirsyncer", f"{served}/{tokens(clinic)['P1']}.ics")
     assert _sync(vdirsyncer, config) == {"2026-12-01": "09:00", "2026-12-22": "09:00"}
-    assert txcal("move P1 --date 2026-12-01 --to 11:00 --clinic clinic.toml").exit_code == 0
+    moved = txcal("move P1 --date 2026-12-01 --to 11:00 --clinic clinic.toml")
+    assert moved.exit_code == 0 and "; their feed rewritten" in moved.stdout + moved.stderr
     assert _sync(vdirsyncer, config) == {"2026-12-01": "11:00", "2026-12-22": "09:00"}
+    assert txcal("release P1 --from 2026-12-10 --clinic clinic.toml").exit_code == 0
+    assert _sync(vdirsyncer, config) == {"2026-12-01": "11:00", "2026-12-22": "09:00 cancelled"}
+    monkeypatch.setenv("TXCAL_TODAY", "2027-01-06")  # 14 days after the last cancelled visit, and more
+    assert txcal("feed build --clinic clinic.toml").exit_code == 0
+    assert _sync(vdirsyncer, config, works=False) == {}  # the feed is gone: its address answers 404
+
+
+def test_a_subscription_to_a_rotated_link_stops(clinic, served, txcal, tmp_path):
+    vdirsyncer = _vdirsyncer()
+    config = _subscribed(tmp_path / "vdirsyncer", f"{served}/{tokens(clinic)['P1']}.ics")
+    assert _sync(vdirsyncer, config) == {"2026-12-01": "09:00", "2026-12-22": "09:00"}
+    assert txcal("feed rotate P1 --clinic clinic.toml").exit_code == 0
+    assert _sync(vdirsyncer, config, works=False) == {}
 
 
 @pytest.mark.parametrize("reader", READERS)

@@ -179,6 +179,12 @@ def write_feeds(
     return written, removed
 
 
+def feed_said(done: tuple[int, int]) -> str:
+    """Return what a command that changed one patient did to their feed, to end its sentence ("" for nothing)."""
+    written, removed = done
+    return "; their feed rewritten" if written else "; their feed removed" if removed else ""
+
+
 def _remove(path: Path, files: FilesFollow) -> int:
     files.keep(path)
     existed = path.is_file()

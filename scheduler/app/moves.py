@@ -17,7 +17,7 @@ from pathlib import Path
 from scheduler.app.board import Board, Sitting
 from scheduler.app.book import Book, open_book
 from scheduler.app.booking import BookedPlan, Seat, clock
-from scheduler.app.feeds import write_feeds
+from scheduler.app.feeds import feed_said, write_feeds
 from scheduler.app.rewrite import FilesFollow, booked_patient, clean_reason, profile_with_book, write_again
 from scheduler.errors import TxcalError
 from scheduler.inputs.plan_spec import profile_calendar
@@ -65,11 +65,12 @@ def move_visit(profile_path: Path, request: MoveRequest, stamp: datetime, today:
         chair = _check_fits(board, seat, to, chair, request)
         book.move_seat(booked.plan_id, seat, request.day, to, chair, reason, undoes)
         written = write_again(book, booked, profile_path, stamp, today, files)
-        write_feeds(book, profile, today, files, [booked])
+        fed = feed_said(write_feeds(book, profile, today, files, [booked]))
     was = f"{clock(seat.start)}" + (f" (chair {seat.chair})" if seat.chair else "")
     done = "Took back the last move of" if request.undo else "Moved"
     return (
         f"{done} {request.patient}'s chair visit on {request.day}: from {was} to {clock(to)} (chair {chair}); {written}"
+        + fed
     )
 
 

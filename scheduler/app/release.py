@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from scheduler.app.book import open_book
-from scheduler.app.feeds import write_feeds
+from scheduler.app.feeds import feed_said, write_feeds
 from scheduler.app.rewrite import FilesFollow, booked_patient, clean_reason, profile_with_book, write_again
 from scheduler.errors import TxcalError
 
@@ -42,5 +42,5 @@ def release_patient(
             )
         freed = book.release(booked.plan_id, first, why)
         written = write_again(book, booked, profile_path, stamp, today, files, first, f"released: {why}")
-        write_feeds(book, profile, today, files, [booked])  # kept 14 days with the visits struck out
-    return f"Released {patient} from {first} on: {freed} chair visits freed; {written}"
+        fed = feed_said(write_feeds(book, profile, today, files, [booked]))  # kept 14 days, visits struck out
+    return f"Released {patient} from {first} on: {freed} chair visits freed; {written}{fed}"

@@ -35,6 +35,7 @@ COMMAND_MODULES = {
     "move": "clinic",
     "release": "clinic",
     "publish": "clinic",
+    "serve": "serve",
     "record": "record",
     "regimens": "templates",
     "show": "templates",

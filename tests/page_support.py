@@ -55,7 +55,7 @@ def serving(profile: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen[
         except subprocess.TimeoutExpired:
             os.kill(process.pid, signal.SIGABRT)
             process.wait(5)
-            raise AssertionError(process.stderr.read())
+            raise AssertionError(process.stderr.read()) from None
 
 
 def agenda_rows(txcal, profile: Path, day: str = DAY) -> list[list[str]]:

@@ -237,6 +237,11 @@ class Book:
         for plan_id, patient, calendar, source, row, cells in self.db.execute(query):
             yield BookedPlan(plan_id, patient, calendar, source, row, self._json(cells))
 
+    def labels(self) -> list[tuple[str, str]]:
+        """Return the active plans' ids and labels, in the order of their rows (no cells read)."""
+        query = "SELECT plan_id, patient FROM plans WHERE status = 'active' ORDER BY row"
+        return [(plan_id, patient) for plan_id, patient in self.db.execute(query)]
+
     def plan_of(self, patient: str) -> BookedPlan | None:
         """Return a patient's active plan (patients are known by label)."""
         return next((p for p in self.plans() if p.patient == patient), None)

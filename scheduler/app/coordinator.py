@@ -57,10 +57,10 @@ class DayChart:
     starts: list[tuple[int, int]] = field(default_factory=list)  # (first minute of a quarter hour, chair starts)
 
 
-def day_chart(profile_path: Path, day: date) -> DayChart:
-    """Return the chair chart of a day from the book's rows (the same as the day sheet's)."""
+def day_chart(profile_path: Path, day: date, items: list[AgendaItem] | None = None) -> DayChart:
+    """Return the chair chart of a day from the book's rows (the day sheet's: given, or read here)."""
     profile = clinic_profile(profile_path)
-    items = book_sheet(profile_path, day)
+    items = book_sheet(profile_path, day) if items is None else items
     hours = profile.opening(day)
     closed = clinic_hours(profile).closed(day) or ""
     seated = [i for i in items if i.kind in CHAIR_KINDS and i.start is not None and i.minutes is not None]
@@ -161,7 +161,7 @@ def patients(profile_path: Path) -> list[tuple[str, str]]:
     """Return the book's active patients: (plan id, label), in the order of their rows."""
     book = profile_book(clinic_profile(profile_path))
     try:
-        return [(p.plan_id, p.patient) for p in book.plans()]
+        return book.labels()
     finally:
         book.close()
 
@@ -194,12 +194,20 @@ def book_writable(profile_path: Path) -> bool:
     """Return whether the profile's book can be changed here (else a front end shows it read-only).
 
     Raises:
-        TxcalError: the profile keeps no book, or nothing is booked yet, or the book cannot be read.
+        TxcalError: the profile keeps no book.
     """
     import os
 
-    profile = clinic_profile(profile_path)
-    profile_book(profile).close()  # the book's own checks and messages
-    path = profile.book_path
-    assert path is not None
+    path = clinic_profile(profile_path).book_path
+    if path is None:
+        raise TxcalError(f'{profile_path} keeps no clinic book: add book = "clinic-book.sqlite" and run txcal batch')
     return os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
+
+
+def check_book(profile_path: Path) -> None:
+    """Check that the profile's book can be read and holds a booking.
+
+    Raises:
+        TxcalError: the profile keeps no book, nothing is booked yet, or the file is not a book.
+    """
+    profile_book(clinic_profile(profile_path)).close()

@@ -138,16 +138,17 @@ class Page:
 
     def day(self, day: date) -> Answer:
         items = coordinator.book_sheet(self.profile_path, day)
-        chart = coordinator.day_chart(self.profile_path, day)
+        chart = coordinator.day_chart(self.profile_path, day, items)
         monday = day - timedelta(days=day.weekday())
         week = coordinator.week_load(self.profile_path, monday)
         profile = coordinator.clinic_profile(self.profile_path)
-        movable = self.writable and day >= self.today()
+        writable = self.writable
+        movable = writable and day >= self.today()
         return self.render(
             "200 OK", "day.html", day=day, items=items, chart=chart, week=week, ids=self._ids(), place=profile.name,
             chairs=profile.chairs, movable=movable, chair_kinds=CHAIR_KINDS, notes=self._notes(),
             previous=day - timedelta(days=1), next=day + timedelta(days=1), today=self.today(),
-            writable=self.writable,
+            writable=writable,
         )  # fmt: skip
 
     def week(self, first: date) -> Answer:

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from scheduler.app.coordinator import book_writable
+from scheduler.app.coordinator import check_book
 from scheduler.errors import TxcalError
 from scheduler.web.app import Page
 from scheduler.web.security import Guard
@@ -46,7 +46,7 @@ def start(
     Raises:
         TxcalError: no book to show, or the address cannot be bound.
     """
-    book_writable(profile_path)  # the book's own errors before anything listens; asked again on every request
+    check_book(profile_path)  # the book's own errors before anything listens
     guard = Guard(host, port)
     page = Page(profile_path, guard, today, stamp)
     try:

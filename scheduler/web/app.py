@@ -14,8 +14,10 @@ from urllib.parse import parse_qs
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from scheduler.app import coordinator
+from scheduler.clinic_model import AgendaItem
 from scheduler.errors import TxcalError
 from scheduler.model import CHAIR_KINDS, clock_text
+from scheduler.web.chart import draw
 from scheduler.web.security import HEADERS, Guard
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -50,6 +52,37 @@ def _parse_day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise Refused("404 Not Found", f"{text} is not a day of the calendar") from None
+
+
+@dataclass(frozen=True)
+class Row:
+    """A day sheet row, its cells as `txcal agenda --format csv` writes them (without the date)."""
+
+    cells: tuple[str, ...]
+    conflict: bool
+    patient_link: str
+    move_link: str
+
+
+def _rows(items: list[AgendaItem], ids: dict[str, str], movable: bool) -> list[Row]:
+    """Return the day sheet's rows, formatted here once (a template's per-cell work costs more, at 400 rows)."""
+    rows = []
+    for i in items:
+        ident = ids.get(i.patient, "")
+        cells = (
+            _clock(i.start), _clock(i.end), "" if i.chair is None else str(i.chair), i.patient, i.kind, i.what,
+            "" if i.minutes is None else str(i.minutes), "; ".join(i.prepare), "; ".join(i.conflicts), i.asked,
+        )  # fmt: skip
+        can_move = movable and bool(ident) and i.kind in CHAIR_KINDS and i.start is not None
+        rows.append(
+            Row(
+                cells,
+                bool(i.conflicts),
+                f"/patient/{ident}" if ident else "",
+                f"/move/{ident}/{i.day}" if can_move else "",
+            )
+        )
+    return rows
 
 
 class Page:
@@ -120,9 +153,10 @@ class Page:
 
     # -- pages
 
-    def _ids(self) -> dict[str, str]:
-        """Return each booked patient's opaque id by label."""
-        return {label: self.guard.patient_id(plan) for plan, label in coordinator.patients(self.profile_path)}
+    def _ids(self, shown: set[str]) -> dict[str, str]:
+        """Return the opaque id of each booked patient shown, by label (a keyed hash each: only those on the page)."""
+        plans = {label: plan for plan, label in coordinator.patients(self.profile_path) if label in shown}
+        return {label: self.guard.patient_id(plan) for label, plan in plans.items()}
 
     def _label(self, ident: str) -> tuple[str, str]:
         """Return (plan id, label) of an opaque patient id."""
@@ -140,13 +174,13 @@ class Page:
         items = coordinator.book_sheet(self.profile_path, day)
         chart = coordinator.day_chart(self.profile_path, day, items)
         monday = day - timedelta(days=day.weekday())
-        week = coordinator.week_load(self.profile_path, monday)
         profile = coordinator.clinic_profile(self.profile_path)
         writable = self.writable
         movable = writable and day >= self.today()
+        rows = _rows(items, self._ids({i.patient for i in items}), movable)
         return self.render(
-            "200 OK", "day.html", day=day, items=items, chart=chart, week=week, ids=self._ids(), place=profile.name,
-            chairs=profile.chairs, movable=movable, chair_kinds=CHAIR_KINDS, notes=self._notes(),
+            "200 OK", "day.html", day=day, rows=rows, chart=chart, drawing=draw(chart), monday=monday, place=profile.name,
+            chairs=profile.chairs, movable=movable, notes=self._notes(),
             previous=day - timedelta(days=1), next=day + timedelta(days=1), today=self.today(),
             writable=writable,
         )  # fmt: skip

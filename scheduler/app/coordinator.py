@@ -183,7 +183,7 @@ def patient_view(profile_path: Path, plan_id: str, first: date, last: date) -> P
             for s in seats
             if first <= s.day <= last
         ]
-        items = [i for i in book.agenda(first, last) if i.patient == booked.patient]
+        items = book.agenda(first, last, plan_id)
         lines = [HistoryLine(r[0], r[1], r[4], r[5], r[6], r[7]) for r in book.history(plan_id)]
         return PatientView(plan_id, booked.patient, book.released().get(plan_id), visits, items, lines)
     finally:

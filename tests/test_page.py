@@ -201,6 +201,31 @@ def test_a_patient_page_shows_asked_and_booked_times_and_history_and_releases_as
     assert LABELS[0] not in [row[3] for row in agenda_rows(txcal, clinic)]
 
 
+def test_the_week_strip_gives_each_days_load_as_txcal_load_and_its_closed_days(txcal, clinic):
+    import csv
+    import io
+
+    load = txcal(f"load --clinic {clinic} --format csv --from 2026-11-30 --to 2026-12-06")
+    counted = {row["date"]: row for row in csv.DictReader(io.StringIO(load.stdout))}
+    with serving(clinic) as (url, _):
+        client = Client(url)
+        client.open()
+        _, html = client.request("GET", "/week/2026-11-30")
+    days = re.findall(r'<li class="([^"]*)">\s*<a href="/day/([0-9-]+)"[^>]*>(.*?)</a>', html, re.S)
+    assert [day for _, day, _ in days] == [
+        f"2026-{d}" for d in ("11-30", "12-01", "12-02", "12-03", "12-04", "12-05", "12-06")
+    ]
+    for classes, day, text in days:
+        words = " ".join(re.sub(r"<[^>]+>", " ", text).split())
+        row = counted.get(day)
+        if row is not None:
+            assert f"{row['patients']} patients" in words and f"{row['chair_minutes']} of {row['capacity']}" in words
+            assert f"peak {row['peak_chairs']} of 6 chairs" in words
+        else:
+            assert "0 patients" in words
+        assert ("Closed: weekend" in words) == (day in ("2026-12-05", "2026-12-06")) == ("closed" in classes)
+
+
 def test_the_page_templates_ship_in_the_wheel():
     import configparser
     import fnmatch

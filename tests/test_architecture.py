@@ -34,7 +34,8 @@ ALLOWED = {
     "writers": {"catalog"},
     "publishers": {"writers", "catalog"},
     "app": {"catalog", "engine", "inputs", "writers", "publishers"},
-    "cli": {"app"},  # a second front end (a web page) calls the same use cases: no logic of its own below app/
+    "web": {"app"},  # the coordinator's page: a front end like the CLI, over the same use cases
+    "cli": {"app", "web"},  # a second front end (a web page) calls the same use cases: no logic of its own below app/
 }
 
 

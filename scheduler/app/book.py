@@ -237,6 +237,11 @@ class Book:
         for plan_id, patient, calendar, source, row, cells in self.db.execute(query):
             yield BookedPlan(plan_id, patient, calendar, source, row, self._json(cells))
 
+    def labels(self) -> list[tuple[str, str]]:
+        """Return the active plans' ids and labels, in the order of their rows (no cells read)."""
+        query = "SELECT plan_id, patient FROM plans WHERE status = 'active' ORDER BY row"
+        return [(plan_id, patient) for plan_id, patient in self.db.execute(query)]
+
     def plan_of(self, patient: str) -> BookedPlan | None:
         """Return a patient's active plan (patients are known by label)."""
         return next((p for p in self.plans() if p.patient == patient), None)
@@ -315,17 +320,21 @@ class Book:
         query = "SELECT count(*) FROM visits WHERE plan_id = ? AND status != 'cancelled'"
         return int(self.db.execute(query, (plan_id,)).fetchone()[0])
 
-    def agenda(self, first: date, last: date) -> list[AgendaItem]:
-        """Return the booked visits from `first` to `last` as day sheet lines (cancelled ones left out)."""
+    def agenda(self, first: date, last: date, plan_id: str | None = None) -> list[AgendaItem]:
+        """Return the booked visits from `first` to `last` (of one plan when given) as day sheet lines (cancelled
+        ones left out)."""
         query = (
             "SELECT day, start, minutes, patient, kind, what, prepare, conflicts, chair, asked FROM visits "
-            "WHERE day BETWEEN ? AND ? AND status != 'cancelled' AND kind != 'watch' ORDER BY day, start, patient"
+            "WHERE day BETWEEN ? AND ? AND status != 'cancelled' AND kind != 'watch'"
+            + (" AND plan_id = ?" if plan_id is not None else "")
+            + " ORDER BY day, start, patient"
         )
+        asked = (first.isoformat(), last.isoformat(), *((plan_id,) if plan_id is not None else ()))
         return [
             AgendaItem(date.fromisoformat(day), minutes(start), length if start else None, patient, kind, what,
                        tuple(self._json(prepare)), tuple(self._json(conflicts)), chair, asked)
             for day, start, length, patient, kind, what, prepare, conflicts, chair, asked
-            in self.db.execute(query, (first.isoformat(), last.isoformat()))
+            in self.db.execute(query, asked)
         ]  # fmt: skip
 
     def load_rows(

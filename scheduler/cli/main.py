@@ -36,6 +36,7 @@ COMMAND_MODULES = {
     "release": "clinic",
     "publish": "clinic",
     "feed": "feed",
+    "serve": "serve",
     "record": "record",
     "regimens": "templates",
     "show": "templates",

@@ -1,0 +1,1 @@
+"""The coordinator's web page (`txcal serve`): a thin front end over the app/ use cases."""

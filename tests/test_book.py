@@ -607,3 +607,21 @@ def test_an_unknown_patient_gets_the_nearest_labels(txcal, clinic):
     assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
     result = txcal("move p9 --date 2026-12-01 --to 11:00 --clinic clinic.toml")
     assert result.exit_code == 1 and "did you mean P9?" in result.stderr
+
+
+def test_a_move_changes_one_patients_text_in_the_clinic_calendar_and_gives_the_whole_books_bytes(txcal, clinic):
+    # A move rewrites only the moved plan's events in clinic.ics (fast in a clinic of thousands); the file is
+    # byte for byte the calendar made from the whole book, and every other patient's text is untouched.
+    from scheduler.app.book import read_book
+    from scheduler.app.rewrite import clinic_calendar
+
+    assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
+    before = (clinic / "out" / "clinic.ics").read_bytes()
+    assert txcal("move P4 --date 2026-12-22 --to 15:00 --clinic clinic.toml").exit_code == 0
+    after = (clinic / "out" / "clinic.ics").read_bytes()
+    book = read_book(clinic / "book.sqlite")
+    assert book is not None
+    assert after == clinic_calendar(book).encode("utf-8") and after != before
+    others = [e for e in icalendar.Calendar.from_ical(after).walk("VEVENT") if "P4" not in str(e["SUMMARY"])]
+    old = {str(e["UID"]): e.to_ical() for e in icalendar.Calendar.from_ical(before).walk("VEVENT")}
+    assert all(old[str(e["UID"])] == e.to_ical() for e in others)

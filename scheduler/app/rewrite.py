@@ -142,13 +142,29 @@ def write_again(
     if row.outcome.error or row.booking is None:
         raise TxcalError(f"{booked.patient}'s plan cannot be made again ({row.outcome.error}); {files.undone}")
     plan, seats, visits = row.booking
+    before = book.clinic_text(booked.plan_id)
     book.keep_plan(dataclasses.replace(plan, row=booked.row), row.clinic_text, row.years, seats, visits, gone_reason)
     existing = read_existing(clinic)
     if existing is not None and txcal_plan_id(existing) == CLINIC_PLAN:
-        write_atomic(clinic, clinic_calendar(book).encode("utf-8"))
+        after = book.clinic_text(plan.plan_id)
+        write_atomic(clinic, _clinic_again(book, existing, before, after).encode("utf-8"))
     shown = f"{calendar.name}" + (f" and {calendar.with_suffix('.' + handout).name}" if handout else "")
     changes = f"{plural(row.outcome.changed, 'event')} changed, {row.outcome.cancelled} cancelled"
     return f"wrote {shown} ({changes})" + (f" and {CLINIC_FILE}" if existing is not None else "")
+
+
+def _clinic_again(
+    book: Book, existing: bytes, before: tuple[str, dict[str, list[int]]], after: tuple[str, dict[str, list[int]]]
+) -> str:
+    """Return the clinic calendar with one plan's events changed. Where the file holds the plan's old events
+    exactly once and the plan uses the same time zones and years, they are replaced in place (a move in a
+    clinic of thousands rewrites one plan's text, not every plan's): the same bytes as made from the whole
+    book, as the file was the book's. Otherwise it is made again from the whole book."""
+    text = existing.decode("utf-8", "replace")
+    old, new = before[0], after[0]
+    if old and before[1] == after[1] and text.count(old) == 1:
+        return text.replace(old, new, 1)
+    return clinic_calendar(book)
 
 
 def clinic_calendar(book: Book) -> str:

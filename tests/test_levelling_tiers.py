@@ -68,6 +68,8 @@ def _booked(result, jobs: list[Sitting]) -> list[Sitting]:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# A visit no chair held, asking 15:45 for four hours: on a rerun it was seated past closing time.
+@example([(32, 60), (32, 60), (32, 120), (41, 60), (63, 240), (32, 240), (32, 240), (32, 30), (32, 60)], [], 1)
 @given(
     st.lists(st.tuples(st.integers(8 * 4, 16 * 4), st.sampled_from([30, 60, 120, 240])), min_size=1, max_size=24),
     st.lists(st.tuples(st.integers(8 * 4, 16 * 4), st.sampled_from([30, 60, 120])), max_size=8),

@@ -161,6 +161,9 @@ def _fixed_first(
             rest.append(job)
             continue
         _, chair, start = job.fixed
+        if chair is None and (start - job.lead < board.opens or start + job.minutes + job.tail > board.closes):
+            chairless.append(job)  # no chair outside opening hours: it stays a conflict, not hidden by a seat
+            continue
         kept = board.keep(chair, start, job.minutes)
         if kept is None:
             chairless.append(job)

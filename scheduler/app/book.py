@@ -231,10 +231,11 @@ class Book:
 
     # -- reading
 
-    def plans(self) -> Iterator[BookedPlan]:
-        """Yield the active plans, in the order of their rows."""
-        query = "SELECT plan_id, patient, calendar, list, row, cells FROM plans WHERE status = 'active' ORDER BY row"
-        for plan_id, patient, calendar, source, row, cells in self.db.execute(query):
+    def plans(self, label: str | None = None) -> Iterator[BookedPlan]:
+        """Yield the active plans (of one patient label, or all), in the order of their rows."""
+        query = "SELECT plan_id, patient, calendar, list, row, cells FROM plans WHERE status = 'active'"
+        query += (" AND patient = ?" if label else "") + " ORDER BY row"
+        for plan_id, patient, calendar, source, row, cells in self.db.execute(query, (label,) if label else ()):
             yield BookedPlan(plan_id, patient, calendar, source, row, self._json(cells))
 
     def labels(self) -> list[tuple[str, str]]:
@@ -244,7 +245,7 @@ class Book:
 
     def plan_of(self, patient: str) -> BookedPlan | None:
         """Return a patient's active plan (patients are known by label)."""
-        return next((p for p in self.plans() if p.patient == patient), None)
+        return next(self.plans(patient), None)
 
     def seats(self, plan_id: str) -> dict[date, Seat]:
         """Return a plan's booked chair visits by the day the plan gives them."""

@@ -60,10 +60,9 @@ def booked_patient(book: Book, patient: str) -> BookedPlan:
     Raises:
         TxcalError: no such patient (with the nearest labels), or two plans with one label.
     """
-    plans = list(book.plans())
-    found = [plan for plan in plans if plan.patient == patient]
+    found = list(book.plans(patient)) if patient else []
     if not found:
-        labels = [plan.patient for plan in plans]
+        labels = [label for _, label in book.labels()]
         near = difflib.get_close_matches(patient.casefold(), [label.casefold() for label in labels], n=3, cutoff=0.6)
         nearest = [label for label in labels if label.casefold() in near]
         hint = f"did you mean {', '.join(nearest)}?" if nearest else f"booked patients include {', '.join(labels[:8])}"
@@ -147,7 +146,7 @@ def write_again(
     existing = read_existing(clinic)
     if existing is not None and txcal_plan_id(existing) == CLINIC_PLAN:
         after = book.clinic_text(plan.plan_id)
-        write_atomic(clinic, _clinic_again(book, existing, before, after).encode("utf-8"))
+        write_atomic(clinic, _clinic_again(book, existing, before, after))
     shown = f"{calendar.name}" + (f" and {calendar.with_suffix('.' + handout).name}" if handout else "")
     changes = f"{plural(row.outcome.changed, 'event')} changed, {row.outcome.cancelled} cancelled"
     return f"wrote {shown} ({changes})" + (f" and {CLINIC_FILE}" if existing is not None else "")
@@ -155,16 +154,15 @@ def write_again(
 
 def _clinic_again(
     book: Book, existing: bytes, before: tuple[str, dict[str, list[int]]], after: tuple[str, dict[str, list[int]]]
-) -> str:
+) -> bytes:
     """Return the clinic calendar with one plan's events changed. Where the file holds the plan's old events
     exactly once and the plan uses the same time zones and years, they are replaced in place (a move in a
     clinic of thousands rewrites one plan's text, not every plan's): the same bytes as made from the whole
     book, as the file was the book's. Otherwise it is made again from the whole book."""
-    text = existing.decode("utf-8", "replace")
-    old, new = before[0], after[0]
-    if old and before[1] == after[1] and text.count(old) == 1:
-        return text.replace(old, new, 1)
-    return clinic_calendar(book)
+    old, new = before[0].encode("utf-8"), after[0].encode("utf-8")
+    if old and before[1] == after[1] and existing.count(old) == 1:
+        return existing.replace(old, new, 1)
+    return clinic_calendar(book).encode("utf-8")
 
 
 def clinic_calendar(book: Book) -> str:

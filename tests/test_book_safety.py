@@ -139,7 +139,7 @@ def test_a_planted_clinic_text_cannot_unpack_to_all_memory(txcal, clinic):
     booked(txcal, clinic)
     bomb = zlib.compress(b"A" * (200 * 2**20), 9)  # about 200 KB that unpack to 200 MB
     with sqlite3.connect(clinic / "book.sqlite") as db:
-        db.execute("UPDATE plans SET clinic_ics = ? WHERE patient = 'P2'", (bomb,))
+        db.execute("UPDATE plans SET clinic_ics = ? WHERE patient = 'P1'", (bomb,))  # the plan a move reads
     db.close()
     message = one_line(txcal("move P1 --date 2026-12-01 --to 12:00 --clinic clinic.toml"))
     assert "damaged or oversized plan" in message

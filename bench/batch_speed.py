@@ -44,6 +44,8 @@ from pathlib import Path
 from typing import Any
 
 BIN = Path(sys.executable).parent
+# icalendar's component API as a reference writer: a test oracle, kept with the tests, not shipped.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 TXCAL = str(BIN / "txcal")
 REGIMENS = [
     # (drug, every, route, pediatric, weight) and how often each is drawn
@@ -198,9 +200,9 @@ def stages(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
     from scheduler.cli.clinic import collect_for_batch
     from scheduler.engine import expand
     from scheduler.files import write_atomic
+    from scheduler.ical.export import to_ics
     from scheduler.inputs.patient_list import iter_rows, spec_from_row
     from scheduler.inputs.plan_spec import build_request
-    from scheduler.writers.ical.export import to_ics
 
     catalog = load_regimens()
     collector = gc.get_threshold()
@@ -266,8 +268,9 @@ def paths(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
 def naive_pipeline(patients_csv: Path, sample: int, scratch: Path) -> tuple[int, float, float]:
     """The naive full pipeline on `sample` patients: per patient, build the calendar with icalendar's
     component API, serialize it and write a file. Returns events, wall and CPU seconds."""
+    from ical_reference import reference_ics
+
     from scheduler.engine import expand
-    from scheduler.writers.ical.reference import reference_ics
 
     requests = _requests(patients_csv, sample)
     scratch.mkdir(exist_ok=True)
@@ -282,8 +285,9 @@ def naive_pipeline(patients_csv: Path, sample: int, scratch: Path) -> tuple[int,
 
 def events_only(patients_csv: Path, sample: int) -> tuple[int, float]:
     """icalendar's component API event by event (no calendar, no file): events and CPU seconds."""
+    from ical_reference import reference_event
+
     from scheduler.engine import expand
-    from scheduler.writers.ical.reference import reference_event
 
     plans = [expand(request) for request in _requests(patients_csv, sample)]
     events = 0

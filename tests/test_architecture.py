@@ -29,11 +29,13 @@ BASE = {
 ENTRY = {"__main__"}  # `python -m scheduler`: the CLI, run
 ALLOWED = {
     "catalog": set(),
+    "ical": set(),  # the iCalendar format: the base only
     "engine": {"catalog"},
-    "inputs": {"catalog", "engine", "writers"},  # writers: the one .ics reader, for closure files
-    "writers": {"catalog"},
-    "publishers": {"writers", "catalog"},
-    "app": {"catalog", "engine", "inputs", "writers", "publishers"},
+    "inputs": {"catalog", "engine", "ical"},  # ical: the one reader, for closure files
+    "writers": {"catalog", "ical"},
+    "publishers": {"writers", "catalog", "ical"},
+    "clinic": {"catalog", "engine", "inputs"},  # the clinic's machinery: the board, levelling, the book
+    "app": {"catalog", "engine", "inputs", "writers", "publishers", "ical", "clinic"},
     "web": {"app"},  # the coordinator's page: a front end like the CLI, over the same use cases
     "cli": {"app", "web"},  # a second front end (a web page) calls the same use cases: no logic of its own below app/
 }

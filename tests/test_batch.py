@@ -13,7 +13,7 @@ import pytest
 from scheduler.app import batch as batching
 from scheduler.app.batch_files import file_stem
 from scheduler.app.batch_rows import Settings, assign_files
-from scheduler.writers.ical.check import check_ics
+from scheduler.ical.check import check_ics
 from tests_support import SOURCE_DATE_EPOCH
 
 EXAMPLES = Path(__file__).parent.parent / "examples"

@@ -13,7 +13,7 @@ import icalendar
 import pytest
 from test_book import PROFILE as BOOKED
 
-from scheduler.writers.ical.check import check_ics
+from scheduler.ical.check import check_ics
 from tests_support import SOURCE_DATE_EPOCH
 
 PROFILE = BOOKED.replace("[visit_minutes]", 'feed_dir = "feeds"\nphone = "555-0100"\nremind = "1d"\n[visit_minutes]')

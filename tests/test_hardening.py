@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.ical.check import check_ics
 from scheduler.inputs.plan_file import dump_plan, load_plan
-from scheduler.writers.ical.check import check_ics
 from tests_support import GOOD_TEMPLATE, SOURCE_DATE_EPOCH, local_server
 
 PLAN = "atezolizumab --every 3w --start 2026-12-01"

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ical_reference import reference_ics
 from icalendar import Calendar
 
 from scheduler.catalog.loader import load_regimens
 from scheduler.engine import expand
+from scheduler.ical.check import check_ics
+from scheduler.ical.export import to_ics
+from scheduler.ical.update import own_events
 from scheduler.model import PlanRequest
-from scheduler.writers.ical.check import check_ics
-from scheduler.writers.ical.export import to_ics
-from scheduler.writers.ical.reference import reference_ics
-from scheduler.writers.ical.update import own_events
 from tests_support import ICS_CASES, SOURCE_DATE_EPOCH, atezolizumab_every_3_weeks, plan_of_command
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -276,7 +276,7 @@ def plan_of(command: str):
 
 @pytest.mark.parametrize("name", ICS_CASES)
 def test_string_writer_writes_exactly_what_icalendar_writes(name):
-    from scheduler.writers.ical.reference import reference_ics
+    from ical_reference import reference_ics
 
     plan, reminders = plan_of(ICS_CASES[name])
     stamp = datetime(2026, 11, 20, tzinfo=UTC)
@@ -285,10 +285,11 @@ def test_string_writer_writes_exactly_what_icalendar_writes(name):
 
 
 def test_string_writer_matches_icalendar_for_moved_given_held_and_switched_doses():
+    from ical_reference import reference_ics
+
     from scheduler.catalog.loader import load_regimens
     from scheduler.inputs.plan_file import load_plan
     from scheduler.inputs.plan_spec import build_request
-    from scheduler.writers.ical.reference import reference_ics
 
     spec = load_plan(Path(__file__).parent.parent / "examples" / "p017.toml")
     plan = expand(build_request(spec, load_regimens()))
@@ -302,8 +303,8 @@ GOLDEN_ICS = sorted((Path(__file__).parent / "golden").glob("*.ics"))
 
 def _library_reading(text: str) -> dict:
     """The previous events as the full parser reads them: the reference for the fast reader."""
-    from scheduler.writers.ical.event import read_event
-    from scheduler.writers.ical.read import parse
+    from scheduler.ical.event import read_event
+    from scheduler.ical.read import parse
 
     found = {}
     for component in parse(text)[0].walk("VEVENT"):
@@ -347,7 +348,7 @@ def test_a_cancelled_and_updated_file_reads_back_as_the_full_parser_reads_it(tmp
 @pytest.mark.parametrize("doses_then", [4, 3, 5], ids=["unchanged", "shortened", "longer"])
 def test_a_rerun_gives_what_reading_the_previous_file_back_gives(monkeypatch, doses_then):
     """The shortcut for files written in one run (render with their stamp, compare) against reading them back."""
-    from scheduler.writers.ical import export
+    from scheduler.ical import export
 
     first = to_ics(atezolizumab_every_3_weeks(date(2026, 12, 1), doses=4), datetime(2026, 11, 1, tzinfo=UTC))
     later_plan = atezolizumab_every_3_weeks(date(2026, 12, 1), doses=doses_then)
@@ -380,7 +381,7 @@ _VIEW_NAMES = frozenset(
 def test_the_fast_reader_of_txcals_calendars_reads_what_the_line_reader_reads(txcal, tmp_path, monkeypatch, piece):
     import io
 
-    from scheduler.writers.ical.read import is_txcal_text, stream_events, stream_own_events
+    from scheduler.ical.read import is_txcal_text, stream_events, stream_own_events
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "list.csv").write_text(
@@ -403,8 +404,8 @@ def test_the_load_reads_txcals_calendars_as_the_line_reader_reads_them(txcal, tm
     """`txcal load` reads five values an event from txcal's own bytes; held equal to the general reader."""
     import io
 
-    from scheduler.writers.ical.read import stream_events
-    from scheduler.writers.ical.visits import calendar_visits, own_visits
+    from scheduler.ical.read import stream_events
+    from scheduler.ical.visits import calendar_visits, own_visits
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "list.csv").write_text(
@@ -444,7 +445,7 @@ def test_the_load_reads_txcals_calendars_as_the_line_reader_reads_them(txcal, tm
 def test_events_made_as_text_read_and_write_as_their_lines_by_name(case):
     """An event is made as one piece of text; its lines by name, and the clinic's copy, say the same."""
     from scheduler.app.clinic_events import clinic_event
-    from scheduler.writers.ical.event import EventBlock, event_block
+    from scheduler.ical.event import EventBlock, event_block
 
     plan = plan_of_command(ICS_CASES[case])
     stamp, reminders = datetime(2026, 11, 20, tzinfo=UTC), (timedelta(days=1), timedelta(hours=2))
@@ -468,7 +469,7 @@ def test_events_made_as_text_read_and_write_as_their_lines_by_name(case):
 )
 @settings(max_examples=300)
 def test_the_one_date_reader_reads_what_strptime_reads(moment, form):
-    from scheduler.writers.ical.read import date_time_parts
+    from scheduler.ical.read import date_time_parts
 
     if form == "date":
         text = f"{moment:%Y%m%d}"
@@ -484,7 +485,7 @@ def test_the_one_date_reader_reads_what_strptime_reads(moment, form):
     ["20261301", "20260230", "20261120T240000", "20261120T236000", "20261120T235960", "20261120T0900000", "2026112"],
 )
 def test_the_one_date_reader_refuses_what_is_not_a_date(text):
-    from scheduler.writers.ical.read import date_time_parts
+    from scheduler.ical.read import date_time_parts
 
     assert date_time_parts(text) is None
 
@@ -493,7 +494,7 @@ def test_the_one_date_reader_refuses_what_is_not_a_date(text):
 @settings(max_examples=300)
 def test_a_list_of_texts_reads_back_as_the_items_written(items):
     # The clinic calendar's preparation lines travel as a TEXT list, not as text another module splits.
-    from scheduler.writers.ical.lines import escape
-    from scheduler.writers.ical.read import unescape_list
+    from scheduler.ical.lines import escape
+    from scheduler.ical.read import unescape_list
 
     assert unescape_list(",".join(map(escape, items))) == tuple(items)

@@ -124,7 +124,7 @@ def test_user_templates_from_the_environment(tmp_path, monkeypatch):
 
 def test_a_new_template_needs_no_code_change(txcal, tmp_path):
     """A template dropped in a folder is listed, planned, exported and checked like the shipped ones."""
-    from scheduler.writers.ical.check import check_ics
+    from scheduler.ical.check import check_ics
     from tests_support import GOOD_TEMPLATE, template_cases
 
     folder = tmp_path / "mine"

@@ -149,7 +149,7 @@ _WALLS = st.datetimes(datetime(1900, 1, 1), datetime(2199, 12, 31))  # noqa: DTZ
     st.booleans(),
 )
 def test_the_fast_date_reader_reads_what_strptime_reads(value, is_date):
-    from scheduler.writers.ical.read import moment, parse_line
+    from scheduler.ical.read import moment, parse_line
 
     line = parse_line(f"DTSTART{';VALUE=DATE' if is_date else ''}:{value}")
     assert moment(line) == _strptime_moment(value, is_date)

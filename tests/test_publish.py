@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.ical.read import parse
 from scheduler.publishers import caldav
-from scheduler.writers.ical.read import parse
 from tests_support import SOURCE_DATE_EPOCH
 
 USER, PASSWORD = "alice", "s3cret-pass"

@@ -22,11 +22,18 @@ from scheduler.catalog.loader import Catalog
 from scheduler.clinic_model import AgendaItem, outside_hours
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
+from scheduler.ical import (
+    ASKED_PROPERTY,
+    CONFLICT_PROPERTY,
+    PREPARE_PROPERTY,
+    Skipped,
+    read_calendar,
+    unescape,
+    unescape_list,
+)
 from scheduler.model import CHAIR_KINDS, ClinicProfile, Plan, minute_of_day
 from scheduler.view_wording import NO_CHAIR, day_sheet_title, outside_hours_text
 from scheduler.wording import event_summary
-from scheduler.writers.ical.read import ASKED_PROPERTY, CONFLICT_PROPERTY, PREPARE_PROPERTY, unescape, unescape_list
-from scheduler.writers.ical.visits import Skipped, read_calendar
 
 # Watch periods bring nobody in; a clinic task (a milestone for the clinic) is on the sheet.
 _LEFT_OUT = frozenset({"watch"})

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from scheduler.app.batch_files import (
+    CLINIC_CALENDAR_NAME,
     CLINIC_FILE,
     CLINIC_PLAN,
     MANIFEST_COLUMNS,
@@ -56,11 +57,11 @@ from scheduler.files import (
     locked,
     remove_leftovers,
 )
+from scheduler.ical import CALENDAR_END, calendar_head, timezones_text
 from scheduler.inputs.patient_list import iter_rows
 from scheduler.inputs.plan_spec import cached_profile, profile_calendar
 from scheduler.model import ClinicProfile
 from scheduler.writers.csv import safe_writer
-from scheduler.writers.ical.export import calendar_head, timezones_text
 
 BATCH_LOCK = "batch"  # the folder's lock file, .batch.lock: one batch writes a folder at a time
 
@@ -187,7 +188,7 @@ def _run(
         if result.levelling
         else set()
     )
-    head = calendar_head("txcal clinic calendar", CLINIC_PLAN)
+    head = calendar_head(CLINIC_CALENDAR_NAME, CLINIC_PLAN)
     try:
         with (
             clinic.open("wb") as out,
@@ -219,7 +220,7 @@ def _run(
                 pickle.dump((row.outcome, sorted({day for day, _, _ in row.chair})), rows_done)
             if book is not None:
                 result.kept_out = _booked_elsewhere(book, seen, out, used)
-            out.write(b"END:VCALENDAR\r\n")
+            out.write(CALENDAR_END.encode())
         zones = expected
         if any(not years <= expected.get(zone, set()) for zone, years in used.items()):
             zones = rewrite_zones(clinic, expected, used)

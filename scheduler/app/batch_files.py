@@ -19,12 +19,13 @@ from scheduler.files import (
     read_existing,
     read_input,
 )
-from scheduler.inputs.patient_list import iter_rows
-from scheduler.units import check_zone
-from scheduler.writers.ical.export import calendar_head, timezones_text
-from scheduler.writers.ical.read import (
+from scheduler.ical import (
+    calendar_head,
+    timezones_text,
     txcal_plan_id,
 )
+from scheduler.inputs.patient_list import iter_rows
+from scheduler.units import check_zone
 
 CLINIC_FILE = "clinic.ics"
 
@@ -35,6 +36,7 @@ MANIFEST_FILE = "manifest.csv"
 RESERVED = frozenset({"clinic", "manifest"})  # the stems of the batch's own files
 
 
+CLINIC_CALENDAR_NAME = "txcal clinic calendar"
 CLINIC_PLAN = "clinic"  # the plan id the clinic calendar carries, so txcal knows it as its own
 
 
@@ -155,7 +157,7 @@ def patient_calendars(folder: Path) -> list[tuple[Path, bytes, str]]:
     Raises:
         TxcalError: a file breaks any of these (named), or the folder holds none; nothing is published then.
     """
-    from scheduler.writers.ical.read import parse
+    from scheduler.ical import parse
 
     found = []
     for path in sorted(folder.glob("*.ics")):
@@ -202,7 +204,7 @@ def _known_zone(name: str) -> bool:
 def rewrite_zones(path: Path, written: dict[str, set[int]], used: dict[str, set[int]]) -> dict[str, set[int]]:
     """Write the clinic calendar again with time zones for every zone and year its events use; return them."""
     needed = {zone: written.get(zone, set()) | years for zone, years in {**written, **used}.items()}
-    head = calendar_head("txcal clinic calendar", CLINIC_PLAN)
+    head = calendar_head(CLINIC_CALENDAR_NAME, CLINIC_PLAN)
     old = timezones_text(written)
     fixed = exclusive_temporary(path.parent, path.name + ".zones", output=True)
     try:

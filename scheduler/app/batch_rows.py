@@ -27,14 +27,13 @@ from scheduler.clinic_model import outside_hours
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
 from scheduler.files import exclusive_temporary, write_atomic
+from scheduler.ical import event_block, to_ics, zone_years
 from scheduler.inputs.patient_list import spec_from_row
 from scheduler.inputs.plan_spec import PlanSpec
 from scheduler.model import CHAIR_KINDS, ClinicProfile, Plan, PlannedEvent, PlanRequest, clock_text, minute_of_day
 from scheduler.options import PATIENT_LIST
 from scheduler.view_wording import day_sheet_title, outside_hours_text
 from scheduler.wording import event_summary
-from scheduler.writers.ical.event import event_block
-from scheduler.writers.ical.export import to_ics, zone_years
 from scheduler.writers.registry import FORMATS, View
 
 CLINIC_SHARE = "clinic.ics.share"  # a worker's share of the clinic calendar, a temporary the batch joins

@@ -17,8 +17,8 @@ from scheduler.app.plans import list_plans
 from scheduler.catalog.loader import Catalog
 from scheduler.clinic_model import ClinicHours, Load
 from scheduler.errors import TxcalError
+from scheduler.ical import Skipped, clinic_visits
 from scheduler.model import DEFAULT_HOURS, ClinicProfile, Plan, minute_of_day
-from scheduler.writers.ical.visits import Skipped, clinic_visits
 
 
 def from_plan(plan: Plan, load: Load) -> None:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from scheduler import caches, wording
 from scheduler.engine.slots import asked_for
-from scheduler.model import PlannedEvent
-from scheduler.view_wording import clinic_description
-from scheduler.wording import event_summary
-from scheduler.writers.ical.event import EventBlock
-from scheduler.writers.ical.lines import escape, fold
-from scheduler.writers.ical.read import (
+from scheduler.ical import (
     ASKED_PROPERTY,
     CONFLICT_PROPERTY,
     PATIENT_PROPERTY,
     PREPARE_PROPERTY,
+    EventBlock,
+    list_property,
+    text_property,
 )
+from scheduler.model import PlannedEvent
+from scheduler.view_wording import clinic_description
+from scheduler.wording import event_summary
 
 
 def clinic_event(
@@ -37,7 +38,7 @@ def clinic_event(
             return quick
     props = {**block.props, "DESCRIPTION": line, **{entry.partition(":")[0]: entry for entry in more}}
     if conflict:
-        props["SUMMARY"] = fold("SUMMARY:" + escape(event_summary(event, clinic=True)))
+        props["SUMMARY"] = text_property("SUMMARY", event_summary(event, clinic=True))
     return EventBlock(block.uid, props, (), block.zones)
 
 
@@ -59,19 +60,18 @@ def clinic_properties(event: PlannedEvent, patient: str, prepare: tuple[str, ...
     more = {PATIENT_PROPERTY: _patient_line(patient)}
     asked = asked_for(event)
     if asked:
-        more[ASKED_PROPERTY] = fold(f"{ASKED_PROPERTY}:{escape(asked)}")
+        more[ASKED_PROPERTY] = text_property(ASKED_PROPERTY, asked)
     if prepare:
-        # A list of TEXT values: each escaped, so only the separating commas are bare (RFC 5545 3.1.1).
-        more[PREPARE_PROPERTY] = fold(f"{PREPARE_PROPERTY}:{','.join(map(escape, prepare))}")
+        more[PREPARE_PROPERTY] = list_property(PREPARE_PROPERTY, prepare)
     conflict = wording.event_conflict(event)
     if conflict:
-        more[CONFLICT_PROPERTY] = fold(f"{CONFLICT_PROPERTY}:{escape(conflict)}")
+        more[CONFLICT_PROPERTY] = text_property(CONFLICT_PROPERTY, conflict)
     return [more[name] for name in sorted(more)]
 
 
 @caches.kept(256)
 def _patient_line(patient: str) -> str:
-    return fold(f"{PATIENT_PROPERTY}:{escape(patient)}")  # kept: each patient's events are written together
+    return text_property(PATIENT_PROPERTY, patient)  # kept: each patient's events are written together
 
 
 @caches.kept(256)
@@ -79,4 +79,4 @@ def _clinic_description(
     dose: str, route: str, kind: str, reason: str, conflict: str, clinic_notes: tuple[str, ...], calendar_file: str
 ) -> str:
     text = clinic_description(dose, route, kind, reason, conflict, clinic_notes, calendar_file)
-    return fold("DESCRIPTION:" + escape(text))
+    return text_property("DESCRIPTION", text)

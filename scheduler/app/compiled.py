@@ -41,13 +41,11 @@ from scheduler.engine.clinic_calendar import ClinicCalendar
 from scheduler.engine.doses import dose_horizon
 from scheduler.engine.events import steady_day
 from scheduler.errors import TxcalError
+from scheduler.ical import EventBlock, EventShape, calendar_bytes, escape, event_shape, filled_event, utc_text
 from scheduler.identity import EventUids, derive_plan_id
 from scheduler.model import CHAIR_KINDS, Plan, PlannedEvent, PlanRequest
 from scheduler.units import calendar_months, minutes
 from scheduler.wording import calendar_title, event_summary, event_title
-from scheduler.writers.ical.event import EventBlock, EventShape, event_shape, filled_event
-from scheduler.writers.ical.export import calendar_bytes
-from scheduler.writers.ical.lines import escape, utc_text
 
 # A clinic's few hundred keys at most; a key whose template failed its check maps to None.
 _TEMPLATES: dict[tuple[Any, ...], Template | None] = {}

@@ -20,11 +20,10 @@ from scheduler.app.feed_tokens import addresses, new_token, read_tokens, tokens_
 from scheduler.app.rewrite import FilesFollow, booked_patient, profile_with_book
 from scheduler.errors import TxcalError
 from scheduler.files import read_existing, write_atomic
+from scheduler.ical import Component, ContentLine, escape, folded, moment, parse, unescape
 from scheduler.inputs.clinic_profile import FeedSettings, feed_settings
 from scheduler.model import ClinicProfile
 from scheduler.wording import plural
-from scheduler.writers.ical.lines import escape, folded
-from scheduler.writers.ical.read import Component, ContentLine, moment, parse, unescape
 
 KEEP_CANCELLED = timedelta(days=14)  # a cancelled visit stays this long after its day, so apps strike it out
 _CALENDAR_KEEP = ("VERSION", "PRODID", "CALSCALE")

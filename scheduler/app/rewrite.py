@@ -15,19 +15,18 @@ from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 
-from scheduler.app.batch_files import CLINIC_FILE, CLINIC_PLAN
+from scheduler.app.batch_files import CLINIC_CALENDAR_NAME, CLINIC_FILE, CLINIC_PLAN
 from scheduler.app.batch_rows import Settings, plan_chunk
 from scheduler.app.book import Book
 from scheduler.app.booking import BookedPlan, BookedSeats
 from scheduler.app.feed_tokens import feed_links
 from scheduler.errors import TxcalError
 from scheduler.files import read_existing, write_atomic
+from scheduler.ical import calendar_text, txcal_plan_id
 from scheduler.inputs.plan_spec import cached_profile
 from scheduler.model import ClinicProfile
 from scheduler.units import check_text
 from scheduler.wording import plural
-from scheduler.writers.ical.export import calendar_head, timezones_text
-from scheduler.writers.ical.read import txcal_plan_id
 
 
 def profile_with_book(profile_path: Path) -> tuple[ClinicProfile, Path]:
@@ -172,5 +171,4 @@ def clinic_calendar(book: Book) -> str:
         texts.append(text)
         for zone, years in used.items():
             zones.setdefault(zone, set()).update(years)
-    head = calendar_head("txcal clinic calendar", CLINIC_PLAN)
-    return head + timezones_text(zones) + "".join(texts) + "END:VCALENDAR\r\n"
+    return calendar_text(CLINIC_CALENDAR_NAME, CLINIC_PLAN, zones, texts)

@@ -77,7 +77,7 @@ def validate_templates(files: list[Path]) -> Iterator[tuple[str, bool]]:
 
 def check_calendars(files: tuple[Path, ...]) -> Iterator[tuple[Path, list[str]]]:
     """Yield each .ics file with its problems (none: it is fine), as `txcal check` reports them."""
-    from scheduler.writers.ical.check import check_ics
+    from scheduler.ical import check_ics
 
     for path in files:
         try:

@@ -29,10 +29,20 @@ import defusedxml.ElementTree as defused
 
 from scheduler.errors import TxcalError
 from scheduler.files import write_atomic
+from scheduler.ical import (
+    PLAN_PROPERTY,
+    EventBlock,
+    calendar_name,
+    calendar_text,
+    cancelled_event,
+    parse,
+    read_event,
+    to_ics,
+    txcal_plan_id,
+    unfolded,
+    zone_years,
+)
 from scheduler.model import Plan
-from scheduler.writers.ical.event import EventBlock, cancelled_event, read_event
-from scheduler.writers.ical.export import calendar_head, calendar_name, timezones_text, to_ics, zone_years
-from scheduler.writers.ical.read import PLAN_PROPERTY, parse, txcal_plan_id, unfolded
 
 USER_ENV, PASSWORD_ENV = "TXCAL_CALDAV_USER", "TXCAL_CALDAV_PASSWORD"
 # The most a server's answer may hold: a whole clinic's calendar is a few MB.
@@ -331,7 +341,7 @@ def publish(
     """
     name = calendar_name(plan)
     remote = _prepare(server, name, plan.plan_id, state_path, replace)
-    previous = calendar_head(name, plan.plan_id) + "".join(r.block.text for r in remote.values()) + "END:VCALENDAR\r\n"
+    previous = calendar_text(name, plan.plan_id, {}, (r.block.text for r in remote.values()))
     export = to_ics(plan, stamp, reminders, previous.encode("utf-8"))
     return _sync(server, name, plan.plan_id, export.blocks, remote, state_path, overwrite)
 
@@ -430,9 +440,7 @@ def _sync(
             report.edited.append(_title(block))
             continue
         href = resource.href if resource else collection + quote(block.uid.split("@")[0], safe="") + ".ics"
-        data = (
-            calendar_head(name, plan_id) + timezones_text(zone_years([block])) + block.text + "END:VCALENDAR\r\n"
-        ).encode("utf-8")
+        data = (calendar_text(name, plan_id, zone_years([block]), [block.text])).encode("utf-8")
         condition = {"If-Match": resource.etag} if resource else {"If-None-Match": "*"}
         status, headers, _ = server.request("PUT", href, data, condition)
         if status == 412:

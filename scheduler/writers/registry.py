@@ -75,7 +75,7 @@ FORMATS: dict[str, Format] = {
         Format("month", (), "scheduler.writers.terminal", entry="render_month_view"),
         Format("json", (".json",), "scheduler.writers.json"),
         Format("csv", (".csv",), "scheduler.writers.csv"),
-        Format("ics", (".ics",), "scheduler.writers.ical.export", whole_plan=True, reminders=True),
+        Format("ics", (".ics",), "scheduler.writers.ics", whole_plan=True, reminders=True),
         Format("html", (".html", ".htm"), "scheduler.writers.handout"),
         Format("pdf", (".pdf",), "scheduler.writers.pdf"),
         Format("fhir", (".fhir.json",), "scheduler.writers.fhir", whole_plan=True),

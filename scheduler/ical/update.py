@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from scheduler.writers.ical.event import (
+from scheduler.ical.event import (
     EventBlock,
     cancelled_event,
     read_event,
 )
-from scheduler.writers.ical.lines import PROPERTY_BREAK
-from scheduler.writers.ical.read import parse, parse_line, unfolded, utc_stamp
+from scheduler.ical.lines import PROPERTY_BREAK
+from scheduler.ical.read import parse, parse_line, unfolded, utc_stamp
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

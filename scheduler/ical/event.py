@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from scheduler import caches, wording
-from scheduler.model import PlannedEvent
-from scheduler.wording import CANCELLED_PREFIX, event_description, event_summary, reminder_text
-from scheduler.writers.ical.lines import (
+from scheduler.ical.lines import (
     PROPERTY_BREAK,
     duration_text,
     escape,
@@ -19,7 +17,9 @@ from scheduler.writers.ical.lines import (
     unambiguous,
     utc_text,
 )
-from scheduler.writers.ical.read import Component, unfolded, utc_stamp
+from scheduler.ical.read import Component, unfolded, utc_stamp
+from scheduler.model import PlannedEvent
+from scheduler.wording import CANCELLED_PREFIX, event_description, event_summary, reminder_text
 
 # Properties that change when an event changes; the rest of its lines are its content.
 VOLATILE = frozenset({"DTSTAMP", "SEQUENCE", "LAST-MODIFIED"})

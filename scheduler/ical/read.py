@@ -14,16 +14,10 @@ from datetime import UTC, date, datetime
 from typing import AnyStr, NamedTuple
 from zoneinfo import ZoneInfo
 
+from scheduler.ical.names import PLAN_PROPERTY
+
 # Calendars nest VCALENDAR > VEVENT > VALARM; far deeper nesting is hostile, not a calendar.
 MAX_DEPTH = 16
-# The calendar property that names the plan a txcal file holds.
-PLAN_PROPERTY = "X-TXCAL-PLAN"
-# A clinic calendar's events say whose they are, what to prepare and why they stay on a closed day,
-# so the clinic's views read them back as data (scheduler.app.batch writes them).
-PATIENT_PROPERTY = "X-TXCAL-PATIENT"
-PREPARE_PROPERTY = "X-TXCAL-PREPARE"
-CONFLICT_PROPERTY = "X-TXCAL-CONFLICT"
-ASKED_PROPERTY = "X-TXCAL-ASKED"  # a levelled chair visit: the time (and day) the patient asked for
 
 
 class ContentLine(NamedTuple):

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
+from scheduler.ical import PLAN_PROPERTY
+from scheduler.ical.event import STATUS, TRANSPARENT, alarm_triggers, description
+from scheduler.ical.export import PRODID, calendar_name
+from scheduler.ical.lines import unambiguous
+from scheduler.ical.vtimezone import observances
 from scheduler.model import Plan, PlannedEvent
 from scheduler.wording import event_summary, reminder_text
-from scheduler.writers.ical.event import STATUS, TRANSPARENT, alarm_triggers, description
-from scheduler.writers.ical.export import PRODID, calendar_name
-from scheduler.writers.ical.lines import unambiguous
-from scheduler.writers.ical.read import PLAN_PROPERTY
-from scheduler.writers.ical.vtimezone import observances
 
 
 def reference_event(event: PlannedEvent, reminders: Sequence[timedelta], stamp: datetime) -> Event:

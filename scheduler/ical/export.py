@@ -1,8 +1,8 @@
 """Plans as iCalendar bytes that Google, Apple, Outlook and Thunderbird read alike.
 
 A string writer, fast enough for a whole clinic and free of the icalendar import, that writes
-exactly the bytes icalendar's component API writes for the same events (ics_reference.py is that
-oracle; tests compare the two byte for byte). Rules from ../shared/calendar-interop.md: one
+exactly the bytes icalendar's component API writes for the same events (tests/ical_reference.py is
+that oracle; tests compare the two byte for byte). Rules from ../shared/calendar-interop.md: one
 VEVENT per occurrence (no RRULE), a rule-based VTIMEZONE for every TZID, no METHOD, stable opaque
 UIDs, DTSTAMP in UTC passed in (never the clock), and re-exports that update instead of
 duplicating.
@@ -17,19 +17,20 @@ from functools import cached_property
 
 from scheduler import __version__, caches
 from scheduler.errors import TxcalError
-from scheduler.model import Plan
-from scheduler.wording import calendar_title
-from scheduler.writers.ical.event import (
+from scheduler.ical.event import (
     EventBlock,
     event_block,
 )
-from scheduler.writers.ical.lines import CONTROLS, escape, fold, offset_text
-from scheduler.writers.ical.read import PLAN_PROPERTY, txcal_plan_id, utc_stamp
-from scheduler.writers.ical.update import Previous, previous_events, updated
-from scheduler.writers.ical.vtimezone import Observance, observances
-from scheduler.writers.registry import Rendered, View
+from scheduler.ical.lines import CONTROLS, escape, fold, offset_text
+from scheduler.ical.names import PLAN_PROPERTY
+from scheduler.ical.read import txcal_plan_id, utc_stamp
+from scheduler.ical.update import Previous, previous_events, updated
+from scheduler.ical.vtimezone import Observance, observances
+from scheduler.model import Plan
+from scheduler.wording import calendar_title
 
 PRODID = f"-//txcal//txcal {__version__}//EN"
+CALENDAR_END = "END:VCALENDAR\r\n"
 
 
 def calendar_name(plan: Plan) -> str:
@@ -177,23 +178,13 @@ def timezones_text(years: dict[str, set[int]]) -> str:
     return "".join(vtimezone(key, min(found), max(found)) for key, found in sorted(years.items()))
 
 
+def calendar_text(name: str, plan_id: str, years: dict[str, set[int]], events: Iterable[str]) -> str:
+    """Return a whole VCALENDAR: its head, a VTIMEZONE for each zone's years, the events' text, its end.
+    The one place a calendar is put together (a batch streams the same three parts: `calendar_head`,
+    `timezones_text`, then events and `CALENDAR_END`)."""
+    return calendar_head(name, plan_id) + timezones_text(years) + "".join(events) + CALENDAR_END
+
+
 def calendar_bytes(name: str, plan_id: str, blocks: Sequence[EventBlock]) -> bytes:
     """Return a whole VCALENDAR holding some events."""
-    body = [calendar_head(name, plan_id), timezones_text(zone_years(blocks))]
-    body += [block.text for block in blocks]
-    body.append("END:VCALENDAR\r\n")
-    return "".join(body).encode("utf-8")
-
-
-def render(plan: Plan, view: View) -> Rendered:
-    """Return the plan as an iCalendar file (the `ics` format), updating `view.previous` when given."""
-    export = to_ics(plan, view.stamp, view.reminders, view.previous)
-    note = ""
-    if export.changed or export.cancelled:
-        note = f"; against the previous export: {export.changed} changed, {export.cancelled} cancelled"
-    return Rendered(export.data, note)
-
-
-def owner(data: bytes) -> str | None:
-    """Return the plan id of a calendar file txcal wrote, or None for any other file."""
-    return txcal_plan_id(data)
+    return calendar_text(name, plan_id, zone_years(blocks), (block.text for block in blocks)).encode("utf-8")

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.tz import tzical
 
-from scheduler.writers.ical.read import Component, ContentLine, moment, parse
+from scheduler.ical.read import Component, ContentLine, moment, parse
 
 # Control octets a content line may not hold (HTAB is allowed; CR only before LF).
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")

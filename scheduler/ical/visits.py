@@ -17,9 +17,8 @@ from typing import Any
 from scheduler import caches
 from scheduler.errors import TxcalError
 from scheduler.files import check_regular
-from scheduler.model import EVENT_KINDS, minute_of_day
-from scheduler.writers.ical.read import (
-    PATIENT_PROPERTY,
+from scheduler.ical.names import PATIENT_PROPERTY
+from scheduler.ical.read import (
     ContentLine,
     date_time_parts,
     is_txcal_text,
@@ -31,6 +30,7 @@ from scheduler.writers.ical.read import (
     unfolded,
     whole_events,
 )
+from scheduler.model import EVENT_KINDS, minute_of_day
 
 
 def _kind(categories: str) -> str:

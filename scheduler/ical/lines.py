@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
 from scheduler import caches
@@ -131,3 +132,14 @@ def offset_text(value: timedelta) -> str:
 @caches.kept(16)
 def utc_text(stamp: datetime) -> str:
     return f"{stamp:%Y%m%dT%H%M%S}Z"
+
+
+def text_property(name: str, value: str) -> str:
+    """Return a property line holding one TEXT value, escaped and folded."""
+    return fold(f"{name}:{escape(value)}")
+
+
+def list_property(name: str, values: Iterable[str]) -> str:
+    """Return a property line holding a list of TEXT values: each escaped, so only the separating commas are
+    bare (RFC 5545 3.1.1), folded."""
+    return fold(f"{name}:{','.join(map(escape, values))}")

@@ -1,1 +1,0 @@
-"""iCalendar: writing, reading back, checking, and the icalendar reference writer for tests."""

@@ -238,7 +238,7 @@ def paths(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
     from plan templates and made by the general engine only, and the share of rows filled in."""
     from itertools import islice
 
-    from scheduler.app.batch_rows import Settings, assign_files, plan_chunk
+    from scheduler.app.batching.rows import Settings, assign_files, plan_chunk
     from scheduler.caches import clear_caches
     from scheduler.cli.clinic import collect_for_batch
     from scheduler.inputs.patient_list import iter_rows

@@ -6,8 +6,8 @@ Generated, seeded clinic days (6, 12 and 24 chairs open 08:00-18:00; light, tigh
 30 to 150 patients; a morning peak; IV doses of 30 and 60 minutes, subcutaneous doses of 10,
 afami-cel chair days of 240; labs and provider visits before some chairs, with time for results;
 some `morning` and `afternoon` preferences), half of them with a nurse limit. For each day,
-txcal's default levelling (scheduler.app.levelling.level_day) is timed, and each tier of the
-objective is printed on its own beside the exact solver's (scheduler.app.exact, --exact-seconds
+txcal's default levelling (scheduler.clinic.levelling.level_day) is timed, and each tier of the
+objective is printed on its own beside the exact solver's (scheduler.clinic.exact, --exact-seconds
 of CP-SAT's deterministic time a day): visits left without a chair, patients moved, minutes moved,
 the largest move. Goals, each with a verdict: as few without a chair as the exact solver on every
 day; moved minutes at most 1.15x the exact solver's over the days where both moved as many; and
@@ -24,8 +24,9 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-from scheduler.app.board import Sitting
-from scheduler.app.levelling import DayResult, level_day
+from scheduler.clinic.board import Sitting
+from scheduler.clinic.levelled import DayResult
+from scheduler.clinic.levelling import level_day
 
 OPENS, CLOSES = 8 * 60, 18 * 60
 DAY = date(2027, 3, 2)
@@ -82,7 +83,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=8, help="runs of the exact solver on one day (one answer?)")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (the README's)")
     options = parser.parse_args()
-    from scheduler.app.exact import available, level_day_exact
+    from scheduler.clinic.exact import available, level_day_exact
 
     exact_on = available()
     rng = random.Random(options.seed)

@@ -13,7 +13,7 @@ from datetime import date
 
 from scheduler.model import CHAIR_KINDS, ClinicDays, ClinicProfile, starts_past_limit
 
-# -- the clinic's chair load (counted by scheduler.app.chair_load, shown by scheduler.writers.chair_load)
+# -- the clinic's chair load (counted by scheduler.app.load, shown by scheduler.writers.chair_load)
 
 # Reminders to check something and watch periods bring nobody to the clinic.
 NOT_VISITS = ("milestone", "watch")
@@ -203,7 +203,7 @@ class Load:
         return Load(days, self.chairs, self.open_minutes, self.clinic, self.hours_of)
 
 
-# -- the coordinator's day sheet (gathered by scheduler.app.agenda, shown by scheduler.writers.agenda)
+# -- the coordinator's day sheet (gathered by scheduler.app.day_sheet, shown by scheduler.writers.agenda)
 
 
 @dataclass(frozen=True)

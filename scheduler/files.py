@@ -139,7 +139,7 @@ def locked(path: Path, wait: bool = True, tidy: bool = False) -> Iterator[None]:
     Raises:
         TxcalError: the lock file cannot be made, or (without `wait`) another process holds the lock.
     """
-    import fcntl
+    import fcntl  # POSIX only (setup.cfg says so), as the batch's forked workers are
 
     lock_path = path.with_name(f".{path.name}.lock")
     try:

@@ -148,15 +148,31 @@ def parse_window(text: str) -> Window:
 # Words people type for a zone, and the IANA zone they mean. The abbreviations name fixed offsets
 # in the tz database ("EST" never observes daylight time), so they are never taken as they are.
 _ZONE_WORDS = {
-    "eastern": "America/New_York", "est": "America/New_York", "edt": "America/New_York",
-    "central": "America/Chicago", "cst": "America/Chicago", "cdt": "America/Chicago",
-    "mountain": "America/Denver", "mst": "America/Denver", "mdt": "America/Denver",
-    "pacific": "America/Los_Angeles", "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles",
-    "alaska": "America/Anchorage", "akst": "America/Anchorage", "akdt": "America/Anchorage",
-    "hawaii": "Pacific/Honolulu", "hst": "Pacific/Honolulu",
-    "arizona": "America/Phoenix", "gmt": "Europe/London", "bst": "Europe/London",
-    "cet": "Europe/Berlin", "cest": "Europe/Berlin", "aest": "Australia/Sydney", "aedt": "Australia/Sydney",
-}  # fmt: skip
+    "eastern": "America/New_York",
+    "est": "America/New_York",
+    "edt": "America/New_York",
+    "central": "America/Chicago",
+    "cst": "America/Chicago",
+    "cdt": "America/Chicago",
+    "mountain": "America/Denver",
+    "mst": "America/Denver",
+    "mdt": "America/Denver",
+    "pacific": "America/Los_Angeles",
+    "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles",
+    "alaska": "America/Anchorage",
+    "akst": "America/Anchorage",
+    "akdt": "America/Anchorage",
+    "hawaii": "Pacific/Honolulu",
+    "hst": "Pacific/Honolulu",
+    "arizona": "America/Phoenix",
+    "gmt": "Europe/London",
+    "bst": "Europe/London",
+    "cet": "Europe/Berlin",
+    "cest": "Europe/Berlin",
+    "aest": "Australia/Sydney",
+    "aedt": "Australia/Sydney",
+}
 
 
 @caches.kept(1)

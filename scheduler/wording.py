@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from scheduler import caches
 
 if TYPE_CHECKING:
-    from scheduler.model import Conflict, Dose, Fact, Horizon, Move, Plan, PlannedEvent, Source, Window
+    from scheduler.model import Conflict, Dose, Horizon, Move, Plan, PlannedEvent, Source, Window
 
 CONFIRM = "Confirm with your care team."
 DISCLAIMER = "txcal is a scheduling aid: confirm every date and dose with your care team."
@@ -202,10 +202,10 @@ def conflict_text(conflict: Conflict) -> str:
             f"{conflict.closed}; no open day {side} within {window_text(conflict.window)} (shift rule "
             f"{conflict.shift}); the {conflict.other_shift} shift rule finds one"
         )
-    return f"{conflict.closed}; no open day {_within(conflict.window)}"
+    return f"{conflict.closed}; no open day {within_words(conflict.window)}"
 
 
-def _within(window: Window) -> str:
+def within_words(window: Window) -> str:
     """Return where a stuck visit could have gone, in words: "in the 3 days before it", or "from -2/+2 days around it"."""
     if window.early and not window.late:
         return f"in the {plural(window.early, 'day')} before it"
@@ -214,129 +214,7 @@ def _within(window: Window) -> str:
     return f"from {window_text(window)} around it"
 
 
-# -- facts: the lines of an event's notes ---------------------------------------------------------
-
-
-@caches.kept(4096)
-def fact_line(fact: Fact) -> str:
-    """Return one fact of an event as a line of its notes."""
-    kind, args = fact.kind, fact.args
-    if kind == "reason":
-        return reason_text(args[0], for_patient=fact.audience == "patient")
-    if kind == "conflict":
-        # The patient's words: what it means for them; the clinic's views carry conflict_text.
-        clash = args[0]
-        why = (
-            "this step is tied to Day 1 of your treatment"
-            if clash.code == "tied-to-day-1"
-            else f"there is no open day {_within(clash.window)}"
-            if clash.window is not None and bool(clash.window.early) != bool(clash.window.late)
-            else "there is no open day near it"
-        )
-        return f"The clinic is closed that day ({clash.closed}) and {why}: your care team will confirm the date."
-    if kind == "how-given":
-        return f"How it is given: {args[0]}"
-    if kind == "infusion-length":
-        route, minutes, which = args
-        # Plain words for the patient: the route is said in what to expect ("through a vein (IV)").
-        if which == "first":
-            return f"This first infusion takes {describe_minutes(minutes)}."
-        if which == "later":
-            return f"It takes {describe_minutes(minutes)} if the first infusion went well."
-        return f"The infusion takes {describe_minutes(minutes)}."
-    if kind == "clock-gap":
-        wall, on, zone, shown = args
-        return f"{wall:%H:%M} does not exist on {on} in {zone} (clocks change): shown at {shown:%H:%M}."
-    if kind == "placeholder":
-        return PLACEHOLDER
-    if kind == "schedule":
-        dose, every_days, continues = args
-        return f"Schedule: {dose_text(dose)} {describe_interval(every_days)}. Treatment goes on {continues}."
-    if kind == "weight":
-        dose, weight = args
-        return f"Dose for this weight: {weight_arithmetic(dose, weight)}."
-    if kind == "window":
-        return (
-            f"A visit on a closed day may move {window_text(args[0])} "
-            "(txcal's institutional-practice default; your clinic may set its own)."
-        )
-    if kind == "expect":
-        return f"What to expect: {args[0]}"
-    if kind == "report":
-        return "Side effects to report: " + "; ".join(args) + "."
-    if kind == "call":
-        return f"When to call: {args[0]}"
-    if kind == "signs":
-        return f"{args[0]} " + "; ".join(args[1:]) + "."
-    if kind in ("emergency", "tests", "ask"):
-        return str(args[0])
-    if kind == "see-first":  # a later dose: the first dose of its schedule and the handout say the rest
-        return (
-            "Your first dose on this calendar, and your handout, say what to expect and which side effects to report."
-        )
-    if kind == "missed":
-        return f"Missed dose: {args[0]}"
-    if kind == "source":
-        return source_line(args[0])
-    if kind == "pathway-day":
-        day, anchor = args
-        return f"{day_label(day)}: Day 1 is the infusion on {anchor}."
-    if kind == "through":
-        last, day = args
-        return f"Through {last} ({day_label(day)})."
-    if kind == "step-dose":
-        dose, route = args
-        return f"Dose: {dose.patient or dose_text(dose)} {route}".rstrip() + "."
-    if kind == "contact":
-        name, phone, after_hours = args
-        text = f"Your clinic: {name}" + (f", {phone}" if phone else "")
-        return text + (f"; after hours: {after_hours}." if after_hours else ".")
-    if kind == "visit-length":
-        minutes, place = args
-        return (
-            f"Plan on about {describe_minutes(minutes)} at {place}. That time covers check-in, getting ready, "
-            "the treatment, and a rest after it."
-        )
-    if kind == "linked":
-        number, days = args
-        when = "the same day, before it" if days == 0 else f"{plural(days, 'day')} before it"
-        return f"Comes with dose {number}, {when} (your clinic's schedule)."
-    if kind == "clinician":
-        return f"For the care team: {args[0]}"
-    if kind == "monitoring-closed":
-        return (
-            f"The infusion clinic is closed this day ({args[0]}): the label asks for monitoring at the health care "
-            "facility for at least 7 days; arrange where (often a hospital stay)."
-        )
-    if kind == "beyond-label":
-        months, limit = args
-        return (
-            f"Beyond the labelled duration: this dose falls after the {months}-month limit of the label for "
-            f"most indications (from {limit}). {CONFIRM}"
-        )
-    if kind == "unconfirmed":
-        return "Unconfirmed: " + " ".join(args) + f" {CONFIRM}"
-    raise ValueError(f"no wording for a fact of kind {kind!r}")
-
-
-# A few thousand kept: the facts a clinic's doses share stay worded; the facts of one event (what moved
-# it) pass through, where a larger store would only hold memory.
-_fact_words = caches.ByIdentity(fact_line, 4096)
 dose_words = caches.ByIdentity(dose_text, 4096)  # an event's dose in words, as dose_text says it
-
-
-def note_lines(facts: tuple[Fact, ...]) -> tuple[str, ...]:
-    """Return an event's notes: one line per fact, in order."""
-    return tuple(map(_fact_words, facts))
-
-
-# An event's notes for the patient and for the clinic only, from its facts: shared by a plan's
-# doses, so a few plans' worth are kept (each event's own tuple, kept longer, would hold memory).
-def _notes_for(audience: str) -> caches.ByIdentity[tuple[str, ...]]:
-    return caches.ByIdentity(lambda facts: note_lines(tuple(f for f in facts if f.audience == audience)), 1000)
-
-
-patient_notes, clinic_notes, reference_notes = map(_notes_for, ("patient", "clinic", "reference"))
 
 
 # -- an event's words: records carry data, these functions word it (one place for a locale later) ----

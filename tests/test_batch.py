@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.app import batch as batching
-from scheduler.app.batch_files import file_stem
-from scheduler.app.batch_rows import Settings, assign_files
+from scheduler.app.batching import run as batching
+from scheduler.app.batching.folder import file_stem
+from scheduler.app.batching.rows import Settings, assign_files
 from scheduler.ical.check import check_ics
 from tests_support import SOURCE_DATE_EPOCH
 

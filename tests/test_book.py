@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_chairs import PROFILE as CHAIRS
 
-from scheduler.app.book import open_book
-from scheduler.app.book_file import SCHEMA
+from scheduler.clinic.book import open_book
+from scheduler.clinic.book_file import SCHEMA
 from tests_support import SOURCE_DATE_EPOCH
 
 PROFILE = CHAIRS.replace("[visit_minutes]", 'book = "book.sqlite"\n[visit_minutes]')
@@ -520,7 +520,7 @@ def test_release_frees_a_patients_chairs_cancels_their_visits_and_later_batches_
 def test_a_move_whose_clinic_calendar_cannot_be_written_changes_nothing(txcal, clinic, monkeypatch):
     # A full disk while clinic.ics is written (simulated: a real full disk cannot be made here as root): the
     # book keeps the old time and the patient's calendar is put back; the message says what to do.
-    from scheduler.app import rewrite
+    from scheduler.app.batching import rewrite
 
     assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
     files = {p.name: p.read_bytes() for p in (clinic / "out").iterdir()}
@@ -612,8 +612,8 @@ def test_an_unknown_patient_gets_the_nearest_labels(txcal, clinic):
 def test_a_move_changes_one_patients_text_in_the_clinic_calendar_and_gives_the_whole_books_bytes(txcal, clinic):
     # A move rewrites only the moved plan's events in clinic.ics (fast in a clinic of thousands); the file is
     # byte for byte the calendar made from the whole book, and every other patient's text is untouched.
-    from scheduler.app.book import read_book
-    from scheduler.app.rewrite import clinic_calendar
+    from scheduler.app.batching.rewrite import clinic_calendar
+    from scheduler.clinic.book import read_book
 
     assert txcal("batch nine.csv --out-dir out --clinic clinic.toml --level").exit_code == 0
     before = (clinic / "out" / "clinic.ics").read_bytes()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from test_chairs import PROFILE as CHAIRS
 
-from scheduler.app import book as books
+from scheduler.clinic import book as books
 from tests_support import SOURCE_DATE_EPOCH
 
 PROFILE = CHAIRS.replace("[visit_minutes]", 'book = "book.sqlite"\n[visit_minutes]')

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.app.board import Sitting
-from scheduler.app.levelling import level_day, lower_bound
+from scheduler.clinic.board import Sitting
+from scheduler.clinic.levelling import level_day, lower_bound
 from scheduler.clinic_model import ChairTally, DayLoad, Load
 from tests_support import SOURCE_DATE_EPOCH
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler import wording
+from scheduler import fact_words, wording
 from scheduler.catalog.loader import load_regimens
 from scheduler.engine import expand
 from scheduler.engine.clinic_calendar import ClinicCalendar
@@ -89,7 +89,7 @@ def test_a_dose_with_no_open_day_in_its_window_is_a_conflict_and_strict_makes_it
     # The patient reads what it means for them; the clinic reads the window (conflict above).
     assert (
         "The clinic is closed that day (renovation) and there is no open day near it: your care team will confirm the date."
-        in wording.patient_notes(conflict.facts)
+        in fact_words.patient_notes(conflict.facts)
     )
     with pytest.raises(PlanError, match="--strict: doses on closed days: dose 2 on 2026-12-22"):
         plan(date(2026, 12, 1), clinic, doses=3, strict=True)

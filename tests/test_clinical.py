@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from scheduler import wording
+from scheduler import fact_words
 from scheduler.catalog.loader import load_regimens
 from scheduler.engine import expand
 from scheduler.errors import PlanError
@@ -75,7 +75,7 @@ def test_every_event_carries_what_to_report_and_afami_cels_only_from_the_infusio
 
         # A later dose of a schedule carries what its first dose said inside one fact ("see-first"), and points to it.
         def told(e):
-            return wording.patient_notes(
+            return fact_words.patient_notes(
                 tuple(f for g in e.facts for f in (g.args[0] if g.kind == "see-first" else (g,)))
             )
 
@@ -94,22 +94,22 @@ def test_the_patients_words_name_no_source_and_say_when_to_go_to_the_emergency_r
             else PlanRequest(regimen=regimen, start=date(2027, 3, 1))
         )
         for event in plan.events:
-            text = " ".join(wording.patient_notes(event.facts))
+            text = " ".join(fact_words.patient_notes(event.facts))
             for internal in ("seed", "mirror", "blackboxrx", "SPEARHEAD", "drugs.com", "Source:", "txcal's", "--"):
                 assert internal not in text, (regimen.id, event.title, internal)
             assert text.count("When to call:") <= 1 and text.count("Side effects to report:") <= 1
         # The label counsels seeking medical attention; the ACS page: trouble breathing, "tell the nurse or doctor".
         assert any(
-            "Call 911 or go to the nearest emergency room" in " ".join(wording.patient_notes(e.facts))
+            "Call 911 or go to the nearest emergency room" in " ".join(fact_words.patient_notes(e.facts))
             for e in plan.events
         )
 
 
 def test_afami_cel_names_the_risk_of_other_cancers_and_belly_back_and_chest_pain():
     # The ACS page: afami-cel can bring "an increased risk for other cancers"; belly, back and chest pain to report.
-    notes = "\n".join(wording.patient_notes(afami().events[0].facts))
+    notes = "\n".join(fact_words.patient_notes(afami().events[0].facts))
     assert "Afami-cel can raise the risk of other cancers later" in notes and "not confirmed here" not in notes
-    infusion = "\n".join(wording.patient_notes(next(e for e in afami().events if e.kind == "infusion").facts))
+    infusion = "\n".join(fact_words.patient_notes(next(e for e in afami().events if e.kind == "infusion").facts))
     assert "pain in the belly, back or chest" in infusion and "a reaction during the infusion" in infusion
     assert "signs of a serious infection" in infusion
 
@@ -117,7 +117,7 @@ def test_afami_cel_names_the_risk_of_other_cancers_and_belly_back_and_chest_pain
 def test_crs_lasts_about_3_days_sometimes_up_to_2_weeks_and_neurologic_problems_are_named_first():
     watch = next(e for e in afami().events if e.kind == "watch")
     assert watch.name == "Watch for cytokine release syndrome and neurologic problems (4 weeks)"
-    text = "\n".join(wording.patient_notes(watch.facts))
+    text = "\n".join(fact_words.patient_notes(watch.facts))
     assert "For 4 weeks after the infusion, watch for nerve problems and for cytokine release syndrome (CRS)" in text
     # Label 5.1: median onset 2 days (range 1 to 5); median time to resolution 3 days (range 1 to 14 days).
     assert "It most often starts about 2 days after the infusion, but it can start 1 to 5 days after" in text
@@ -128,14 +128,14 @@ def test_crs_lasts_about_3_days_sometimes_up_to_2_weeks_and_neurologic_problems_
 def test_monitoring_is_where_the_care_team_says_and_each_part_keeps_its_source():
     # Label 5.1: "at least 7 days at the healthcare facility"; the ACS page: "typically daily".
     monitoring = next(e for e in afami().events if e.kind == "monitoring")
-    text = "\n".join(wording.patient_notes(monitoring.facts))
+    text = "\n".join(fact_words.patient_notes(monitoring.facts))
     assert (
         "at a health care facility for at least 7 days after the infusion. Most often they check on you every day"
         in text
     )
     assert "Your care team tells you where: often it is a stay in the hospital." in text
     assert "Source: " not in text and not monitoring.location  # not the infusion clinic's address
-    sources = "\n".join(wording.reference_notes(monitoring.facts))
+    sources = "\n".join(fact_words.reference_notes(monitoring.facts))
     assert "Tecelra label section 5.1" in sources and "American Cancer Society" in sources
 
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler.app import batch as batching
-from scheduler.app.batch_rows import Settings
+from scheduler.app.batching import run as batching
+from scheduler.app.batching.rows import Settings
 from scheduler.caches import clear_caches
 
 EXAMPLES = Path(__file__).parent.parent / "examples"

@@ -312,7 +312,7 @@ def test_a_book_file_of_any_bytes_is_refused_or_read_without_a_traceback(command
 def test_a_holder_note_of_any_bytes_makes_a_bounded_busy_message(data):
     import sqlite3
 
-    from scheduler.app import book as books
+    from scheduler.clinic import book as books
 
     _book_a_clinic()
     Path("book.sqlite.holder").write_bytes(data)

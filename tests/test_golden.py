@@ -7,7 +7,7 @@ from datetime import date, time
 
 import pytest
 
-from scheduler import wording
+from scheduler import fact_words
 from tests_support import atezolizumab_every_3_weeks
 
 CASES = {
@@ -47,7 +47,7 @@ def test_nonexistent_local_time_moves_forward_and_says_so():
     plan = atezolizumab_every_3_weeks(date(2027, 3, 14), time=time(2, 30), tz="America/New_York", doses=2)
     gap, normal = plan.events
     assert gap.start.isoformat() == "2027-03-14T03:30:00-04:00"  # RFC 5545 3.3.5: offset before the gap
-    assert any("02:30 does not exist on 2027-03-14" in n for n in wording.patient_notes(gap.facts))
+    assert any("02:30 does not exist on 2027-03-14" in n for n in fact_words.patient_notes(gap.facts))
     assert normal.start.isoformat() == "2027-04-04T02:30:00-04:00"
 
 

@@ -459,7 +459,7 @@ def test_a_state_file_of_the_wrong_shape_is_named(txcal, hostile, monkeypatch, t
 def test_a_full_disk_during_a_batch_leaves_no_half_files(txcal, tmp_path, monkeypatch):
     import errno
 
-    from scheduler.app import batch
+    from scheduler.app.batching import run as batch
 
     def full(*args: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")

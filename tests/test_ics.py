@@ -444,7 +444,7 @@ def test_the_load_reads_txcals_calendars_as_the_line_reader_reads_them(txcal, tm
 @pytest.mark.parametrize("case", sorted(ICS_CASES))
 def test_events_made_as_text_read_and_write_as_their_lines_by_name(case):
     """An event is made as one piece of text; its lines by name, and the clinic's copy, say the same."""
-    from scheduler.app.clinic_events import clinic_event
+    from scheduler.app.batching.clinic_events import clinic_event
     from scheduler.ical.event import EventBlock, event_block
 
     plan = plan_of_command(ICS_CASES[case])

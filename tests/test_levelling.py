@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.app.board import Sitting
-from scheduler.app.levelling import level, level_day
+from scheduler.clinic.board import Sitting
+from scheduler.clinic.levelling import level, level_day
 
 DAY = date(2026, 12, 1)
 OPENS, CLOSES = 8 * 60, 18 * 60
@@ -193,7 +193,7 @@ def test_a_levelled_batch_says_per_day_who_kept_their_time(txcal, tmp_path, monk
 
 def test_exact_levelling_finds_the_optimum_the_greedy_is_measured_against():
     pytest.importorskip("ortools", reason="OR-Tools is not installed: pip install 'txcal[solver]'")
-    from scheduler.app.exact import level_day_exact, score
+    from scheduler.clinic.exact import level_day_exact, score
 
     jobs = _jobs(*[(9 * 60, 60)] * 9)
     result, left, _, solved = level_day_exact(jobs, 6, OPENS, CLOSES, seconds=10)
@@ -217,7 +217,7 @@ def test_exact_levelling_finds_the_optimum_the_greedy_is_measured_against():
 )
 def test_the_greedy_moves_no_fewer_than_the_exact_optimum_and_the_exact_mode_keeps_the_limits(requests, chairs):
     pytest.importorskip("ortools", reason="OR-Tools is not installed: pip install 'txcal[solver]'")
-    from scheduler.app.exact import level_day_exact, score
+    from scheduler.clinic.exact import level_day_exact, score
 
     jobs = _jobs(*[(quarter * 15, minutes) for quarter, minutes in requests])
     greedy, greedy_left, _ = level_day(jobs, chairs, OPENS, CLOSES)
@@ -229,9 +229,9 @@ def test_the_greedy_moves_no_fewer_than_the_exact_optimum_and_the_exact_mode_kee
 
 def test_exact_levelling_says_what_to_install_when_or_tools_is_absent(txcal, tmp_path, monkeypatch):
     # OR-Tools may well be installed here: its absence is what `available` reports, so that is what is replaced.
-    import scheduler.app.exact
+    import scheduler.clinic.exact
 
-    monkeypatch.setattr(scheduler.app.exact, "available", lambda: False)
+    monkeypatch.setattr(scheduler.clinic.exact, "available", lambda: False)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "c.toml").write_text('schema = 1\nname = "T"\nchairs = 2\n', encoding="utf-8")
     (tmp_path / "l.csv").write_text("patient,drug,every,start\nP1,keytruda,3w,2026-12-01\n", encoding="utf-8")
@@ -280,7 +280,7 @@ def test_a_day_too_large_for_the_exact_model_keeps_the_default_answer_and_says_s
     # default method's answer, fast, and says why (it was "best found" before, with an overflowed model).
     pytest.importorskip("ortools")
 
-    from scheduler.app.exact import level_day_exact
+    from scheduler.clinic.exact import level_day_exact
 
     jobs = [Sitting(n, f"P{n}", date(2026, 12, 1), OPENS + (n % 40) * 15, 30) for n in range(1500)]
     result, left, _, solved = level_day_exact(jobs, 60, OPENS, CLOSES, seconds=5)

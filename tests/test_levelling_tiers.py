@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from scheduler.app.board import Sitting
-from scheduler.app.levelling import level, level_day, score
+from scheduler.clinic.board import Sitting
+from scheduler.clinic.levelling import level, level_day, score
 
 DAY = date(2026, 12, 1)
 OPENS, CLOSES = 8 * 60, 18 * 60
@@ -49,7 +49,7 @@ def test_two_who_ask_the_same_time_on_one_chair_are_both_seated_when_both_fit():
 )
 def test_where_every_visit_fits_nobody_is_left_without_a_chair(requests, chairs, nurses):
     pytest.importorskip("ortools", reason="OR-Tools is not installed: pip install 'txcal[solver]'")
-    from scheduler.app.exact import level_day_exact
+    from scheduler.clinic.exact import level_day_exact
 
     jobs = [Sitting(n, f"P{n}", DAY, quarter * 15, minutes) for n, (quarter, minutes) in enumerate(requests)]
     _, exact_left, _, solved = level_day_exact(jobs, chairs, OPENS, CLOSES, nurses, seconds=2)
@@ -122,7 +122,7 @@ def test_a_relevel_keeps_booked_times_unless_the_day_gains():
 
 def test_exact_levelling_gives_one_answer_run_after_run():
     pytest.importorskip("ortools", reason="OR-Tools is not installed: pip install 'txcal[solver]'")
-    from scheduler.app.exact import level_day_exact
+    from scheduler.clinic.exact import level_day_exact
 
     jobs = [Sitting(n, f"P{n}", DAY, 9 * 60, 60) for n in range(6)]  # six at 09:00 on two chairs
     answers = set()
@@ -134,7 +134,7 @@ def test_exact_levelling_gives_one_answer_run_after_run():
 
 def test_exact_counts_a_visit_moved_to_another_day_as_moved():
     pytest.importorskip("ortools", reason="OR-Tools is not installed: pip install 'txcal[solver]'")
-    from scheduler.app.exact import exact_solver
+    from scheduler.clinic.exact import exact_solver
 
     second = DAY + timedelta(days=1)
     full = [Sitting(n, f"P{n}", DAY, OPENS, 600, late=1) for n in range(3)]  # three whole days on two chairs

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler import wording
+from scheduler import fact_words
 from scheduler.catalog.loader import load_regimens
 from scheduler.engine import expand
 from scheduler.errors import PlanError
@@ -65,7 +65,7 @@ def test_doses_are_evenly_spaced_ordered_and_keep_their_wall_clock(pair, start, 
             assert event.all_day and event.end == event.start + timedelta(days=1)
             continue
         assert str(event.start.tzinfo) == zone
-        moved = any("does not exist" in note for note in wording.patient_notes(event.facts))
+        moved = any("does not exist" in note for note in fact_words.patient_notes(event.facts))
         # 09:00 stays 09:00 local time on both sides of DST; only a time inside a gap moves, and says so.
         assert (event.start.time() == at) != moved
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.app import batch_rows
-from scheduler.app.rerun import KEPT_FILE
+from scheduler.app.batching import rows as batch_rows
+from scheduler.app.batching.rerun import KEPT_FILE
 from scheduler.caches import clear_caches
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -136,8 +136,8 @@ def test_a_batch_that_levels_chairs_keeps_no_rows_and_removes_an_old_kept_file(t
 def test_workers_reuse_what_one_process_reuses(tmp_path, monkeypatch):
     from datetime import UTC, datetime
 
-    from scheduler.app import batch as batching
-    from scheduler.app.batch_rows import Settings
+    from scheduler.app.batching import run as batching
+    from scheduler.app.batching.rows import Settings
 
     patients = tmp_path / "list.csv"
     lines = ["patient,drug,every,start,time,tz,doses"] + [

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from scheduler import wording
+from scheduler import fact_words, wording
 from scheduler.catalog.loader import Catalog
 from scheduler.catalog.lookup import resolve
 from scheduler.engine import expand
@@ -91,10 +91,10 @@ def test_atezolizumab_sc_every_3_weeks_7_minutes(catalog, name):
     assert "1,875 mg with 30,000 units hyaluronidase (15 mL)" in wording.schedule_text(result)
     assert any(
         "1,875 mg with 30,000 units hyaluronidase (15 mL) every 3 weeks" in n
-        for n in wording.patient_notes(event.facts)
+        for n in fact_words.patient_notes(event.facts)
     )
     assert event.end - event.start == timedelta(minutes=7)
-    assert any("thigh" in n for n in wording.patient_notes(event.facts))
+    assert any("thigh" in n for n in fact_words.patient_notes(event.facts))
 
 
 def test_generic_name_with_route_sc_picks_the_subcutaneous_product(catalog):
@@ -178,7 +178,7 @@ def test_afami_cel_pathway_with_default_infusion_six_weeks_after_collection(cata
 def test_afami_cel_unconfirmed_facts_are_marked_in_the_event_text(catalog):
     result = plan(catalog, "afami-cel", date(2027, 1, 4))
     chemo = next(e for e in result.events if e.kind == "chemotherapy")
-    text = " ".join(wording.patient_notes(chemo.facts))
+    text = " ".join(fact_words.patient_notes(chemo.facts))
     assert chemo.unconfirmed
     assert "These chemotherapy days and doses come from the main study of afami-cel." in text
     assert "They are not checked against the drug's label." in text
@@ -195,7 +195,7 @@ def test_afami_cel_infusion_date_moves_the_block_and_keeps_the_collection(catalo
     assert found[("chemotherapy", -7)] == date(2027, 1, 27)
     assert found[("infusion", 1)] == date(2027, 2, 3)
     assert sorted(d for k, d in found if k == "monitoring") == list(range(2, 12))
-    assert not any("6 weeks after collection" in n for e in result.events for n in wording.patient_notes(e.facts))
+    assert not any("6 weeks after collection" in n for e in result.events for n in fact_words.patient_notes(e.facts))
 
 
 def test_pembrolizumab_past_its_cap_is_planned_with_a_warning(catalog):
@@ -205,7 +205,7 @@ def test_pembrolizumab_past_its_cap_is_planned_with_a_warning(catalog):
     # Every dose past the limit says so, and so does the summary; doses within it do not.
     past = [e for e in result.events if e.first_day >= date(2028, 12, 1)]
     assert past and all(
-        e.beyond_label and wording.patient_notes(e.facts)[0].startswith("Beyond the labelled duration") for e in past
+        e.beyond_label and fact_words.patient_notes(e.facts)[0].startswith("Beyond the labelled duration") for e in past
     )
     assert not any(e.beyond_label for e in result.events if e.first_day < date(2028, 12, 1))
     assert f"{len(past)} doses fall after the 24-month limit" in wording.horizon_text(result.reach)

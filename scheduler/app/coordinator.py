@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from scheduler.app.agenda import from_book, with_hours
-from scheduler.app.book import profile_book
-from scheduler.app.chair_load import clinic_hours
+from scheduler.app.day_sheet import from_book, with_hours
+from scheduler.app.load import clinic_hours
+from scheduler.clinic.book import profile_book
 from scheduler.clinic_model import AgendaItem, Load
 from scheduler.errors import TxcalError
 from scheduler.inputs.plan_spec import cached_profile
@@ -95,8 +95,8 @@ class WeekDay:
 
 def week_load(profile_path: Path, first: date, days: int = 7) -> list[WeekDay]:
     """Return each day's load from `first` for `days` days: patients, chair minutes against capacity, peak chairs."""
-    from scheduler.app.chair_load import from_book as load_from_book
-    from scheduler.app.chair_load import opening_minutes
+    from scheduler.app.load import from_book as load_from_book
+    from scheduler.app.load import opening_minutes
 
     profile = clinic_profile(profile_path)
     last = first + timedelta(days=days - 1)
@@ -184,7 +184,7 @@ def patient_view(profile_path: Path, plan_id: str, first: date, last: date) -> P
             if first <= s.day <= last
         ]
         items = book.agenda(first, last, plan_id)
-        lines = [HistoryLine(r[0], r[1], r[4], r[5], r[6], r[7]) for r in book.history(plan_id)]
+        lines = [HistoryLine(r.at, r.command, r.change, r.was, r.now, r.reason) for r in book.history(plan_id)]
         return PatientView(plan_id, booked.patient, book.released().get(plan_id), visits, items, lines)
     finally:
         book.close()

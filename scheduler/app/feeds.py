@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from scheduler.app.book import Book, open_book
-from scheduler.app.booking import BookedPlan
-from scheduler.app.feed_tokens import addresses, new_token, read_tokens, tokens_path, write_tokens
-from scheduler.app.rewrite import FilesFollow, booked_patient, profile_with_book
+from scheduler.app.batching.rewrite import FilesFollow, booked_patient, profile_with_book
+from scheduler.clinic.book import Book, open_book
+from scheduler.clinic.booking import BookedPlan
+from scheduler.clinic.feed_tokens import TOKEN, addresses, new_token, read_tokens, tokens_path, write_tokens
 from scheduler.errors import TxcalError
 from scheduler.files import read_existing, write_atomic
 from scheduler.ical import Component, ContentLine, escape, folded, moment, parse, unescape
@@ -98,6 +98,17 @@ def _without_label(line: ContentLine, label: str) -> str:
         return line.text
     value = re.sub(f"(^|: ){re.escape(label)}", r"\1", line.value, count=1)  # a title, or a reminder's "Reminder: "
     return line.text[: len(line.text) - len(line.value)] + value
+
+
+def feed_folder(profile_path: Path) -> Path:
+    """Return the feed folder of a clinic profile that keeps a book and names one (what `txcal feed serve` serves)."""
+    profile, _ = profile_with_book(profile_path)
+    return feeds_on(profile).folder.resolve()
+
+
+def is_feed_name(name: str) -> bool:
+    """Return whether a file name is a feed's: a token and .ics, nothing else (no listing, no other file)."""
+    return name.endswith(".ics") and TOKEN.fullmatch(name.removesuffix(".ics")) is not None
 
 
 def feeds_on(profile: ClinicProfile) -> FeedSettings:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from scheduler.app.board import Board, Sitting
-from scheduler.app.book import Book, open_book
-from scheduler.app.booking import BookedPlan, Seat, clock
+from scheduler.app.batching.rewrite import FilesFollow, booked_patient, clean_reason, profile_with_book, write_again
 from scheduler.app.feeds import feed_said, write_feeds
-from scheduler.app.rewrite import FilesFollow, booked_patient, clean_reason, profile_with_book, write_again
+from scheduler.clinic.board import Board, Sitting
+from scheduler.clinic.book import Book, open_book
+from scheduler.clinic.booking import BookedPlan, Seat, clock
 from scheduler.errors import TxcalError
 from scheduler.inputs.plan_spec import profile_calendar
 from scheduler.model import NURSE_WINDOW, ClinicProfile

@@ -82,10 +82,25 @@ def booked_plan_for(spec: PlanSpec, catalog: Catalog) -> tuple[Plan, list[str]]:
     plan = plan_from_spec(spec, catalog)
     profile = plan.request.profile
     if profile is not None and profile.book_path is not None:  # only then is the book (and SQLite) imported
-        from scheduler.app.book import booked_plan
+        from scheduler.clinic.book import booked_plan
 
         plan = booked_plan(plan, spec.prefer)
     return plan, plan_notes(plan, spec)
+
+
+class Planner:
+    """Plans a spec with the templates of some folders (the shipped ones and the user's), keeping the notes a
+    front end shows once: a user's template that replaces a shipped one, what a plan needs confirmed."""
+
+    def __init__(self, template_dirs: tuple[str, ...]) -> None:
+        self.template_dirs = template_dirs
+        self.notes: list[str] = []
+
+    def __call__(self, spec: PlanSpec) -> Plan:
+        catalog, notes = open_catalog(self.template_dirs)
+        plan, more = booked_plan_for(spec, catalog)
+        self.notes += [note for note in (*notes, *more) if note not in self.notes]
+        return plan
 
 
 def narrowed(plan: Plan, today: date, next_count: int | None, first: date | None, last: date | None) -> Plan:

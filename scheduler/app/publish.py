@@ -65,7 +65,7 @@ def publish_folder(folder: Path, target: Target) -> Iterator[tuple[str, int]]:
     Raises:
         TxcalError: a file of the folder is not one to publish, or a server refuses one (named).
     """
-    from scheduler.app.batch_files import patient_calendars
+    from scheduler.app.batching.folder import patient_calendars
     from scheduler.publishers import caldav
 
     state = target.state

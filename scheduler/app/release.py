@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from scheduler.app.book import open_book
+from scheduler.app.batching.rewrite import FilesFollow, booked_patient, clean_reason, profile_with_book, write_again
 from scheduler.app.feeds import feed_said, write_feeds
-from scheduler.app.rewrite import FilesFollow, booked_patient, clean_reason, profile_with_book, write_again
+from scheduler.clinic.book import open_book
 from scheduler.errors import TxcalError
 
 

@@ -30,7 +30,6 @@ from scheduler.cli.params import (
     replace_option,
     templates_option,
 )
-from scheduler.errors import TxcalError
 from scheduler.model import clock_minutes
 from scheduler.options import CLOCK
 from scheduler.units import parse_clock
@@ -107,32 +106,28 @@ def batch(
     them (--relevel: re-time booked visits from today on too); a row that fails keeps its
     patient's booked visits.
     """
-    from scheduler.app.batch import run_batch
-    from scheduler.app.batch_files import CLINIC_FILE, MANIFEST_FILE, survey
-    from scheduler.app.batch_rows import Settings
+    from scheduler.app.batch import CLINIC_FILE, MANIFEST_FILE, BatchOptions, batch_list, list_size
 
-    total = survey(patients)[0]  # checks the header before anything is written
-    load_catalog(template_dirs)  # a broken template stops the batch before any row is planned
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise TxcalError(f"cannot make the folder {out_dir}: {exc.strerror}") from None
-    settings = Settings(
-        out_dir, time_stamp(), patients.parent, tuple(remind or ()), force, template_dirs, profile_path, replace,
-        today=current_day(), relevel=relevel, handouts=handouts, fhir=fhir,
-        exact_seconds=level_seconds if level == "exact" else None,
-    )  # fmt: skip
-    if level == "exact":
-        from scheduler.app.exact import available
-
-        if not available():
-            raise TxcalError("--level exact needs OR-Tools: pip install 'txcal[solver]', or use --level")
-    collect_for_batch()
+    options = BatchOptions(
+        out_dir,
+        tuple(remind or ()),
+        profile_path,
+        force,
+        replace,
+        level,
+        level_seconds,
+        relevel,
+        handouts,
+        fhir,
+        template_dirs,
+    )
     if sys.stderr.isatty():
-        with click.progressbar(length=total, label="Planning", file=sys.stderr) as bar:
-            result = run_batch(patients, settings, bar.update, level is not None)
+        with click.progressbar(length=list_size(patients), label="Planning", file=sys.stderr) as bar:
+            result, notes = batch_list(patients, options, time_stamp(), current_day(), bar.update)
     else:
-        result = run_batch(patients, settings, levelled=level is not None)
+        result, notes = batch_list(patients, options, time_stamp(), current_day())
+    for note in notes:
+        click.echo(f"Note: {note}", err=True)
     for outcome in result.failed:
         click.echo(f"{patients}: row {outcome.row}: {outcome.error}", err=True)
     click.echo(
@@ -185,9 +180,13 @@ HOURS = Parsed("hours", _hours, "write opening hours like 08:00-18:00")
 @click.option("--hours", type=HOURS, help="Opening hours (default: the profile's, else 08:00-18:00).")
 @clinic_option("The clinic's profile: its chairs and hours (also TXCAL_CLINIC).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "csv", "month", "chart"]), default="text", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "month", "chart"]),
+    default="text",
+    show_default=True,
     help="chart: one day's chairs in use through opening hours (with --date).",
-)  # fmt: skip
+)
 @click.option("--date", "on", type=DATE, help="The day of the chart.")
 @click.option("--from", "first", type=DATE, help="Count days on or after this date.")
 @click.option("--to", "last", type=DATE, help="Count days on or before this date.")
@@ -211,7 +210,7 @@ def load(
     (its clinic.ics); without one, the clinic book of the --clinic profile. With --chairs (or a profile's), a day is flagged when its chair minutes pass
     chairs x opening hours, or when more patients sit in chairs at one moment than there are chairs.
     """
-    from scheduler.app.chair_load import load_view
+    from scheduler.app.load import load_view
 
     if fmt == "chart" and on is None:
         raise click.UsageError("--format chart shows one day: add --date, e.g. --date 2026-12-01")
@@ -259,7 +258,7 @@ def agenda(
     (CSV) or plan files (.toml); without any, the clinic book of the --clinic profile (its booked
     times and chairs). A list or plan files are shown as asked, not levelled, and the heading says so.
     """
-    from scheduler.app.agenda import day_sheet
+    from scheduler.app.day_sheet import day_sheet
 
     if not sources and profile_path is None:
         raise click.UsageError("give SOURCES, or --clinic FILE whose profile keeps a clinic book")
@@ -391,16 +390,3 @@ def publish(
     click.echo(line, err=True)
     if edited:
         raise click.ClickException("some events were edited in a calendar app and were not replaced (see above)")
-
-
-def collect_for_batch() -> None:
-    """Set this process's cycle collector for a batch (workers inherit it).
-
-    A batch makes millions of short-lived records and no cycles: the collector runs less often, and
-    what is loaded so far (templates, zones) is set aside from it. A setting for the process, so
-    the command makes it, not the batch's own code.
-    """
-    import gc
-
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 50)

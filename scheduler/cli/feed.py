@@ -62,7 +62,7 @@ def rotate(patient: str, profile_path: Path | None) -> None:
 def serve(profile_path: Path | None, host: str, port: int) -> None:
     """Serve the feed folder: only <token>.ics names answer, no listing, no log of paths. For a clinic's real
     server, use nginx or Caddy (README, "Patients subscribe")."""
-    from scheduler.app.feed_server import feed_server
+    from scheduler.web.feed_server import feed_server
 
     server = feed_server(_profile(profile_path), host, port)
     click.echo(f"serving feeds on http://{host}:{server.server_address[1]}/ (Ctrl-C stops)", err=True)

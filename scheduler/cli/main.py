@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from scheduler import __version__
-from scheduler.app.plans import PlanSpec, booked_plan_for, open_catalog, spec_from_file
+from scheduler.app.plans import Planner, PlanSpec, open_catalog, spec_from_file
 from scheduler.cli.params import (
     PLAN_FLAGS,
 )
@@ -131,10 +131,16 @@ def plan_spec_from(ctx: click.Context, drug: str | None, plan_file: Path | None,
 
 
 def expand_plan(spec: PlanSpec, template_dirs: tuple[str, ...]) -> Plan:
-    result, notes = booked_plan_for(spec, load_catalog(template_dirs))
-    for note in notes:
-        click.echo(f"Note: {note}", err=True)
+    planner = Planner(template_dirs)
+    result = planner(spec)
+    show_notes(planner)
     return result
+
+
+def show_notes(planner: Planner) -> None:
+    """Show the notes planning gave (a user's template replacing a shipped one, what to confirm)."""
+    for note in planner.notes:
+        click.echo(f"Note: {note}", err=True)
 
 
 def current_day() -> date:

@@ -10,9 +10,9 @@ from typing import Any
 import click
 
 from scheduler import wording
-from scheduler.app.plans import RecordSpec
-from scheduler.app.records import last_record, new_plan_file, record_into, restart, undo_record
-from scheduler.cli.main import current_day, expand_plan, main, spec_from_options
+from scheduler.app.plan_records import last_record, new_plan_file, record_into, restart, undo_record
+from scheduler.app.plans import Planner, RecordSpec
+from scheduler.cli.main import current_day, main, show_notes, spec_from_options
 from scheduler.cli.params import (
     DATE,
     Parsed,
@@ -60,13 +60,17 @@ _REASON = click.option(
 def record_new(plan_file: Path, drug: str, force: bool, template_dirs: tuple[str, ...], **options: Any) -> None:
     """Make a plan file for DRUG with the plan options (as for txcal plan)."""
     spec = spec_from_options(drug, options)
-    built = new_plan_file(plan_file, spec, force, lambda planned: expand_plan(planned, template_dirs))
+    planner = Planner(template_dirs)
+    built = new_plan_file(plan_file, spec, force, planner)
+    show_notes(planner)
     click.echo(f"Wrote {plan_file}: {built.regimen.id}, first day {spec.start}.", err=True)
 
 
 def _record(plan_file: Path, entry: RecordSpec, template_dirs: tuple[str, ...]) -> None:
     """Add a record to a plan file once the plan still expands with it, and say what follows."""
-    result = record_into(plan_file, entry, current_day(), lambda spec: expand_plan(spec, template_dirs))
+    planner = Planner(template_dirs)
+    result = record_into(plan_file, entry, current_day(), planner)
+    show_notes(planner)
     click.echo(f"Recorded in {plan_file}: {entry.describe()}.", err=True)
     upcoming = [e for e in result.events if e.status == "planned" and e.first_day >= current_day()]
     if upcoming:
@@ -170,7 +174,9 @@ def record_restart(plan_file: Path, day: date, template_dirs: tuple[str, ...]) -
     For a start date that was wrong or has changed before treatment began; once a dose is given,
     record delays instead.
     """
-    start, plan_id = restart(plan_file, day, lambda spec: expand_plan(spec, template_dirs))
+    planner = Planner(template_dirs)
+    start, plan_id = restart(plan_file, day, planner)
+    show_notes(planner)
     click.echo(
         f"Moved the start of {plan_file} from {start} to {day}; plan id {plan_id} kept, so exporting or "
         "publishing it again moves its events in every calendar.",
@@ -196,5 +202,7 @@ def record_undo(plan_file: Path, yes: bool, template_dirs: tuple[str, ...]) -> N
         if not sys.stdin.isatty():
             raise TxcalError("add --yes to take it back without being asked")
         click.confirm("Take it back?", abort=True, err=True)
-    undo_record(plan_file, shown, lambda spec: expand_plan(spec, template_dirs))
+    planner = Planner(template_dirs)
+    undo_record(plan_file, shown, planner)
+    show_notes(planner)
     click.echo(f"Took back: {last.describe()}.", err=True)

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from scheduler.app.templates import check_calendars, find_template, regimens_text, template_text, validate_templates
+from scheduler.app.regimen_templates import (
+    check_calendars,
+    find_template,
+    regimens_text,
+    template_text,
+    validate_templates,
+)
 from scheduler.cli.main import load_catalog, main, view_width
 from scheduler.cli.params import (
     complete_names,

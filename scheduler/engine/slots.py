@@ -1,7 +1,7 @@
 """Appointment times a clinic sets when it levels its chairs: a plan's visits of a day moved together.
 
 The engine plans every visit of a day from the plan's appointment time; a levelled batch
-(scheduler.app.levelling) then gives each patient's day a time, and sometimes another open day
+(scheduler.clinic.levelling) then gives each patient's day a time, and sometimes another open day
 within the dose's window. The whole day moves as one (labs and the provider visit stay right
 before the chair), a visit tied to the dose on another day (labs the day before) moves with its
 day, and every moved event says so in its reason.
@@ -64,9 +64,14 @@ def reschedule(plan: Plan, rebookings: tuple[Rebooking, ...]) -> Plan:
         # Said once a visit: on its chair visit, or on every event of a day that moved to another day.
         if rebooking.asked and (days or event.kind in CHAIR_KINDS):
             move = Move(
-                "levelled", planned=rebooking.planned, day=rebooking.day, at=start.time(), was=event.start.time(),
-                asked=rebooking.asked, why=rebooking.why,
-            )  # fmt: skip
+                "levelled",
+                planned=rebooking.planned,
+                day=rebooking.day,
+                at=start.time(),
+                was=event.start.time(),
+                asked=rebooking.asked,
+                why=rebooking.why,
+            )
             moves = (*event.moves, move)
             # The reason is the first thing the event's notes say, as the engine puts it.
             facts = (Fact("reason", (moves,)), *(f for f in event.facts if f.kind != "reason"))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from scheduler import caches, wording
+from scheduler import caches, fact_words, wording
 from scheduler.ical.lines import (
     PROPERTY_BREAK,
     duration_text,
@@ -43,7 +43,7 @@ EVENING_BEFORE = timedelta(hours=6)
 
 def description(event: PlannedEvent) -> str:
     """Return the plain-text description: dose and route, notes, sources and the reminder."""
-    return event_description(event.kind, wording.event_dose(event), event.route, wording.patient_notes(event.facts))
+    return event_description(event.kind, wording.event_dose(event), event.route, fact_words.patient_notes(event.facts))
 
 
 @caches.kept(512)
@@ -187,7 +187,7 @@ def alarm_triggers(event: PlannedEvent, reminders: Sequence[timedelta]) -> list[
 
 @dataclass(frozen=True, slots=True)
 class EventShape:
-    """What an event's text holds besides its identity, title and times (scheduler.app.compiled keeps one for
+    """What an event's text holds besides its identity, title and times (scheduler.app.batching.compiled keeps one for
     each event of a plan template; the general path makes one for each event it writes)."""
 
     categories: str  # the CATEGORIES line
@@ -199,7 +199,7 @@ class EventShape:
 def event_shape(event: PlannedEvent, reminders: Sequence[timedelta]) -> EventShape:
     """Return the parts of an event's text that do not name its patient, identity or times."""
     description = _description_line(
-        event.kind, wording.event_dose(event), event.route, wording.patient_notes(event.facts)
+        event.kind, wording.event_dose(event), event.route, fact_words.patient_notes(event.facts)
     )
     location = f"{folded(f'LOCATION:{escape(event.location)}')}\r\n" if event.location else ""
     transparent = _TRANSPARENT if event.kind in TRANSPARENT or event.status == "held" else _OPAQUE

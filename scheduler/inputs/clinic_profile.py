@@ -22,10 +22,29 @@ from scheduler.units import check_text, parse_clock
 SCHEMA = 1
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TOP = {
-    "schema", "name", "address", "phone", "after_hours_phone", "timezone", "hours", "chairs", "avoid", "holidays",
-    "closed", "time", "remind", "visit_minutes", "linked", "same_visit", "nurse_starts", "book", "feed_dir",
-    "feed_detail", "feed_base", "feed_refresh",
-}  # fmt: skip
+    "schema",
+    "name",
+    "address",
+    "phone",
+    "after_hours_phone",
+    "timezone",
+    "hours",
+    "chairs",
+    "avoid",
+    "holidays",
+    "closed",
+    "time",
+    "remind",
+    "visit_minutes",
+    "linked",
+    "same_visit",
+    "nurse_starts",
+    "book",
+    "feed_dir",
+    "feed_detail",
+    "feed_base",
+    "feed_refresh",
+}
 _LINKED = {"kind", "title", "minutes", "before_days", "every", "every_weeks", "wait_minutes"}
 ROUTE_MINUTES = ("dose_iv", "dose_sc")
 MAX_LINKED = 20  # a clinic links a handful of visits to doses; thousands would make a plan of a million events  # chair time of a dose by route, beside the kinds

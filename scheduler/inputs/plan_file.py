@@ -207,14 +207,24 @@ def dump_plan(spec: PlanSpec) -> str:
         if body:
             lines += ["", f"[{section}]", *body]
     for record in spec.records:
-        lines += ["", "[[record]]", *_lines(
-            [
-                ("kind", record.kind), ("dose", record.dose), ("date", record.on), ("time", record.at),
-                ("days", record.days),
-                ("drug", record.drug), ("every", record.every), ("route", record.route), ("reason", record.reason),
-                ("recorded", record.recorded),
-            ]
-        )]  # fmt: skip
+        lines += [
+            "",
+            "[[record]]",
+            *_lines(
+                [
+                    ("kind", record.kind),
+                    ("dose", record.dose),
+                    ("date", record.on),
+                    ("time", record.at),
+                    ("days", record.days),
+                    ("drug", record.drug),
+                    ("every", record.every),
+                    ("route", record.route),
+                    ("reason", record.reason),
+                    ("recorded", record.recorded),
+                ]
+            ),
+        ]
     return "\n".join(lines) + "\n"
 
 

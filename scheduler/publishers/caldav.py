@@ -10,15 +10,9 @@ silently. Resources txcal did not write, or that belong to another plan, are nev
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import http.client
-import ipaddress
 import json
 import os
 import re
-import socket
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,7 +21,6 @@ from urllib.parse import quote, urlsplit
 
 import defusedxml.ElementTree as defused
 
-from scheduler.errors import TxcalError
 from scheduler.files import write_atomic
 from scheduler.ical import (
     PLAN_PROPERTY,
@@ -43,12 +36,30 @@ from scheduler.ical import (
     zone_years,
 )
 from scheduler.model import Plan
+from scheduler.publishers.caldav_http import (
+    PASSWORD_ENV,
+    USER_ENV,
+    PublishError,
+    Server,
+    check_url,
+    credentials,
+    safe_url,
+)
 
-USER_ENV, PASSWORD_ENV = "TXCAL_CALDAV_USER", "TXCAL_CALDAV_PASSWORD"
-# The most a server's answer may hold: a whole clinic's calendar is a few MB.
-MAX_RESPONSE = 64 * 2**20
-# The longest a request and its whole answer may take, however the server paces its bytes.
-REQUEST_DEADLINE = 120.0
+# The publisher's surface: its server and errors come from caldav_http, named here for its callers.
+__all__ = [
+    "PASSWORD_ENV",
+    "USER_ENV",
+    "PublishError",
+    "Report",
+    "Server",
+    "check_url",
+    "credentials",
+    "default_state",
+    "publish",
+    "publish_file",
+]
+
 _DAV, _CALDAV = "DAV:", "urn:ietf:params:xml:ns:caldav"
 _QUERY = (
     b'<?xml version="1.0" encoding="utf-8"?>'
@@ -57,163 +68,6 @@ _QUERY = (
     b'<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter>'
     b"</C:calendar-query>"
 )
-
-
-class PublishError(TxcalError):
-    """The server could not be reached or refused a request; the message says what to do."""
-
-
-def credentials(file: Path | None) -> tuple[str, str]:
-    """Return (user, password) from a file's first line "user:password", or from the environment.
-
-    Never from the command line, where other users of the machine can read them.
-
-    Raises:
-        PublishError: none are set, or the file cannot be read.
-    """
-    if file is not None:
-        try:
-            first = file.read_text(encoding="utf-8").splitlines()[0]
-        except (OSError, IndexError, UnicodeDecodeError):
-            raise PublishError(f"cannot read credentials from {file}: its first line must be user:password") from None
-        name, _, secret = first.partition(":")
-        return name, secret
-    user, password = os.environ.get(USER_ENV), os.environ.get(PASSWORD_ENV)
-    if not user or password is None:
-        raise PublishError(f"no credentials: set {USER_ENV} and {PASSWORD_ENV}, or give --credentials FILE")
-    return user, password
-
-
-def check_url(url: str, allow_insecure: bool) -> str:
-    """Return a collection URL (ending in /) that is https, or http on this machine, or allowed insecure.
-
-    Raises:
-        PublishError: the URL is not http(s), has a bad port or host, or is plain http to another machine.
-    """
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  (a bad port raises only when read)
-    except ValueError as exc:
-        raise PublishError(f"the calendar URL is not usable ({exc}); check the host and port") from None
-    if parts.query or parts.fragment:
-        raise PublishError(
-            f"{_safe(url)}: leave out the query (?...) and fragment (#...); a collection URL has neither"
-        )
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise PublishError(f"{_safe(url)} is not an http(s) URL of a calendar collection")
-    if parts.username or parts.password:
-        raise PublishError("put credentials in the environment or a file, not in the URL")
-    if parts.scheme == "http" and not allow_insecure and not _loopback(parts.hostname):
-        raise PublishError(
-            f"{_safe(url)} is plain http to another machine: the plan and your password would cross the network "
-            "unencrypted; use https, or add --allow-insecure"
-        )
-    return url if url.endswith("/") else url + "/"
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _safe(url: str) -> str:
-    """Return a URL fit for a message: no user name, password, query (tokens travel there) or fragment."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "the URL given"
-    host = parts.hostname or ""
-    return parts._replace(netloc=host + (f":{port}" if port else ""), query="", fragment="").geturl()
-
-
-@dataclass
-class Server:
-    """A CalDAV collection and how to talk to it."""
-
-    url: str
-    user: str
-    password: str = field(repr=False)
-    timeout: float = 20.0  # for any one read
-    deadline: float | None = None  # for a whole request and its answer (default REQUEST_DEADLINE)
-
-    def request(
-        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], bytes]:
-        """Send one request; return status, headers (lower-case names) and body.
-
-        Raises:
-            PublishError: the server cannot be reached, times out, or refuses the credentials.
-        """
-        parts = urlsplit(self.url)
-        connection_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        connection = connection_type(parts.hostname or "", parts.port, timeout=self.timeout)
-        token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
-        sent = {"Authorization": f"Basic {token}", "Content-Type": "text/calendar; charset=utf-8", **(headers or {})}
-        where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-        answers: list[tuple[http.client.HTTPResponse, bytes]] = []
-        failures: list[BaseException] = []
-        delivered: list[bool] = []  # the request went out: a failure after it is in the answer, not the connection
-
-        def exchange() -> None:
-            try:
-                connection.request(method, quote(path, safe="/%:@!$&'()*+,;=-._~"), body=body, headers=sent)
-                delivered.append(True)
-                response = connection.getresponse()
-                data = response.read(MAX_RESPONSE + 1)  # never more than a calendar can be
-                answers.append((response, data))
-            except BaseException as exc:  # handed to the caller's thread below
-                failures.append(exc)
-
-        # One deadline for the whole exchange: a server that trickles a byte at a time never trips a
-        # per-read timeout. Past the deadline the socket is shut and the exchange ends.
-        worker = threading.Thread(target=exchange, daemon=True)
-        worker.start()
-        deadline = REQUEST_DEADLINE if self.deadline is None else self.deadline
-        worker.join(deadline)
-        if worker.is_alive():
-            with contextlib.suppress(OSError):
-                if connection.sock is not None:
-                    connection.sock.shutdown(socket.SHUT_RDWR)
-            connection.close()
-            worker.join(5)
-            raise PublishError(
-                f"the CalDAV server at {where} did not finish answering within {deadline:.0f} s; try again later"
-            )
-        connection.close()
-        error = failures[0] if failures else None
-        if isinstance(error, TimeoutError):
-            raise PublishError(
-                f"the CalDAV server at {where} did not answer within {self.timeout:.0f} s; try again later"
-            ) from None
-        if delivered and isinstance(error, (http.client.HTTPException, UnicodeError, ValueError)):
-            raise PublishError(
-                f"the CalDAV server at {where} answered {method} with something that is not a readable HTTP answer "
-                f"({type(error).__name__}); the change may have been made: publish again to check"
-            ) from None
-        if isinstance(error, (OSError, http.client.HTTPException, UnicodeError, ValueError)):
-            reason = getattr(error, "strerror", None) or type(error).__name__
-            raise PublishError(
-                f"cannot reach the CalDAV server at {where} ({reason}): check the URL and that the server runs"
-            ) from None
-        if error is not None:
-            raise error  # a bug of txcal's own, not the server's
-        response, data = answers[0]
-        if len(data) > MAX_RESPONSE:
-            raise PublishError(
-                f"the CalDAV server at {where} sent more than {MAX_RESPONSE // 2**20} MB: that is not a calendar; "
-                "check the URL"
-            )
-        if response.status in (401, 403):
-            raise PublishError(
-                f"the server refused these credentials ({response.status} {response.reason}): check {USER_ENV} and "
-                f"{PASSWORD_ENV}, or the --credentials file, and that the user may write {_safe(self.url)}"
-            )
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
 
 
 @dataclass
@@ -228,7 +82,7 @@ class Report:
 
     def describe(self, url: str) -> str:
         text = (
-            f"Published to {_safe(url)}: {self.created} new, {self.updated} updated, {self.cancelled} cancelled, "
+            f"Published to {safe_url(url)}: {self.created} new, {self.updated} updated, {self.cancelled} cancelled, "
             f"{self.unchanged} unchanged."
         )
         if self.edited:
@@ -253,13 +107,13 @@ def _resources(server: Server) -> dict[str, _Resource]:
     path = urlsplit(server.url).path
     status, _, body = server.request("REPORT", path, _QUERY, {"Depth": "1", "Content-Type": "application/xml"})
     if status != 207:
-        raise PublishError(f"the server answered {status} to listing the calendar {_safe(server.url)}")
+        raise PublishError(f"the server answered {status} to listing the calendar {safe_url(server.url)}")
     found = {}
     try:
         # defusedxml: a hostile server's entity expansions or external entities are refused.
         root = defused.fromstring(body)
     except (defused.ParseError, ValueError) as exc:
-        raise PublishError(f"the server's answer to listing {_safe(server.url)} is not CalDAV XML ({exc})") from None
+        raise PublishError(f"the server's answer to listing {safe_url(server.url)} is not CalDAV XML ({exc})") from None
     for response in root.iter(f"{{{_DAV}}}response"):
         href = response.findtext(f"{{{_DAV}}}href") or ""
         etag = response.findtext(f".//{{{_DAV}}}getetag") or ""
@@ -289,7 +143,7 @@ def _ensure_collection(server: Server, name: str) -> None:
     if status == 207:
         return
     if status != 404:
-        raise PublishError(f"the server answered {status} to looking up the calendar {_safe(server.url)}")
+        raise PublishError(f"the server answered {status} to looking up the calendar {safe_url(server.url)}")
     body = (
         '<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
         f"<D:set><D:prop><D:displayname>{_xml(name)}</D:displayname></D:prop></D:set></C:mkcalendar>"
@@ -297,7 +151,7 @@ def _ensure_collection(server: Server, name: str) -> None:
     status, _, _ = server.request("MKCALENDAR", path, body, {"Content-Type": "application/xml"})
     if status not in (201, 200):
         raise PublishError(
-            f"the server answered {status} to creating the calendar {_safe(server.url)}; create it in its web interface"
+            f"the server answered {status} to creating the calendar {safe_url(server.url)}; create it in its web interface"
         )
 
 
@@ -400,7 +254,7 @@ def _prepare(server: Server, name: str, plan_id: str, state_path: Path, replace:
     )
     if others and not replace:
         raise PublishError(
-            f"the calendar {_safe(server.url)} holds another txcal plan ({', '.join(others)}): add --replace to "
+            f"the calendar {safe_url(server.url)} holds another txcal plan ({', '.join(others)}): add --replace to "
             "publish this plan into it and cancel every event of the other, or publish to another calendar"
         )
     return {uid: r for uid, r in found.items() if r.plan_id == plan_id or (replace and r.plan_id is not None)}

@@ -70,9 +70,17 @@ def _rows(items: list[AgendaItem], ids: dict[str, str], movable: bool) -> list[R
     for i in items:
         ident = ids.get(i.patient, "")
         cells = (
-            _clock(i.start), _clock(i.end), "" if i.chair is None else str(i.chair), i.patient, i.kind, i.what,
-            "" if i.minutes is None else str(i.minutes), "; ".join(i.prepare), "; ".join(i.conflicts), i.asked,
-        )  # fmt: skip
+            _clock(i.start),
+            _clock(i.end),
+            "" if i.chair is None else str(i.chair),
+            i.patient,
+            i.kind,
+            i.what,
+            "" if i.minutes is None else str(i.minutes),
+            "; ".join(i.prepare),
+            "; ".join(i.conflicts),
+            i.asked,
+        )
         can_move = movable and bool(ident) and i.kind in CHAIR_KINDS and i.start is not None
         rows.append(
             Row(
@@ -179,26 +187,48 @@ class Page:
         movable = writable and day >= self.today()
         rows = _rows(items, self._ids({i.patient for i in items}), movable)
         return self.render(
-            "200 OK", "day.html", day=day, rows=rows, chart=chart, drawing=draw(chart), monday=monday, place=profile.name,
-            chairs=profile.chairs, movable=movable, notes=self._notes(),
-            previous=day - timedelta(days=1), next=day + timedelta(days=1), today=self.today(),
+            "200 OK",
+            "day.html",
+            day=day,
+            rows=rows,
+            chart=chart,
+            drawing=draw(chart),
+            monday=monday,
+            place=profile.name,
+            chairs=profile.chairs,
+            movable=movable,
+            notes=self._notes(),
+            previous=day - timedelta(days=1),
+            next=day + timedelta(days=1),
+            today=self.today(),
             writable=writable,
-        )  # fmt: skip
+        )
 
     def week(self, first: date) -> Answer:
         week = coordinator.week_load(self.profile_path, first)
         return self.render(
-            "200 OK", "week.html", first=first, week=week, previous=first - timedelta(days=7),
-            next=first + timedelta(days=7), today=self.today(),
-        )  # fmt: skip
+            "200 OK",
+            "week.html",
+            first=first,
+            week=week,
+            previous=first - timedelta(days=7),
+            next=first + timedelta(days=7),
+            today=self.today(),
+        )
 
     def patient(self, ident: str) -> Answer:
         plan_id, _ = self._label(ident)
         view = coordinator.patient_view(self.profile_path, plan_id, date.min, date.max)
         return self.render(
-            "200 OK", "patient.html", view=view, ident=ident, notes=self._notes(), writable=self.writable,
-            today=self.today(), chair_kinds=CHAIR_KINDS,
-        )  # fmt: skip
+            "200 OK",
+            "patient.html",
+            view=view,
+            ident=ident,
+            notes=self._notes(),
+            writable=self.writable,
+            today=self.today(),
+            chair_kinds=CHAIR_KINDS,
+        )
 
     def move_form(self, ident: str, day: date, error: str = "", status: str = "200 OK", **asked: str) -> Answer:
         plan_id, _ = self._label(ident)
@@ -207,9 +237,17 @@ class Page:
             raise Refused("404 Not Found", f"no chair visit booked for this patient on {day}")
         profile = coordinator.clinic_profile(self.profile_path)
         return self.render(
-            status, "move.html", view=view, visit=view.visits[0], ident=ident, day=day, error=error, asked=asked,
-            chairs=profile.chairs or 1, writable=self.writable and day >= self.today(),
-        )  # fmt: skip
+            status,
+            "move.html",
+            view=view,
+            visit=view.visits[0],
+            ident=ident,
+            day=day,
+            error=error,
+            asked=asked,
+            chairs=profile.chairs or 1,
+            writable=self.writable and day >= self.today(),
+        )
 
     @property
     def writable(self) -> bool:

@@ -1,4 +1,4 @@
-"""The day sheet (scheduler.app.agenda gathers it) as a terminal table and as CSV."""
+"""The day sheet (scheduler.app.day_sheet gathers it) as a terminal table and as CSV."""
 
 from __future__ import annotations
 
@@ -57,9 +57,15 @@ def render_text(
             if item.asked:
                 notes.insert(0, f"moved: asked for {item.asked}")
             rows.append(
-                [_span(item), "" if item.chair is None else str(item.chair), item.patient, item.what,
-                 "" if item.minutes is None else str(item.minutes), "; ".join(notes)]
-            )  # fmt: skip
+                [
+                    _span(item),
+                    "" if item.chair is None else str(item.chair),
+                    item.patient,
+                    item.what,
+                    "" if item.minutes is None else str(item.minutes),
+                    "; ".join(notes),
+                ]
+            )
         lines += fit_table(rows, width, wrap=(2, 3, 5), right=(1, 4))
         patients = len({i.patient for i in todays})
         conflicts = sum(1 for i in todays if i.conflicts)
@@ -81,8 +87,18 @@ def to_csv(items: list[AgendaItem]) -> str:
     writer.writerow(COLUMNS)
     for item in items:
         writer.writerow(
-            [f"{item.day}", _clock(item.start), _clock(item.end), "" if item.chair is None else item.chair,
-             item.patient, item.kind, item.what, "" if item.minutes is None else item.minutes,
-             "; ".join(item.prepare), "; ".join(item.conflicts), item.asked]
-        )  # fmt: skip
+            [
+                f"{item.day}",
+                _clock(item.start),
+                _clock(item.end),
+                "" if item.chair is None else item.chair,
+                item.patient,
+                item.kind,
+                item.what,
+                "" if item.minutes is None else item.minutes,
+                "; ".join(item.prepare),
+                "; ".join(item.conflicts),
+                item.asked,
+            ]
+        )
     return out.getvalue()

@@ -1,4 +1,4 @@
-"""The chair load as text, CSV, shaded month grids and a day's chart of chairs in use (scheduler.app.chair_load counts it)."""
+"""The chair load as text, CSV, shaded month grids and a day's chart of chairs in use (scheduler.app.load counts it)."""
 
 from __future__ import annotations
 
@@ -37,9 +37,18 @@ def render_table(load: Load, width: int = 80) -> str:
         minutes = f"{d.chair_minutes}" + ("+?" if d.unknown_minutes else "")
         peak = f"{d.peak_chairs}" + ("" if load.chairs is None else f"/{load.chairs}")
         rows.append(
-            [f"{day}", f"{day:%a}", f"{len(d.patients)}", f"{sum(d.visits.values())}",
-             *(f"{d.visits[k]}" for k in _COLUMNS), minutes, _use(load, day), peak, "OVER" if load.over(day) else ""]
-        )  # fmt: skip
+            [
+                f"{day}",
+                f"{day:%a}",
+                f"{len(d.patients)}",
+                f"{sum(d.visits.values())}",
+                *(f"{d.visits[k]}" for k in _COLUMNS),
+                minutes,
+                _use(load, day),
+                peak,
+                "OVER" if load.over(day) else "",
+            ]
+        )
     lines = fit_table(rows, width, right=range(2, len(header)))
     key = (
         "PAT patients, INFUS infusion, COLL T-cell collection, MON monitoring, MINUTES chair minutes, "
@@ -73,18 +82,42 @@ def to_csv(load: Load) -> str:
     out = io.StringIO()
     writer = safe_writer(out)
     writer.writerow(
-        ["date", "patients", "visits", *_COLUMNS, "chair_minutes", "unknown_length_visits", "peak_chairs", "chairs",
-         "capacity", "over", "closed", "nurse_over", "outside_hours"]
-    )  # fmt: skip
+        [
+            "date",
+            "patients",
+            "visits",
+            *_COLUMNS,
+            "chair_minutes",
+            "unknown_length_visits",
+            "peak_chairs",
+            "chairs",
+            "capacity",
+            "over",
+            "closed",
+            "nurse_over",
+            "outside_hours",
+        ]
+    )
     for day in sorted(load.days):
         d = load.days[day]
         capacity = load.capacity_on(day)
         writer.writerow(
-            [f"{day}", len(d.patients), sum(d.visits.values()), *(d.visits[k] for k in _COLUMNS), d.chair_minutes,
-             d.unknown_minutes, d.peak_chairs, "" if load.chairs is None else load.chairs,
-             "" if capacity is None else capacity, "TRUE" if load.over(day) else "FALSE", load.closed(day),
-             load.nurse_over(day), d.outside_hours]
-        )  # fmt: skip
+            [
+                f"{day}",
+                len(d.patients),
+                sum(d.visits.values()),
+                *(d.visits[k] for k in _COLUMNS),
+                d.chair_minutes,
+                d.unknown_minutes,
+                d.peak_chairs,
+                "" if load.chairs is None else load.chairs,
+                "" if capacity is None else capacity,
+                "TRUE" if load.over(day) else "FALSE",
+                load.closed(day),
+                load.nurse_over(day),
+                d.outside_hours,
+            ]
+        )
     return out.getvalue()
 
 

@@ -15,14 +15,32 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from scheduler import wording
+from scheduler import fact_words, wording
 from scheduler.model import Plan
 from scheduler.writers.registry import Rendered, View
 
 COLUMNS = (
-    "uid", "kind", "title", "start", "end", "all_day", "timezone", "day", "dose_number", "dose", "route",
-    "status", "shifted_from", "reason", "conflict", "unconfirmed", "beyond_label", "audience", "notes", "plan_id",
-)  # fmt: skip
+    "uid",
+    "kind",
+    "title",
+    "start",
+    "end",
+    "all_day",
+    "timezone",
+    "day",
+    "dose_number",
+    "dose",
+    "route",
+    "status",
+    "shifted_from",
+    "reason",
+    "conflict",
+    "unconfirmed",
+    "beyond_label",
+    "audience",
+    "notes",
+    "plan_id",
+)
 # The header before beyond_label and audience (as JSON has them) were added: txcal still knows such a file as its own.
 _EARLIER = tuple(c for c in COLUMNS if c not in ("beyond_label", "audience"))
 
@@ -64,14 +82,28 @@ def to_csv(plan: Plan) -> str:
     for e in plan.events:
         writer.writerow(
             [
-                e.uid, e.kind, e.title, _cell(e.start), _cell(e.end if not e.all_day else e.last_day),
-                "TRUE" if e.all_day else "FALSE", zone if not e.all_day else "", "" if e.day is None else e.day,
-                "" if e.dose_number is None else e.dose_number, wording.event_dose(e), e.route, e.status,
-                "" if e.shifted_from is None else _cell(e.shifted_from), wording.event_reason(e), wording.event_conflict(e),
-                "TRUE" if e.unconfirmed else "FALSE", "TRUE" if e.beyond_label else "FALSE", e.audience,
-                "\n".join(wording.patient_notes(e.facts)), plan.plan_id,
+                e.uid,
+                e.kind,
+                e.title,
+                _cell(e.start),
+                _cell(e.end if not e.all_day else e.last_day),
+                "TRUE" if e.all_day else "FALSE",
+                zone if not e.all_day else "",
+                "" if e.day is None else e.day,
+                "" if e.dose_number is None else e.dose_number,
+                wording.event_dose(e),
+                e.route,
+                e.status,
+                "" if e.shifted_from is None else _cell(e.shifted_from),
+                wording.event_reason(e),
+                wording.event_conflict(e),
+                "TRUE" if e.unconfirmed else "FALSE",
+                "TRUE" if e.beyond_label else "FALSE",
+                e.audience,
+                "\n".join(fact_words.patient_notes(e.facts)),
+                plan.plan_id,
             ]
-        )  # fmt: skip
+        )
     return out.getvalue()
 
 

@@ -20,9 +20,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler import wording
+from scheduler.fact_words import fact_line
 from scheduler.identity import EventUids
 from scheduler.model import Plan, PlannedEvent
-from scheduler.wording import fact_line
 from scheduler.writers import fhir_orders as orders
 from scheduler.writers.registry import Rendered, View
 

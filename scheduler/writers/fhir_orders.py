@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from scheduler import wording
+from scheduler.fact_words import fact_line
 from scheduler.model import Dose, Plan, PlannedEvent, Regimen
-from scheduler.wording import CONFIRM, dose_text, fact_line
+from scheduler.wording import CONFIRM, dose_text
 
 UCUM = "http://unitsofmeasure.org"
 _UCUM_UNITS = {"mg": "mg", "mg/kg": "mg/kg", "mg/m²": "mg/m2", "units": "[U]"}

@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from scheduler import wording
+from scheduler.fact_words import fact_line
 from scheduler.model import Fact, Plan, PlannedEvent
-from scheduler.wording import DISCLAIMER, UNCONFIRMED_MARK, day_label, describe_minutes, fact_line, status_label
+from scheduler.wording import DISCLAIMER, UNCONFIRMED_MARK, day_label, describe_minutes, status_label
 from scheduler.writers import handout_words as words
 from scheduler.writers.registry import Rendered, View
 

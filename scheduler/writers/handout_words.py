@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from scheduler.fact_words import fact_line
 from scheduler.model import Fact, Plan, PlannedEvent
-from scheduler.wording import CONFIRM, fact_line, schedule_text
+from scheduler.wording import CONFIRM, schedule_text
 
 # Kinds that are a period to watch, not a visit anywhere: no place, and never "the next visit".
 NOT_A_VISIT = frozenset({"watch"})

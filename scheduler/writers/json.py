@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from scheduler import wording
+from scheduler import fact_words, wording
 from scheduler.model import Plan, PlannedEvent
 from scheduler.writers.registry import Rendered, View
 
@@ -37,9 +37,9 @@ def event_to_dict(event: PlannedEvent) -> dict[str, Any]:
         "reason": wording.event_reason(event),
         "conflict": wording.event_conflict(event) or None,
         "unconfirmed": event.unconfirmed,
-        "notes": list(wording.patient_notes(event.facts)),
-        "clinic_notes": list(wording.clinic_notes(event.facts)),
-        "sources": list(wording.reference_notes(event.facts)),
+        "notes": list(fact_words.patient_notes(event.facts)),
+        "clinic_notes": list(fact_words.clinic_notes(event.facts)),
+        "sources": list(fact_words.reference_notes(event.facts)),
         "beyond_label": event.beyond_label,
         "audience": event.audience,
         "location": event.location or None,

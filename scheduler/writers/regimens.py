@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from scheduler.fact_words import fact_line
 from scheduler.model import Dose, Regimen, Step
-from scheduler.wording import day_label, describe_interval, describe_minutes, dose_text, fact_line, window_text
+from scheduler.wording import day_label, describe_interval, describe_minutes, dose_text, window_text
 from scheduler.writers.table import fit_table, wrap_field
 
 

@@ -15,10 +15,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from scheduler import wording
-from scheduler.app.book import profile_book, snapshots_of_the_book
 from scheduler.app.plans import list_plans, plan_from_spec
-from scheduler.app.preparation import plan_preparation
 from scheduler.catalog.loader import Catalog
+from scheduler.clinic.book import profile_book, snapshots_of_the_book
+from scheduler.clinic.preparation import plan_preparation
 from scheduler.clinic_model import AgendaItem, outside_hours
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
@@ -153,7 +153,7 @@ def gather(
     left_out: Callable[[str], None],
 ) -> list[AgendaItem]:
     """Return the unseated items of the days asked for, from a batch folder, a calendar, a patient list or plan files."""
-    from scheduler.app.batch_files import CLINIC_FILE
+    from scheduler.app.batching.folder import CLINIC_FILE
     from scheduler.inputs.plan_file import load_plan
 
     last = first + timedelta(days=days - 1)
@@ -191,7 +191,7 @@ def day_sheet(
     Raises:
         TxcalError: no source and no profile keeping a book, or a source cannot be read.
     """
-    from scheduler.app.chair_load import clinic_hours
+    from scheduler.app.load import clinic_hours
     from scheduler.inputs.clinic_profile import load_profile
     from scheduler.writers import agenda as sheet
 

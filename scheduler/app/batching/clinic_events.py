@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scheduler import caches, wording
+from scheduler import caches, fact_words, wording
 from scheduler.engine.slots import asked_for
 from scheduler.ical import (
     ASKED_PROPERTY,
@@ -50,7 +50,7 @@ def clinic_line(event: PlannedEvent, calendar_file: str, prepare: tuple[str, ...
         event.kind,
         wording.event_reason(event),
         wording.event_conflict(event),
-        (*prepare, *wording.clinic_notes(event.facts)),
+        (*prepare, *fact_words.clinic_notes(event.facts)),
         calendar_file,
     )
 

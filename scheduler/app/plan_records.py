@@ -1,29 +1,26 @@
 """A patient's plan file kept over time: made, recorded into, restarted, a record taken back.
 
 Every change checks that the plan still expands before the file is written, under the file's lock,
-so a plan file is never left in a state txcal cannot build from. `expand` is the front end's way
-of expanding a plan (it may show the plan's notes); each use case returns what it did.
+so a plan file is never left in a state txcal cannot build from. `expand` is a `Planner` (the
+templates to plan with; it keeps the notes a front end shows); each use case returns what it did.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from scheduler import files
-from scheduler.app.plans import check_record_fits
+from scheduler.app.plans import Planner, check_record_fits
 from scheduler.errors import TxcalError
 from scheduler.inputs.plan_file import add_record, load_plan, save_plan
 from scheduler.inputs.plan_spec import PlanSpec, RecordSpec
 from scheduler.model import Plan
 
-Expand = Callable[[PlanSpec], Plan]
 
-
-def new_plan_file(plan_file: Path, spec: PlanSpec, force: bool, expand: Expand) -> Plan:
+def new_plan_file(plan_file: Path, spec: PlanSpec, force: bool, expand: Planner) -> Plan:
     """Write a new plan file for a plan, its identity fixed so later records and re-exports keep every UID.
 
     Raises:
@@ -54,7 +51,7 @@ def _beside(plan_file: Path, given: str | None, what: str) -> str | None:
     return kept
 
 
-def record_into(plan_file: Path, entry: RecordSpec, today: date, expand: Expand) -> Plan:
+def record_into(plan_file: Path, entry: RecordSpec, today: date, expand: Planner) -> Plan:
     """Add a record to a plan file once the plan still expands with it; return the plan with it.
 
     Raises:
@@ -68,7 +65,7 @@ def record_into(plan_file: Path, entry: RecordSpec, today: date, expand: Expand)
     return result
 
 
-def restart(plan_file: Path, day: date, expand: Expand) -> tuple[date, str]:
+def restart(plan_file: Path, day: date, expand: Planner) -> tuple[date, str]:
     """Move a plan not yet begun to start on `day`, keeping its plan id; return the old start and the id.
 
     Raises:
@@ -103,7 +100,7 @@ def last_record(plan_file: Path) -> tuple[RecordSpec, ...]:
     return records
 
 
-def undo_record(plan_file: Path, shown: tuple[RecordSpec, ...], expand: Expand) -> None:
+def undo_record(plan_file: Path, shown: tuple[RecordSpec, ...], expand: Planner) -> None:
     """Take back the last record, if the records are still those shown; the plan must build without it.
 
     Raises:

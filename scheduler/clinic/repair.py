@@ -1,6 +1,6 @@
 """Improving a levelled day by chains of moves: seat the visits left without a chair, then move fewer minutes.
 
-The greedy placing (scheduler.app.levelling) never moves a kept patient to make room for one that
+The greedy placing (scheduler.clinic.levelling) never moves a kept patient to make room for one that
 fits nowhere. Here a visit is tried at each start worth trying on each chair, the movable visits in
 its way taken off and put back at their own nearest start (an augmenting path of one step, as in
 matching), or, for a visit without a chair, the visits of one chair pushed apart where their gaps
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from scheduler.app.board import Board, Sitting
+from scheduler.clinic.board import Board, Sitting
 
 Seat = tuple[int, int]  # chair (from 0), start
 Score = tuple[int, int, int, int, int]

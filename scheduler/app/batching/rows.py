@@ -12,17 +12,23 @@ from pathlib import Path
 from typing import Any
 
 from scheduler import caches, wording
-from scheduler.app.batch_files import RESERVED, Outcome, file_stem
-from scheduler.app.board import Sitting
-from scheduler.app.booking import BookedPlan, BookedSeats, Seat, Visit, VisitRow, asked_cells, seated_plan, visit_rows
-from scheduler.app.clinic_events import clinic_event
-from scheduler.app.compiled import Filled, compile_template, fill, known, template_key
-from scheduler.app.levelling import sittings
+from scheduler.app.batching.clinic_events import clinic_event
+from scheduler.app.batching.compiled import Filled, compile_template, fill, known, template_key
+from scheduler.app.batching.folder import RESERVED, Outcome, file_stem
+from scheduler.app.batching.rerun import KeptRow, digest, file_digest, kept_row, row_fingerprint
 from scheduler.app.output import previous_output, write_plan
-from scheduler.app.plans import plan_from_request, plan_from_spec, request_from_spec
-from scheduler.app.preparation import plan_preparation
-from scheduler.app.rerun import KeptRow, digest, file_digest, kept_row, row_fingerprint
+from scheduler.app.plans import plan_from_request, request_from_spec
 from scheduler.catalog.loader import Catalog, load_regimens, templates_state
+from scheduler.clinic.booking import (
+    BookedPlan,
+    BookedSeats,
+    Seat,
+    Visit,
+    VisitRow,
+    seated_plan,
+    visit_rows,
+)
+from scheduler.clinic.preparation import plan_preparation
 from scheduler.clinic_model import outside_hours
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
@@ -64,14 +70,14 @@ class Settings:
     book_dir: Path | None = None  # the clinic book's folder: the book names the files in it relative to it
     released: dict[str, date] | None = None  # plans let go from a day on (txcal release), by plan id
     exact_seconds: float | None = None  # level each day with CP-SAT, for at most this long
-    # Reruns that skip (scheduler.app.rerun): what the last batch kept of each row, by calendar file
+    # Reruns that skip (scheduler.app.batching.rerun): what the last batch kept of each row, by calendar file
     # name, and the digest every row's fingerprint starts from; None when this batch reuses nothing.
     kept: dict[str, str] | None = None
     shared: str = ""
-    # Fill repeating-dose rows in from plan templates (scheduler.app.compiled); off, the general engine
+    # Fill repeating-dose rows in from plan templates (scheduler.app.batching.compiled); off, the general engine
     # plans every row (the reference the templates are held to, in tests and the benchmark).
     plan_templates: bool = True
-    # By patient label: the webcal:// link of their feed (scheduler.app.feed_tokens), shown on their handout.
+    # By patient label: the webcal:// link of their feed (scheduler.clinic.feed_tokens), shown on their handout.
     feed_links: dict[str, str] | None = None
 
     def calendar(self, name: str) -> str:
@@ -158,7 +164,7 @@ def _kept_catalog(template_dirs: tuple[str, ...], state: tuple[Any, ...]) -> Cat
     return load_regimens(template_dirs)
 
 
-def _row_spec(settings: Settings, cells: dict[str, str]) -> PlanSpec:
+def row_spec(settings: Settings, cells: dict[str, str]) -> PlanSpec:
     return dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.profile)
 
 
@@ -176,7 +182,7 @@ def _seated(
 def _template_key(
     settings: Settings, request: PlanRequest, reminders: tuple[timedelta, ...], path: Path, patient: str
 ) -> tuple[Any, ...] | None:
-    """Return the plan template a row may be filled in from (scheduler.app.compiled), or None: the general path.
+    """Return the plan template a row may be filled in from (scheduler.app.batching.compiled), or None: the general path.
 
     Only a new calendar of a row no seat, book, handout or FHIR file asks more of.
     """
@@ -193,7 +199,7 @@ def _template_key(
     return template_key(request, reminders)
 
 
-def _kept_part(settings: Settings, plan: Plan) -> Plan:
+def kept_part(settings: Settings, plan: Plan) -> Plan:
     """Return a plan without the visits from the day its patient was let go (txcal release) on."""
     released = settings.released.get(plan.plan_id) if settings.released else None
     if released is None:
@@ -250,7 +256,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
             return _reused(settings, number, name, before)
     outcome = Outcome(number, cells.get("patient", ""))
     try:
-        spec = _row_spec(settings, cells)
+        spec = row_spec(settings, cells)
         request = request_from_spec(spec, catalog)
         label = request.patient or outcome.patient or name
         reminders = _reminders(settings, cells, request)
@@ -262,7 +268,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
                 write_atomic(path, filled.calendar, new=settings.empty_folder)
                 return _filled_row(settings, outcome, filled, request.regimen.id, name, fingerprint, request.profile)
         plan, seats = _seated(
-            settings, _kept_part(settings, plan_from_request(request, spec)), spec, number, cells, name
+            settings, kept_part(settings, plan_from_request(request, spec)), spec, number, cells, name
         )
         fresh = settings.empty_folder
         previous = None if fresh else previous_output(path, FORMATS["ics"], plan, settings.force, settings.replace)
@@ -395,65 +401,16 @@ def _visit(event: PlannedEvent, patient: str, prepare: tuple[str, ...]) -> Visit
     status = _book_status(event)
     start, end = minute_of_day(event.start), minute_of_day(event.end)
     return Visit(
-        event.uid, event.kind, day_sheet_title(event_summary(event, label_dose=True), patient), event.first_day, start,
+        event.uid,
+        event.kind,
+        day_sheet_title(event_summary(event, label_dose=True), patient),
+        event.first_day,
+        start,
         end if start is not None and end is not None and end >= start else None,
-        event.minutes if start is not None else None, status, asked_for(event), wording.event_reason(event),
-        prepare, (wording.event_conflict(event),) if wording.event_conflict(event) else (),
-    )  # fmt: skip
-
-
-def sitting_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str]]) -> list[tuple[str, list[Sitting]]]:
-    """Return the chair visits of some rows as planned, by patient (booked_as), for levelling; runs in the main
-    process or a worker. Booked visits come as fixed points, and so does every visit before today."""
-    catalog = row_catalog(settings)
-    found = []
-    profile = str(settings.profile.resolve()) if settings.profile else None
-    for number, cells, name in chunk:
-        try:
-            spec = _row_spec(settings, cells)
-            plan = _kept_part(settings, plan_from_spec(spec, catalog))
-        except Exception:
-            continue  # the row fails again when it is written, with its message
-        if plan.request.profile is None or plan.request.profile.path != profile:
-            continue  # another clinic's chairs
-        booked = settings.seats.get(booked_as(cells, name)) if settings.seats else None
-        given = booked.seats if booked is not None and booked.plan_id == plan.plan_id else {}
-        # A booked row whose time or prefer cell changed asks for its visits from today on to move.
-        asks_again = booked is not None and booked.request is not None and booked.request != asked_cells(cells)
-        patient = plan.request.patient or cells.get("patient", "")
-        chair_visits = sittings(plan, number, patient, spec.prefer)
-        found.append(
-            (booked_as(cells, name), [_as_fixed(s, given.get(s.day), settings, asks_again) for s in chair_visits])
-        )
-    return found
-
-
-def booked_elsewhere_sittings(settings: Settings, listed: set[str]) -> list[Sitting]:
-    """Return the booked chair visits of patients this batch does not plan (not in the list, or their row
-    failed) as fixed points: they keep their chairs, and nobody new is put on them."""
-    found: list[Sitting] = []
-    for patient, booked in (settings.seats or {}).items():
-        if patient in listed:
-            continue
-        for seat in booked.seats.values():
-            chair = seat.chair - 1 if seat.chair else None
-            found.append(
-                Sitting(-1 - len(found), patient, seat.planned, seat.asked, seat.minutes, seat.lead, seat.tail,
-                        fixed=(seat.day, chair, seat.start))
-            )  # fmt: skip
-    return found
-
-
-def _as_fixed(sitting: Sitting, seat: Seat | None, settings: Settings, asks_again: bool = False) -> Sitting:
-    """Return a chair visit as levelling must take it. Before today: as it is. A booked seat from today on: levelled
-    again when its row asks for another time (its `time` or `prefer` cell changed); with `--relevel`, re-timed only
-    where that lowers the day's score, and never when a coordinator's `move` placed it; else kept."""
-    today = settings.today or date.min
-    if seat is not None and not (asks_again and seat.day >= today):
-        booked = dataclasses.replace(sitting, fixed=(seat.day, seat.chair - 1 if seat.chair else None, seat.start))
-        if settings.relevel and seat.day >= today and not seat.pinned:
-            return dataclasses.replace(booked, rebook=True)
-        return booked
-    if sitting.day < today:
-        return dataclasses.replace(sitting, fixed=(sitting.day, None, sitting.start))
-    return sitting
+        event.minutes if start is not None else None,
+        status,
+        asked_for(event),
+        wording.event_reason(event),
+        prepare,
+        (wording.event_conflict(event),) if wording.event_conflict(event) else (),
+    )

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from scheduler.app.book import profile_book, snapshots_of_the_book
 from scheduler.app.plans import list_plans
 from scheduler.catalog.loader import Catalog
+from scheduler.clinic.book import profile_book, snapshots_of_the_book
 from scheduler.clinic_model import ClinicHours, Load
 from scheduler.errors import TxcalError
 from scheduler.ical import Skipped, clinic_visits
@@ -60,7 +60,7 @@ def count(
 ) -> Load:
     """Count into `load` a patient list (planned here), a calendar file, a batch folder's clinic calendar, or
     (with no source) the clinic book of the profile; return it."""
-    from scheduler.app.batch_files import CLINIC_FILE
+    from scheduler.app.batching.folder import CLINIC_FILE
 
     if source is None:
         from scheduler.inputs.plan_spec import cached_profile

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from scheduler.app.batch_rows import Settings, assign_files, booked_as
+from scheduler.app.batching.rows import Settings, assign_files, booked_as
 from scheduler.inputs.patient_list import iter_rows
 
 
@@ -42,6 +42,7 @@ def in_workers(
         return
     import multiprocessing
 
+    # POSIX only (setup.cfg says so): forked workers share the loaded templates without pickling them.
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         for done, size in _bounded(pool, work, settings, chunks, workers * 2):
             yield done

@@ -91,8 +91,21 @@ class Outcome:
 
     def cells(self) -> list[object]:
         status = "error" if self.error else "conflict" if self.conflicts else "ok"
-        return [self.row, self.patient, self.file, self.regimen, self.events, self.first, self.last,
-                self.changed, self.cancelled, self.levelled, "; ".join(self.conflicts), status, self.error]  # fmt: skip
+        return [
+            self.row,
+            self.patient,
+            self.file,
+            self.regimen,
+            self.events,
+            self.first,
+            self.last,
+            self.changed,
+            self.cancelled,
+            self.levelled,
+            "; ".join(self.conflicts),
+            status,
+            self.error,
+        ]
 
 
 def survey(path: Path) -> tuple[int, dict[str, set[int]]]:

@@ -25,13 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from scheduler import __version__, caches
-from scheduler.app.batch_files import CLINIC_FILE, Outcome
+from scheduler.app.batching.folder import CLINIC_FILE, Outcome
 from scheduler.catalog.loader import Catalog
 from scheduler.errors import TxcalError
 from scheduler.files import read_existing
 from scheduler.inputs.patient_list import PLAN_FILE_COLUMN
 from scheduler.options import BY_NAME
 
+_NAME_FIRST = '{"name": '  # how a kept line begins (json.dumps of a dict whose first key is "name")
+_DECODER = json.JSONDecoder()
 KEPT_FILE = ".txcal-batch.jsonl"  # hidden: txcal's own record of the folder, beside clinic.ics
 _FORMAT = 1  # the kept file's layout; another one is ignored (everything is planned again)
 
@@ -141,10 +143,12 @@ def read_kept(folder: Path) -> tuple[dict[str, str], int]:
                 return {}, 0
             rows = {}
             for line in handle:
-                # Only the name is read now (it comes first, and a file name txcal gives has no quotes):
-                # the rest of a line is read by the worker that reuses the row.
-                name = json.loads(line[: line.index(', "fingerprint"')] + "}")["name"]
-                rows[name] = line
+                # Only the name is read now (kept_line writes it first): its JSON value is decoded where it
+                # begins; the rest of a line is read by the worker that reuses the row.
+                if not line.startswith(_NAME_FIRST):
+                    return {}, 0
+                name, _ = _DECODER.raw_decode(line, len(_NAME_FIRST))
+                rows[str(name)] = line
         return rows, int(head["body"])
     except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
         return {}, 0  # not as this txcal writes it: plan everything again

@@ -14,9 +14,7 @@ import os
 import stat
 from pathlib import Path
 
-from scheduler.app.feed_tokens import TOKEN
-from scheduler.app.feeds import feeds_on
-from scheduler.app.rewrite import profile_with_book
+from scheduler.app.feeds import feed_folder, is_feed_name
 from scheduler.errors import TxcalError
 
 MAX_FEED = 64 * 2**20  # a feed is a patient's calendar: a few hundred kilobytes
@@ -43,8 +41,11 @@ class _FeedHandler(http.server.BaseHTTPRequestHandler):
             return
         data, modified = found
         tag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-        headers = {"ETag": tag, "Last-Modified": email.utils.formatdate(modified, usegmt=True),
-                   "Cache-Control": "no-cache"}  # fmt: skip
+        headers = {
+            "ETag": tag,
+            "Last-Modified": email.utils.formatdate(modified, usegmt=True),
+            "Cache-Control": "no-cache",
+        }
         if tag in self.headers.get("If-None-Match", "") or self._not_modified_since(modified):
             self._send(304, b"", "", headers, False)
             return
@@ -60,7 +61,7 @@ class _FeedHandler(http.server.BaseHTTPRequestHandler):
     def _read(self, path: str) -> tuple[bytes, float] | None:
         """Return a feed's bytes and modification time, or None for any name that is not a feed here."""
         name = path.removeprefix("/")
-        if not name.endswith(".ics") or not TOKEN.fullmatch(name.removesuffix(".ics")):
+        if not is_feed_name(name):
             return None
         try:
             handle = os.open(self.folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -90,8 +91,7 @@ def feed_server(profile_path: Path, host: str, port: int) -> http.server.Threadi
     Raises:
         TxcalError: no book or feeds in the profile, or the address cannot be bound.
     """
-    profile, _ = profile_with_book(profile_path)
-    handler = type("FeedHandler", (_FeedHandler,), {"folder": feeds_on(profile).folder.resolve()})
+    handler = type("FeedHandler", (_FeedHandler,), {"folder": feed_folder(profile_path)})
     try:
         return http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as exc:

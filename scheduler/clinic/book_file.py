@@ -1,7 +1,7 @@
 """The clinic book's file: its tables and their migrations, the checks before SQLite opens a file, and the
 names of files the book keeps (relative to its own folder, so a clinic folder moves or is copied whole).
 
-scheduler.app.book opens and changes the book; this module says what a book is.
+scheduler.clinic.book opens and changes the book; this module says what a book is.
 """
 
 from __future__ import annotations
@@ -59,8 +59,15 @@ def _relative_names(connection: sqlite3.Connection, folder: Path) -> None:
         )
     connection.execute("CREATE INDEX plans_by_patient ON plans(patient)")
     # A move's history row holds where the visit was and is as data (for stepping back), and what it undoes.
-    for column in ("was_day TEXT", "was_start TEXT", "was_chair INTEGER", "now_day TEXT", "now_start TEXT",
-                   "now_chair INTEGER", "undoes INTEGER"):  # fmt: skip
+    for column in (
+        "was_day TEXT",
+        "was_start TEXT",
+        "was_chair INTEGER",
+        "now_day TEXT",
+        "now_start TEXT",
+        "now_chair INTEGER",
+        "undoes INTEGER",
+    ):
         connection.execute(f"ALTER TABLE history ADD COLUMN {column}")
     # A patient let go from a day on (txcal release): later batches plan nothing for that plan from then.
     connection.execute("ALTER TABLE plans ADD COLUMN released TEXT")

@@ -1,6 +1,6 @@
 """What the clinic prepares for each visit of a plan: the weight a dose assumes, premedication, the product.
 
-Shared by the clinic calendar of a batch (scheduler.app.batch) and the day sheet (scheduler.app.agenda).
+Shared by the clinic calendar of a batch (scheduler.app.batching.run) and the day sheet (scheduler.app.day_sheet).
 """
 
 from __future__ import annotations

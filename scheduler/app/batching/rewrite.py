@@ -15,11 +15,11 @@ from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 
-from scheduler.app.batch_files import CLINIC_CALENDAR_NAME, CLINIC_FILE, CLINIC_PLAN
-from scheduler.app.batch_rows import Settings, plan_chunk
-from scheduler.app.book import Book
-from scheduler.app.booking import BookedPlan, BookedSeats
-from scheduler.app.feed_tokens import feed_links
+from scheduler.app.batching.folder import CLINIC_CALENDAR_NAME, CLINIC_FILE, CLINIC_PLAN
+from scheduler.app.batching.rows import Settings, plan_chunk
+from scheduler.clinic.book import Book
+from scheduler.clinic.booking import BookedPlan, BookedSeats
+from scheduler.clinic.feed_tokens import feed_links
 from scheduler.errors import TxcalError
 from scheduler.files import read_existing, write_atomic
 from scheduler.ical import calendar_text, txcal_plan_id
@@ -129,13 +129,22 @@ def write_again(
     clinic = calendar.parent / CLINIC_FILE
     files.keep(calendar, calendar.with_suffix(".html"), calendar.with_suffix(".pdf"), fhir, clinic)
     settings = Settings(
-        calendar.parent, stamp, book.file(booked.list).parent, profile=profile_path, today=today, book=True,
-        seats={booked.patient: BookedSeats(booked.plan_id, book.seats(booked.plan_id))}, handouts=handout,
+        calendar.parent,
+        stamp,
+        book.file(booked.list).parent,
+        profile=profile_path,
+        today=today,
+        book=True,
+        seats={booked.patient: BookedSeats(booked.plan_id, book.seats(booked.plan_id))},
+        handouts=handout,
         feed_links=feed_links(profile_with_book(profile_path)[0], book.path, [booked.patient], files.keep)
-        if handout else None,
-        fhir=fhir.is_file(), list_name=booked.list, book_dir=book.folder,
+        if handout
+        else None,
+        fhir=fhir.is_file(),
+        list_name=booked.list,
+        book_dir=book.folder,
         released={booked.plan_id: released} if released else book.released(),
-    )  # fmt: skip
+    )
     (row,) = plan_chunk(settings, [(booked.row, booked.cells, calendar.name)])
     if row.outcome.error or row.booking is None:
         raise TxcalError(f"{booked.patient}'s plan cannot be made again ({row.outcome.error}); {files.undone}")

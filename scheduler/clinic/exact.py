@@ -1,6 +1,6 @@
 """Exact levelling of one day with OR-Tools CP-SAT (`pip install 'txcal[solver]'`, `txcal batch --level exact`).
 
-The same objective as scheduler.app.levelling, solved as a model: each visit a start within opening
+The same objective as scheduler.clinic.levelling, solved as a model: each visit a start within opening
 hours (its lead and tail included), the chairs a cumulative limit (interval graphs colour with as
 many chairs as most visits at once, so chairs are numbered after solving), the nurse limit a
 cumulative limit on 15-minute windows from each start, booked visits fixed. Minimised, in order:
@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from scheduler.app.board import Board, Sitting
-from scheduler.app.levelling import DayResult, DaySolver, level_day, score
+from scheduler.clinic.board import Board, Sitting
+from scheduler.clinic.levelled import DayResult
+from scheduler.clinic.levelling import DaySolver, level_day, score
 from scheduler.errors import TxcalError
 from scheduler.model import NURSE_WINDOW
 
@@ -160,7 +161,7 @@ def level_day_exact(
 
 
 def exact_solver(seconds: float) -> DaySolver:
-    """Return a day solver for scheduler.app.levelling.level that solves each day with CP-SAT."""
+    """Return a day solver for scheduler.clinic.levelling.level that solves each day with CP-SAT."""
 
     def solve(
         jobs: list[Sitting], chairs: int, opens: int, closes: int, nurse_starts: int | None, on: date

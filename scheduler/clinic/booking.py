@@ -9,10 +9,23 @@ from datetime import date
 from typing import NamedTuple
 
 from scheduler import caches
-from scheduler.app.board import Sitting
-from scheduler.app.levelling import clock_time, sittings
+from scheduler.clinic.board import Sitting
+from scheduler.clinic.levelling import clock_time, sittings
 from scheduler.engine.slots import Rebooking, reschedule
 from scheduler.model import CHAIR_KINDS, DEFAULT_HOURS, Plan, clock_text
+
+
+class HistoryRow(NamedTuple):
+    """One change the book keeps: when, by which command, to which plan and visit, from what to what, and why."""
+
+    at: str
+    command: str
+    plan_id: str
+    uid: str
+    change: str  # booked, moved, cancelled, replaced, kept
+    was: str
+    now: str
+    reason: str
 
 
 def clock(minute: int | None) -> str | None:
@@ -101,13 +114,28 @@ def seated_plan(
             opens = ((profile.opening(sitting.day) if profile else None) or DEFAULT_HOURS)[0]
             changed = seat.day != sitting.day or sitting.off_by(seat.start, opens) != 0
             rebookings.append(
-                Rebooking(sitting.day, seat.day, clock_time(seat.start), clock_time(sitting.start),
-                          _asked(sitting) if changed else "", seat.reason)
-            )  # fmt: skip
+                Rebooking(
+                    sitting.day,
+                    seat.day,
+                    clock_time(seat.start),
+                    clock_time(sitting.start),
+                    _asked(sitting) if changed else "",
+                    seat.reason,
+                )
+            )
         seats.append(
-            Seat(sitting.day, sitting.start, seat.day, seat.start, seat.chair, sitting.minutes, sitting.lead,
-                 sitting.tail, seat.reason)
-        )  # fmt: skip
+            Seat(
+                sitting.day,
+                sitting.start,
+                seat.day,
+                seat.start,
+                seat.chair,
+                sitting.minutes,
+                sitting.lead,
+                sitting.tail,
+                seat.reason,
+            )
+        )
     return reschedule(plan, tuple(rebookings)), seats
 
 
@@ -152,12 +180,25 @@ def visit_rows(booked: BookedPlan, visits: Iterable[Visit], seats: Iterable[Seat
     """
     chairs: Mapping[date, int] = {seat.day: seat.chair for seat in seats if seat.chair}
     return [
-        VisitRow(visit.uid, booked.plan_id, booked.patient, visit.kind, visit.what, visit.day.isoformat(),
-                 clock(visit.start), clock(visit.end), visit.minutes,
-                 chairs.get(visit.day) if visit.kind in CHAIR_KINDS else None, visit.status, visit.asked, visit.reason,
-                 _json_list(visit.prepare), _json_list(visit.conflicts))
+        VisitRow(
+            visit.uid,
+            booked.plan_id,
+            booked.patient,
+            visit.kind,
+            visit.what,
+            visit.day.isoformat(),
+            clock(visit.start),
+            clock(visit.end),
+            visit.minutes,
+            chairs.get(visit.day) if visit.kind in CHAIR_KINDS else None,
+            visit.status,
+            visit.asked,
+            visit.reason,
+            _json_list(visit.prepare),
+            _json_list(visit.conflicts),
+        )
         for visit in visits
-    ]  # fmt: skip
+    ]
 
 
 def seat_text(seat: Seat) -> str:

@@ -35,8 +35,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler import caches
-from scheduler.app.clinic_events import clinic_line, clinic_properties
-from scheduler.app.preparation import plan_preparation
+from scheduler.app.batching.clinic_events import clinic_line, clinic_properties
+from scheduler.clinic.preparation import plan_preparation
 from scheduler.engine.clinic_calendar import ClinicCalendar
 from scheduler.engine.doses import dose_horizon
 from scheduler.engine.events import steady_day

@@ -238,7 +238,8 @@ def paths(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
     from plan templates and made by the general engine only, and the share of rows filled in."""
     from itertools import islice
 
-    from scheduler.app.batching.rows import Settings, assign_files, plan_chunk
+    from scheduler.app.batching.rows import assign_files, plan_chunk
+    from scheduler.app.batching.settings import BatchOptions, Settings
     from scheduler.caches import clear_caches
     from scheduler.cli.clinic import collect_for_batch
     from scheduler.inputs.patient_list import iter_rows
@@ -253,7 +254,9 @@ def paths(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
             out = scratch / way
             out.mkdir(parents=True)
             clear_caches()
-            settings = Settings(out, STAMP, patients_csv.parent, empty_folder=True, plan_templates=way == "compiled")
+            settings = Settings(
+                BatchOptions(out, plan_templates=way == "compiled"), STAMP, patients_csv.parent, empty_folder=True
+            )
             began = time.process_time()
             done = plan_chunk(settings, rows)
             found[way] = (time.process_time() - began) / sum(row.outcome.events for row in done)

@@ -12,7 +12,8 @@ import pytest
 
 from scheduler.app.batching import run as batching
 from scheduler.app.batching.folder import file_stem
-from scheduler.app.batching.rows import Settings, assign_files
+from scheduler.app.batching.rows import assign_files
+from scheduler.app.batching.settings import BatchOptions, Settings
 from scheduler.ical.check import check_ics
 from tests_support import SOURCE_DATE_EPOCH
 
@@ -151,7 +152,7 @@ def test_worker_processes_write_exactly_what_one_process_writes(tmp_path, monkey
         monkeypatch.setattr(batching, "worker_count", lambda rows, w=workers: w)
         folder = tmp_path / f"w{workers}"
         folder.mkdir()
-        result = batching.run_batch(patients, Settings(folder, stamp, tmp_path))
+        result = batching.run_batch(patients, Settings(BatchOptions(folder), stamp, tmp_path))
         assert result.rows == 240 and not result.failed
         outputs[workers] = {p.name: p.read_bytes() for p in folder.iterdir()}
     assert outputs[1] == outputs[2] and len(outputs[1]) == 243  # 240 calendars, clinic.ics, manifest.csv, the kept rows

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduler.app.batching import run as batching
-from scheduler.app.batching.rows import Settings
+from scheduler.app.batching.settings import BatchOptions, Settings
 from scheduler.caches import clear_caches
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -72,7 +72,7 @@ def run(listed: Path, out: Path, templates: bool = True, reminders=()) -> batchi
     out.mkdir()
     clear_caches()
     return batching.run_batch(
-        listed, Settings(out, STAMP, listed.parent, reminders=reminders, plan_templates=templates)
+        listed, Settings(BatchOptions(out, reminders=reminders, plan_templates=templates), STAMP, listed.parent)
     )
 
 
@@ -252,7 +252,7 @@ def test_a_template_edited_between_two_batches_in_one_process_is_read_again(tmp_
         path.write_text(shipped.replace("amount = 1200,", f"amount = {amount},"), encoding="utf-8")
         out = tmp_path / f"out-{number}"
         out.mkdir()
-        settings = Settings(out, STAMP, tmp_path, template_dirs=(str(mine),))
+        settings = Settings(BatchOptions(out, template_dirs=(str(mine),)), STAMP, tmp_path)
         assert batching.run_batch(listed, settings).filled >= 4  # the later rows are filled in from a template
         for n in range(6):
             text = (out / f"P-{n}.ics").read_text(encoding="utf-8").replace("\r\n ", "")

@@ -137,7 +137,7 @@ def test_workers_reuse_what_one_process_reuses(tmp_path, monkeypatch):
     from datetime import UTC, datetime
 
     from scheduler.app.batching import run as batching
-    from scheduler.app.batching.rows import Settings
+    from scheduler.app.batching.settings import BatchOptions, Settings
 
     patients = tmp_path / "list.csv"
     lines = ["patient,drug,every,start,time,tz,doses"] + [
@@ -153,11 +153,11 @@ def test_workers_reuse_what_one_process_reuses(tmp_path, monkeypatch):
         folder = tmp_path / f"w{workers}"
         folder.mkdir()
         patients.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        batching.run_batch(patients, Settings(folder, first, tmp_path))
+        batching.run_batch(patients, Settings(BatchOptions(folder), first, tmp_path))
         # Ten rows change; the other 230 come back from what the first batch kept.
         patients.write_text("\n".join([lines[0], *(line.replace("09:00", "10:00") if n % 24 == 0 else line
                                                    for n, line in enumerate(lines[1:]))]) + "\n")  # fmt: skip
-        result = batching.run_batch(patients, Settings(folder, later, tmp_path))
+        result = batching.run_batch(patients, Settings(BatchOptions(folder), later, tmp_path))
         assert result.rows == 240 and not result.failed
         outputs[workers] = files(folder)
     assert outputs[1] == outputs[2]

@@ -10,34 +10,16 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from scheduler.app.batching.folder import CLINIC_FILE, MANIFEST_FILE, survey
-from scheduler.app.batching.rows import Settings
 from scheduler.app.batching.run import BatchResult, run_batch
+from scheduler.app.batching.settings import BatchOptions, Settings
 from scheduler.app.plans import open_catalog
 from scheduler.errors import TxcalError
 
 __all__ = ["CLINIC_FILE", "MANIFEST_FILE", "BatchOptions", "BatchResult", "batch_list", "list_size", "run_batch"]
-
-
-@dataclass(frozen=True)
-class BatchOptions:
-    """What the user chose for a batch (the run's own state, its stamp and today, is given apart)."""
-
-    out_dir: Path
-    reminders: tuple[timedelta, ...] = ()
-    profile: Path | None = None  # the clinic profile of rows that name none
-    force: bool = False
-    replace: bool = False
-    level: str | None = None  # None, "greedy" or "exact"
-    level_seconds: float = 3.0  # with "exact": CP-SAT's deterministic seconds a day
-    relevel: bool = False
-    handouts: str | None = None  # "html" or "pdf"
-    fhir: bool = False
-    template_dirs: tuple[str, ...] = ()
 
 
 def batch_list(
@@ -66,21 +48,7 @@ def batch_list(
         options.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise TxcalError(f"cannot make the folder {options.out_dir}: {exc.strerror}") from None
-    settings = Settings(
-        options.out_dir,
-        stamp,
-        patients.parent,
-        options.reminders,
-        options.force,
-        options.template_dirs,
-        options.profile,
-        options.replace,
-        today=today,
-        relevel=options.relevel,
-        handouts=options.handouts,
-        fhir=options.fhir,
-        exact_seconds=options.level_seconds if options.level == "exact" else None,
-    )
+    settings = Settings(options, stamp, patients.parent, today=today)
     with _collector_for_batch():
         return run_batch(patients, settings, progress, options.level is not None), notes
 

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from scheduler.app.batching.rows import Settings, assign_files, booked_as
+from scheduler.app.batching.rows import assign_files
+from scheduler.app.batching.settings import Settings, booked_as
 from scheduler.inputs.patient_list import iter_rows
 
 

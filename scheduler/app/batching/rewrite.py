@@ -16,7 +16,8 @@ from pathlib import Path
 from types import TracebackType
 
 from scheduler.app.batching.folder import CLINIC_CALENDAR_NAME, CLINIC_FILE, CLINIC_PLAN
-from scheduler.app.batching.rows import Settings, plan_chunk
+from scheduler.app.batching.rows import plan_chunk
+from scheduler.app.batching.settings import BatchOptions, Settings
 from scheduler.clinic.book import Book
 from scheduler.clinic.booking import BookedPlan, BookedSeats
 from scheduler.clinic.feed_tokens import feed_links
@@ -129,18 +130,15 @@ def write_again(
     clinic = calendar.parent / CLINIC_FILE
     files.keep(calendar, calendar.with_suffix(".html"), calendar.with_suffix(".pdf"), fhir, clinic)
     settings = Settings(
-        calendar.parent,
+        BatchOptions(calendar.parent, profile=profile_path, handouts=handout, fhir=fhir.is_file()),
         stamp,
         book.file(booked.list).parent,
-        profile=profile_path,
         today=today,
         book=True,
         seats={booked.patient: BookedSeats(booked.plan_id, book.seats(booked.plan_id))},
-        handouts=handout,
         feed_links=feed_links(profile_with_book(profile_path)[0], book.path, [booked.patient], files.keep)
         if handout
         else None,
-        fhir=fhir.is_file(),
         list_name=booked.list,
         book_dir=book.folder,
         released={booked.plan_id: released} if released else book.released(),

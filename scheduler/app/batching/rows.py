@@ -16,12 +16,12 @@ from scheduler.app.batching.clinic_events import clinic_event
 from scheduler.app.batching.compiled import Filled, compile_template, fill, known, template_key
 from scheduler.app.batching.folder import RESERVED, Outcome, file_stem
 from scheduler.app.batching.rerun import KeptRow, digest, file_digest, kept_row, row_fingerprint
+from scheduler.app.batching.settings import Settings, booked_as
 from scheduler.app.output import previous_output, write_plan
 from scheduler.app.plans import plan_from_request, request_from_spec
 from scheduler.catalog.loader import Catalog, load_regimens, templates_state
 from scheduler.clinic.booking import (
     BookedPlan,
-    BookedSeats,
     Seat,
     Visit,
     VisitRow,
@@ -43,57 +43,6 @@ from scheduler.wording import event_summary
 from scheduler.writers.registry import FORMATS, View
 
 CLINIC_SHARE = "clinic.ics.share"  # a worker's share of the clinic calendar, a temporary the batch joins
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What every row of a batch shares: where to write, the time stamp, reminders, templates."""
-
-    out_dir: Path
-    stamp: datetime
-    base: Path  # the folder relative paths in rows (closures, plan files) start from
-    reminders: tuple[timedelta, ...] = ()
-    force: bool = False
-    template_dirs: tuple[str, ...] = ()
-    profile: Path | None = None  # the clinic profile of rows that name none
-    replace: bool = False  # a patient file holding another plan: cancel its events and write this one
-    # By patient (the row's label, as the book knows a patient): the chair visits' seats a levelled batch
-    # set (plan id None) or the book holds (for that plan id only), by the day the plan gives each.
-    seats: dict[str, BookedSeats] | None = None
-    empty_folder: bool = False  # out_dir held nothing when the batch began: no file to read back or keep
-    today: date | None = None  # nothing before today is re-timed
-    relevel: bool = False  # booked visits from today on may be re-timed
-    book: bool = False  # the rows' plans are booked: each row brings back what the book keeps
-    handouts: str | None = None  # "html" or "pdf": a handout beside each calendar
-    fhir: bool = False  # a FHIR R4 Bundle beside each calendar (PATIENT.fhir.json)
-    list_name: str = ""  # the patient list, as the book names where a plan came from (relative to the book)
-    book_dir: Path | None = None  # the clinic book's folder: the book names the files in it relative to it
-    released: dict[str, date] | None = None  # plans let go from a day on (txcal release), by plan id
-    exact_seconds: float | None = None  # level each day with CP-SAT, for at most this long
-    # Reruns that skip (scheduler.app.batching.rerun): what the last batch kept of each row, by calendar file
-    # name, and the digest every row's fingerprint starts from; None when this batch reuses nothing.
-    kept: dict[str, str] | None = None
-    shared: str = ""
-    # Fill repeating-dose rows in from plan templates (scheduler.app.batching.compiled); off, the general engine
-    # plans every row (the reference the templates are held to, in tests and the benchmark).
-    plan_templates: bool = True
-    # By patient label: the webcal:// link of their feed (scheduler.clinic.feed_tokens), shown on their handout.
-    feed_links: dict[str, str] | None = None
-
-    def calendar(self, name: str) -> str:
-        """Return where a patient's calendar is: its full path."""
-        return str(self.out_dir.absolute() / name)
-
-    def in_book(self, name: str) -> str:
-        """Return a patient's calendar as the clinic book names it: relative to the book's folder."""
-        assert self.book_dir is not None
-        return os.path.relpath(self.out_dir.resolve() / name, self.book_dir)
-
-
-def booked_as(cells: dict[str, str], name: str) -> str:
-    """Return the patient a row is, as the clinic book and levelling know it: the row's label (a row without
-    one: its calendar file's name)."""
-    return cells.get("patient", "") or Path(name).stem
 
 
 @dataclass
@@ -142,7 +91,7 @@ def plan_chunk_shared(settings: Settings, chunk: list[tuple[int, dict[str, str],
     """Plan some rows as plan_chunk does, their clinic events written to a share file of this chunk's own
     (a temporary in the output folder), which the batch joins in row order: only where they are travels back."""
     rows = plan_chunk(settings, chunk)
-    share = exclusive_temporary(settings.out_dir, CLINIC_SHARE)
+    share = exclusive_temporary(settings.options.out_dir, CLINIC_SHARE)
     at = 0
     with share.open("wb") as out:
         for row in rows:
@@ -156,7 +105,7 @@ def plan_chunk_shared(settings: Settings, chunk: list[tuple[int, dict[str, str],
 
 def row_catalog(settings: Settings) -> Catalog:
     """Return the templates the rows are planned from: read once, and again when a template file changes."""
-    return _kept_catalog(settings.template_dirs, templates_state(settings.template_dirs))
+    return _kept_catalog(settings.options.template_dirs, templates_state(settings.options.template_dirs))
 
 
 @caches.kept(8)
@@ -165,7 +114,7 @@ def _kept_catalog(template_dirs: tuple[str, ...], state: tuple[Any, ...]) -> Cat
 
 
 def row_spec(settings: Settings, cells: dict[str, str]) -> PlanSpec:
-    return dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.profile)
+    return dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.options.profile)
 
 
 def _seated(
@@ -187,10 +136,10 @@ def _template_key(
     Only a new calendar of a row no seat, book, handout or FHIR file asks more of.
     """
     if (
-        not settings.plan_templates
+        not settings.options.plan_templates
         or settings.book
-        or settings.handouts
-        or settings.fhir
+        or settings.options.handouts
+        or settings.options.fhir
         or (settings.seats and patient in settings.seats)
     ):
         return None
@@ -210,8 +159,8 @@ def kept_part(settings: Settings, plan: Plan) -> Plan:
 def _reminders(settings: Settings, cells: dict[str, str], request: PlanRequest) -> tuple[timedelta, ...]:
     """Return a row's reminders: its own remind cell, else the batch's --remind, else its profile's (an option
     wins over the profile, as for `txcal plan`)."""
-    if settings.reminders and not cells.get("remind", "").strip():
-        return settings.reminders
+    if settings.options.reminders and not cells.get("remind", "").strip():
+        return settings.options.reminders
     return request.reminders
 
 
@@ -244,11 +193,13 @@ def _write_beside(settings: Settings, plan: Plan, path: Path, name: str, patient
     fmt = FORMATS[name]
     feed = (settings.feed_links or {}).get(patient, "")
     view = View(today=settings.today or plan.request.start, stamp=settings.stamp, feed=feed)
-    write_plan(path.with_name(path.stem + fmt.suffixes[0]), fmt, plan, view, settings.force, settings.replace)
+    write_plan(
+        path.with_name(path.stem + fmt.suffixes[0]), fmt, plan, view, settings.options.force, settings.options.replace
+    )
 
 
 def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str, str], name: str) -> RowResult:
-    path = settings.out_dir / name
+    path = settings.options.out_dir / name
     fingerprint = row_fingerprint(settings.shared, cells, name, settings.base) if settings.kept is not None else None
     if fingerprint is not None and settings.kept and name in settings.kept:
         before = kept_row(settings.kept[name])
@@ -271,14 +222,18 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
             settings, kept_part(settings, plan_from_request(request, spec)), spec, number, cells, name
         )
         fresh = settings.empty_folder
-        previous = None if fresh else previous_output(path, FORMATS["ics"], plan, settings.force, settings.replace)
+        previous = (
+            None
+            if fresh
+            else previous_output(path, FORMATS["ics"], plan, settings.options.force, settings.options.replace)
+        )
         export = to_ics(plan, settings.stamp, reminders, previous)
         data = export.data
         if data != previous:  # an unchanged calendar is left as it is, its file untouched
             write_atomic(path, data, new=fresh)
-        if settings.handouts:
-            _write_beside(settings, plan, path, settings.handouts, booked_as(cells, name))
-        if settings.fhir:  # with a book, what this batch writes is booked (as `txcal plan --clinic` then says)
+        if settings.options.handouts:
+            _write_beside(settings, plan, path, settings.options.handouts, booked_as(cells, name))
+        if settings.options.fhir:  # with a book, what this batch writes is booked (as `txcal plan --clinic` then says)
             uids = frozenset(e.uid for e in plan.events if _book_status(e) == "booked") if settings.book else None
             _write_beside(settings, dataclasses.replace(plan, booked=uids) if uids else plan, path, "fhir", "")
     except TxcalError as exc:

@@ -37,10 +37,10 @@ from scheduler.app.batching.rewrite import FilesFollow
 from scheduler.app.batching.rows import (
     CLINIC_SHARE,
     RowResult,
-    Settings,
     plan_chunk_shared,
     row_catalog,
 )
+from scheduler.app.batching.settings import Settings
 from scheduler.app.batching.sittings import booked_elsewhere_sittings, sitting_chunk
 from scheduler.app.feeds import check_feeds, write_feeds
 from scheduler.clinic.board import Sitting
@@ -81,7 +81,7 @@ class BatchResult:
 
 
 def _clinic_profile(settings: Settings) -> ClinicProfile | None:
-    return cached_profile(settings.profile.resolve()) if settings.profile is not None else None
+    return cached_profile(settings.options.profile.resolve()) if settings.options.profile is not None else None
 
 
 def _opening(profile: ClinicProfile) -> Callable[[date], tuple[int, int] | None]:
@@ -97,7 +97,7 @@ def _opening(profile: ClinicProfile) -> Callable[[date], tuple[int, int] | None]
 def run_batch(
     patients: Path, settings: Settings, progress: Callable[[int], None] = lambda n: None, levelled: bool = False
 ) -> BatchResult:
-    """Plan every row of a patient list into settings.out_dir: a calendar each, the clinic calendar, the manifest.
+    """Plan every row of a patient list into settings.options.out_dir: a calendar each, the clinic calendar, the manifest.
 
     Rows are read, planned (by worker processes when the list is large) and written a chunk at a
     time, and the clinic calendar is written as rows finish, in row order, so its memory stays flat
@@ -117,18 +117,18 @@ def run_batch(
         raise TxcalError("levelling needs the clinic's chairs: give --clinic FILE with chairs and hours")
     book_path = profile.book_path if profile is not None else None
     total, expected = survey(patients)
-    with os.scandir(settings.out_dir) as entries:
+    with os.scandir(settings.options.out_dir) as entries:
         settings = dataclasses.replace(settings, empty_folder=next(entries, None) is None)
     began = time.time()
     # One batch writes a folder at a time; a killed one's temporaries are removed by the next.
-    with locked(settings.out_dir / BATCH_LOCK, wait=False, tidy=True):
-        remove_leftovers(settings.out_dir, began)
+    with locked(settings.options.out_dir / BATCH_LOCK, wait=False, tidy=True):
+        remove_leftovers(settings.options.out_dir, began)
         if book_path is None:
             return _run(patients, settings, total, expected, progress, levelled, None)
         list_name = name_in_book(book_path, patients, "the patient list")
         assert profile is not None  # a book is the profile's
         check_feeds(profile)
-        name_in_book(book_path, settings.out_dir / CLINIC_FILE, "--out-dir")
+        name_in_book(book_path, settings.options.out_dir / CLINIC_FILE, "--out-dir")
         try:
             with FilesFollow("nothing was booked") as feeds, open_book(book_path, "batch", settings.stamp) as book:
                 settings = dataclasses.replace(
@@ -139,7 +139,7 @@ def run_batch(
                     list_name=list_name,
                     released=book.released(),
                 )
-                if settings.handouts:  # each handout carries its patient's feed link, from the first one
+                if settings.options.handouts:  # each handout carries its patient's feed link, from the first one
                     labels = [cells.get("patient", "") for _, cells in iter_rows(patients)]
                     settings = dataclasses.replace(
                         settings, feed_links=feed_links(profile, book_path, labels, feeds.keep)
@@ -150,7 +150,7 @@ def run_batch(
                 return result
         except BookNotSaved as exc:
             raise TxcalError(
-                f"{exc}: the calendars, {CLINIC_FILE} and {MANIFEST_FILE} in {settings.out_dir} were written, but the "
+                f"{exc}: the calendars, {CLINIC_FILE} and {MANIFEST_FILE} in {settings.options.out_dir} were written, but the "
                 "book still holds what it held before; run the same batch again once the book can be saved"
             ) from None
 
@@ -171,21 +171,21 @@ def _run(
         assert profile is not None
         result.levelling, seats = _level(patients, settings, total, workers, profile)
         settings = dataclasses.replace(settings, seats=seats)
-    reusing = book is None and not levelled and not settings.handouts and not settings.fhir
-    kept, old_body = read_kept(settings.out_dir) if reusing and not settings.empty_folder else ({}, 0)
+    reusing = book is None and not levelled and not settings.options.handouts and not settings.options.fhir
+    kept, old_body = read_kept(settings.options.out_dir) if reusing and not settings.empty_folder else ({}, 0)
     if reusing:
-        shared = batch_digest(row_catalog(settings), settings.reminders, settings.profile)
+        shared = batch_digest(row_catalog(settings), settings.options.reminders, settings.options.profile)
         settings = dataclasses.replace(settings, kept=kept, shared=shared)
     used: dict[str, set[int]] = {}
     seen: set[str] = set()
-    if not settings.force:
-        check_own_files(settings.out_dir)
-    clinic = exclusive_temporary(settings.out_dir, CLINIC_FILE, output=True)
-    manifest = exclusive_temporary(settings.out_dir, MANIFEST_FILE, output=True)
+    if not settings.options.force:
+        check_own_files(settings.options.out_dir)
+    clinic = exclusive_temporary(settings.options.out_dir, CLINIC_FILE, output=True)
+    manifest = exclusive_temporary(settings.options.out_dir, MANIFEST_FILE, output=True)
     # Each row's outcome waits in a file of its own until the days over the chairs are known: the
     # main process keeps nothing per row, however long the list.
-    finished = exclusive_temporary(settings.out_dir, MANIFEST_FILE + ".rows")
-    keeping = exclusive_temporary(settings.out_dir, KEPT_FILE)
+    finished = exclusive_temporary(settings.options.out_dir, MANIFEST_FILE + ".rows")
+    keeping = exclusive_temporary(settings.options.out_dir, KEPT_FILE)
     chairs = ChairTally(profile.chairs, profile.longest_day) if profile else None
     chairless = (
         {(job.row, job.fixed[0] if job.fixed else job.day) for job in result.levelling.unfit}
@@ -198,7 +198,7 @@ def _run(
             clinic.open("wb") as out,
             finished.open("wb") as rows_done,
             keeping.open("w", encoding="utf-8") as kept_rows,
-            _previous_clinic(settings.out_dir, kept) as previous,
+            _previous_clinic(settings.options.out_dir, kept) as previous,
             _Shares() as shares,
         ):
             out.write((head + timezones_text(expected)).encode())
@@ -237,20 +237,22 @@ def _run(
                 rows.writerow(outcome.cells())
         if reusing:
             keeping = _finish_kept(keeping, kept_head(clinic, len(head) + len(timezones_text(zones))))
-        os.replace(clinic, settings.out_dir / CLINIC_FILE)
-        os.replace(manifest, settings.out_dir / MANIFEST_FILE)
+        os.replace(clinic, settings.options.out_dir / CLINIC_FILE)
+        os.replace(manifest, settings.options.out_dir / MANIFEST_FILE)
         if reusing:
-            os.replace(keeping, settings.out_dir / KEPT_FILE)
+            os.replace(keeping, settings.options.out_dir / KEPT_FILE)
         else:  # a kept file would describe a clinic.ics that is no more
-            (settings.out_dir / KEPT_FILE).unlink(missing_ok=True)
+            (settings.options.out_dir / KEPT_FILE).unlink(missing_ok=True)
     except OSError as exc:
-        raise TxcalError(f"cannot write in {settings.out_dir}: {exc.strerror}; nothing of this run was kept") from None
+        raise TxcalError(
+            f"cannot write in {settings.options.out_dir}: {exc.strerror}; nothing of this run was kept"
+        ) from None
     finally:
         clinic.unlink(missing_ok=True)
         manifest.unlink(missing_ok=True)
         finished.unlink(missing_ok=True)
         keeping.unlink(missing_ok=True)
-        for share in settings.out_dir.glob(f".{CLINIC_SHARE}*.tmp"):  # the folder is ours (locked): any left
+        for share in settings.options.out_dir.glob(f".{CLINIC_SHARE}*.tmp"):  # the folder is ours (locked): any left
             share.unlink(missing_ok=True)
     return result
 
@@ -268,10 +270,10 @@ def _level(
             found += row_sittings
     found += booked_elsewhere_sittings(settings, set(names.values()))
     solver = None
-    if settings.exact_seconds is not None:
+    if settings.options.exact_seconds is not None:
         from scheduler.clinic.exact import exact_solver
 
-        solver = exact_solver(settings.exact_seconds)
+        solver = exact_solver(settings.options.exact_seconds)
     levelling = level(found, profile.chairs, _opening(profile), profile.nurse_starts, solver, settings.today)
     seats: dict[str, BookedSeats] = {}
     for (number, planned), (day, chair, start) in levelling.seats.items():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from scheduler.app.batching.rows import Settings, booked_as, kept_part, row_catalog, row_spec
+from scheduler.app.batching.rows import kept_part, row_catalog, row_spec
+from scheduler.app.batching.settings import Settings, booked_as
 from scheduler.app.plans import plan_from_spec
 from scheduler.clinic.board import Sitting
 from scheduler.clinic.booking import (
@@ -20,7 +21,7 @@ def sitting_chunk(settings: Settings, chunk: list[tuple[int, dict[str, str], str
     process or a worker. Booked visits come as fixed points, and so does every visit before today."""
     catalog = row_catalog(settings)
     found = []
-    profile = str(settings.profile.resolve()) if settings.profile else None
+    profile = str(settings.options.profile.resolve()) if settings.options.profile else None
     for number, cells, name in chunk:
         try:
             spec = row_spec(settings, cells)
@@ -72,7 +73,7 @@ def _as_fixed(sitting: Sitting, seat: Seat | None, settings: Settings, asks_agai
     today = settings.today or date.min
     if seat is not None and not (asks_again and seat.day >= today):
         booked = dataclasses.replace(sitting, fixed=(seat.day, seat.chair - 1 if seat.chair else None, seat.start))
-        if settings.relevel and seat.day >= today and not seat.pinned:
+        if settings.options.relevel and seat.day >= today and not seat.pinned:
             return dataclasses.replace(booked, rebook=True)
         return booked
     if sitting.day < today:

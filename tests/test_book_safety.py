@@ -135,6 +135,24 @@ def test_a_damaged_book_gets_a_book_message_with_what_to_do(txcal, clinic):
     assert "clinic book" in message and "restore the book from its backup" in message
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "command"),
+    [
+        ("start", "\x009:00", "load --clinic clinic.toml"),  # found by the book fuzz test
+        ("start", "9h", "agenda --clinic clinic.toml --date 2026-12-01"),
+        ("day", "December 1", "move P1 --date 2026-12-01 --to 12:00 --clinic clinic.toml"),
+    ],
+)
+def test_a_damaged_day_or_time_in_a_booked_row_gets_the_books_message(txcal, clinic, column, value, command):
+    booked(txcal, clinic)
+    with sqlite3.connect(clinic / "book.sqlite") as db:
+        db.execute(f"UPDATE sittings SET {column} = ?", (value,))
+        db.execute(f"UPDATE visits SET {column} = ?", (value,))
+    db.close()
+    message = one_line(txcal(command))
+    assert "clinic book" in message and "damaged row" in message and "restore the book from its backup" in message
+
+
 def test_a_planted_clinic_text_cannot_unpack_to_all_memory(txcal, clinic):
     booked(txcal, clinic)
     bomb = zlib.compress(b"A" * (200 * 2**20), 9)  # about 200 KB that unpack to 200 MB

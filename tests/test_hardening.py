@@ -434,10 +434,10 @@ BOMB = (
     ],
 )
 def test_a_hostile_caldav_server_gets_one_line(txcal, hostile, monkeypatch, tmp_path, answer, message):
-    from scheduler.publishers import caldav
+    from scheduler.publishers import caldav_http
 
-    monkeypatch.setattr(caldav, "MAX_RESPONSE", 1000)
-    monkeypatch.setattr(caldav, "REQUEST_DEADLINE", 2.0)
+    monkeypatch.setattr(caldav_http, "MAX_RESPONSE", 1000)
+    monkeypatch.setattr(caldav_http, "REQUEST_DEADLINE", 2.0)
     monkeypatch.setattr(Hostile, "answer", answer)
     monkeypatch.setenv("TXCAL_CALDAV_USER", "u")
     monkeypatch.setenv("TXCAL_CALDAV_PASSWORD", "p")

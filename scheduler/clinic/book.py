@@ -38,7 +38,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from scheduler.clinic.book_file import busy_message, check_file, check_schema, write_holder
-from scheduler.clinic.book_reads import WAIT_SECONDS, BookReads
+from scheduler.clinic.book_reads import BookReads
 from scheduler.clinic.booking import (
     VISIT_COLUMNS,
     BookedPlan,
@@ -50,6 +50,9 @@ from scheduler.clinic.booking import (
 )
 from scheduler.errors import TxcalError
 from scheduler.model import ClinicProfile, Plan
+
+# How long a command waits for another that is writing the book (TXCAL_BOOK_WAIT: seconds, for tests).
+WAIT_SECONDS = float(os.environ.get("TXCAL_BOOK_WAIT", "15"))
 
 
 def booked_plan(plan: Plan, prefer: str | None = None) -> Plan:
@@ -108,7 +111,7 @@ def open_book(path: Path, command: str, at: datetime) -> Iterator[Book]:
         holder = write_holder(path, command)
         try:
             check_schema(connection, path, writing=True)
-            yield Book(connection, command, at.isoformat(), path)
+            yield Book(connection, command, at.isoformat(), path, WAIT_SECONDS)
             try:
                 connection.execute("COMMIT")
             except sqlite3.Error as exc:  # a full disk, a lost file system
@@ -144,7 +147,7 @@ def read_book(path: Path) -> Book | None:
     except sqlite3.Error as exc:
         raise TxcalError(f"cannot open the clinic book {path}: {exc}") from None
     check_schema(connection, path, writing=False)
-    return Book(connection, "", "", path)
+    return Book(connection, "", "", path, WAIT_SECONDS)
 
 
 def profile_book(profile: ClinicProfile) -> Book:

@@ -315,7 +315,10 @@ class Rows:
 
     def __iter__(self) -> Iterator[Any]:
         try:
-            yield from self.cursor
+            # A loop, not `yield from`: a generator closed early (its reader stopped on a damaged row) would close
+            # the cursor of a book that may be closed by then, and that error would surface as a stray warning.
+            for row in self.cursor:  # noqa: UP028
+                yield row
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise self.guard.problem(exc) from None
 

@@ -4,7 +4,6 @@ opens the book and changes it)."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import zlib
 from collections.abc import Iterator
@@ -24,18 +23,17 @@ from scheduler.clinic.booking import (
 from scheduler.clinic_model import AgendaItem
 from scheduler.errors import TxcalError
 
-# How long a command waits for another that is writing the book (TXCAL_BOOK_WAIT: seconds, for tests).
-WAIT_SECONDS = float(os.environ.get("TXCAL_BOOK_WAIT", "15"))
-
 # A plan's events as the clinic calendar shows them: a few hundred kilobytes for the longest plan.
 MAX_PLAN_TEXT = 16 * 2**20
+# A booked chair visit's columns of `sittings`, in the order of Seat.
+_SEAT_COLUMNS = ("planned", "asked", "day", "start", "chair", "minutes", "lead", "tail", "reason")
 
 
 class BookReads:
     """An open clinic book's reads: what it holds (scheduler.clinic.book.Book adds one command's changes)."""
 
-    def __init__(self, connection: sqlite3.Connection, command: str, at: str, path: Path) -> None:
-        self.db, self.command, self.at = Guarded(connection, path, WAIT_SECONDS), command, at
+    def __init__(self, connection: sqlite3.Connection, command: str, at: str, path: Path, waited: float) -> None:
+        self.db, self.command, self.at = Guarded(connection, path, waited), command, at
         self.path, self.folder = path, path.resolve().parent  # the book names its files relative to its folder
 
     def file(self, name: str) -> Path:
@@ -64,14 +62,29 @@ class BookReads:
     def close(self) -> None:
         self.db.close()
 
+    def _damaged(self) -> TxcalError:
+        return TxcalError(f"the clinic book {self.path} holds a damaged row; it was left unchanged{RESTORE}")
+
+    def _minutes(self, text: str | None) -> int | None:
+        """Return a time of day the book keeps ("HH:MM") as minutes, or say the book is damaged."""
+        try:
+            return minutes(text)
+        except ValueError:
+            raise self._damaged() from None
+
+    def _day(self, text: str) -> date:
+        """Return a day the book keeps (ISO), or say the book is damaged."""
+        try:
+            return date.fromisoformat(text)
+        except (TypeError, ValueError):
+            raise self._damaged() from None
+
     def _json(self, text: str) -> Any:
         """Return a JSON value the book keeps (a row's cells, zones, lists), or say the book is damaged."""
         try:
             return json.loads(text)
         except (TypeError, ValueError):
-            raise TxcalError(
-                f"the clinic book {self.path} holds a damaged row; it was left unchanged{RESTORE}"
-            ) from None
+            raise self._damaged() from None
 
     def plans(self, label: str | None = None) -> Iterator[BookedPlan]:
         """Yield the active plans (of one patient label, or all), in the order of their rows."""
@@ -91,23 +104,26 @@ class BookReads:
 
     def seats(self, plan_id: str) -> dict[date, Seat]:
         """Return a plan's booked chair visits by the day the plan gives them."""
-        query = "SELECT planned, asked, day, start, chair, minutes, lead, tail, reason FROM sittings WHERE plan_id = ?"
+        query = f"SELECT {', '.join(_SEAT_COLUMNS)} FROM sittings WHERE plan_id = ?"
         pinned = set(self._moved_by_hand(plan_id))
-        found = {}
-        for planned, asked, day, start, chair, length, lead, tail, reason in self.db.execute(query, (plan_id,)):
-            found[date.fromisoformat(planned)] = Seat(
-                date.fromisoformat(planned),
-                minutes(asked) or 0,
-                date.fromisoformat(day),
-                minutes(start) or 0,
-                chair,
-                length,
-                lead,
-                tail,
-                reason,
-                planned in pinned,
-            )
-        return found
+        seats = (self._seat(row, row[0] in pinned) for row in self.db.execute(query, (plan_id,)))
+        return {seat.planned: seat for seat in seats}
+
+    def _seat(self, row: tuple[Any, ...], pinned: bool = False) -> Seat:
+        """Return a row of _SEAT_COLUMNS as a seat (its days and times read, or the book said damaged)."""
+        planned, asked, day, start, chair, length, lead, tail, reason = row
+        return Seat(
+            self._day(planned),
+            self._minutes(asked) or 0,
+            self._day(day),
+            self._minutes(start) or 0,
+            chair,
+            length,
+            lead,
+            tail,
+            reason,
+            pinned,
+        )
 
     def _moved_by_hand(self, plan_id: str) -> list[str]:
         """Return the planned days of a plan's chair visits where a coordinator's move stands (not taken back)."""
@@ -127,30 +143,12 @@ class BookReads:
     def seats_on(self, day: date) -> list[tuple[str, str, Seat]]:
         """Return the day's booked chair visits of active plans: (plan id, patient, seat)."""
         query = (
-            "SELECT s.plan_id, p.patient, planned, asked, s.day, start, chair, minutes, lead, tail, reason "
+            f"SELECT s.plan_id, p.patient, {', '.join(f's.{column}' for column in _SEAT_COLUMNS)} "
             "FROM sittings s JOIN plans p ON p.plan_id = s.plan_id WHERE s.day = ? AND p.status = 'active' "
-            "ORDER BY start, p.row"
+            "ORDER BY s.start, p.row"
         )
-        return [
-            (
-                plan_id,
-                patient,
-                Seat(
-                    date.fromisoformat(planned),
-                    minutes(asked) or 0,
-                    date.fromisoformat(day),
-                    minutes(start) or 0,
-                    chair,
-                    length,
-                    lead,
-                    tail,
-                    reason,
-                ),
-            )
-            for plan_id, patient, planned, asked, day, start, chair, length, lead, tail, reason in self.db.execute(
-                query, (day.isoformat(),)
-            )
-        ]
+        rows = self.db.execute(query, (day.isoformat(),))
+        return [(plan_id, patient, self._seat(tuple(seat))) for plan_id, patient, *seat in rows]
 
     def clinic_texts(self, leave_out: frozenset[str] = frozenset()) -> Iterator[tuple[str, str, dict[str, list[int]]]]:
         """Yield each active plan's clinic calendar text and zones, in row order: (patient, text, zones);
@@ -197,8 +195,8 @@ class BookReads:
         asked = (first.isoformat(), last.isoformat(), *((plan_id,) if plan_id is not None else ()))
         return [
             AgendaItem(
-                date.fromisoformat(day),
-                minutes(start),
+                self._day(day),
+                self._minutes(start),
                 length if start else None,
                 patient,
                 kind,
@@ -221,7 +219,7 @@ class BookReads:
             "SELECT day, kind, minutes, patient, start FROM visits WHERE day BETWEEN ? AND ? AND status != 'cancelled'"
         )
         for day, kind, length, patient, start in self.db.execute(query, (first.isoformat(), last.isoformat())):
-            yield date.fromisoformat(day), kind, length, patient, minutes(start)
+            yield self._day(day), kind, length, patient, self._minutes(start)
 
     def history(self, plan_id: str | None = None) -> list[HistoryRow]:
         """Return the history, oldest first (of one plan when given)."""
@@ -234,7 +232,7 @@ class BookReads:
     def released(self) -> dict[str, date]:
         """Return the plans let go from a day on (txcal release), by plan id."""
         query = "SELECT plan_id, released FROM plans WHERE released IS NOT NULL AND status = 'active'"
-        return {plan_id: date.fromisoformat(day) for plan_id, day in self.db.execute(query)}
+        return {plan_id: self._day(day) for plan_id, day in self.db.execute(query)}
 
     def last_move(self, plan_id: str, planned: date) -> tuple[int, date, int, int | None] | None:
         """Return the latest coordinator's move of a chair visit not yet taken back: its history id and where the
@@ -248,4 +246,4 @@ class BookReads:
         if row is None:
             return None
         ident, day, start, chair = row
-        return ident, date.fromisoformat(day), minutes(start) or 0, chair
+        return ident, self._day(day), self._minutes(start) or 0, chair

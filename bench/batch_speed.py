@@ -321,7 +321,7 @@ def main() -> None:
     parser.add_argument("--stage-sample", type=int, default=2000, help="patients for the per-stage times")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--huge", action="store_true", help="also measure memory at ten times --patients, once")
-    parser.add_argument("--readme", type=Path, help="rewrite the speed table of this page (docs/speed.md) from the figures")
+    parser.add_argument("--readme", type=Path, help="rewrite the speed table of this page (docs/speed.md)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="txcal-bench-"))
     shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else work

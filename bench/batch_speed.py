@@ -1,6 +1,6 @@
 """Benchmark: a synthetic clinic through `txcal batch`, with every ratio measured in this run.
 
-    python bench/batch_speed.py [--patients 10000] [--runs 3] [--huge] [--readme README.md]
+    python bench/batch_speed.py [--patients 10000] [--runs 3] [--huge] [--readme docs/speed.md]
 
 Each side runs --runs times, interleaved, and the figures print as min / median. Against
 baselines measured here and now on this machine:
@@ -20,7 +20,7 @@ baselines measured here and now on this machine:
   once);
 - one `txcal plan ... -o x.ics` against `python -c "import icalendar, click, dateutil"`, and
   whether the text preview imports icalendar.
-Every goal gets a verdict. --readme rewrites the README's speed table from these figures.
+Every goal gets a verdict. --readme rewrites the speed table of docs/speed.md (the page given) from these figures.
 Needs txcal installed in the running Python's environment.
 """
 
@@ -328,7 +328,7 @@ def main() -> None:
     parser.add_argument("--stage-sample", type=int, default=2000, help="patients for the per-stage times")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--huge", action="store_true", help="also measure memory at ten times --patients, once")
-    parser.add_argument("--readme", type=Path, help="rewrite the speed table of this README from the figures")
+    parser.add_argument("--readme", type=Path, help="rewrite the speed table of this page (docs/speed.md)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="txcal-bench-"))
     shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else work
@@ -495,7 +495,7 @@ def main() -> None:
         shutil.rmtree(memory_root, ignore_errors=True)
 
 
-TABLE_START = "<!-- speed table: bench/batch_speed.py --readme README.md -->"
+TABLE_START = "<!-- speed table: bench/batch_speed.py --readme docs/speed.md -->"
 TABLE_END = "<!-- end of speed table -->"
 
 

@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--exact-seconds", type=float, default=15.0)
     parser.add_argument("--runs", type=int, default=3, help="timed runs of the default levelling per day (min)")
     parser.add_argument("--repeat", type=int, default=8, help="runs of the exact solver on one day (one answer?)")
-    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (the README's)")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (docs/speed.md's)")
     options = parser.parse_args()
     from scheduler.clinic.exact import available, level_day_exact
 

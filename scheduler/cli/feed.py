@@ -61,7 +61,7 @@ def rotate(patient: str, profile_path: Path | None) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8035, show_default=True, help="0: any free port.")
 def serve(profile_path: Path | None, host: str, port: int) -> None:
     """Serve the feed folder: only <token>.ics names answer, no listing, no log of paths. For a clinic's real
-    server, use nginx or Caddy (README, "Patients subscribe")."""
+    server, use nginx or Caddy (docs/calendars.md, "Patients subscribe")."""
     from scheduler.web.feed_server import feed_server
 
     server = feed_server(_profile(profile_path), host, port)

@@ -8,7 +8,7 @@ the patient's calendar read their times from here. Every change is a row of `his
 One command's changes are one transaction (BEGIN IMMEDIATE ... COMMIT): two commands at once
 wait for each other, never interleave, and a killed command leaves the book as it was. The file
 is plain SQLite in WAL mode, so any SQLite tool can read it while txcal writes. The app layer owns
-it: writers never open it. Tables (README, "The clinic book"):
+it: writers never open it. Tables (docs/clinic.md, "The clinic book"):
 
 - plans: one row a patient's plan: plan_id, patient (the label), calendar (the patient's file),
   list and row (where the plan came from), cells (that row, JSON: `move` plans the patient again

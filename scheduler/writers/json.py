@@ -1,4 +1,4 @@
-"""Plans as plain data: the JSON shape documented in the README (kept stable)."""
+"""Plans as plain data: the JSON shape documented in docs/plans.md, "JSON output" (kept stable)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _iso(value: date | datetime) -> str:
 
 
 def event_to_dict(event: PlannedEvent) -> dict[str, Any]:
-    """Return one event as the JSON object the README documents."""
+    """Return one event as the JSON object docs/plans.md documents."""
     return {
         "uid": event.uid,
         "kind": event.kind,

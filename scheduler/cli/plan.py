@@ -41,8 +41,8 @@ from scheduler.cli.params import (
     "--format",
     "fmt",
     type=click.Choice(list(FORMATS)),
-    help="text: timeline by month; month: calendar grids; json; csv; ics; html and pdf: the patient's handout "
-    "(default: from the -o suffix, else text).",
+    help="text: timeline by month; month: calendar grids; json; csv; ics; html and pdf: the patient's handout; "
+    "fhir: a FHIR R4 Bundle (default: from the -o suffix, else text).",
 )
 @click.option(
     "--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True, help="Handout pages (html, pdf)."

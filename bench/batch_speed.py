@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import os
 import random
 import resource
@@ -194,19 +193,23 @@ def _requests(patients_csv: Path, sample: int) -> list[Any]:
 
 def stages(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
     """Return CPU seconds per event of each stage of the batch, in this process, for the first `sample` rows."""
+    from scheduler.app.batch import collector_for_batch
+    from scheduler.catalog.loader import load_regimens
+
+    catalog = load_regimens()
+    with collector_for_batch():  # as `txcal batch` runs its rows
+        return _stages(patients_csv, sample, scratch, catalog)
+
+
+def _stages(patients_csv: Path, sample: int, scratch: Path, catalog: Any) -> dict[str, float]:
     from itertools import islice
 
-    from scheduler.catalog.loader import load_regimens
-    from scheduler.cli.clinic import collect_for_batch
     from scheduler.engine import expand
     from scheduler.files import write_atomic
-    from scheduler.ical.export import to_ics
+    from scheduler.ical import to_ics
     from scheduler.inputs.patient_list import iter_rows, spec_from_row
     from scheduler.inputs.plan_spec import build_request
 
-    catalog = load_regimens()
-    collector = gc.get_threshold()
-    collect_for_batch()  # as `txcal batch` runs its rows
     clock = time.process_time
     began = clock()
     requests = [
@@ -222,8 +225,6 @@ def stages(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
     for number, data in enumerate(files):
         write_atomic(scratch / f"p{number}.ics", data)
     written = clock()
-    gc.unfreeze()
-    gc.set_threshold(*collector)
     events = sum(len(plan.events) for plan in plans)
     return {
         "parse rows": (parsed - began) / events,
@@ -238,18 +239,16 @@ def paths(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
     from plan templates and made by the general engine only, and the share of rows filled in."""
     from itertools import islice
 
+    from scheduler.app.batch import collector_for_batch
     from scheduler.app.batching.rows import assign_files, plan_chunk
     from scheduler.app.batching.settings import BatchOptions, Settings
     from scheduler.caches import clear_caches
-    from scheduler.cli.clinic import collect_for_batch
     from scheduler.inputs.patient_list import iter_rows
 
     rows = list(islice(assign_files(iter_rows(patients_csv)), sample))
-    collector = gc.get_threshold()
-    collect_for_batch()
     found: dict[str, float] = {}
     filled = 0
-    try:
+    with collector_for_batch():
         for way in ("general", "compiled"):
             out = scratch / way
             out.mkdir(parents=True)
@@ -261,9 +260,6 @@ def paths(patients_csv: Path, sample: int, scratch: Path) -> dict[str, float]:
             done = plan_chunk(settings, rows)
             found[way] = (time.process_time() - began) / sum(row.outcome.events for row in done)
             filled = sum(row.filled for row in done)
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*collector)
     found["filled share"] = filled / len(rows)
     return found
 

@@ -19,7 +19,7 @@ from scheduler.app.batching.settings import BatchOptions, Settings
 from scheduler.app.plans import open_catalog
 from scheduler.errors import TxcalError
 
-__all__ = ["CLINIC_FILE", "MANIFEST_FILE", "BatchOptions", "BatchResult", "batch_list", "list_size", "run_batch"]
+__all__ = ["CLINIC_FILE", "MANIFEST_FILE", "BatchOptions", "BatchResult", "batch_list", "collector_for_batch", "list_size", "run_batch"]
 
 
 def batch_list(
@@ -49,7 +49,7 @@ def batch_list(
     except OSError as exc:
         raise TxcalError(f"cannot make the folder {options.out_dir}: {exc.strerror}") from None
     settings = Settings(options, stamp, patients.parent, today=today)
-    with _collector_for_batch():
+    with collector_for_batch():
         return run_batch(patients, settings, progress, options.level is not None), notes
 
 
@@ -59,7 +59,7 @@ def list_size(patients: Path) -> int:
 
 
 @contextlib.contextmanager
-def _collector_for_batch() -> Iterator[None]:
+def collector_for_batch() -> Iterator[None]:
     """Set the cycle collector for a batch (workers inherit it), and back after it.
 
     A batch makes millions of short-lived records and no cycles: the collector runs less often, and

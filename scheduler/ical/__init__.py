@@ -5,7 +5,11 @@ Other packages import from here only (tests/test_architecture.py holds them to i
 inside are this package's business.
 """
 
-from scheduler.ical.check import check_ics
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from scheduler.ical.event import (
     EventBlock,
     EventShape,
@@ -28,7 +32,26 @@ from scheduler.ical.export import (
 from scheduler.ical.lines import escape, fold, folded, list_property, text_property, utc_text
 from scheduler.ical.names import ASKED_PROPERTY, CONFLICT_PROPERTY, PATIENT_PROPERTY, PLAN_PROPERTY, PREPARE_PROPERTY
 from scheduler.ical.read import Component, ContentLine, moment, parse, txcal_plan_id, unescape, unescape_list, unfolded
-from scheduler.ical.visits import Skipped, clinic_visits, read_calendar
+
+if TYPE_CHECKING:
+    from scheduler.ical.check import check_ics
+    from scheduler.ical.visits import Skipped, clinic_visits, read_calendar
+
+# Loaded when first asked for: writing one plan's file needs neither the checker (dateutil's zone reader) nor
+# the clinic views' reader, and `txcal plan -o x.ics` pays for every import.
+_LATER = {
+    "check_ics": "scheduler.ical.check",
+    "Skipped": "scheduler.ical.visits",
+    "clinic_visits": "scheduler.ical.visits",
+    "read_calendar": "scheduler.ical.visits",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LATER:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LATER[name]), name)
+
 
 __all__ = [
     "ASKED_PROPERTY",

@@ -23,6 +23,7 @@ BASE = {
     "wording",
     "files",
     "identity",
+    "i18n",  # the patient's language: gettext catalogs, Babel dates and numbers, the template messages
     "__init__",
     "__version__",
 }

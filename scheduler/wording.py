@@ -83,12 +83,13 @@ def weight_arithmetic(dose: Dose, weight_kg: float) -> str:
         f"{format_number(dose.amount)} {unit}/kg × {format_number(weight_kg)} kg = {format_number(float(exact))} {unit}"
     )
     if dose.max is not None and exact > Decimal(str(dose.max)):
-        return f"{text}, capped at {format_number(dose.max)} {unit}"
+        return text + _(", capped at {amount} {unit}").format(amount=format_number(dose.max), unit=unit)
     given = dose.for_weight(weight_kg).amount
     if given is not None and Decimal(str(given)) != exact:
-        text += f", rounded to {format_number(given)} {unit} (to the nearest 0.1 {unit})"
+        rounded = _(", rounded to {amount} {unit} (to the nearest {step} {unit})")
+        text += rounded.format(amount=format_number(given), unit=unit, step=format_number(0.1))
     if dose.max is not None:
-        text += f", cap {format_number(dose.max)} {unit}"
+        text += _(", cap {amount} {unit}").format(amount=format_number(dose.max), unit=unit)
     return text
 
 
@@ -423,10 +424,10 @@ def schedule_text(plan: Plan) -> str:
         text = f"{dose_text(schedule.dose)} {regimen.route} {describe_interval(schedule.every_days)}"
     for switch in sorted((r for r in request.records if r.kind == "switch"), key=lambda r: r.dose or 0):
         assert switch.regimen is not None and switch.schedule is not None
-        text += (
-            f"; from dose {switch.dose}: {dose_text(switch.schedule.dose)} {switch.regimen.route} "
-            f"{describe_interval(switch.schedule.every_days)}"
+        switched = (
+            f"{dose_text(switch.schedule.dose)} {switch.regimen.route} {describe_interval(switch.schedule.every_days)}"
         )
+        text += "; " + _("from dose {number}: {schedule}").format(number=switch.dose, schedule=switched)
     return text
 
 

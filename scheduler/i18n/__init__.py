@@ -176,13 +176,13 @@ def day_long(day: date) -> str:
 
 
 def day_short(day: date) -> str:
-    """Return a day briefly: "Tue 01 Dec 2026"; es-US "mar 1 de dic de 2026" (never a numeric day/month)."""
-    return _babel(day, "%a %d %b %Y", "EEE d 'de' MMM 'de' y")
+    """Return a day briefly: "Tue 01 Dec 2026"; es-US "mar 1 de diciembre de 2026" (never a numeric day/month)."""
+    return _babel(day, "%a %d %b %Y", "EEE d 'de' MMMM 'de' y")
 
 
 def day_month(day: date) -> str:
-    """Return a day without its year: "Tue 01 Dec"; es-US "mar 1 de dic"."""
-    return _babel(day, "%a %d %b", "EEE d 'de' MMM")
+    """Return a day without its year: "Tue 01 Dec"; es-US "mar 1 de diciembre"."""
+    return _babel(day, "%a %d %b", "EEE d 'de' MMMM")
 
 
 def iso_day(day: object) -> str:

@@ -69,7 +69,36 @@ def patient_within(window: Window) -> str:
 def closed_day(why: str) -> str:
     """Return why the clinic is closed (a holiday's name, a closures file's reason) in the patient's language.
 
-    English is the source: in another language each reason is a message (context "closed-day"), and
-    one not translated refuses the output, as any other message does.
+    English is the source: in another language a holiday's name is a message (context "holiday"), and
+    any other reason (a closures file's own words) one with context "closed-day"; a reason not
+    translated refuses the output, as any other message does.
     """
-    return pgettext("closed-day", why) if i18n.current() is not None else why
+    if i18n.current() is None:
+        return why
+    holiday = _HOLIDAY.fullmatch(why)
+    if holiday is None:
+        return pgettext("closed-day", why)
+    name, observed, code = holiday.groups()
+    name = pgettext("holiday", name) + (" " + i18n._("(observed)") if observed else "")
+    return i18n._("{name} ({code} holiday)").format(name=name, code=code)
+
+
+_HOLIDAY = re.compile(r"(.+?)( \(observed\))? \((\S+) holiday\)")
+
+
+def known_closed_days() -> tuple[str, ...]:
+    """Return the US federal holidays' names and the weekend as messages: listed so `pybabel extract` finds them."""
+    return (
+        pgettext("closed-day", "weekend"),
+        pgettext("holiday", "New Year's Day"),
+        pgettext("holiday", "Martin Luther King Jr. Day"),
+        pgettext("holiday", "Washington's Birthday"),
+        pgettext("holiday", "Memorial Day"),
+        pgettext("holiday", "Juneteenth National Independence Day"),
+        pgettext("holiday", "Independence Day"),
+        pgettext("holiday", "Labor Day"),
+        pgettext("holiday", "Columbus Day"),
+        pgettext("holiday", "Veterans Day"),
+        pgettext("holiday", "Thanksgiving Day"),
+        pgettext("holiday", "Christmas Day"),
+    )

@@ -74,6 +74,31 @@ def _mark(kind: str, spoken: bool = True) -> str:
     return mark + f'<span class="sr">{_e(_(name))}</span>' if spoken else mark
 
 
+# The page's own words, each translated where it is used.
+PAGE = {
+    "what_the_letters_mean": N_("What the letters mean"),
+    "not_confirmed_against_th": N_("not confirmed against the label"),
+    "your_next_visit": N_("Your next visit"),
+    "qr_code_of_your_calendar": N_("QR code of your calendar link"),
+    "keep_this_schedule_up_to": N_("Keep this schedule up to date on your phone"),
+    "or_add_this_link_to_your": N_("Or add this link to your calendar app:"),
+    "your_treatment_schedule": N_("Your treatment schedule"),
+    "for": N_("For:"),
+    "appointments": N_("Appointments"),
+    "all_at": N_("All at"),
+    "calendar": N_("Calendar"),
+    "what_to_expect": N_("What to expect"),
+    "side_effects_to_report_a": N_("Side effects to report, and whom to call"),
+    "where_these_facts_come_f": N_("Where these facts come from"),
+    "no_visits_are_planned_af": N_("No visits are planned after {day}."),
+    "prepared_on_day": N_("Prepared on {day}."),
+}
+
+
+def _t(key: str) -> str:
+    return _e(_(PAGE[key]))
+
+
 def _months(events: list[PlannedEvent]) -> str:
     """Return a month grid for every month the plan touches, each appointment day marked."""
     days: dict[date, list[str]] = {}
@@ -108,7 +133,7 @@ def _months(events: list[PlannedEvent]) -> str:
     used = [k for k in KINDS if any(k in v for v in days.values())]
     legend = "".join(f"<li>{_mark(k, spoken=False)} {_e(_(KINDS[k][1]))}</li>" for k in used)
     return (
-        f'<div class="months">{"".join(grids)}</div><ul class="legend" aria-label="{_e(_("What the letters mean"))}">'
+        f'<div class="months">{"".join(grids)}</div><ul class="legend" aria-label="{_t("what_the_letters_mean")}">'
         f"{legend}</ul>"
     )
 
@@ -132,7 +157,7 @@ def _row(event: PlannedEvent, where: bool) -> str:
     if event.day is not None:
         what += f" ({_e(day_label(event.day))})"
     if event.unconfirmed:
-        what += f' <span title="{_e(_("not confirmed against the label"))}">*</span>'
+        what += f' <span title="{_t("not_confirmed_against_th")}">*</span>'
     label = status_label(event) if event.status in ("held", "given") else ""
     held = _(": not given") if event.status == "held" else ""
     status = f'<div class="status">{label}{held}</div>' if label else ""
@@ -172,7 +197,7 @@ def _first_screen(
     """Return what a patient looks for first: the next visit (date, time, place) and whom to call."""
     visit = words.next_visit(events, view.today)
     if visit is None:
-        next_line = f"<p>{_e(_('No visits are planned after {day}.').format(day=i18n.day_long(view.today)))}</p>"
+        next_line = f"<p>{_e(_(PAGE['no_visits_are_planned_af']).format(day=i18n.day_long(view.today)))}</p>"
     else:
         place = words.place(visit) if places else ""  # without a clinic profile no visit has a known place
         next_line = (
@@ -182,7 +207,7 @@ def _first_screen(
             + ".</p>"
         )
     return (
-        f'<section aria-labelledby="next"><h2 id="next">{_e(_("Your next visit"))}</h2>'
+        f'<section aria-labelledby="next"><h2 id="next">{_t("your_next_visit")}</h2>'
         + next_line
         + f"<p><strong>{_e(words.whom_to_call(contacts))}</strong></p>"
         + "".join(f"<p><strong>{_e(fact_line(f))}</strong></p>" for f in emergency)
@@ -198,11 +223,11 @@ def _feed_section(link: str) -> str:
     import qrcode.image.svg
 
     svg = qrcode.make(link, image_factory=qrcode.image.svg.SvgPathImage, box_size=12).to_string(encoding="unicode")
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_e(_("QR code of your calendar link"))}" ', 1)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_t("qr_code_of_your_calendar")}" ', 1)
     return (
-        f'<section aria-labelledby="feed"><h2 id="feed">{_e(_("Keep this schedule up to date on your phone"))}</h2>'
+        f'<section aria-labelledby="feed"><h2 id="feed">{_t("keep_this_schedule_up_to")}</h2>'
         f"<p>{_e(_(words.FEED_HOW))}</p><p>{svg}</p>"
-        f"<p>{_e(_('Or add this link to your calendar app:'))} <strong>{_e(link)}</strong></p>"
+        f"<p>{_t('or_add_this_link_to_your')} <strong>{_e(link)}</strong></p>"
         "</section>"
     )
 
@@ -250,16 +275,16 @@ def render_handout(plan: Plan, view: View) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(_title(plan.regimen.title, label))}</title>",
         f"<style>{style}</style></head><body>",
-        f"<header><h1>{_e(_('Your treatment schedule'))}</h1>",
+        f"<header><h1>{_t('your_treatment_schedule')}</h1>",
         _not_reviewed(),
-        f"<p>{_e(_('For:'))} <strong>{_e(label)}</strong></p>" if label else "",
+        f"<p>{_t('for')} <strong>{_e(label)}</strong></p>" if label else "",
         f"<p><strong>{_e(words.heading(plan))}</strong></p>",
-        f"<p>{_e(_('Prepared on {day}.').format(day=i18n.day_long(view.today)))} {_e(words.reach(plan))}</p></header>",
+        f"<p>{_e(_(PAGE['prepared_on_day']).format(day=i18n.day_long(view.today)))} {_e(words.reach(plan))}</p></header>",
         "<main>",
         _first_screen(events, contacts, _facts(events, ("emergency",)), view, bool(places)),
         _feed_section(view.feed),
-        f'<section aria-labelledby="appointments"><h2 id="appointments">{_e(_("Appointments"))}</h2>',
-        f"<p>{_e(_('All at'))} <strong>{_e(places[0])}</strong>.</p>" if one_place else "",
+        f'<section aria-labelledby="appointments"><h2 id="appointments">{_t("appointments")}</h2>',
+        f"<p>{_t('all_at')} <strong>{_e(places[0])}</strong>.</p>" if one_place else "",
         "<table><thead><tr>"
         + "".join(f'<th scope="col">{_e(_(h))}</th>' for h in _HEADINGS[: 6 if where else 5])
         + "</tr></thead><tbody>",
@@ -268,16 +293,16 @@ def render_handout(plan: Plan, view: View) -> str:
         f'<p class="note">{_e(_(UNCONFIRMED_MARK))}</p>' if any(e.unconfirmed for e in events) else "",
         "</section>",
         # The month grids come after the appointments: a long plan's 13 grids would push the list two screens down.
-        f'<section aria-labelledby="calendar"><h2 id="calendar">{_e(_("Calendar"))}</h2>',
+        f'<section aria-labelledby="calendar"><h2 id="calendar">{_t("calendar")}</h2>',
         _months(events),
         "</section>",
     ]
     if expect:
-        parts += [f'<section aria-labelledby="expect"><h2 id="expect">{_e(_("What to expect"))}</h2>']
+        parts += [f'<section aria-labelledby="expect"><h2 id="expect">{_t("what_to_expect")}</h2>']
         parts += [f"<p>{_e(f.args[0] if f.kind == 'expect' else fact_line(f))}</p>" for f in expect]
         parts.append("</section>")
     if report or signs or call or contacts:
-        heading = _e(_("Side effects to report, and whom to call"))
+        heading = _t("side_effects_to_report_a")
         parts += [f'<section aria-labelledby="report"><h2 id="report">{heading}</h2>']
         for fact in report:
             parts.append("<ul>" + "".join(f"<li>{_e(item)}</li>" for item in fact.args) + "</ul>")
@@ -287,9 +312,7 @@ def render_handout(plan: Plan, view: View) -> str:
         parts += [f"<p><strong>{_e(fact_line(f))}</strong></p>" for f in (*call, *contacts)]
         parts.append("</section>")
     if sources:
-        parts += [
-            f'<section aria-labelledby="sources"><h2 id="sources">{_e(_("Where these facts come from"))}</h2><ul>'
-        ]
+        parts += [f'<section aria-labelledby="sources"><h2 id="sources">{_t("where_these_facts_come_f")}</h2><ul>']
         parts += [f"<li>{_e(fact_line(f).removeprefix('Source: '))}</li>" for f in sources]
         parts.append("</ul></section>")
     parts += [f"</main><footer><p>{_e(_(DISCLAIMER))}</p></footer></body></html>"]

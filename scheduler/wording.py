@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 
 from scheduler import caches, i18n
 from scheduler.i18n import N_, _, ngettext
-from scheduler.i18n.counted import closed_day, describe_interval, describe_minutes, describe_period, patient_within
+
+# Counted words live in scheduler.i18n.counted (gettext's plural forms); the writers import them from here.
+from scheduler.i18n.counted import closed_day, patient_within
+from scheduler.i18n.counted import describe_interval as describe_interval
+from scheduler.i18n.counted import describe_minutes as describe_minutes
+from scheduler.i18n.counted import describe_period as describe_period
 
 if TYPE_CHECKING:
     from scheduler.model import Conflict, Dose, Fact, Horizon, Move, Plan, PlannedEvent, Source, Window

@@ -27,6 +27,7 @@ from scheduler.clinic_model import outside_hours
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
 from scheduler.files import exclusive_temporary, write_atomic
+from scheduler.i18n import english_only
 from scheduler.inputs.patient_list import spec_from_row
 from scheduler.inputs.plan_spec import PlanSpec
 from scheduler.model import CHAIR_KINDS, ClinicProfile, Plan, PlannedEvent, PlanRequest, clock_text, minute_of_day
@@ -160,7 +161,9 @@ def _kept_catalog(template_dirs: tuple[str, ...], state: tuple[Any, ...]) -> Cat
 
 
 def _row_spec(settings: Settings, cells: dict[str, str]) -> PlanSpec:
-    return dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.profile)
+    spec = spec_from_row(cells, settings.base)
+    english_only(spec.language, "a batch")  # the patient's feed and calendar here are English only (issue 38)
+    return dataclasses.replace(spec, default_profile=settings.profile)
 
 
 def _seated(

@@ -31,6 +31,7 @@ from scheduler.cli.params import (
     templates_option,
 )
 from scheduler.errors import TxcalError
+from scheduler.i18n import english_only
 from scheduler.model import clock_minutes
 from scheduler.options import CLOCK
 from scheduler.units import parse_clock
@@ -386,7 +387,9 @@ def publish(
                 f"{edited} events were edited in a calendar app and were not replaced (see above)"
             )
         return
-    result = expand_plan(plan_spec_from(ctx, drug, plan_file, options), template_dirs)
+    spec = plan_spec_from(ctx, drug, plan_file, options)
+    english_only(spec.language, "publish")
+    result = expand_plan(spec, template_dirs)
     line, edited = publish_plan(result, target)
     click.echo(line, err=True)
     if edited:

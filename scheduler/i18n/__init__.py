@@ -219,3 +219,19 @@ def number(value: float, english: str) -> str:
     from babel.numbers import format_decimal
 
     return format_decimal(value, locale=language.locale, decimal_quantization=False)
+
+
+def english_only(language: str | None, what: str) -> None:
+    """Refuse a patient language where txcal writes English only so far: never an English calendar for a reader
+    who asked for another language.
+
+    Raises:
+        TxcalError: the language is not English.
+    """
+    if language not in (None, ENGLISH):
+        from scheduler.errors import TxcalError
+
+        raise TxcalError(
+            f"language {language}: {what} writes English patient calendars only so far; "
+            f"write this patient's with txcal plan --language {language}"
+        )

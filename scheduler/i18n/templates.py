@@ -99,12 +99,20 @@ def translate_plan(plan: Plan) -> Plan:
         if isinstance(value, Fact):
             return dataclasses.replace(value, args=swap(value.args))
         if isinstance(value, (Dose, Horizon)):
-            changes = {f.name: swap(getattr(value, f.name)) for f in dataclasses.fields(value)}
-            return dataclasses.replace(value, **{k: v for k, v in changes.items() if isinstance(v, (str, tuple))})
+            changes: dict[str, Any] = {}
+            for f in dataclasses.fields(value):
+                old = getattr(value, f.name)
+                if isinstance(old, (str, tuple)) and (new := swap(old)) != old:
+                    changes[f.name] = new
+            return dataclasses.replace(value, **changes) if changes else value
         return value
 
     def event(e: PlannedEvent) -> PlannedEvent:
-        name = swap(e.name)
+        if e.audience != "patient":  # the clinic's own tasks: never in a patient output, never translated
+            return e
+        # A name no template gives is the clinic profile's (a linked visit's title): a message of its own, so
+        # a profile's English title refuses a Spanish output rather than slipping into it.
+        name = words[e.name] if e.name in words else pgettext("clinic-profile", e.name)
         return dataclasses.replace(
             e,
             name=name,

@@ -363,3 +363,18 @@ def test_a_clinic_profiles_english_titles_refuse_a_spanish_output(txcal, tmp_pat
     )
     assert found.exit_code == 1 and "'clinic-profile: Visit with your oncologist' (missing)" in found.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", sorted(PSEUDO_CASES))
+def test_every_shipped_regimen_writes_in_spanish(txcal, tmp_path, name):
+    for suffix in ("ics", "html"):
+        out = tmp_path / f"out.{suffix}"
+        found = txcal(f"{PSEUDO_CASES[name]} --language es -o {out}")
+        if name.startswith("clinic-"):  # the profile's own English (visit titles, closures): refused, not mixed
+            assert found.exit_code == 1 and not out.exists()
+            assert "clinic-profile:" in found.stderr or "closed-day: Staff training" in found.stderr
+            continue
+        assert found.exit_code == 0, found.stderr
+        text = out.read_text(encoding="utf-8")
+        assert "todavía no la ha revisado un profesional médico" in _unfolded(text)
+        assert suffix == "ics" or '<html lang="es-US">' in text

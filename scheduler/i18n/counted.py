@@ -79,7 +79,9 @@ def closed_day(why: str) -> str:
     if holiday is None:
         return pgettext("closed-day", why)
     name, observed, code = holiday.groups()
-    name = pgettext("holiday", name) + (" " + i18n._("(observed)") if observed else "")
+    # Two holidays on one day are named together ("Susan B. Anthony Day; Washington's Birthday").
+    name = "; ".join(pgettext("holiday", one) for one in name.split("; "))
+    name += " " + i18n._("(observed)") if observed else ""
     return i18n._("{name} ({code} holiday)").format(name=name, code=code)
 
 

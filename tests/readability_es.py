@@ -29,9 +29,8 @@ def syllables(word: str) -> int:
     """Return a Spanish word's syllables, counted by vowel nuclei."""
     count, previous = 0, ""
     for letter in word.lower():
-        if letter in _VOWELS:
-            if previous not in _VOWELS or (previous in _STRONG and letter in _STRONG):
-                count += 1
+        if letter in _VOWELS and (previous not in _VOWELS or (previous in _STRONG and letter in _STRONG)):
+            count += 1
         previous = letter
     return max(count, 1)
 

@@ -23,6 +23,8 @@ from babel.messages.pofile import read_po
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from test_handout import browser  # noqa: F401  (the Chromium fixture)
+
 from scheduler.catalog.loader import shipped_template_paths
 from scheduler.i18n import LOCALE_DIR, NUMBER, PLACEHOLDER, mismatch
 from tests_support import CLINIC_PROFILE, ICS_CASES, template_cases
@@ -378,3 +380,36 @@ def test_every_shipped_regimen_writes_in_spanish(txcal, tmp_path, name):
         text = out.read_text(encoding="utf-8")
         assert "todavía no la ha revisado un profesional médico" in _unfolded(text)
         assert suffix == "ics" or '<html lang="es-US">' in text
+
+
+def _records_plan(tmp_path: Path) -> str:
+    """Return the command of the worked example's plan file (records, weekends, New York holidays) in Spanish,
+    without its closures file (a clinic's own words, which a Spanish output refuses)."""
+    text = (ROOT / "examples" / "p017.toml").read_text(encoding="utf-8")
+    text = text.replace('closed = "closures.txt"\n', "").replace(
+        'patient = "P-017"\n', 'patient = "P-017"\nlanguage = "es"\n'
+    )
+    (tmp_path / "p017.toml").write_text(text, encoding="utf-8")
+    return f"plan --plan-file {tmp_path / 'p017.toml'}"
+
+
+BROWSER_CASES = [*template_cases(shipped_template_paths()), "records"]
+
+
+@pytest.mark.parametrize("name", BROWSER_CASES)
+def test_the_spanish_handout_is_accessible_in_chromium(browser, txcal, tmp_path, name):  # noqa: F811
+    from test_handout import AXE
+
+    command = _records_plan(tmp_path) if name == "records" else f"{PSEUDO_CASES[name]} --language es"
+    path = tmp_path / "handout.html"
+    found = txcal(f"{command} -o {path}")
+    assert found.exit_code == 0, found.stderr
+    page = browser.new_page(viewport={"width": 703, "height": 1100})
+    page.goto(path.as_uri())
+    assert page.evaluate("document.documentElement.lang") == "es-US"
+    text = " ".join(page.inner_text("body").split())
+    assert "Su horario de tratamiento" in text and "equipo de atención médica" in text
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    assert [f"{v['id']}: {v['help']}" for v in violations if v["impact"] in ("serious", "critical")] == []
+    page.close()

@@ -207,6 +207,7 @@ def test_the_issue_example_writes_a_spanish_calendar_and_handout(txcal, tmp_path
 def test_a_clinic_view_stays_english(txcal):
     found = txcal("plan atezolizumab --every 3w --start 2026-12-01 --doses 2 --language es --format json")
     assert '"title": "Atezolizumab (Tecentriq) IV infusion, dose 1"' in found.stdout
+    assert "Note: the language applies to the patient's calendar and handout" in found.stderr
 
 
 def test_the_language_does_not_change_the_events_identities(txcal, tmp_path):

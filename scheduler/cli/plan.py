@@ -91,6 +91,10 @@ def plan(
     asked = ctx.get_parameter_source("remind") is click.core.ParameterSource.COMMANDLINE
     if asked and not chosen.reminders:
         click.echo("Note: --remind applies to .ics output only.", err=True)
+    if spec.language not in (None, "en") and not chosen.patient:
+        click.echo(
+            "Note: the language applies to the patient's calendar and handout (.ics, .html, .pdf) only.", err=True
+        )
     day = today or current_day()
     if first and last and last < first:
         raise click.UsageError(f"--to {last} is before --from {first}: give a later --to")

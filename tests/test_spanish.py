@@ -414,3 +414,17 @@ def test_the_spanish_handout_is_accessible_in_chromium(browser, txcal, tmp_path,
     violations = page.evaluate("async () => (await axe.run(document)).violations")
     assert [f"{v['id']}: {v['help']}" for v in violations if v["impact"] in ("serious", "critical")] == []
     page.close()
+
+
+def test_regimens_shows_each_templates_translation_and_review_state(txcal):
+    found = txcal("regimens --translations")
+    assert found.exit_code == 0
+    lines = found.stdout.splitlines()
+    assert lines[0].split() == ["ID", "ES-US", "MESSAGES", "TRANSLATED", "REVIEWED", "BY", "A", "CLINICIAN"]
+    afami = next(line.split() for line in lines if line.startswith("afami-cel "))
+    assert afami[1] == afami[2] and afami[3] == "0"  # every message translated, none reviewed
+    assert lines[-1].startswith("Not every es-US message is reviewed by a clinician")
+    assert [line.split()[0] for line in txcal("regimens keytruda --translations").stdout.splitlines()[1:3]] == [
+        "pembrolizumab-iv",
+        "pembrolizumab-iv-pediatric",
+    ]

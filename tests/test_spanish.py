@@ -428,3 +428,21 @@ def test_regimens_shows_each_templates_translation_and_review_state(txcal):
         "pembrolizumab-iv",
         "pembrolizumab-iv-pediatric",
     ]
+
+
+def _doc_examples() -> list[tuple[str, str]]:
+    """Return (command, expected output) for each console block of docs/spanish.md (as tests/test_readme.py)."""
+    text = (ROOT / "docs" / "spanish.md").read_text(encoding="utf-8")
+    return [(b.partition("\n")[0][2:], b.partition("\n")[2]) for b in re.findall(r"```console\n(.*?)```", text, re.S)]
+
+
+@pytest.mark.parametrize(("command", "expected"), _doc_examples(), ids=[c for c, _ in _doc_examples()])
+def test_the_spanish_pages_examples_are_real(command, expected, monkeypatch, tmp_path):
+    import shlex
+
+    from click.testing import CliRunner
+
+    from scheduler.cli import main
+
+    monkeypatch.chdir(tmp_path)  # the examples write plan.ics and plan.html here
+    assert CliRunner().invoke(main, shlex.split(command)[1:]).output == expected

@@ -31,7 +31,7 @@ NOT_REVIEWED = N_(
     "This translation was made by the txcal project and is not yet reviewed by a clinician: "
     "confirm it with your care team."
 )
-CANCELLED_PREFIX = "Cancelled: "
+CANCELLED_PREFIX = "Cancelled: "  # English; cancelled_prefix() in the patient's language
 CONFLICT_PREFIX = "Conflict: "  # the clinic calendar's titles of visits stuck on a closed day
 PLACEHOLDER = N_("This calendar entry only holds the time: ask your care team how long this step takes.")
 
@@ -488,6 +488,11 @@ def event_description(kind: str, dose: str, route: str, notes: tuple[str, ...]) 
     if language is not None and language.unreviewed:
         lines.append(_(NOT_REVIEWED))
     return "\n".join(lines)
+
+
+def cancelled_prefix() -> str:
+    """Return what starts the title of an event that left the plan: "Cancelled: " (or the patient's language)."""
+    return CANCELLED_PREFIX if i18n.current() is None else _("Cancelled:") + " "
 
 
 def reminder_text(summary: str) -> str:

@@ -446,3 +446,11 @@ def test_the_spanish_pages_examples_are_real(command, expected, monkeypatch, tmp
 
     monkeypatch.chdir(tmp_path)  # the examples write plan.ics and plan.html here
     assert CliRunner().invoke(main, shlex.split(command)[1:]).output == expected
+
+
+def test_a_spanish_reexport_cancels_in_spanish(txcal, tmp_path):
+    out = tmp_path / "plan.ics"
+    txcal(f"plan atezolizumab --every 3w --start 2026-12-01 --doses 3 --language es -o {out}")
+    found = txcal(f"plan atezolizumab --every 3w --start 2026-12-01 --doses 2 --language es -o {out}")
+    assert found.exit_code == 0, found.stderr
+    assert "SUMMARY:Cancelada: Infusión IV de atezolizumab (Tecentriq)\\, dosis 3" in _unfolded(out.read_text("utf-8"))

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from scheduler import caches, wording
 from scheduler.model import PlannedEvent
-from scheduler.wording import CANCELLED_PREFIX, event_description, event_summary, reminder_text
+from scheduler.wording import cancelled_prefix, event_description, event_summary, reminder_text
 from scheduler.writers.ical.lines import (
     PROPERTY_BREAK,
     duration_text,
@@ -284,7 +284,8 @@ def cancelled_event(previous: EventBlock, sequence: int, stamp: datetime) -> Eve
     """Return an event that left the plan, sent once more as CANCELLED (RFC 5546 3.2.5)."""
     props = dict(previous.props)
     title = unfolded(props.get("SUMMARY", "SUMMARY:")).split(":", 1)[1]
-    props["SUMMARY"] = folded(f"SUMMARY:{title if title.startswith(CANCELLED_PREFIX) else CANCELLED_PREFIX + title}")
+    prefix = cancelled_prefix()
+    props["SUMMARY"] = folded(f"SUMMARY:{title if title.startswith(prefix) else prefix + title}")
     props["STATUS"] = "STATUS:CANCELLED"
     props["TRANSP"] = "TRANSP:TRANSPARENT"
     # No reminder of a visit that will not happen.

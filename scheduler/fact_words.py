@@ -1,11 +1,14 @@
 """The lines of an event's notes: one small function per kind of fact (scheduler.model.Fact), and the notes
-for the patient, the clinic and the reference, worded from an event's facts."""
+for the patient, the clinic and the reference, worded from an event's facts (in the patient's language
+where a line is the patient's: scheduler.i18n)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from scheduler import caches
+from scheduler import caches, i18n
+from scheduler.i18n import _, ngettext
+from scheduler.i18n.counted import closed_day, patient_within
 from scheduler.model import Fact
 from scheduler.wording import (
     CONFIRM,
@@ -14,160 +17,152 @@ from scheduler.wording import (
     describe_interval,
     describe_minutes,
     dose_text,
-    plural,
     reason_text,
     source_line,
     weight_arithmetic,
     window_text,
-    within_words,
 )
 
 
 def _reason(fact: Fact) -> str:
-    args = fact.args
-    return reason_text(args[0], for_patient=fact.audience == "patient")
+    return reason_text(fact.args[0], for_patient=fact.audience == "patient")
 
 
 def _conflict(fact: Fact) -> str:
-    args = fact.args
     # The patient's words: what it means for them; the clinic's views carry conflict_text.
-    clash = args[0]
+    clash = fact.args[0]
     why = (
-        "this step is tied to Day 1 of your treatment"
+        _("this step is tied to Day 1 of your treatment")
         if clash.code == "tied-to-day-1"
-        else f"there is no open day {within_words(clash.window)}"
+        else patient_within(clash.window)
         if clash.window is not None and bool(clash.window.early) != bool(clash.window.late)
-        else "there is no open day near it"
+        else _("there is no open day near it")
     )
-    return f"The clinic is closed that day ({clash.closed}) and {why}: your care team will confirm the date."
+    closed = _("The clinic is closed that day ({closed}) and {why}: your care team will confirm the date.")
+    return closed.format(closed=closed_day(clash.closed), why=why)
 
 
 def _how_given(fact: Fact) -> str:
-    args = fact.args
-    return f"How it is given: {args[0]}"
+    return _("How it is given: {how}").format(how=fact.args[0])
 
 
 def _infusion_length(fact: Fact) -> str:
     _route, minutes, which = fact.args
     # Plain words for the patient: the route is said in what to expect ("through a vein (IV)").
     if which == "first":
-        return f"This first infusion takes {describe_minutes(minutes)}."
+        return _("This first infusion takes {length}.").format(length=describe_minutes(minutes))
     if which == "later":
-        return f"It takes {describe_minutes(minutes)} if the first infusion went well."
-    return f"The infusion takes {describe_minutes(minutes)}."
+        return _("It takes {length} if the first infusion went well.").format(length=describe_minutes(minutes))
+    return _("The infusion takes {length}.").format(length=describe_minutes(minutes))
 
 
 def _clock_gap(fact: Fact) -> str:
     wall, on, zone, shown = fact.args
-    return f"{wall:%H:%M} does not exist on {on} in {zone} (clocks change): shown at {shown:%H:%M}."
+    gap = _("{time} does not exist on {day} in {zone} (clocks change): shown at {shown}.")
+    return gap.format(time=f"{wall:%H:%M}", day=i18n.iso_day(on), zone=zone, shown=f"{shown:%H:%M}")
 
 
 def _placeholder(fact: Fact) -> str:
-    return PLACEHOLDER
+    return _(PLACEHOLDER)
 
 
 def _schedule(fact: Fact) -> str:
     dose, every_days, continues = fact.args
-    return f"Schedule: {dose_text(dose)} {describe_interval(every_days)}. Treatment goes on {continues}."
+    schedule = _("Schedule: {dose} {interval}. Treatment goes on {duration}.")
+    return schedule.format(dose=dose_text(dose), interval=describe_interval(every_days), duration=continues)
 
 
 def _weight(fact: Fact) -> str:
     dose, weight = fact.args
-    return f"Dose for this weight: {weight_arithmetic(dose, weight)}."
+    return _("Dose for this weight: {arithmetic}.").format(arithmetic=weight_arithmetic(dose, weight))
 
 
 def _window(fact: Fact) -> str:
-    args = fact.args
     return (
-        f"A visit on a closed day may move {window_text(args[0])} "
+        f"A visit on a closed day may move {window_text(fact.args[0])} "
         "(txcal's institutional-practice default; your clinic may set its own)."
     )
 
 
 def _expect(fact: Fact) -> str:
-    args = fact.args
-    return f"What to expect: {args[0]}"
+    return _("What to expect: {text}").format(text=fact.args[0])
 
 
 def _report(fact: Fact) -> str:
-    args = fact.args
-    return "Side effects to report: " + "; ".join(args) + "."
+    return _("Side effects to report: {items}.").format(items="; ".join(fact.args))
 
 
 def _call(fact: Fact) -> str:
-    args = fact.args
-    return f"When to call: {args[0]}"
+    return _("When to call: {text}").format(text=fact.args[0])
 
 
 def _signs(fact: Fact) -> str:
-    args = fact.args
-    return f"{args[0]} " + "; ".join(args[1:]) + "."
+    return f"{fact.args[0]} " + "; ".join(fact.args[1:]) + "."
 
 
-def _emergency(fact: Fact) -> str:
-    args = fact.args
-    return str(args[0])
+def _as_written(fact: Fact) -> str:
+    return str(fact.args[0])
 
 
 def _see_first(fact: Fact) -> str:
-    # a later dose: the first dose of its schedule and the handout say the rest
-    return "Your first dose on this calendar, and your handout, say what to expect and which side effects to report."
+    # A later dose: the first dose of its schedule and the handout say the rest.
+    return _("Your first dose on this calendar, and your handout, say what to expect and which side effects to report.")
 
 
 def _missed(fact: Fact) -> str:
-    args = fact.args
-    return f"Missed dose: {args[0]}"
+    return _("Missed dose: {text}").format(text=fact.args[0])
 
 
 def _source(fact: Fact) -> str:
-    args = fact.args
-    return source_line(args[0])
+    return source_line(fact.args[0])
 
 
 def _pathway_day(fact: Fact) -> str:
     day, anchor = fact.args
-    return f"{day_label(day)}: Day 1 is the infusion on {anchor}."
+    return _("{day}: Day 1 is the infusion on {anchor}.").format(day=day_label(day), anchor=i18n.iso_day(anchor))
 
 
 def _through(fact: Fact) -> str:
     last, day = fact.args
-    return f"Through {last} ({day_label(day)})."
+    return _("Through {last} ({day}).").format(last=i18n.iso_day(last), day=day_label(day))
 
 
 def _step_dose(fact: Fact) -> str:
     dose, route = fact.args
-    return f"Dose: {dose.patient or dose_text(dose)} {route}".rstrip() + "."
+    return _("Dose: {dose}").format(dose=f"{dose.patient or dose_text(dose)} {route}".rstrip()) + "."
 
 
 def _contact(fact: Fact) -> str:
     name, phone, after_hours = fact.args
-    text = f"Your clinic: {name}" + (f", {phone}" if phone else "")
-    return text + (f"; after hours: {after_hours}." if after_hours else ".")
+    text = _("Your clinic: {name}").format(name=name) + (f", {phone}" if phone else "")
+    return text + (_("; after hours: {phone}.").format(phone=after_hours) if after_hours else ".")
 
 
 def _visit_length(fact: Fact) -> str:
     minutes, place = fact.args
-    return (
-        f"Plan on about {describe_minutes(minutes)} at {place}. That time covers check-in, getting ready, "
+    return _(
+        "Plan on about {length} at {place}. That time covers check-in, getting ready, "
         "the treatment, and a rest after it."
-    )
+    ).format(length=describe_minutes(minutes), place=place)
 
 
 def _linked(fact: Fact) -> str:
     number, days = fact.args
-    when = "the same day, before it" if days == 0 else f"{plural(days, 'day')} before it"
-    return f"Comes with dose {number}, {when} (your clinic's schedule)."
+    when = (
+        _("the same day, before it")
+        if days == 0
+        else ngettext("{count} day before it", "{count} days before it", days).format(count=days)
+    )
+    return _("Comes with dose {number}, {when} (your clinic's schedule).").format(number=number, when=when)
 
 
 def _clinician(fact: Fact) -> str:
-    args = fact.args
-    return f"For the care team: {args[0]}"
+    return f"For the care team: {fact.args[0]}"
 
 
 def _monitoring_closed(fact: Fact) -> str:
-    args = fact.args
     return (
-        f"The infusion clinic is closed this day ({args[0]}): the label asks for monitoring at the health care "
+        f"The infusion clinic is closed this day ({fact.args[0]}): the label asks for monitoring at the health care "
         "facility for at least 7 days; arrange where (often a hospital stay)."
     )
 
@@ -175,14 +170,16 @@ def _monitoring_closed(fact: Fact) -> str:
 def _beyond_label(fact: Fact) -> str:
     months, limit = fact.args
     return (
-        f"Beyond the labelled duration: this dose falls after the {months}-month limit of the label for "
-        f"most indications (from {limit}). {CONFIRM}"
+        _(
+            "Beyond the labelled duration: this dose falls after the {months}-month limit of the label for "
+            "most indications (from {limit})."
+        ).format(months=months, limit=i18n.iso_day(limit))
+        + f" {_(CONFIRM)}"
     )
 
 
 def _unconfirmed(fact: Fact) -> str:
-    args = fact.args
-    return "Unconfirmed: " + " ".join(args) + f" {CONFIRM}"
+    return _("Unconfirmed: {text}").format(text=" ".join(fact.args)) + f" {_(CONFIRM)}"
 
 
 FACT_WORDS: dict[str, Callable[[Fact], str]] = {
@@ -199,9 +196,9 @@ FACT_WORDS: dict[str, Callable[[Fact], str]] = {
     "report": _report,
     "call": _call,
     "signs": _signs,
-    "emergency": _emergency,
-    "tests": _emergency,
-    "ask": _emergency,
+    "emergency": _as_written,
+    "tests": _as_written,
+    "ask": _as_written,
     "see-first": _see_first,
     "missed": _missed,
     "source": _source,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from scheduler.i18n import parse_language
 from scheduler.model import SHIFTS
 from scheduler.units import (
     check_holiday_code,
@@ -86,6 +87,7 @@ WEIGHT = Value("kg", parse_weight, "write the weight in kilograms, e.g. 42.5", f
 FLAG = Value("yes/no", parse_yes_no, "write yes or no", bool)
 TEXT = Value("text", check_text)
 IDENTITY = Value("id", check_identity, "for example course-17")
+LANGUAGE = Value("language", parse_language, "write en, or es for Spanish (es-US)")
 PREFERENCE = Value("preference", parse_preference, "write morning, afternoon or a time such as 10:30")
 
 
@@ -166,6 +168,12 @@ OPTIONS: tuple[PlanOption, ...] = (
         "--remind",
     ),
     PlanOption("patient", TEXT, "A pseudonymous label for titles (no names or record numbers).", "--patient"),
+    PlanOption(
+        "language",
+        LANGUAGE,
+        "The patient's language for the calendar (.ics) and handout (.html, .pdf): en, or es for Spanish (es-US).",
+        "--language",
+    ),
     PlanOption(
         "plan_id",
         IDENTITY,

@@ -8,31 +8,38 @@ typed them (scheduler.options), and only in messages.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from scheduler import caches
+from scheduler import caches, i18n
+from scheduler.i18n import N_, _
+
+# Counted words live in scheduler.i18n.counted (gettext's plural forms); the writers import them from here.
+from scheduler.i18n.counted import closed_day
+from scheduler.i18n.counted import describe_interval as describe_interval
+from scheduler.i18n.counted import describe_minutes as describe_minutes
+from scheduler.i18n.counted import describe_period as describe_period
 
 if TYPE_CHECKING:
     from scheduler.model import Conflict, Dose, Horizon, Move, Plan, PlannedEvent, Source, Window
 
-CONFIRM = "Confirm with your care team."
-DISCLAIMER = "txcal is a scheduling aid: confirm every date and dose with your care team."
-UNCONFIRMED_MARK = "* This is not checked against the drug's label. Check it with your care team."
-CANCELLED_PREFIX = "Cancelled: "
+CONFIRM = N_("Confirm with your care team.")
+DISCLAIMER = N_("txcal is a scheduling aid: confirm every date and dose with your care team.")
+UNCONFIRMED_MARK = N_("* This is not checked against the drug's label. Check it with your care team.")
+# While a translation is not reviewed by a clinician, every patient output in that language says so.
+NOT_REVIEWED = N_(
+    "This translation was made by the txcal project and is not yet reviewed by a clinician: "
+    "confirm it with your care team."
+)
+CANCELLED_PREFIX = "Cancelled: "  # English; cancelled_prefix() in the patient's language
 CONFLICT_PREFIX = "Conflict: "  # the clinic calendar's titles of visits stuck on a closed day
-PLACEHOLDER = "This calendar entry only holds the time: ask your care team how long this step takes."
-
-_PERIOD = re.compile(r"(\d+)([dwmy])")
-_UNIT_NAMES = {"d": "day", "w": "week", "m": "month", "y": "year"}
+PLACEHOLDER = N_("This calendar entry only holds the time: ask your care team how long this step takes.")
 
 
 def format_number(value: float) -> str:
     """Return a dose amount as people write it: 1875 -> "1,875", 352.5 -> "352.5"."""
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
+    english = f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return i18n.number(value, english)
 
 
 def plural(count: int, noun: str) -> str:
@@ -42,31 +49,7 @@ def plural(count: int, noun: str) -> str:
 
 def day_label(day: int) -> str:
     """Return a pathway day as people write it: "Day -7", "Day 1"."""
-    return f"Day {day}"
-
-
-def describe_period(text: str) -> str:
-    """Return a period string in words: "6m" -> "6 months", "1y" -> "1 year"."""
-    match = _PERIOD.fullmatch(text.strip())
-    if not match:
-        return text
-    count, unit = int(match.group(1)), _UNIT_NAMES[match.group(2)]
-    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
-
-
-def describe_minutes(minutes: int) -> str:
-    """Return a length in words: 30 -> "30 minutes", 60 -> "60 minutes", 120 -> "2 hours"."""
-    if minutes % 60 == 0 and minutes >= 120:
-        return f"{minutes // 60} hours"
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
-
-
-def describe_interval(days: int) -> str:
-    """Return a dosing interval in words: 21 -> "every 3 weeks", 10 -> "every 10 days"."""
-    if days % 7 == 0:
-        weeks = days // 7
-        return "every week" if weeks == 1 else f"every {weeks} weeks"
-    return "every day" if days == 1 else f"every {days} days"
+    return _("Day {day}").format(day=day)
 
 
 def window_text(window: Window) -> str:
@@ -87,9 +70,9 @@ def dose_text(dose: Dose, with_partner: bool = True) -> str:
     if dose.per:
         words += f"/{dose.per}"
     if dose.max is not None:
-        words += f" (at most {format_number(dose.max)} {dose.unit})"
+        words += " " + _("(at most {amount} {unit})").format(amount=format_number(dose.max), unit=dose.unit)
     if dose.with_ and with_partner:
-        words += f" with {dose.with_}"
+        words += " " + _("with {partner}").format(partner=dose.with_)
     return words
 
 
@@ -105,12 +88,13 @@ def weight_arithmetic(dose: Dose, weight_kg: float) -> str:
         f"{format_number(dose.amount)} {unit}/kg × {format_number(weight_kg)} kg = {format_number(float(exact))} {unit}"
     )
     if dose.max is not None and exact > Decimal(str(dose.max)):
-        return f"{text}, capped at {format_number(dose.max)} {unit}"
+        return text + _(", capped at {amount} {unit}").format(amount=format_number(dose.max), unit=unit)
     given = dose.for_weight(weight_kg).amount
     if given is not None and Decimal(str(given)) != exact:
-        text += f", rounded to {format_number(given)} {unit} (to the nearest 0.1 {unit})"
+        rounded = _(", rounded to {amount} {unit} (to the nearest {step} {unit})")
+        text += rounded.format(amount=format_number(given), unit=unit, step=format_number(0.1))
     if dose.max is not None:
-        text += f", cap {format_number(dose.max)} {unit}"
+        text += _(", cap {amount} {unit}").format(amount=format_number(dose.max), unit=unit)
     return text
 
 
@@ -137,20 +121,26 @@ def reason_text(moves: tuple[Move, ...], for_patient: bool = False) -> str:
         why = "" if for_patient else _because(move.why)
         if move.code == "given":
             assert move.day is not None
-            text = f"Given on {move.day:%a %d %b %Y}"
+            text = _("Given on {day}").format(day=i18n.day_short(move.day))
             if move.planned is not None:
-                text += f" (planned {move.planned:%a %d %b})"
+                text += " " + _("(planned {day})").format(day=i18n.day_month(move.planned))
             parts.append(text + why)
         elif move.code == "delayed" and (move.days or 0) < 0:
             assert move.planned is not None
-            parts.append(f"Brought forward {-(move.days or 0)} days from {move.planned:%a %d %b}{why}")
+            forward = _("Brought forward {count} days from {day}")
+            parts.append(forward.format(count=-(move.days or 0), day=i18n.day_month(move.planned)) + why)
         elif move.code == "delayed":
             assert move.planned is not None
-            parts.append(f"Delayed {move.days} days from {move.planned:%a %d %b}{why}")
+            delayed = _("Delayed {count} days from {day}")
+            parts.append(delayed.format(count=move.days, day=i18n.day_month(move.planned)) + why)
         elif move.code == "moved" and for_patient:
             assert move.planned is not None
-            verb = "then moved" if parts else "Moved"
-            parts.append(f"{verb} from {move.planned:%a %d %b} because the clinic is closed that day ({move.why})")
+            moved = (
+                _("then moved from {day} because the clinic is closed that day ({why})")
+                if parts
+                else _("Moved from {day} because the clinic is closed that day ({why})")
+            )
+            parts.append(moved.format(day=i18n.day_month(move.planned), why=closed_day(move.why)))
         elif move.code == "moved":
             assert move.planned is not None and move.window is not None
             verb = "then moved" if parts else "Moved"
@@ -159,13 +149,16 @@ def reason_text(moves: tuple[Move, ...], for_patient: bool = False) -> str:
             assert move.at is not None and move.was is not None and move.planned is not None
             if move.day is not None and move.day != move.planned:
                 parts.append(
-                    f"Moved by the clinic from {move.planned:%a %d %b} to {move.day:%a %d %b} at {move.at:%H:%M}: "
-                    "every chair was taken that day"
+                    _("Moved by the clinic from {day} to {new_day} at {time}: every chair was taken that day").format(
+                        day=i18n.day_month(move.planned), new_day=i18n.day_month(move.day), time=f"{move.at:%H:%M}"
+                    )
                 )
             elif for_patient and move.why:  # a coordinator's move: the patient reads what happens, not why
-                parts.append(f"Your clinic moved this appointment to {move.at:%H:%M}")
+                parts.append(_("Your clinic moved this appointment to {time}").format(time=f"{move.at:%H:%M}"))
             elif for_patient:
-                parts.append(f"Your clinic set this time: you asked for {_asked_words(move.asked)}")
+                parts.append(
+                    _("Your clinic set this time: you asked for {asked}").format(asked=_asked_words(move.asked))
+                )
             elif move.why:
                 reason = "" if move.why == COORDINATOR_MOVE else f": {move.why}"
                 parts.append(
@@ -177,7 +170,7 @@ def reason_text(moves: tuple[Move, ...], for_patient: bool = False) -> str:
                     "patient has a chair"
                 )
         else:  # held
-            parts.append("Held" + why)
+            parts.append(_("Held") + why)
     return "; ".join(parts)
 
 
@@ -185,10 +178,10 @@ COORDINATOR_MOVE = "moved by the clinic"  # the reason of a `txcal move` given n
 
 
 def _asked_words(asked: str) -> str:
-    return {"morning": "the morning", "afternoon": "the afternoon"}.get(asked, asked)
+    return {"morning": _("the morning"), "afternoon": _("the afternoon")}.get(asked, asked)
 
 
-BEYOND_LABEL_MARK = "beyond the labelled duration"  # in the title of a dose past the label's limit
+BEYOND_LABEL_MARK = N_("beyond the labelled duration")  # in the title of a dose past the label's limit
 
 
 def conflict_text(conflict: Conflict) -> str:
@@ -240,7 +233,7 @@ def event_conflict(event: PlannedEvent) -> str:
 
 def event_title(name: str, dose_number: int | None, patient: str | None) -> str:
     """Return an event's title: what it is, its dose number, and the patient label when asked for."""
-    title = f"{name}, dose {dose_number}" if dose_number else name
+    title = _("{name}, dose {number}").format(name=name, number=dose_number) if dose_number else name
     return f"{patient}: {title}" if patient else title
 
 
@@ -304,10 +297,10 @@ def schedule_text(plan: Plan) -> str:
         text = f"{dose_text(schedule.dose)} {regimen.route} {describe_interval(schedule.every_days)}"
     for switch in sorted((r for r in request.records if r.kind == "switch"), key=lambda r: r.dose or 0):
         assert switch.regimen is not None and switch.schedule is not None
-        text += (
-            f"; from dose {switch.dose}: {dose_text(switch.schedule.dose)} {switch.regimen.route} "
-            f"{describe_interval(switch.schedule.every_days)}"
+        switched = (
+            f"{dose_text(switch.schedule.dose)} {switch.regimen.route} {describe_interval(switch.schedule.every_days)}"
         )
+        text += "; " + _("from dose {number}: {schedule}").format(number=switch.dose, schedule=switched)
     return text
 
 
@@ -327,10 +320,10 @@ def calendar_title(regimen_title: str, patient: str | None) -> str:
 def status_label(event: PlannedEvent) -> str:
     """Return the word that marks a dose held, given, or not on its planned day ("" for none)."""
     if event.status == "held":
-        return "Held"
+        return _("Held")
     if event.status == "given":
-        return "Given"
-    return "Moved" if event.moves else ""
+        return _("Given")
+    return _("Moved") if event.moves else ""
 
 
 def event_summary(event: PlannedEvent, clinic: bool = False, label_dose: bool = False) -> str:
@@ -340,11 +333,12 @@ def event_summary(event: PlannedEvent, clinic: bool = False, label_dose: bool = 
     (the description says what the clinic will do about it).
     """
     conflict = clinic and event_conflict(event)
-    text = ("Held: " if event.status == "held" else CONFLICT_PREFIX if conflict else "") + event.title
+    held = _("Held:") + " " if event.status == "held" else ""
+    text = (held or (CONFLICT_PREFIX if conflict else "")) + event.title
     if event.day is not None:
         text += f", {day_label(event.day)}"
     if event.beyond_label:
-        text += f", {BEYOND_LABEL_MARK}"
+        text += f", {_(BEYOND_LABEL_MARK) if not clinic else BEYOND_LABEL_MARK}"
     # The patient's calendar gives a cell-count dose in plain words; the clinic's views (label_dose) the label's.
     plain = not (clinic or label_dose) and event.dosage is not None and event.dosage.patient
     dose = event.dosage.patient if plain and event.dosage else event_dose(event)
@@ -355,11 +349,19 @@ def event_summary(event: PlannedEvent, clinic: bool = False, label_dose: bool = 
 def event_description(kind: str, dose: str, route: str, notes: tuple[str, ...]) -> str:
     """Return an event's plain-text description: dose and route, notes, sources and the reminder."""
     # Cached: the doses of one plan share all but a line or two of their notes.
-    lines = [f"Dose: {dose} {route}".rstrip()] if kind == "dose" else []
+    lines = [_("Dose: {dose}").format(dose=f"{dose} {route}".rstrip())] if kind == "dose" else []
     lines.extend(notes)
-    lines.append(DISCLAIMER)
+    lines.append(_(DISCLAIMER))
+    language = i18n.current()
+    if language is not None and language.unreviewed:
+        lines.append(_(NOT_REVIEWED))
     return "\n".join(lines)
 
 
+def cancelled_prefix() -> str:
+    """Return what starts the title of an event that left the plan: "Cancelled: " (or the patient's language)."""
+    return CANCELLED_PREFIX if i18n.current() is None else _("Cancelled:") + " "
+
+
 def reminder_text(summary: str) -> str:
-    return f"Reminder: {summary}"
+    return _("Reminder: {title}").format(title=summary)

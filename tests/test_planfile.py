@@ -109,7 +109,7 @@ def test_plan_file_problems_are_reported_at_once(tmp_path):
     with pytest.raises(TemplateError) as caught:
         load_plan(path)
     assert list(caught.value.problems) == [
-        "colour: unknown key; expected one of: clinic, doses, drug, every, for, infusion, monitor_days, patient, "
+        "colour: unknown key; expected one of: clinic, doses, drug, every, for, infusion, language, monitor_days, patient, "
         "pediatric, plan_id, product_arrival, record, remind, route, schema, start, time, tz, until, weight_kg",
         "start: day is out of range for month; a date like 2026-12-01 (no quotes), got '2026-12-41'",
         "time: not a time; write times as HH:MM on a 24-hour clock, e.g. 09:30, got '9am'",

@@ -19,7 +19,16 @@ from scheduler.app.batching.settings import BatchOptions, Settings
 from scheduler.app.plans import open_catalog
 from scheduler.errors import TxcalError
 
-__all__ = ["CLINIC_FILE", "MANIFEST_FILE", "BatchOptions", "BatchResult", "batch_list", "collector_for_batch", "list_size", "run_batch"]
+__all__ = [
+    "CLINIC_FILE",
+    "MANIFEST_FILE",
+    "BatchOptions",
+    "BatchResult",
+    "batch_list",
+    "collector_for_batch",
+    "list_size",
+    "run_batch",
+]
 
 
 def batch_list(

@@ -385,8 +385,9 @@ def publish(
                 f"{edited} events were edited in a calendar app and were not replaced (see above)"
             )
         return
-    result = expand_plan(plan_spec_from(ctx, drug, plan_file, options), template_dirs)
-    line, edited = publish_plan(result, target)
+    spec = plan_spec_from(ctx, drug, plan_file, options)
+    result = expand_plan(spec, template_dirs)
+    line, edited = publish_plan(result, target, spec.language)
     click.echo(line, err=True)
     if edited:
         raise click.ClickException("some events were edited in a calendar app and were not replaced (see above)")

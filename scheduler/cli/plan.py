@@ -84,12 +84,17 @@ def plan(
     **options: Any,
 ) -> None:
     """Expand DRUG (a regimen id, generic or brand name) into a dated schedule."""
-    result = expand_plan(plan_spec_from(ctx, drug, plan_file, options), template_dirs)
+    spec = plan_spec_from(ctx, drug, plan_file, options)
+    result = expand_plan(spec, template_dirs)
     path = None if output in (None, "-") else Path(output)
     chosen = FORMATS[fmt] if fmt else _format_for(path)
     asked = ctx.get_parameter_source("remind") is click.core.ParameterSource.COMMANDLINE
     if asked and not chosen.reminders:
         click.echo("Note: --remind applies to .ics output only.", err=True)
+    if spec.language not in (None, "en") and not chosen.patient:
+        click.echo(
+            "Note: the language applies to the patient's calendar and handout (.ics, .html, .pdf) only.", err=True
+        )
     day = today or current_day()
     if first and last and last < first:
         raise click.UsageError(f"--to {last} is before --from {first}: give a later --to")
@@ -105,6 +110,7 @@ def plan(
         reminders=result.request.reminders,
         paper=paper,
         large=large,
+        language=spec.language or "en",
     )
     if path is None:
         click.echo(chosen.render(shown, view).data, nl=False)

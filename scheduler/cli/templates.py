@@ -23,9 +23,22 @@ from scheduler.cli.params import (
 @main.command(short_help="List the regimen templates (of one drug).")
 @click.argument("drug", required=False, shell_complete=complete_names)
 @click.option("--json", "as_json", is_flag=True, help="Print the templates as JSON.")
+@click.option(
+    "--translations", is_flag=True, help="Show each template's Spanish (es-US) patient messages: translated, reviewed."
+)
 @templates_option
-def regimens(drug: str | None, as_json: bool, template_dirs: tuple[str, ...]) -> None:
+def regimens(drug: str | None, as_json: bool, translations: bool, template_dirs: tuple[str, ...]) -> None:
     """List the regimen templates (id, drug, brand, route, dose, interval), or those of DRUG."""
+    if translations:
+        from scheduler.i18n.review import review_states, review_text
+
+        found = [
+            r
+            for r in load_catalog(template_dirs).regimens
+            if drug is None or drug.casefold() in (n.casefold() for n in (*r.names(), r.ingredient))
+        ]
+        click.echo(review_text(review_states(found)), nl=False)
+        return
     click.echo(regimens_text(load_catalog(template_dirs), drug, as_json, view_width()), nl=False)
 
 

@@ -19,7 +19,7 @@ from scheduler.ical.lines import (
 )
 from scheduler.ical.read import Component, unfolded, utc_stamp
 from scheduler.model import PlannedEvent
-from scheduler.wording import CANCELLED_PREFIX, event_description, event_summary, reminder_text
+from scheduler.wording import cancelled_prefix, event_description, event_summary, reminder_text
 
 # Properties that change when an event changes; the rest of its lines are its content.
 VOLATILE = frozenset({"DTSTAMP", "SEQUENCE", "LAST-MODIFIED"})
@@ -284,7 +284,8 @@ def cancelled_event(previous: EventBlock, sequence: int, stamp: datetime) -> Eve
     """Return an event that left the plan, sent once more as CANCELLED (RFC 5546 3.2.5)."""
     props = dict(previous.props)
     title = unfolded(props.get("SUMMARY", "SUMMARY:")).split(":", 1)[1]
-    props["SUMMARY"] = folded(f"SUMMARY:{title if title.startswith(CANCELLED_PREFIX) else CANCELLED_PREFIX + title}")
+    prefix = cancelled_prefix()
+    props["SUMMARY"] = folded(f"SUMMARY:{title if title.startswith(prefix) else prefix + title}")
     props["STATUS"] = "STATUS:CANCELLED"
     props["TRANSP"] = "TRANSP:TRANSPARENT"
     # No reminder of a visit that will not happen.

@@ -71,6 +71,7 @@ class PlanSpec:
     monitor_days: int | None = None
     remind: str | None = None
     patient: str | None = None
+    language: str | None = None  # the patient's language for patient outputs (scheduler.i18n); None: English
     plan_id: str | None = None
     avoid: tuple[str, ...] = ()
     holidays: str | None = None

@@ -16,8 +16,9 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from scheduler import wording
+from scheduler import i18n, wording
 from scheduler.fact_words import fact_line
+from scheduler.i18n import N_, _
 from scheduler.model import Fact, Plan, PlannedEvent
 from scheduler.wording import DISCLAIMER, UNCONFIRMED_MARK, day_label, describe_minutes, status_label
 from scheduler.writers import handout_words as words
@@ -25,17 +26,17 @@ from scheduler.writers.registry import Rendered, View
 
 # Kinds as the page shows them: a letter (prints in grey), a name, and a colour with AA contrast.
 KINDS = {
-    "dose": ("D", "treatment (dose)", "#0b5d1e"),
-    "infusion": ("I", "infusion", "#0b5d1e"),
-    "chemotherapy": ("X", "chemotherapy", "#6a1b9a"),
-    "collection": ("C", "T-cell collection", "#005f73"),
-    "premedication": ("P", "premedication", "#7a4b00"),
-    "monitoring": ("M", "monitoring", "#0d47a1"),
-    "watch": ("~", "watch period", "#424242"),
-    "milestone": ("!", "check", "#7a4b00"),
-    "lab": ("L", "blood tests", "#8a1c1c"),
-    "visit": ("V", "visit with your doctor", "#37474f"),
-    "imaging": ("S", "scan", "#4e342e"),
+    "dose": ("D", N_("treatment (dose)"), "#0b5d1e"),
+    "infusion": ("I", N_("infusion"), "#0b5d1e"),
+    "chemotherapy": ("X", N_("chemotherapy"), "#6a1b9a"),
+    "collection": ("C", N_("T-cell collection"), "#005f73"),
+    "premedication": ("P", N_("premedication"), "#7a4b00"),
+    "monitoring": ("M", N_("monitoring"), "#0d47a1"),
+    "watch": ("~", N_("watch period"), "#424242"),
+    "milestone": ("!", N_("check"), "#7a4b00"),
+    "lab": ("L", N_("blood tests"), "#8a1c1c"),
+    "visit": ("V", N_("visit with your doctor"), "#37474f"),
+    "imaging": ("S", N_("scan"), "#4e342e"),
 }
 _OWNER = re.compile(rb'<meta name="txcal-plan" content="([\w.@-]+)">')
 _STYLE = """
@@ -71,7 +72,32 @@ def _mark(kind: str, spoken: bool = True) -> str:
     """Return a kind's letter in its colour; in the grid, its name for screen readers beside it."""
     letter, name, colour = KINDS.get(kind, ("•", kind, "#333"))
     mark = f'<span class="mark" style="background:{colour}" aria-hidden="true">{_e(letter)}</span>'
-    return mark + f'<span class="sr">{_e(name)}</span>' if spoken else mark
+    return mark + f'<span class="sr">{_e(_(name))}</span>' if spoken else mark
+
+
+# The page's own words, each translated where it is used.
+PAGE = {
+    "what_the_letters_mean": N_("What the letters mean"),
+    "not_confirmed_against_th": N_("not confirmed against the label"),
+    "your_next_visit": N_("Your next visit"),
+    "qr_code_of_your_calendar": N_("QR code of your calendar link"),
+    "keep_this_schedule_up_to": N_("Keep this schedule up to date on your phone"),
+    "or_add_this_link_to_your": N_("Or add this link to your calendar app:"),
+    "your_treatment_schedule": N_("Your treatment schedule"),
+    "for": N_("For:"),
+    "appointments": N_("Appointments"),
+    "all_at": N_("All at"),
+    "calendar": N_("Calendar"),
+    "what_to_expect": N_("What to expect"),
+    "side_effects_to_report_a": N_("Side effects to report, and whom to call"),
+    "where_these_facts_come_f": N_("Where these facts come from"),
+    "no_visits_are_planned_af": N_("No visits are planned after {day}."),
+    "prepared_on_day": N_("Prepared on {day}."),
+}
+
+
+def _t(key: str) -> str:
+    return _e(_(PAGE[key]))
 
 
 def _months(events: list[PlannedEvent]) -> str:
@@ -99,16 +125,17 @@ def _months(events: list[PlannedEvent]) -> str:
                 else:
                     cells.append(f"<td>{day.day}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
-        head = "".join(f'<th scope="col"><abbr title="{name}">{name[:2]}</abbr></th>' for name in calendar.day_name)
+        head = "".join(f'<th scope="col"><abbr title="{name}">{name[:2]}</abbr></th>' for name in i18n.weekday_names())
         grids.append(
-            f'<table class="month"><caption>{calendar.month_name[month]} {year}</caption>'
+            f'<table class="month"><caption>{i18n.month_year(year, month)}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     used = [k for k in KINDS if any(k in v for v in days.values())]
-    legend = "".join(f"<li>{_mark(k, spoken=False)} {_e(KINDS[k][1])}</li>" for k in used)
+    legend = "".join(f"<li>{_mark(k, spoken=False)} {_e(_(KINDS[k][1]))}</li>" for k in used)
     return (
-        f'<div class="months">{"".join(grids)}</div><ul class="legend" aria-label="What the letters mean">{legend}</ul>'
+        f'<div class="months">{"".join(grids)}</div><ul class="legend" aria-label="{_t("what_the_letters_mean")}">'
+        f"{legend}</ul>"
     )
 
 
@@ -116,24 +143,25 @@ def _when(event: PlannedEvent) -> tuple[str, str]:
     time = (
         f"{event.start:%H:%M}–{event.end:%H:%M}"
         if isinstance(event.start, datetime) and isinstance(event.end, datetime)
-        else "all day"
+        else _("all day")
     )
     last = event.last_day
-    span = f" to {last:%a %d %b %Y}" if last != event.first_day else ""
-    return f"{event.first_day:%a %d %b %Y}{span}", time
+    span = " " + _("to {day}").format(day=i18n.day_short(last)) if last != event.first_day else ""
+    return f"{i18n.day_short(event.first_day)}{span}", time
 
 
 def _row(event: PlannedEvent, where: bool) -> str:
     day, time = _when(event)
     what = _e(event.name)
     if event.dose_number is not None:
-        what += f", dose {event.dose_number}"
+        what += _e(_(", dose {number}").format(number=event.dose_number))
     if event.day is not None:
         what += f" ({_e(day_label(event.day))})"
     if event.unconfirmed:
-        what += ' <span title="not confirmed against the label">*</span>'
+        what += f' <span title="{_t("not_confirmed_against_th")}">*</span>'
     label = status_label(event) if event.status in ("held", "given") else ""
-    status = f'<div class="status">{label}{": not given" if event.status == "held" else ""}</div>' if label else ""
+    held = _(": not given") if event.status == "held" else ""
+    status = f'<div class="status">{label}{held}</div>' if label else ""
     # What the patient must know about this row: why it moved, a closed day it could not leave, a
     # dose past the label's duration; in the patient's words (the clinic's reasons stay in its views).
     lines = [fact_line(f) for f in event.facts if f.kind in _ROW_FACTS and f.audience == "patient"]
@@ -142,7 +170,7 @@ def _row(event: PlannedEvent, where: bool) -> str:
     dose = _e(f"{words_} {event.route}".strip()) if words_ else ""
     length = _e(describe_minutes(event.minutes)) if event.minutes and not event.all_day else ""
     if length and any(f.kind == "placeholder" for f in event.facts):  # a block no source gives a length for
-        length = f"Ask your care team (the calendar holds {length})"
+        length = _("Ask your care team (the calendar holds {length})").format(length=length)
     held = ' class="held"' if event.status == "held" else ""
     return (
         f'<tr{held}><td>{_e(day)}</td><td>{_e(time)}</td><td>{status}<span class="what">{what}</span>{remarks}</td>'
@@ -170,17 +198,17 @@ def _first_screen(
     """Return what a patient looks for first: the next visit (date, time, place) and whom to call."""
     visit = words.next_visit(events, view.today)
     if visit is None:
-        next_line = f"<p>No visits are planned after {view.today:%A %d %B %Y}.</p>"
+        next_line = f"<p>{_e(_(PAGE['no_visits_are_planned_af']).format(day=i18n.day_long(view.today)))}</p>"
     else:
         place = words.place(visit) if places else ""  # without a clinic profile no visit has a known place
         next_line = (
             f"<p><strong>{_e(words.visit_when(visit))}</strong>: {_e(visit.name)}"
-            + (f", dose {visit.dose_number}" if visit.dose_number is not None else "")
-            + (f". Where: {_e(place)}" if place else "")
+            + (_e(_(", dose {number}").format(number=visit.dose_number)) if visit.dose_number is not None else "")
+            + (_e(_(". Where: {place}").format(place=place)) if place else "")
             + ".</p>"
         )
     return (
-        '<section aria-labelledby="next"><h2 id="next">Your next visit</h2>'
+        f'<section aria-labelledby="next"><h2 id="next">{_t("your_next_visit")}</h2>'
         + next_line
         + f"<p><strong>{_e(words.whom_to_call(contacts))}</strong></p>"
         + "".join(f"<p><strong>{_e(fact_line(f))}</strong></p>" for f in emergency)
@@ -196,12 +224,30 @@ def _feed_section(link: str) -> str:
     import qrcode.image.svg
 
     svg = qrcode.make(link, image_factory=qrcode.image.svg.SvgPathImage, box_size=12).to_string(encoding="unicode")
-    svg = svg.replace("<svg ", '<svg role="img" aria-label="QR code of your calendar link" ', 1)
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_t("qr_code_of_your_calendar")}" ', 1)
     return (
-        '<section aria-labelledby="feed"><h2 id="feed">Keep this schedule up to date on your phone</h2>'
-        f"<p>{_e(words.FEED_HOW)}</p><p>{svg}</p><p>Or add this link to your calendar app: <strong>{_e(link)}</strong></p>"
+        f'<section aria-labelledby="feed"><h2 id="feed">{_t("keep_this_schedule_up_to")}</h2>'
+        f"<p>{_e(_(words.FEED_HOW))}</p><p>{svg}</p>"
+        f"<p>{_t('or_add_this_link_to_your')} <strong>{_e(link)}</strong></p>"
         "</section>"
     )
+
+
+_HEADINGS = (N_("Date"), N_("Time"), N_("What"), N_("Dose"), N_("How long"), N_("Where"))
+
+
+def _title(regimen: str, label: str | None) -> str:
+    if label:
+        return _("Treatment schedule: {regimen} for {patient}").format(regimen=regimen, patient=label)
+    return _("Treatment schedule: {regimen}").format(regimen=regimen)
+
+
+def _not_reviewed() -> str:
+    """Return the line saying a translation is not reviewed by a clinician ("" in English, or once reviewed)."""
+    language = i18n.current()
+    if language is None or not language.unreviewed:
+        return ""
+    return f'<p class="review"><strong>{_e(_(wording.NOT_REVIEWED))}</strong></p>'
 
 
 def render_handout(plan: Plan, view: View) -> str:
@@ -223,41 +269,42 @@ def render_handout(plan: Plan, view: View) -> str:
     sources = _facts(events, ("source",))
     parts = [
         "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{i18n.tag()}"><head><meta charset="utf-8">',
         '<meta name="generator" content="txcal">',
         f'<meta name="txcal-plan" content="{_e(plan.plan_id)}">',
         f'<meta name="keywords" content="txcal-plan:{_e(plan.plan_id)}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Treatment schedule: {_e(plan.regimen.title)}{' for ' + _e(label) if label else ''}</title>",
+        f"<title>{_e(_title(plan.regimen.title, label))}</title>",
         f"<style>{style}</style></head><body>",
-        "<header><h1>Your treatment schedule</h1>",
-        f"<p>For: <strong>{_e(label)}</strong></p>" if label else "",
+        f"<header><h1>{_t('your_treatment_schedule')}</h1>",
+        _not_reviewed(),
+        f"<p>{_t('for')} <strong>{_e(label)}</strong></p>" if label else "",
         f"<p><strong>{_e(words.heading(plan))}</strong></p>",
-        f"<p>Prepared on {view.today:%A %d %B %Y}. {_e(words.reach(plan))}</p></header>",
+        f"<p>{_e(_(PAGE['prepared_on_day']).format(day=i18n.day_long(view.today)))} {_e(words.reach(plan))}</p></header>",
         "<main>",
         _first_screen(events, contacts, _facts(events, ("emergency",)), view, bool(places)),
         _feed_section(view.feed),
-        '<section aria-labelledby="appointments"><h2 id="appointments">Appointments</h2>',
-        f"<p>All at <strong>{_e(places[0])}</strong>.</p>" if one_place else "",
-        '<table><thead><tr><th scope="col">Date</th><th scope="col">Time</th><th scope="col">What</th>'
-        '<th scope="col">Dose</th><th scope="col">How long</th>'
-        + ('<th scope="col">Where</th>' if where else "")
+        f'<section aria-labelledby="appointments"><h2 id="appointments">{_t("appointments")}</h2>',
+        f"<p>{_t('all_at')} <strong>{_e(places[0])}</strong>.</p>" if one_place else "",
+        "<table><thead><tr>"
+        + "".join(f'<th scope="col">{_e(_(h))}</th>' for h in _HEADINGS[: 6 if where else 5])
         + "</tr></thead><tbody>",
         "".join(_row(e, where) for e in events),
         "</tbody></table>",
-        f'<p class="note">{_e(UNCONFIRMED_MARK)}</p>' if any(e.unconfirmed for e in events) else "",
+        f'<p class="note">{_e(_(UNCONFIRMED_MARK))}</p>' if any(e.unconfirmed for e in events) else "",
         "</section>",
         # The month grids come after the appointments: a long plan's 13 grids would push the list two screens down.
-        '<section aria-labelledby="calendar"><h2 id="calendar">Calendar</h2>',
+        f'<section aria-labelledby="calendar"><h2 id="calendar">{_t("calendar")}</h2>',
         _months(events),
         "</section>",
     ]
     if expect:
-        parts += ['<section aria-labelledby="expect"><h2 id="expect">What to expect</h2>']
-        parts += [f"<p>{_e(fact_line(f).removeprefix('What to expect: '))}</p>" for f in expect]
+        parts += [f'<section aria-labelledby="expect"><h2 id="expect">{_t("what_to_expect")}</h2>']
+        parts += [f"<p>{_e(f.args[0] if f.kind == 'expect' else fact_line(f))}</p>" for f in expect]
         parts.append("</section>")
     if report or signs or call or contacts:
-        parts += ['<section aria-labelledby="report"><h2 id="report">Side effects to report, and whom to call</h2>']
+        heading = _t("side_effects_to_report_a")
+        parts += [f'<section aria-labelledby="report"><h2 id="report">{heading}</h2>']
         for fact in report:
             parts.append("<ul>" + "".join(f"<li>{_e(item)}</li>" for item in fact.args) + "</ul>")
         for fact in signs:  # a heading, then the signs one a line
@@ -266,10 +313,10 @@ def render_handout(plan: Plan, view: View) -> str:
         parts += [f"<p><strong>{_e(fact_line(f))}</strong></p>" for f in (*call, *contacts)]
         parts.append("</section>")
     if sources:
-        parts += ['<section aria-labelledby="sources"><h2 id="sources">Where these facts come from</h2><ul>']
+        parts += [f'<section aria-labelledby="sources"><h2 id="sources">{_t("where_these_facts_come_f")}</h2><ul>']
         parts += [f"<li>{_e(fact_line(f).removeprefix('Source: '))}</li>" for f in sources]
         parts.append("</ul></section>")
-    parts += [f"</main><footer><p>{_e(DISCLAIMER)}</p></footer></body></html>"]
+    parts += [f"</main><footer><p>{_e(_(DISCLAIMER))}</p></footer></body></html>"]
     return "\n".join(part for part in parts if part) + "\n"
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from scheduler import i18n
 from scheduler.fact_words import fact_line
+from scheduler.i18n import N_, _, ngettext
 from scheduler.model import Fact, Plan, PlannedEvent
 from scheduler.wording import CONFIRM, schedule_text
 
@@ -17,15 +19,15 @@ from scheduler.wording import CONFIRM, schedule_text
 NOT_A_VISIT = frozenset({"watch"})
 # A visit the clinic profile gives no address for (afami-cel's monitoring: label 5.1 says "at the
 # healthcare facility", which the care team names, often a hospital stay).
-PLACE_UNKNOWN = "Your care team tells you where"
-CALL_CARE_TEAM = "Questions or problems: call your care team."
+PLACE_UNKNOWN = N_("Your care team tells you where")
+CALL_CARE_TEAM = N_("Questions or problems: call your care team.")
 
 
 def place(event: PlannedEvent) -> str:
     """Return where a visit happens as the patient reads it ("" for a period to watch)."""
     if event.kind in NOT_A_VISIT:
         return ""
-    return event.location or PLACE_UNKNOWN
+    return event.location or _(PLACE_UNKNOWN)
 
 
 def next_visit(events: Sequence[PlannedEvent], today: date) -> PlannedEvent | None:
@@ -38,18 +40,20 @@ def next_visit(events: Sequence[PlannedEvent], today: date) -> PlannedEvent | No
 
 def visit_when(event: PlannedEvent) -> str:
     """Return a visit's day and time in words: "Tuesday 23 February 2027 at 09:30" or "..., all day"."""
-    day = f"{event.first_day:%A %d %B %Y}"
-    return f"{day} at {event.start:%H:%M}" if isinstance(event.start, datetime) else f"{day}, all day"
+    day = i18n.day_long(event.first_day)
+    if isinstance(event.start, datetime):
+        return _("{day} at {time}").format(day=day, time=f"{event.start:%H:%M}")
+    return _("{day}, all day").format(day=day)
 
 
 def zone_words(tz: str) -> str:
     """Return a time zone as a patient says it: "America/New_York" -> "New York time"."""
-    return tz.rsplit("/", 1)[-1].replace("_", " ") + " time"
+    return _("{place} time").format(place=tz.rsplit("/", 1)[-1].replace("_", " "))
 
 
 def whom_to_call(contacts: Sequence[Fact]) -> str:
     """Return whom to call, from the clinic profile's numbers when it gives them."""
-    return " ".join(fact_line(f) for f in contacts) if contacts else CALL_CARE_TEAM
+    return " ".join(fact_line(f) for f in contacts) if contacts else _(CALL_CARE_TEAM)
 
 
 def heading(plan: Plan) -> str:
@@ -58,9 +62,10 @@ def heading(plan: Plan) -> str:
         text = f"{plan.regimen.title}: {schedule_text(plan)}."
     else:
         assert plan.reach.last is not None
-        text = f"{plan.regimen.title}. Your infusion (Day 1) is on {plan.reach.last:%A %d %B %Y}."
+        day1 = _("Your infusion (Day 1) is on {day}.").format(day=i18n.day_long(plan.reach.last))
+        text = f"{plan.regimen.title}. {day1}"
     if plan.request.time is not None and plan.request.tz:
-        text += f" Times are {zone_words(plan.request.tz)}."
+        text += " " + _("Times are {zone}.").format(zone=zone_words(plan.request.tz))
     return text
 
 
@@ -68,29 +73,28 @@ def reach(plan: Plan) -> str:
     """Return how far the schedule reaches and how long treatment lasts, in plain words."""
     horizon, duration = plan.reach, plan.regimen.duration
     if horizon.stopped is not None:
-        return f"Treatment stopped on {horizon.stopped:%A %d %B %Y}."
+        return _("Treatment stopped on {day}.").format(day=i18n.day_long(horizon.stopped))
     if horizon.code == "pathway":
-        text = "Day 1 is the day of your infusion. Day -1 is the day before."
+        text = _("Day 1 is the day of your infusion. Day -1 is the day before.")
         if horizon.period is not None:
-            text += " The infusion date is an estimate: it depends on when your cells are ready."
+            text += " " + _("The infusion date is an estimate: it depends on when your cells are ready.")
         return text
     if horizon.count is not None and horizon.code in ("doses", "template-doses"):
-        text = f"This schedule shows {horizon.count} dose{'' if horizon.count == 1 else 's'}."
+        shows = ngettext("This schedule shows {count} dose.", "This schedule shows {count} doses.", horizon.count)
+        text = shows.format(count=horizon.count)
     else:
         assert horizon.last is not None
-        text = f"This schedule shows your visits through {horizon.last:%A %d %B %Y}."
+        text = _("This schedule shows your visits through {day}.").format(day=i18n.day_long(horizon.last))
     if duration is not None:
-        text += f" Treatment goes on {duration.patient or duration.text}."
+        text += " " + _("Treatment goes on {duration}.").format(duration=duration.patient or duration.text)
     if horizon.beyond:
-        text += (
-            f" {horizon.beyond} of these doses come after the {horizon.limit_months}-month limit on the drug's "
-            f"label. {CONFIRM}"
-        )
+        beyond = _("{count} of these doses come after the {months}-month limit on the drug's label.")
+        text += " " + beyond.format(count=horizon.beyond, months=horizon.limit_months) + f" {_(CONFIRM)}"
     return text
 
 
 # The feed section of a handout: what the patient does once, in plain words.
-FEED_HOW = (
+FEED_HOW = N_(
     "Scan this code with your phone's camera once. Your calendar app then keeps your visits up to date by "
     "itself when your clinic changes a time. Keep the code to yourself: anyone with it can see your visits."
 )

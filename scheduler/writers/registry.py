@@ -34,6 +34,7 @@ class View:
     terminal: bool = False  # shown on a terminal now: "in 5 days" is true only there
     large: bool = False  # large type
     feed: str = ""  # the patient's webcal:// feed link: the handout shows it and its QR code
+    language: str = "en"  # the patient's language (scheduler.i18n): a patient format's text; the rest stay English
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,20 @@ class Format:
     entry: str = "render"  # the module's render function, where a module renders two formats
     whole_plan: bool = False  # never narrowed (--next, --from, --to): an export must not cancel events
     reminders: bool = False  # carries calendar reminders
+    patient: bool = False  # the patient's own output: written in the patient's language
 
     def writer(self) -> ModuleType:
         """Return the writer module, imported on first use (Python keeps it once imported)."""
         return importlib.import_module(self.module)
 
     def render(self, plan: Plan, view: View) -> Rendered:
+        if self.patient and view.language != "en":
+            from scheduler.i18n.render import rendered_in
+
+            return rendered_in(view.language, lambda translated: self._render(translated, view), plan)
+        return self._render(plan, view)
+
+    def _render(self, plan: Plan, view: View) -> Rendered:
         rendered: Rendered = getattr(self.writer(), self.entry)(plan, view)
         return rendered
 
@@ -75,9 +84,9 @@ FORMATS: dict[str, Format] = {
         Format("month", (), "scheduler.writers.terminal", entry="render_month_view"),
         Format("json", (".json",), "scheduler.writers.json"),
         Format("csv", (".csv",), "scheduler.writers.csv"),
-        Format("ics", (".ics",), "scheduler.writers.ics", whole_plan=True, reminders=True),
-        Format("html", (".html", ".htm"), "scheduler.writers.handout"),
-        Format("pdf", (".pdf",), "scheduler.writers.pdf"),
+        Format("ics", (".ics",), "scheduler.writers.ics", whole_plan=True, reminders=True, patient=True),
+        Format("html", (".html", ".htm"), "scheduler.writers.handout", patient=True),
+        Format("pdf", (".pdf",), "scheduler.writers.pdf", patient=True),
         Format("fhir", (".fhir.json",), "scheduler.writers.fhir", whole_plan=True),
     )
 }

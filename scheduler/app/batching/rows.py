@@ -33,6 +33,7 @@ from scheduler.clinic_model import outside_hours
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
 from scheduler.files import exclusive_temporary, write_atomic
+from scheduler.i18n import english_only
 from scheduler.ical import event_block, to_ics, zone_years
 from scheduler.inputs.patient_list import spec_from_row
 from scheduler.inputs.plan_spec import PlanSpec
@@ -114,7 +115,9 @@ def _kept_catalog(template_dirs: tuple[str, ...], state: tuple[Any, ...]) -> Cat
 
 
 def row_spec(settings: Settings, cells: dict[str, str]) -> PlanSpec:
-    return dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.options.profile)
+    spec = spec_from_row(cells, settings.base)
+    english_only(spec.language, "a batch")  # the patient's feed and calendar here are English only (issue 38)
+    return dataclasses.replace(spec, default_profile=settings.options.profile)
 
 
 def _seated(

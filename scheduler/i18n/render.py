@@ -1,0 +1,39 @@
+"""A patient output in the patient's language, refused whole when any of its messages is not translated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from scheduler.errors import TxcalError
+from scheduler.i18n import speaking
+from scheduler.i18n.templates import translate_plan
+from scheduler.model import Plan
+
+_Rendered = TypeVar("_Rendered")
+_SHOWN = 3  # messages named in the refusal; the rest are counted
+
+
+def rendered_in(language: str, render: Callable[[Plan], _Rendered], plan: Plan) -> _Rendered:
+    """Return `render(plan)` with the plan's patient text in `language`.
+
+    Raises:
+        TxcalError: a message the output needs is missing from the catalog, fuzzy (so not compiled),
+            or does not keep the English's placeholders and numbers; nothing is written.
+    """
+    with speaking(language) as spoken:
+        result = render(translate_plan(plan))
+        problems = dict(spoken.problems) if spoken is not None else {}
+    if problems:
+        named = "; ".join(f"{_short(message)!r} ({why})" for message, why in list(problems.items())[:_SHOWN])
+        more = f" and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
+        raise TxcalError(
+            f"not written: {len(problems)} patient message(s) have no checked {language} translation: {named}{more}; "
+            "the output would mix languages (run the catalog checks: pytest tests/test_spanish.py)"
+        )
+    return result
+
+
+def _short(message: str) -> str:
+    flat = " ".join(message.split())
+    return flat if len(flat) <= 60 else flat[:57] + "..."

@@ -39,7 +39,8 @@ def test_a_profile_reports_every_problem_at_once(tmp_path):
         load_profile(path)
     assert list(caught.value.problems) == [
         "colour: unknown key; expected one of: address, after_hours_phone, avoid, book, chairs, closed, feed_base, "
-        "feed_detail, feed_dir, feed_refresh, holidays, hours, linked, name, nurse_starts, phone, remind, same_visit, schema, time, timezone, visit_minutes",
+        "feed_detail, feed_dir, feed_refresh, holidays, hours, language, linked, name, nurse_starts, phone, remind, same_visit, "
+        "schema, time, timezone, visit_minutes",
         "chairs: expected a number of infusion chairs, 1 to 500, got 0",
         "visit_minutes.dose: expected minutes from 1 to 1440, got 0",
         'linked[1].kind: expected one of "lab", "visit", "imaging", got \'lunch\'',

@@ -9,6 +9,7 @@ writes the feeds it changed inside its FilesFollow, so the book and its feeds ch
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -20,6 +21,8 @@ from scheduler.clinic.booking import BookedPlan
 from scheduler.clinic.feed_tokens import TOKEN, addresses, new_token, read_tokens, tokens_path, write_tokens
 from scheduler.errors import TxcalError
 from scheduler.files import read_existing, write_atomic
+from scheduler.i18n import N_, _, parse_language, patient_language
+from scheduler.i18n.render import written_in
 from scheduler.ical import Component, ContentLine, escape, folded, moment, parse, unescape
 from scheduler.inputs.clinic_profile import FeedSettings, feed_settings
 from scheduler.model import ClinicProfile
@@ -31,19 +34,20 @@ _CALENDAR_KEEP = ("VERSION", "PRODID", "CALSCALE")
 _MINIMAL_KEEP = frozenset(
     {"DTSTART", "DTEND", "DURATION", "DTSTAMP", "UID", "SEQUENCE", "LAST-MODIFIED", "LOCATION", "STATUS", "TRANSP"}
 )
-# The visit kind in plain words, by the calendar's CATEGORIES (scheduler.model.EVENT_KINDS).
+# The visit kind in plain words, by the calendar's CATEGORIES (scheduler.model.EVENT_KINDS); in the patient's
+# language where the feed is written (scheduler.i18n).
 _KIND_WORDS = {
-    "Dose": "Treatment",
-    "Chemotherapy": "Treatment",
-    "Infusion": "Treatment",
-    "Premedication": "Medicine before treatment",
-    "Collection": "Cell collection",
-    "Monitoring": "Check-up",
-    "Milestone": "Treatment milestone",
-    "Watch": "Watch for symptoms",
-    "Lab": "Lab test",
-    "Visit": "Clinic visit",
-    "Imaging": "Scan",
+    "Dose": N_("Treatment"),
+    "Chemotherapy": N_("Treatment"),
+    "Infusion": N_("Treatment"),
+    "Premedication": N_("Medicine before treatment"),
+    "Collection": N_("Cell collection"),
+    "Monitoring": N_("Check-up"),
+    "Milestone": N_("Treatment milestone"),
+    "Watch": N_("Watch for symptoms"),
+    "Lab": N_("Lab test"),
+    "Visit": N_("Clinic visit"),
+    "Imaging": N_("Scan"),
 }
 
 
@@ -58,7 +62,8 @@ def feed_text(calendar: bytes, profile: ClinicProfile, feeds: FeedSettings, pati
         (root,) = parse(calendar.decode("utf-8"))
     except ValueError as exc:
         raise TxcalError(f"{patient}'s calendar cannot be read for the feed ({exc}): run txcal batch again") from None
-    title = escape(f"Treatment visits - {profile.name}" if profile.name else "Treatment visits")
+    visits = _("Treatment visits")
+    title = escape(f"{visits} - {profile.name}" if profile.name else visits)
     lines = ["BEGIN:VCALENDAR", *(line.text for line in root.lines if line.name in _CALENDAR_KEEP)]
     lines += [f"NAME:{title}", f"X-WR-CALNAME:{title}"]
     lines += [f"REFRESH-INTERVAL;VALUE=DURATION:{feeds.refresh}", f"X-PUBLISHED-TTL:{feeds.refresh}"]
@@ -85,9 +90,11 @@ def _event_lines(event: Component, profile: ClinicProfile, detail: str, patient:
     if detail == "full":
         return [_without_label(line, f"{escape(patient)}: ") for line in event.all_lines()]
     kind = event.first("CATEGORIES")
-    words = _KIND_WORDS.get(unescape(kind.value), "Visit") if kind is not None else "Visit"
+    words = _(_KIND_WORDS.get(unescape(kind.value), N_("Visit")) if kind is not None else N_("Visit"))
     contact = ", ".join(part for part in (profile.name, profile.phone) if part)
-    about = "Your handout has the details of this visit." + (f" Questions: {contact}." if contact else "")
+    about = _("Your handout has the details of this visit.")
+    if contact:
+        about += " " + _("Questions: {contact}.").format(contact=contact)
     texts = [line.text for line in event.lines if line.name in _MINIMAL_KEEP]
     return ["BEGIN:VEVENT", f"SUMMARY:{escape(words)}", *texts, f"DESCRIPTION:{escape(about)}", "END:VEVENT"]
 
@@ -166,7 +173,8 @@ def write_feeds(
         calendar = read_existing(book.file(booked.calendar))
         if calendar is None:
             continue  # nothing told yet: the batch writes it
-        data = feed_text(calendar, profile, feeds, booked.patient, today)
+        language = patient_language(_asked_language(booked), profile.language)
+        data = written_in(language, functools.partial(feed_text, calendar, profile, feeds, booked.patient, today))
         gone = released.get(booked.plan_id)
         if gone is not None and gone + KEEP_CANCELLED < today and b"STATUS:CANCELLED" not in data:
             # Released, and every cancelled visit has had its 14 days: the feed goes, its link answers 404.
@@ -187,6 +195,15 @@ def write_feeds(
     if tokens != before:
         write_tokens(path, tokens, files.keep)
     return written, removed
+
+
+def _asked_language(booked: BookedPlan) -> str | None:
+    """Return the language a booked patient's row asked for (its `language` cell), or None."""
+    cell = booked.cells.get("language", "").strip()
+    try:
+        return parse_language(cell) if cell else None
+    except ValueError:
+        return None  # the row was refused when it was planned; its calendar is the one written
 
 
 def feed_said(done: tuple[int, int]) -> str:

@@ -41,13 +41,13 @@ def check_target(url: str, allow_insecure: bool, credentials: Path | None) -> tu
     return collection, user, password
 
 
-def publish_plan(plan: Plan, target: Target, language: str | None = None) -> tuple[str, int]:
+def publish_plan(plan: Plan, target: Target) -> tuple[str, int]:
     """Publish one plan's events (one resource each, updated and cancelled in place); return the report and edits.
     A patient who reads another language than English is refused: what is published is English so far."""
     from scheduler.i18n import english_only
     from scheduler.publishers import caldav
 
-    english_only(language, "publish")
+    english_only(plan.request.language, "publish")
     report = caldav.publish(
         plan,
         caldav.Server(target.collection, target.user, target.password),

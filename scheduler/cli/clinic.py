@@ -387,7 +387,7 @@ def publish(
         return
     spec = plan_spec_from(ctx, drug, plan_file, options)
     result = expand_plan(spec, template_dirs)
-    line, edited = publish_plan(result, target, spec.language)
+    line, edited = publish_plan(result, target)
     click.echo(line, err=True)
     if edited:
         raise click.ClickException("some events were edited in a calendar app and were not replaced (see above)")

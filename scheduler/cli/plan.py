@@ -91,7 +91,7 @@ def plan(
     asked = ctx.get_parameter_source("remind") is click.core.ParameterSource.COMMANDLINE
     if asked and not chosen.reminders:
         click.echo("Note: --remind applies to .ics output only.", err=True)
-    if spec.language not in (None, "en") and not chosen.patient:
+    if result.request.language != "en" and not chosen.patient:
         click.echo(
             "Note: the language applies to the patient's calendar and handout (.ics, .html, .pdf) only.", err=True
         )
@@ -110,7 +110,7 @@ def plan(
         reminders=result.request.reminders,
         paper=paper,
         large=large,
-        language=spec.language or "en",
+        language=result.request.language,
     )
     if path is None:
         click.echo(chosen.render(shown, view).data, nl=False)

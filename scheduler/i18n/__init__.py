@@ -41,6 +41,12 @@ def parse_language(text: str) -> str:
     return LANGUAGES[word]
 
 
+def patient_language(asked: str | None, clinic: str | None) -> str:
+    """Return the patient's language: their plan's (a plan file, a list's cell, --language), else their clinic
+    profile's `language`, else English. The one rule: the request, the batch and the feed all use it."""
+    return asked or clinic or ENGLISH
+
+
 def mismatch(english: str, translated: str) -> str:
     """Return why a translation does not match its English ("" when it does): placeholders or numbers differ."""
     if sorted(PLACEHOLDER.findall(english)) != sorted(PLACEHOLDER.findall(translated)):

@@ -21,8 +21,17 @@ def rendered_in(language: str, render: Callable[[Plan], _Rendered], plan: Plan) 
         TxcalError: a message the output needs is missing from the catalog, fuzzy (so not compiled),
             or does not keep the English's placeholders and numbers; nothing is written.
     """
+    return written_in(language, lambda: render(translate_plan(plan)))
+
+
+def written_in(language: str, write: Callable[[], _Rendered]) -> _Rendered:
+    """Return `write()` made while speaking `language` (English: as it is).
+
+    Raises:
+        TxcalError: a message it needed has no checked translation; nothing is written.
+    """
     with speaking(language) as spoken:
-        result = render(translate_plan(plan))
+        result = write()
         problems = dict(spoken.problems) if spoken is not None else {}
     if problems:
         named = "; ".join(f"{_short(message)!r} ({why})" for message, why in list(problems.items())[:_SHOWN])

@@ -21,6 +21,7 @@ from scheduler.ical.event import (
 )
 from scheduler.ical.export import (
     CALENDAR_END,
+    IcsExport,
     calendar_bytes,
     calendar_head,
     calendar_name,
@@ -64,6 +65,7 @@ __all__ = [
     "ContentLine",
     "EventBlock",
     "EventShape",
+    "IcsExport",
     "Skipped",
     "calendar_bytes",
     "calendar_head",

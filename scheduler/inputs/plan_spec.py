@@ -17,6 +17,7 @@ from scheduler.catalog.loader import Catalog
 from scheduler.catalog.lookup import resolve
 from scheduler.engine.clinic_calendar import ClinicCalendar
 from scheduler.errors import PlanError, TxcalError, option
+from scheduler.i18n import patient_language
 from scheduler.inputs.closures import load_closures
 from scheduler.model import ClinicProfile, PlanRequest, Record
 from scheduler.options import COMMAND_LINE, Vocabulary
@@ -155,6 +156,7 @@ def with_profile(spec: PlanSpec) -> tuple[PlanSpec, ClinicProfile | None]:
         avoid=spec.avoid or profile.avoid,
         holidays=spec.holidays or profile.holidays,
         remind=spec.remind or profile.remind,
+        language=patient_language(spec.language, profile.language),
     )
     return filled, profile
 
@@ -263,4 +265,5 @@ def build_request(spec: PlanSpec, catalog: Catalog) -> PlanRequest:
         records=tuple(records),
         profile=profile,
         reminders=tuple(parse_reminders(spec.remind)) if spec.remind else (),
+        language=patient_language(spec.language, None),
     )

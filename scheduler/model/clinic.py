@@ -84,6 +84,7 @@ class ClinicProfile:
     closed: str | None = None  # a closures file, relative to the profile
     time: time | None = None
     remind: str | None = None
+    language: str | None = None  # the patients' language when a plan names none (scheduler.i18n)
     visit_minutes: tuple[tuple[str, int], ...] = ()  # chair time by event kind
     same_visit: tuple[str, ...] = ()  # kinds whose steps of one day are given in one visit, together
     linked: tuple[LinkedVisit, ...] = ()

@@ -36,6 +36,7 @@ class PlanRequest:
     records: tuple[Record, ...] = ()
     profile: ClinicProfile | None = None  # the clinic's profile: lengths, linked visits, place, phones
     reminders: tuple[timedelta, ...] = ()  # calendar reminders, kept with the plan
+    language: str = "en"  # the patient's language: their calendar, handout and feed (scheduler.i18n)
 
 
 # Why an event is not on its planned day: given on another day, delayed, moved off a closed day, held.

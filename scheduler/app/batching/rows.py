@@ -33,8 +33,7 @@ from scheduler.clinic_model import outside_hours
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
 from scheduler.files import exclusive_temporary, write_atomic
-from scheduler.i18n import english_only
-from scheduler.ical import event_block, to_ics, zone_years
+from scheduler.ical import IcsExport, event_block, to_ics, zone_years
 from scheduler.inputs.patient_list import spec_from_row
 from scheduler.inputs.plan_spec import PlanSpec
 from scheduler.model import CHAIR_KINDS, ClinicProfile, Plan, PlannedEvent, PlanRequest, clock_text, minute_of_day
@@ -115,9 +114,7 @@ def _kept_catalog(template_dirs: tuple[str, ...], state: tuple[Any, ...]) -> Cat
 
 
 def row_spec(settings: Settings, cells: dict[str, str]) -> PlanSpec:
-    spec = spec_from_row(cells, settings.base)
-    english_only(spec.language, "a batch")  # the patient's feed and calendar here are English only (issue 38)
-    return dataclasses.replace(spec, default_profile=settings.options.profile)
+    return dataclasses.replace(spec_from_row(cells, settings.base), default_profile=settings.options.profile)
 
 
 def _seated(
@@ -140,6 +137,7 @@ def _template_key(
     """
     if (
         not settings.options.plan_templates
+        or request.language != "en"  # a template is English text: another language is planned in full
         or settings.book
         or settings.options.handouts
         or settings.options.fhir
@@ -190,12 +188,24 @@ def _outside_hours(
     ]
 
 
+def _patient_export(plan: Plan, stamp: datetime, reminders: tuple[timedelta, ...], previous: bytes | None) -> IcsExport:
+    """Return the patient's calendar, in the patient's language (refused whole if a message has no checked
+    translation: scheduler.i18n.render)."""
+    if plan.request.language == "en":
+        return to_ics(plan, stamp, reminders, previous)
+    from scheduler.i18n.render import rendered_in
+
+    return rendered_in(plan.request.language, lambda translated: to_ics(translated, stamp, reminders, previous), plan)
+
+
 def _write_beside(settings: Settings, plan: Plan, path: Path, name: str, patient: str) -> None:
     """Write the plan in another format beside the patient's calendar (a handout, a FHIR Bundle), from the
     same plan, so the same times."""
     fmt = FORMATS[name]
     feed = (settings.feed_links or {}).get(patient, "")
-    view = View(today=settings.today or plan.request.start, stamp=settings.stamp, feed=feed)
+    view = View(
+        today=settings.today or plan.request.start, stamp=settings.stamp, feed=feed, language=plan.request.language
+    )
     write_plan(
         path.with_name(path.stem + fmt.suffixes[0]), fmt, plan, view, settings.options.force, settings.options.replace
     )
@@ -230,7 +240,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
             if fresh
             else previous_output(path, FORMATS["ics"], plan, settings.options.force, settings.options.replace)
         )
-        export = to_ics(plan, settings.stamp, reminders, previous)
+        export = _patient_export(plan, settings.stamp, reminders, previous)
         data = export.data
         if data != previous:  # an unchanged calendar is left as it is, its file untouched
             write_atomic(path, data, new=fresh)
@@ -267,6 +277,11 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     hidden = any(e.audience != "patient" for e in plan.events)
     stamp = max((block.stamp for block in patient.values()), default=settings.stamp) if hidden else settings.stamp
     prepare = plan_preparation(plan)
+    if plan.request.language != "en":
+        # The clinic's calendar stays in the clinic's words: each event made again in English, with the stamp the
+        # patient's file gave it (so a rerun with nothing new writes the same bytes).
+        stamps = {uid: block.stamp for uid, block in patient.items()}
+        patient = {e.uid: event_block(e, (), stamps.get(e.uid, stamp)) for e in plan.events}
     current = [
         clinic_event(patient.get(e.uid) or event_block(e, (), stamp), e, name, label, prepare.get(e.uid, ()))
         for e in plan.events

@@ -311,7 +311,11 @@ def _week(folder: Path, monkeypatch) -> tuple[list[list[str]], str]:
     for name in ("patients.csv", "clinic.toml", "closures.txt", "p017.toml"):
         (folder / name).write_bytes((root / "examples" / name).read_bytes())
     profile = (folder / "clinic.toml").read_text(encoding="utf-8")
-    (folder / "clinic.toml").write_text(profile.replace("\nchairs =", '\nbook = "clinic-book.sqlite"\nchairs =', 1))
+    uncommented = profile.replace(
+        '\n# book = "clinic-book.sqlite"', '\nbook = "clinic-book.sqlite"', 1
+    )  # as the README says
+    assert uncommented != profile
+    (folder / "clinic.toml").write_text(uncommented)
     monkeypatch.chdir(folder)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
     return lines, (folder / "patients.csv").read_text(encoding="utf-8")

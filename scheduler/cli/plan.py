@@ -57,7 +57,7 @@ from scheduler.cli.params import (
 @click.option("--from", "first", type=DATE, help="Show only events on or after this date.")
 @click.option("--to", "last", type=DATE, help="Show only events on or before this date.")
 @click.option("--today", type=DATE, help="Count from this day instead of today (also TXCAL_TODAY).")
-@click.option("-o", "--output", help="Write to this file (.ics, .json, .csv, .txt); - is stdout.")
+@click.option("-o", "--output", help=f"Write to this file ({', '.join(known_suffixes())}); - is stdout.")
 @click.option(
     "--force", is_flag=True, help="Replace an output file that holds another plan or was not written by txcal."
 )

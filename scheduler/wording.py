@@ -352,10 +352,13 @@ def event_description(kind: str, dose: str, route: str, notes: tuple[str, ...]) 
     lines = [_("Dose: {dose}").format(dose=f"{dose} {route}".rstrip())] if kind == "dose" else []
     lines.extend(notes)
     lines.append(_(DISCLAIMER))
+    return "\n".join([*lines, *review_note()])
+
+
+def review_note() -> tuple[str, ...]:
+    """Return the line a patient output in a language no clinician has reviewed carries (none in English)."""
     language = i18n.current()
-    if language is not None and language.unreviewed:
-        lines.append(_(NOT_REVIEWED))
-    return "\n".join(lines)
+    return (_(NOT_REVIEWED),) if language is not None and language.unreviewed else ()
 
 
 def cancelled_prefix() -> str:

@@ -200,7 +200,7 @@ def test_the_issue_example_writes_a_spanish_calendar_and_handout(txcal, tmp_path
     assert "todavía no la ha revisado un profesional médico" in calendar
     text = page.read_text(encoding="utf-8")
     assert '<html lang="es-US">' in text
-    assert "martes, 1 de diciembre de 2026" in text and "Su horario de tratamiento" in text
+    assert "martes 1 de diciembre de 2026" in text and "Su horario de tratamiento" in text
     assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{4}\b", text)  # never a numeric day/month
 
 
@@ -229,8 +229,8 @@ def test_a_plan_file_keeps_the_language_and_its_records_are_spanish(txcal, tmp_p
     found = txcal(f"plan --plan-file {plan} -o {out}")
     assert found.exit_code == 0, found.stderr
     calendar = _unfolded(out.read_text(encoding="utf-8"))
-    assert "Se dio el jue 3 de diciembre de 2026 (planeada para el mar 1 de diciembre)" in calendar
-    assert "Retrasada 7 días desde el jue 24 de diciembre" in calendar
+    assert "Se dio el jueves 3 de diciembre de 2026 (planeada para el martes 1 de diciembre)" in calendar
+    assert "Retrasada 7 días desde el jueves 24 de diciembre" in calendar
     assert "neutropenia" not in calendar  # a clinician's reason stays in the clinic's views
 
 
@@ -280,6 +280,7 @@ def test_a_message_missing_or_not_matching_refuses_the_output(txcal, tmp_path, b
     missing = "This first infusion takes {length}." if suffix == "ics" else "Your treatment schedule"
     assert f"'{missing}' (missing)" in found.stderr
     assert "(numbers differ)" in found.stderr and "Traceback" not in found.stderr
+    assert "A txcal message is missing from the catalog" in found.stderr  # a contributor's remedy, not the clinic's
     assert out.read_bytes() == earlier  # not clobbered
     assert found.stdout == ""
 
@@ -290,6 +291,7 @@ def test_a_closed_day_without_spanish_refuses_the_output(txcal, tmp_path):
     out = tmp_path / "plan.ics"
     found = txcal(f"plan atezolizumab --every 3w --start 2026-12-01 --closed {closed} --language es -o {out}")
     assert found.exit_code == 1 and "closed-day: Staff training" in found.stderr and not out.exists()
+    assert "the clinic's own words" in found.stderr
 
 
 def test_a_us_holiday_is_said_in_spanish(txcal, tmp_path):
@@ -366,6 +368,7 @@ def test_a_clinic_profiles_english_titles_refuse_a_spanish_output(txcal, tmp_pat
         f"plan pembrolizumab --every 3w --start 2026-12-01 --doses 2 --clinic {CLINIC_PROFILE} --language es -o {out}"
     )
     assert found.exit_code == 1 and "'clinic-profile: Visit with your oncologist' (missing)" in found.stderr
+    assert "the clinic's own words" in found.stderr and "--language en" in found.stderr  # the clinic's remedy
     assert not out.exists()
 
 
@@ -446,3 +449,15 @@ def test_the_spanish_text_reads_plainly():
     assert readability_es.syllables("quimioterapia") == 5 and readability_es.syllables("día") == 2
     ease, *_ = readability_es.score(readability_es.translations())
     assert ease >= 70
+
+
+def test_the_spanish_handout_heading_says_the_partner_dose_and_the_zone_in_spanish(txcal, tmp_path):
+    # Found by a patient's reading: the heading kept "units hyaluronidase" and "New York" in English.
+    out = tmp_path / "plan.html"
+    found = txcal(
+        f"plan atezolizumab-sc --start 2026-12-01 --doses 2 --time 09:00 --tz America/New_York --language es -o {out}"
+    )
+    assert found.exit_code == 0, found.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "30,000 unidades de hialuronidasa" in text and "hora de Nueva York" in text
+    assert "units" not in text and "New York" not in text

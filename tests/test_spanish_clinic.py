@@ -87,7 +87,9 @@ def test_a_spanish_patients_feed_is_in_spanish_and_an_english_patients_in_englis
     spanish = (tmp_path / "feeds" / f"{tokens['P2']}.ics").read_bytes().decode("utf-8")
     assert "SUMMARY:Treatment\r\n" in english and "X-WR-CALNAME:Treatment visits" in english
     assert "SUMMARY:Tratamiento\r\n" in spanish and "X-WR-CALNAME:Citas de tratamiento" in spanish
-    assert "Su hoja informativa tiene los detalles de esta cita." in spanish.replace("\r\n ", "")
+    unfolded = spanish.replace("\r\n ", "")
+    assert "Su hoja informativa tiene los detalles de esta cita." in unfolded
+    assert "todavía no la ha revisado un profesional médico" in unfolded  # the review line, in the feed too
     assert (
         _summaries(tmp_path / "feeds" / f"{tokens['P2']}.ics").keys() == _summaries(tmp_path / "out" / "P2.ics").keys()
     )

@@ -26,7 +26,7 @@ from scheduler.i18n.render import written_in
 from scheduler.ical import Component, ContentLine, escape, folded, moment, parse, unescape
 from scheduler.inputs.clinic_profile import FeedSettings, feed_settings
 from scheduler.model import ClinicProfile
-from scheduler.wording import plural
+from scheduler.wording import plural, review_note
 
 KEEP_CANCELLED = timedelta(days=14)  # a cancelled visit stays this long after its day, so apps strike it out
 _CALENDAR_KEEP = ("VERSION", "PRODID", "CALSCALE")
@@ -95,6 +95,7 @@ def _event_lines(event: Component, profile: ClinicProfile, detail: str, patient:
     about = _("Your handout has the details of this visit.")
     if contact:
         about += " " + _("Questions: {contact}.").format(contact=contact)
+    about = " ".join((about, *review_note()))
     texts = [line.text for line in event.lines if line.name in _MINIMAL_KEEP]
     return ["BEGIN:VEVENT", f"SUMMARY:{escape(words)}", *texts, f"DESCRIPTION:{escape(about)}", "END:VEVENT"]
 

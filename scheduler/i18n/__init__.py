@@ -176,19 +176,33 @@ def _babel(value: date | datetime | time, english: str, pattern: str) -> str:
     return pseudo(text) if language.tag == PSEUDO else text
 
 
+def city(zone: str) -> str:
+    """Return the city a time zone is named for, as the language writes it ("America/New_York": "New York", in
+    Spanish "Nueva York", from Babel's CLDR data)."""
+    english = zone.rsplit("/", 1)[-1].replace("_", " ")
+    language = _speaking.get()
+    if language is None or language.tag == PSEUDO:
+        return english if language is None else pseudo(english)
+    from babel.dates import get_timezone_location
+
+    return str(get_timezone_location(zone, locale=language.locale, return_city=True))
+
+
 def day_long(day: date) -> str:
-    """Return a day in full: "Tuesday 01 December 2026"; es-US "martes, 1 de diciembre de 2026"."""
-    return _babel(day, "%A %d %B %Y", "EEEE, d 'de' MMMM 'de' y")
+    """Return a day in full: "Tuesday 01 December 2026"; es-US "martes 1 de diciembre de 2026" (no comma: it stands
+    in running text, "el martes 1 de diciembre")."""
+    return _babel(day, "%A %d %B %Y", "EEEE d 'de' MMMM 'de' y")
 
 
 def day_short(day: date) -> str:
-    """Return a day briefly: "Tue 01 Dec 2026"; es-US "mar 1 de diciembre de 2026" (never a numeric day/month)."""
-    return _babel(day, "%a %d %b %Y", "EEE d 'de' MMMM 'de' y")
+    """Return a day briefly: "Tue 01 Dec 2026"; es-US "martes 1 de diciembre de 2026" (never a numeric day/month; the
+    weekday whole, since "mar" reads as marzo too)."""
+    return _babel(day, "%a %d %b %Y", "EEEE d 'de' MMMM 'de' y")
 
 
 def day_month(day: date) -> str:
-    """Return a day without its year: "Tue 01 Dec"; es-US "mar 1 de diciembre"."""
-    return _babel(day, "%a %d %b", "EEE d 'de' MMMM")
+    """Return a day without its year: "Tue 01 Dec"; es-US "martes 1 de diciembre"."""
+    return _babel(day, "%a %d %b", "EEEE d 'de' MMMM")
 
 
 def iso_day(day: object) -> str:

@@ -38,9 +38,25 @@ def written_in(language: str, write: Callable[[], _Rendered]) -> _Rendered:
         more = f" and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
         raise TxcalError(
             f"not written: {len(problems)} patient message(s) have no checked {language} translation: {named}{more}; "
-            "the output would mix languages (run the catalog checks: pytest tests/test_spanish.py)"
+            f"the output would mix languages. {_remedy(problems)}"
         )
     return result
+
+
+# Words of the clinic's own (not txcal's): a profile's linked-visit titles, a closures file's reasons, a state's
+# holidays. txcal's catalog cannot hold them, so the remedy is the clinic's, not a contributor's.
+_CLINICS_OWN = ("clinic-profile: ", "closed-day: ", "holiday: ")
+
+
+def _remedy(problems: dict[str, str]) -> str:
+    """Return what to do about untranslated messages: the clinic's words, or txcal's catalog."""
+    if all(message.startswith(_CLINICS_OWN) for message in problems):
+        return (
+            "These are the clinic's own words (its profile's linked-visit titles, its closures file's reasons, or a "
+            "state holiday), which have no Spanish yet: write this patient's plan in English (--language en), or "
+            "leave those out of the profile or closures file"
+        )
+    return "A txcal message is missing from the catalog: the catalog steps of docs/spanish.md, then pytest tests/test_spanish.py"
 
 
 def _short(message: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from scheduler.i18n import pgettext
-from scheduler.model import Dose, Fact, Horizon, Notes, Plan, PlannedEvent, Regimen
+from scheduler.model import Dose, Fact, Horizon, Notes, Plan, PlannedEvent, Regimen, Schedule
 
 
 def _notes(prefix: str, notes: Notes) -> Iterator[tuple[str, str]]:
@@ -122,14 +122,28 @@ def translate_plan(plan: Plan) -> Plan:
             facts=swap(e.facts),
         )
 
-    request = dataclasses.replace(plan.request, regimen=_translated_regimen(plan.regimen, words))
-    return dataclasses.replace(plan, request=request, events=tuple(map(event, plan.events)), reach=swap(plan.reach))
+    def schedule(s: Schedule | None) -> Schedule | None:
+        # The handout's heading says the schedule's dose, with what comes with it ("30,000 units hyaluronidase").
+        return None if s is None else dataclasses.replace(s, dose=swap(s.dose))
 
+    def regimen(r: Regimen) -> Regimen:
+        duration = dataclasses.replace(
+            r.duration,
+            text=words.get(r.duration.text, r.duration.text),
+            patient=words.get(r.duration.patient, r.duration.patient),
+        )
+        schedules = tuple(s for s in map(schedule, r.schedules) if s is not None)
+        return dataclasses.replace(r, title=words.get(r.title, r.title), duration=duration, schedules=schedules)
 
-def _translated_regimen(regimen: Regimen, words: dict[str, str]) -> Regimen:
-    duration = dataclasses.replace(
-        regimen.duration,
-        text=words.get(regimen.duration.text, regimen.duration.text),
-        patient=words.get(regimen.duration.patient, regimen.duration.patient),
+    records = tuple(
+        dataclasses.replace(
+            record,
+            regimen=None if record.regimen is None else regimen(record.regimen),
+            schedule=schedule(record.schedule),
+        )
+        for record in plan.request.records
     )
-    return dataclasses.replace(regimen, title=words.get(regimen.title, regimen.title), duration=duration)
+    request = dataclasses.replace(
+        plan.request, regimen=regimen(plan.regimen), schedule=schedule(plan.request.schedule), records=records
+    )
+    return dataclasses.replace(plan, request=request, events=tuple(map(event, plan.events)), reach=swap(plan.reach))

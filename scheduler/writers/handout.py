@@ -244,10 +244,7 @@ def _title(regimen: str, label: str | None) -> str:
 
 def _not_reviewed() -> str:
     """Return the line saying a translation is not reviewed by a clinician ("" in English, or once reviewed)."""
-    language = i18n.current()
-    if language is None or not language.unreviewed:
-        return ""
-    return f'<p class="review"><strong>{_e(_(wording.NOT_REVIEWED))}</strong></p>'
+    return "".join(f'<p class="review"><strong>{_e(line)}</strong></p>' for line in wording.review_note())
 
 
 def render_handout(plan: Plan, view: View) -> str:

@@ -48,7 +48,7 @@ def visit_when(event: PlannedEvent) -> str:
 
 def zone_words(tz: str) -> str:
     """Return a time zone as a patient says it: "America/New_York" -> "New York time"."""
-    return _("{place} time").format(place=tz.rsplit("/", 1)[-1].replace("_", " "))
+    return _("{place} time").format(place=i18n.city(tz))
 
 
 def whom_to_call(contacts: Sequence[Fact]) -> str:

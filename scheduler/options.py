@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from scheduler.i18n import parse_language
+from scheduler.i18n.tags import parse_language
 from scheduler.model import SHIFTS
 from scheduler.units import (
     check_holiday_code,

@@ -21,8 +21,9 @@ from scheduler.clinic.booking import BookedPlan
 from scheduler.clinic.feed_tokens import TOKEN, addresses, new_token, read_tokens, tokens_path, write_tokens
 from scheduler.errors import TxcalError
 from scheduler.files import read_existing, write_atomic
-from scheduler.i18n import N_, _, parse_language, patient_language
+from scheduler.i18n import N_, _
 from scheduler.i18n.render import written_in
+from scheduler.i18n.tags import parse_language, patient_language
 from scheduler.ical import Component, ContentLine, escape, folded, moment, parse, unescape
 from scheduler.inputs.clinic_profile import FeedSettings, feed_settings
 from scheduler.model import ClinicProfile

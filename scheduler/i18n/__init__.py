@@ -19,32 +19,15 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-ENGLISH = "en"
-# What a user may write, and the language tag it means (the handout's <html lang>).
-LANGUAGES = {"en": "en", "en-us": "en", "es": "es-US", "es-us": "es-US"}
+from scheduler.i18n.tags import ENGLISH as ENGLISH
+from scheduler.i18n.tags import PSEUDO as PSEUDO
+
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
 DOMAIN = "patient"  # the patient's text: calendars, handouts; the CLI and the clinic's views stay English
-PSEUDO = "qps"  # a pseudo-locale for tests: every translated text marked, so untranslated text shows
 
 # Placeholders ({minutes}) and number tokens (1,200, 2.68, 911) a translation must keep exactly.
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-def parse_language(text: str) -> str:
-    """Return the language tag a user's word means: "es", "es-US", "es_US" -> "es-US"; "en" -> "en"."""
-    word = text.strip().lower().replace("_", "-")
-    if word == PSEUDO:
-        return PSEUDO
-    if word not in LANGUAGES:
-        raise ValueError("expected en or es")
-    return LANGUAGES[word]
-
-
-def patient_language(asked: str | None, clinic: str | None) -> str:
-    """Return the patient's language: their plan's (a plan file, a list's cell, --language), else their clinic
-    profile's `language`, else English. The one rule: the request, the batch and the feed all use it."""
-    return asked or clinic or ENGLISH
 
 
 def mismatch(english: str, translated: str) -> str:

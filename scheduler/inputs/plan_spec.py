@@ -17,7 +17,7 @@ from scheduler.catalog.loader import Catalog
 from scheduler.catalog.lookup import resolve
 from scheduler.engine.clinic_calendar import ClinicCalendar
 from scheduler.errors import PlanError, TxcalError, option
-from scheduler.i18n import patient_language
+from scheduler.i18n.tags import patient_language
 from scheduler.inputs.closures import load_closures
 from scheduler.model import ClinicProfile, PlanRequest, Record
 from scheduler.options import COMMAND_LINE, Vocabulary

@@ -27,6 +27,7 @@ from scheduler.cli.params import (
     replace_option,
     templates_option,
 )
+from scheduler.i18n.tags import ENGLISH
 
 
 @main.command(short_help="Expand a drug or plan file into a dated schedule.")
@@ -91,7 +92,7 @@ def plan(
     asked = ctx.get_parameter_source("remind") is click.core.ParameterSource.COMMANDLINE
     if asked and not chosen.reminders:
         click.echo("Note: --remind applies to .ics output only.", err=True)
-    if result.request.language != "en" and not chosen.patient:
+    if result.request.language != ENGLISH and not chosen.patient:
         click.echo(
             "Note: the language applies to the patient's calendar and handout (.ics, .html, .pdf) only.", err=True
         )
@@ -110,7 +111,6 @@ def plan(
         reminders=result.request.reminders,
         paper=paper,
         large=large,
-        language=result.request.language,
     )
     if path is None:
         click.echo(chosen.render(shown, view).data, nl=False)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from scheduler.errors import TxcalError
-from scheduler.i18n import speaking
+from scheduler.i18n import ENGLISH, speaking
 from scheduler.i18n.templates import translate_plan
 from scheduler.model import Plan
 
@@ -14,14 +14,16 @@ _Rendered = TypeVar("_Rendered")
 _SHOWN = 3  # messages named in the refusal; the rest are counted
 
 
-def rendered_in(language: str, render: Callable[[Plan], _Rendered], plan: Plan) -> _Rendered:
-    """Return `render(plan)` with the plan's patient text in `language`.
+def rendered_in(render: Callable[[Plan], _Rendered], plan: Plan) -> _Rendered:
+    """Return `render(plan)` with the plan's patient text in the patient's language (English: as it is).
 
     Raises:
         TxcalError: a message the output needs is missing from the catalog, fuzzy (so not compiled),
             or does not keep the English's placeholders and numbers; nothing is written.
     """
-    return written_in(language, lambda: render(translate_plan(plan)))
+    if plan.request.language == ENGLISH:
+        return render(plan)
+    return written_in(plan.request.language, lambda: render(translate_plan(plan)))
 
 
 def written_in(language: str, write: Callable[[], _Rendered]) -> _Rendered:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import ModuleType
 
+from scheduler.i18n.tags import ENGLISH
 from scheduler.model import Plan
 
 
@@ -34,7 +35,6 @@ class View:
     terminal: bool = False  # shown on a terminal now: "in 5 days" is true only there
     large: bool = False  # large type
     feed: str = ""  # the patient's webcal:// feed link: the handout shows it and its QR code
-    language: str = "en"  # the patient's language (scheduler.i18n): a patient format's text; the rest stay English
 
 
 @dataclass(frozen=True)
@@ -62,10 +62,10 @@ class Format:
         return importlib.import_module(self.module)
 
     def render(self, plan: Plan, view: View) -> Rendered:
-        if self.patient and view.language != "en":
+        if self.patient and plan.request.language != ENGLISH:  # English imports nothing of the translation
             from scheduler.i18n.render import rendered_in
 
-            return rendered_in(view.language, lambda translated: self._render(translated, view), plan)
+            return rendered_in(lambda translated: self._render(translated, view), plan)
         return self._render(plan, view)
 
     def _render(self, plan: Plan, view: View) -> Rendered:

@@ -33,6 +33,8 @@ from scheduler.clinic_model import outside_hours
 from scheduler.engine.slots import asked_for
 from scheduler.errors import TxcalError
 from scheduler.files import exclusive_temporary, write_atomic
+from scheduler.i18n.render import rendered_in
+from scheduler.i18n.tags import ENGLISH
 from scheduler.ical import IcsExport, event_block, to_ics, zone_years
 from scheduler.inputs.patient_list import spec_from_row
 from scheduler.inputs.plan_spec import PlanSpec
@@ -137,7 +139,7 @@ def _template_key(
     """
     if (
         not settings.options.plan_templates
-        or request.language != "en"  # a template is English text: another language is planned in full
+        or request.language != ENGLISH  # a template is English text: another language is planned in full
         or settings.book
         or settings.options.handouts
         or settings.options.fhir
@@ -191,11 +193,7 @@ def _outside_hours(
 def _patient_export(plan: Plan, stamp: datetime, reminders: tuple[timedelta, ...], previous: bytes | None) -> IcsExport:
     """Return the patient's calendar, in the patient's language (refused whole if a message has no checked
     translation: scheduler.i18n.render)."""
-    if plan.request.language == "en":
-        return to_ics(plan, stamp, reminders, previous)
-    from scheduler.i18n.render import rendered_in
-
-    return rendered_in(plan.request.language, lambda translated: to_ics(translated, stamp, reminders, previous), plan)
+    return rendered_in(lambda translated: to_ics(translated, stamp, reminders, previous), plan)
 
 
 def _write_beside(settings: Settings, plan: Plan, path: Path, name: str, patient: str) -> None:
@@ -203,9 +201,7 @@ def _write_beside(settings: Settings, plan: Plan, path: Path, name: str, patient
     same plan, so the same times."""
     fmt = FORMATS[name]
     feed = (settings.feed_links or {}).get(patient, "")
-    view = View(
-        today=settings.today or plan.request.start, stamp=settings.stamp, feed=feed, language=plan.request.language
-    )
+    view = View(today=settings.today or plan.request.start, stamp=settings.stamp, feed=feed)
     write_plan(
         path.with_name(path.stem + fmt.suffixes[0]), fmt, plan, view, settings.options.force, settings.options.replace
     )
@@ -277,7 +273,7 @@ def _plan_row(settings: Settings, catalog: Catalog, number: int, cells: dict[str
     hidden = any(e.audience != "patient" for e in plan.events)
     stamp = max((block.stamp for block in patient.values()), default=settings.stamp) if hidden else settings.stamp
     prepare = plan_preparation(plan)
-    if plan.request.language != "en":
+    if plan.request.language != ENGLISH:
         # The clinic's calendar stays in the clinic's words: each event made again in English, with the stamp the
         # patient's file gave it (so a rerun with nothing new writes the same bytes).
         stamps = {uid: block.stamp for uid, block in patient.items()}
